@@ -39,7 +39,7 @@ class Dense(Layer):
     [[4.0, 4.0, 4.0], [4.0, 4.0, 4.0]]
     """
 
-    _cache_attrs = ("_x", "_y", "_z", "_in_shape", "activity_penalty")
+    _cache_attrs = ("_x", "_y", "_z", "_in_shape", "activity_penalty", "_ones")
 
     def __init__(
         self,
@@ -120,7 +120,12 @@ class Dense(Layer):
         if self._trainable:
             np.matmul(self._x.T, grad_z, out=self.kernel.grad)
             if self.use_bias:
-                np.sum(grad_z, axis=0, out=self.bias.grad)
+                # A matrix-vector product with ones: a few times faster than a
+                # column sum on the small batches of training.
+                ones = getattr(self, "_ones", None)
+                if ones is None or ones.shape[0] != grad_z.shape[0] or ones.dtype != grad_z.dtype:
+                    ones = self._ones = np.ones(grad_z.shape[0], grad_z.dtype)
+                np.matmul(ones, grad_z, out=self.bias.grad)
         if not self._input_grad_needed:
             return None
         return (grad_z @ self.kernel.value.T).reshape(self._in_shape)

@@ -57,6 +57,10 @@ class Adam(Optimizer):
 
     ``m += (g - m)(1 - beta_1)``, ``v += (g^2 - v)(1 - beta_2)``,
     ``param -= lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)``.
+
+    The moment slots in :attr:`variables` hold ``m / (1 - beta_1)`` and
+    ``v / (1 - beta_2)`` (Keras's ``m`` and ``v`` times a constant), which gives
+    the same updates with fewer passes over the weights.
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
@@ -75,22 +79,24 @@ class Adam(Optimizer):
         return slots
 
     def update_step(self, param, grad, slots, lr, tmp):
+        # The slots hold m / (1 - beta_1) and v / (1 - beta_2): the same update
+        # with the constant factors folded into alpha and epsilon saves two
+        # passes over the parameters per step.
         m, v = slots[:2]
+        b1, b2 = self.beta_1, self.beta_2
         t = self.iterations + 1
-        alpha = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
-        # m += (g - m) * (1 - b1), written as m = b1 * m + (1 - b1) * g without temporaries.
-        m *= self.beta_1
-        np.multiply(grad, 1.0 - self.beta_1, out=tmp)
-        m += tmp
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - self.beta_2
-        v *= self.beta_2
+        root = math.sqrt(1.0 - b2)
+        alpha = lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t) * (1.0 - b1) / root
+        m *= b1
+        m += grad
+        v *= b2
+        np.square(grad, out=tmp)
         v += tmp
         if self.amsgrad:
             np.maximum(slots[2], v, out=slots[2])
             v = slots[2]
         np.sqrt(v, out=tmp)
-        tmp += self.epsilon
+        tmp += self.epsilon / root
         np.divide(m, tmp, out=tmp)
         tmp *= alpha
         param -= tmp
