@@ -18,30 +18,103 @@ def _shape(shape) -> str:
     return f"({dims}{',' if len(shape) == 1 else ''})"
 
 
+def _connections(model) -> dict[int, str] | None:
+    """``{id(layer): "inbound[node][tensor], ..."}`` for a branching functional model.
+
+    None when the model reads like a sequence (one input and output, every
+    call takes one tensor, no tensor or layer used twice): Keras then leaves
+    out the "Connected to" column.
+    """
+    nodes = getattr(model, "_nodes", None)
+    if nodes is None:
+        return None
+    consumed: dict[int, int] = {}
+    calls: dict[int, int] = {}
+    for node in nodes:
+        calls[id(node.layer)] = calls.get(id(node.layer), 0) + 1
+        for t in node.inputs:
+            consumed[id(t)] = consumed.get(id(t), 0) + 1
+    sequential_like = (
+        len(model._inputs) == 1
+        and len(model._outputs) == 1
+        and all(len(n.inputs) == 1 and not n.multi for n in nodes)
+        and all(c == 1 for c in consumed.values())
+        and all(c == 1 for c in calls.values())
+    )
+    if sequential_like:
+        return None
+    node_index: dict[int, int] = {id(t): 0 for t in model._inputs}
+    counters: dict[int, int] = {}
+    links: dict[int, list[str]] = {}
+    for node in nodes:
+        lid = id(node.layer)
+        for t in node.inputs:
+            producer = t.layer
+            links.setdefault(lid, []).append(
+                f"{producer.name}[{node_index.get(id(t), 0)}][{t.index or 0}]"
+            )
+        for tensor in node.siblings or (node,):
+            node_index[id(tensor)] = counters.get(lid, 0)
+        counters[lid] = counters.get(lid, 0) + 1
+    return {lid: ", ".join(items) for lid, items in links.items()}
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Split a "Connected to" cell at its commas into lines of at most ``width``."""
+    lines, current = [], ""
+    for part in text.split(", "):
+        candidate = f"{current}, {part}" if current else part
+        if current and len(candidate) + 1 > width:
+            lines.append(current + ",")
+            current = part
+        else:
+            current = candidate
+    lines.append(current)
+    return lines
+
+
 def print_summary(model, line_length=None, print_fn=None) -> None:
     print_fn = print_fn or print
-    widths = [33, 26, 15]
+    connections = _connections(model)
+    if connections is None:
+        widths = [33, 26, 15]
+        header = ("Layer (type)", "Output Shape", "Param #")
+    else:
+        widths = [32, 28, 19, 29]
+        header = ("Layer (type)", "Output Shape", "Param #", "Connected to")
     if line_length:
-        widths[0] = max(10, line_length - sum(widths[1:]) - 4)
+        widths[0] = max(10, line_length - sum(widths[1:]) - len(widths) - 1)
+    aligns = ["<", "<", ">", "<"][: len(widths)]
     rows = []
     for layer in model.layers:
-        rows.append((f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape),
-                     f"{layer.count_params():,}"))
+        cells = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape),
+                 f"{layer.count_params():,}"]
+        if connections is not None:
+            cells.append(connections.get(id(layer), "-"))
+        rows.append(cells)
 
     def line(left, mid, right, fill):
-        return left + mid.join(fill * (w) for w in widths) + right
+        return left + mid.join(fill * w for w in widths) + right
 
-    def row(cells):
-        a, b, c = cells
-        return "│" + f" {a:<{widths[0] - 2}} " + "│" + f" {b:<{widths[1] - 2}} " + "│" + f" {c:>{widths[2] - 2}} " + "│"
+    def row(cells, bar="│"):
+        columns = [[c] for c in cells]
+        if connections is not None:
+            columns[-1] = _wrap(cells[-1], widths[-1] - 2)
+        height = max(len(c) for c in columns)
+        out = []
+        for k in range(height):
+            parts = [
+                f" {(col[k] if k < len(col) else ''):{align}{w - 2}} "
+                for col, w, align in zip(columns, widths, aligns)
+            ]
+            out.append(bar + bar.join(parts) + bar)
+        return out
 
     out = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━")]
-    header = ("Layer (type)", "Output Shape", "Param #")
-    out.append("┃" + f" {header[0]:<{widths[0] - 2}} " + "┃" + f" {header[1]:<{widths[1] - 2}} " + "┃"
-               + f" {header[2]:>{widths[2] - 2}} " + "┃")
+    out.extend(row(header, bar="┃"))
     out.append(line("┡", "╇", "┩", "━"))
     for i, cells in enumerate(rows):
-        out.append(row(cells))
+        out.extend(row(cells))
         if i < len(rows) - 1:
             out.append(line("├", "┼", "┤", "─"))
     out.append(line("└", "┴", "┘", "─"))
