@@ -120,6 +120,31 @@ def time_model(kind, x, y_onehot, batch, epochs, optimizer="adam"):
     return model, times, predict_time, history.history["accuracy"][-1]
 
 
+def time_keras(kind, x, y_onehot, batch, epochs, optimizer="adam"):
+    """The same model in Keras 3 (torch backend unless KERAS_BACKEND says otherwise), if installed."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        import keras
+    except ImportError:
+        return None
+    keras.utils.set_random_seed(0)
+    layers = keras.layers
+    stack = [keras.Input(shape=(28, 28, 1)), layers.Conv2D(32, (3, 3), activation="relu")]
+    if kind == "b":
+        stack += [layers.MaxPooling2D(), layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D()]
+    stack += [layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")]
+    model = keras.Sequential(stack)
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.fit(x, y_onehot, batch_size=batch, epochs=1, verbose=0)
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    model.predict(x, verbose=0)
+    return min(times), time.perf_counter() - start, keras.backend.backend()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
@@ -145,6 +170,11 @@ def main():
         ours = min(times)
         print(f"{label:<26} {batch:>5} {ours:>8.3f} {floor:>10.3f} {ours / floor:>5.2f}x "
               f"{predict_time:>9.3f} {fwd_floor:>9.3f} {predict_time / fwd_floor:>5.2f}x {acc:>9.4f}")
+        keras_result = time_keras(kind, x, y_onehot, batch, args.epochs, args.optimizer)
+        if keras_result is not None:
+            k_fit, k_predict, backend = keras_result
+            print(f"{'  Keras 3 (' + backend + ')':<26} {batch:>5} {k_fit:>8.3f} {'':>10} {k_fit / ours:>5.2f}x "
+                  f"{k_predict:>9.3f} {'':>9} {k_predict / predict_time:>5.2f}x   (ratios: Keras / automl)")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Usage: python benchmarks/mnist_mlp.py [--data ../shared/datasets/mnist.npz] [--e
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 import tracemalloc
@@ -88,7 +89,8 @@ def time_sklearn(x, y, batch_size):
 
 
 def time_keras(x, y_onehot, batch_size, epochs=2):
-    """Keras 3 itself (whatever backend is configured), if it is installed; else None."""
+    """Keras 3 itself, if it is installed (torch backend unless KERAS_BACKEND says otherwise); else None."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
     try:
         import keras
     except ImportError:
