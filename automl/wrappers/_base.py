@@ -26,14 +26,19 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import Interval, Options, validate_params
 from ..keras.callbacks import Callback
-from ._builders import BUILDERS, _is_layer_sizes, build_mlp
+from ._builders import (
+    BUILDERS,
+    SCHEDULE_NAMES,
+    _is_layer_sizes,
+    build_mlp,
+    make_lr_callbacks,
+    make_schedule,
+)
 from ._data import densify, distinct_rows, n_rows, take_rows, validation_split_indices
 from ._routing import (
-    SCHEDULE_NAMES,
     make_callbacks,
     make_loss,
     make_optimizer,
-    make_schedule,
     monitors_validation,
     nested,
     resolve_object,
@@ -88,8 +93,9 @@ def _is_learning_rate(value) -> bool:
 
 
 def _is_schedule_spec(value) -> bool:
-    """a schedule name (cosine, cosine_restarts, exponential, inverse_time, polynomial,
-    piecewise_constant), a schedule class name or a LearningRateSchedule"""
+    """a schedule name (constant, step, exponential, inverse_time, cosine, cosine_restarts,
+    polynomial, piecewise_constant, reduce_on_plateau), a schedule class name or a
+    LearningRateSchedule"""
     from ..keras.optimizers import schedules
 
     if isinstance(value, schedules.LearningRateSchedule):
@@ -233,6 +239,27 @@ class _EpochLogs(Callback):
             before = previous.get(key, [math.nan] * n_before)
             history[key] = list(before) + [r.get(key, math.nan) for r in self.records]
         return history
+
+
+class _LearningRateLog(Callback):
+    """Adds ``logs["learning_rate"]`` at each epoch end: the rate of the epoch's first step.
+
+    Used when ``lr_schedule`` is set, so that ``history_`` shows the schedule
+    (``ReduceLROnPlateau`` writes the same key itself).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._rate = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        from ..keras.callbacks._lr_scheduler import current_learning_rate
+
+        self._rate = current_learning_rate(self.model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self._rate is not None:
+            logs.setdefault("learning_rate", self._rate)
 
 
 class BaseWrapper(BaseEstimator):
@@ -547,6 +574,16 @@ class BaseWrapper(BaseEstimator):
         return make_schedule(self.lr_schedule, initial_learning_rate, self._routed("lr_schedule"),
                              steps_per_epoch=steps_per_epoch, epochs=epochs, owner=self._owner())
 
+    def _lr_callbacks(self, has_validation: bool, epochs: int) -> list:
+        """Callbacks for ``lr_schedule``: ReduceLROnPlateau (``"reduce_on_plateau"``) and a
+        ``learning_rate`` log entry (any schedule)."""
+        if self.lr_schedule is None:
+            return []
+        callbacks = make_lr_callbacks(self.lr_schedule, self._routed("lr_schedule"),
+                                      has_validation=has_validation, epochs=epochs,
+                                      owner=self._owner())
+        return [*callbacks, _LearningRateLog()]
+
     def _compile(self, model, steps_per_epoch, epochs):
         """Compile ``model`` with the estimator's settings, or re-compile a compiled one
         when routed ``optimizer__``/``loss__``/``lr_schedule`` parameters must apply."""
@@ -834,7 +871,10 @@ class BaseWrapper(BaseEstimator):
                 val = (val[0], self._encode_target(val[1]), val[2])
             epochs_log = _EpochLogs()
             self._train(model, X, y_model, weights, val, epochs=epochs, batch_size=batch_size,
-                        shuffle=shuffle, callbacks=[*all_callbacks, epochs_log], extra=args)
+                        shuffle=shuffle, extra=args,
+                        # Schedule callbacks first: the others see logs["learning_rate"].
+                        callbacks=[*self._lr_callbacks(val is not None, epochs), *all_callbacks,
+                                   epochs_log])
 
         self.model_ = model
         self.callbacks_ = callbacks
@@ -1066,13 +1106,23 @@ PARAMETERS_DOC = """\
         optimizer's default). Instances and config dicts keep their own;
         ``optimizer__learning_rate`` overrides both.
     lr_schedule : str or LearningRateSchedule, default=None
-        Learning-rate schedule starting from ``learning_rate``: ``"cosine"``,
-        ``"cosine_restarts"``, ``"exponential"``, ``"inverse_time"``,
-        ``"polynomial"``, ``"piecewise_constant"``, a schedule class name or an
-        instance. Defaults are sized to the run (cosine and polynomial decay over
-        all ``epochs``; exponential and inverse-time decay per epoch);
-        ``lr_schedule__<arg>`` overrides any argument (``lr_schedule__alpha=0.1``,
-        ``lr_schedule__warmup_steps=100``).
+        Learning-rate schedule starting from ``learning_rate``: ``"constant"``
+        (none), ``"step"`` (times ``lr_schedule__factor`` every
+        ``lr_schedule__step_epochs`` epochs), ``"exponential"``, ``"inverse_time"``,
+        ``"cosine"`` (optionally with ``lr_schedule__warmup_epochs`` of linear
+        warmup from 0 to ``learning_rate``), ``"cosine_restarts"``,
+        ``"polynomial"``, ``"piecewise_constant"``, ``"reduce_on_plateau"`` (a
+        ``ReduceLROnPlateau`` callback on ``val_loss``, or ``loss`` without
+        validation data; ``lr_schedule__factor``, ``lr_schedule__patience``, ...),
+        a schedule class name or an instance. Defaults are sized to the run
+        (cosine and polynomial decay to 0 over all ``epochs``; exponential and
+        inverse-time decay per epoch); ``lr_schedule__<arg>`` overrides any
+        argument (``lr_schedule__alpha=0.1``); lengths are in optimizer steps
+        (``decay_steps``, ``warmup_steps``) or in epochs (``decay_epochs``,
+        ``warmup_epochs``, ``first_decay_epochs``). See
+        :func:`automl.wrappers._builders.make_schedule`. With a schedule,
+        ``history_`` has a ``learning_rate`` entry per epoch (the rate of the
+        epoch's first step).
     loss : str, dict or Loss, default=None
         Loss used to compile an uncompiled model; None chooses it from the task.
         ``loss__<arg>`` overrides its arguments (``loss__label_smoothing=0.1``).

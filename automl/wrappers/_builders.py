@@ -1,9 +1,13 @@
-"""Built-in model builders used when no ``model``/``build_fn`` is given.
+"""Built-in model builders and learning-rate schedules of the estimators.
 
 Each builder returns an *uncompiled* network; the estimator compiles it with
 its ``optimizer``, ``learning_rate``/``lr_schedule``, ``loss`` and ``metrics``.
 The first arguments describe the data (filled in by the estimator), the
 others are hyperparameters that the estimator exposes as plain parameters.
+
+:func:`make_schedule` and :func:`make_lr_callbacks` turn ``lr_schedule`` (a
+name such as ``"cosine"`` or ``"step"``) and its ``lr_schedule__<arg>``
+parameters into a schedule sized to the run, or a ``ReduceLROnPlateau``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import numbers
 from .._random import spawn_seeds
 from .._validation import Interval, Options, check_param
 
-__all__ = ["build_mlp", "build_cnn"]
+__all__ = ["build_mlp", "build_cnn", "make_schedule", "make_lr_callbacks", "SCHEDULE_NAMES"]
 
 
 def _is_layer_sizes(value) -> bool:
@@ -389,3 +393,267 @@ def build_cnn(
 
 #: Built-in builders by name (``model="mlp"`` / ``model="cnn"``).
 BUILDERS = {"mlp": build_mlp, "cnn": build_cnn}
+
+
+# ----------------------------------------------------------------------
+# Learning-rate schedules (``lr_schedule=`` / ``lr_schedule__<arg>``)
+# ----------------------------------------------------------------------
+#: Schedule arguments that may be given in epochs: ``<x>_epochs`` -> ``<x>_steps``.
+EPOCH_ARGUMENTS = {
+    "decay_epochs": "decay_steps",
+    "warmup_epochs": "warmup_steps",
+    "first_decay_epochs": "first_decay_steps",
+}
+
+
+def _schedule_table(steps_per_epoch: int, total_steps: int) -> dict:
+    """Built-in decay names: schedule class and defaults (in steps) sized to the run."""
+    return {
+        "exponential": ("ExponentialDecay", {"decay_steps": steps_per_epoch, "decay_rate": 0.9}),
+        "inverse_time": ("InverseTimeDecay", {"decay_steps": steps_per_epoch, "decay_rate": 0.5}),
+        "cosine": ("CosineDecay", {"decay_steps": total_steps}),
+        "cosine_restarts": ("CosineDecayRestarts", {"first_decay_steps": steps_per_epoch}),
+        "polynomial": ("PolynomialDecay", {"decay_steps": total_steps, "end_learning_rate": 0.0}),
+        "piecewise_constant": ("PiecewiseConstantDecay", {}),
+    }
+
+
+#: Arguments of ``lr_schedule="step"`` and of ``lr_schedule="reduce_on_plateau"``
+#: besides those of ReduceLROnPlateau.
+_STEP_ARGUMENTS = ("factor", "step_epochs")
+
+#: Names accepted by ``lr_schedule`` (besides schedule class names and instances).
+SCHEDULE_NAMES = (
+    "constant",
+    "step",
+    *_schedule_table(1, 1),
+    "reduce_on_plateau",
+)
+
+
+def _epochs_to_steps(name: str, value, steps_per_epoch: int, owner: str, *, zero: bool) -> int:
+    """``value`` epochs as a whole number of optimizer steps (at least 1 unless ``zero``)."""
+    closed = "left" if zero else "neither"
+    check_param(f"lr_schedule__{name}", value, [Interval(float, 0, None, closed=closed)], owner)
+    steps = int(round(float(value) * steps_per_epoch))
+    return steps if zero else max(steps, 1)
+
+
+def _with_epoch_arguments(overrides: dict, steps_per_epoch: int, owner: str) -> dict:
+    """``overrides`` with every ``<x>_epochs`` argument replaced by ``<x>_steps``."""
+    out = {k: v for k, v in overrides.items() if k not in EPOCH_ARGUMENTS}
+    for epochs_name, steps_name in EPOCH_ARGUMENTS.items():
+        if epochs_name not in overrides:
+            continue
+        if steps_name in overrides:
+            raise ValueError(
+                f"{owner} got both lr_schedule__{epochs_name} and lr_schedule__{steps_name}; "
+                "give the length in epochs or in steps, not both."
+            )
+        out[steps_name] = _epochs_to_steps(epochs_name, overrides[epochs_name], steps_per_epoch,
+                                           owner, zero=epochs_name == "warmup_epochs")
+    return out
+
+
+def _no_arguments(spec, overrides: dict, owner: str) -> None:
+    if overrides:
+        raise ValueError(
+            f"{owner}: lr_schedule={spec!r} takes no lr_schedule__ parameters. Got "
+            f"{sorted(f'lr_schedule__{k}' for k in overrides)}."
+        )
+
+
+def _step_schedule(initial_learning_rate, overrides, steps_per_epoch, epochs, owner):
+    """``lr_schedule="step"``: ``lr * factor`` every ``step_epochs`` epochs."""
+    from ..keras.optimizers import schedules
+
+    unknown = sorted(set(overrides) - set(_STEP_ARGUMENTS))
+    if unknown:
+        raise ValueError(
+            f"{owner}: lr_schedule='step' has no argument(s) {unknown}; its arguments are "
+            f"{sorted(_STEP_ARGUMENTS)}."
+        )
+    factor = overrides.get("factor", 0.5)
+    check_param("lr_schedule__factor", factor, [Interval(float, 0, 1, closed="right")], owner)
+    period = overrides.get("step_epochs", max(1, epochs // 3))
+    check_param("lr_schedule__step_epochs", period, [Interval(int, 1, None)], owner)
+    return schedules.ExponentialDecay(initial_learning_rate, int(period) * steps_per_epoch,
+                                      float(factor), staircase=True)
+
+
+def make_schedule(spec, initial_learning_rate, overrides: dict, *, steps_per_epoch: int,
+                  epochs: int, owner: str):
+    """The learning-rate schedule for ``lr_schedule=spec`` and its ``lr_schedule__`` arguments.
+
+    Parameters
+    ----------
+    spec : str or LearningRateSchedule
+        A name of :data:`SCHEDULE_NAMES`, a schedule class name or an instance.
+    initial_learning_rate : float
+        The estimator's learning rate, where the schedule starts (the peak for
+        ``"cosine"`` with warmup).
+    overrides : dict
+        ``lr_schedule__<arg>`` values by ``<arg>``.
+    steps_per_epoch, epochs : int
+        Length of the run, used by the defaults and to convert ``<x>_epochs``
+        arguments to steps.
+    owner : str
+        Estimator name for messages.
+
+    Returns
+    -------
+    schedule : LearningRateSchedule or None
+        None for ``"constant"`` and ``"reduce_on_plateau"`` (a constant rate,
+        lowered by a callback for the latter: see :func:`make_lr_callbacks`).
+
+    Notes
+    -----
+    The names and their arguments (lengths are in optimizer steps, or in epochs
+    through the ``*_epochs`` spelling, converted with ``steps_per_epoch`` and
+    rounded to whole steps):
+
+    - ``"constant"``: no schedule.
+    - ``"step"``: ``ExponentialDecay(staircase=True)``: the rate is multiplied by
+      ``factor`` (default 0.5) every ``step_epochs`` epochs (default
+      ``max(1, epochs // 3)``).
+    - ``"exponential"``: ``ExponentialDecay``, by ``decay_rate`` (default 0.9)
+      every ``decay_steps``/``decay_epochs`` (default one epoch), ``staircase``.
+    - ``"inverse_time"``: ``InverseTimeDecay`` (rate 0.5 per epoch by default).
+    - ``"cosine"``: ``CosineDecay`` to ``alpha * learning_rate`` (default 0) at
+      the end of the run. With ``warmup_epochs``/``warmup_steps`` the rate first
+      rises linearly from 0 to ``learning_rate`` (``warmup_target`` and
+      ``initial_learning_rate`` override both ends), then decays over the rest
+      of the run (``decay_steps`` defaults to the steps left after warmup).
+    - ``"cosine_restarts"``: ``CosineDecayRestarts``, first period one epoch.
+    - ``"polynomial"``: ``PolynomialDecay`` to ``end_learning_rate`` (default 0)
+      at the end of the run, with ``power`` (default 1: linear).
+    - ``"piecewise_constant"``: ``PiecewiseConstantDecay`` (``boundaries`` in
+      steps and ``values`` are required).
+    - ``"reduce_on_plateau"``: no schedule; see :func:`make_lr_callbacks`.
+
+    A schedule class name (``"CosineDecay"``) gets the run-sized lengths of its
+    short name but otherwise Keras's own defaults; an instance is copied, then
+    given the overrides.
+
+    Examples
+    --------
+    >>> from automl.wrappers._builders import make_schedule
+    >>> step = make_schedule("step", 0.1, {"factor": 0.5, "step_epochs": 2},
+    ...                      steps_per_epoch=10, epochs=6, owner="demo")
+    >>> [round(step(s), 4) for s in (0, 19, 20, 40)]
+    [0.1, 0.1, 0.05, 0.025]
+    >>> warm = make_schedule("cosine", 0.1, {"warmup_epochs": 1}, steps_per_epoch=10,
+    ...                      epochs=3, owner="demo")
+    >>> [round(warm(s), 4) for s in (0, 5, 10, 30)]
+    [0.0, 0.05, 0.1, 0.0]
+    """
+    import copy
+    import inspect
+
+    from ..keras.optimizers import schedules
+
+    steps_per_epoch = max(int(steps_per_epoch), 1)
+    epochs = max(int(epochs), 1)
+    if isinstance(spec, schedules.LearningRateSchedule):
+        schedule = copy.deepcopy(spec)
+        if not overrides:
+            return schedule
+        config = schedule.get_config()
+        overrides = _with_epoch_arguments(overrides, steps_per_epoch, owner)
+        unknown = sorted(set(overrides) - set(config))
+        if unknown:
+            raise ValueError(
+                f"{owner}: {type(schedule).__name__} has no argument(s) {unknown}; its "
+                f"arguments are {sorted(config)}."
+            )
+        return type(schedule).from_config({**config, **overrides})
+    if spec in ("constant", "reduce_on_plateau"):
+        if spec == "constant":
+            _no_arguments(spec, overrides, owner)
+        return None
+    if spec == "step":
+        return _step_schedule(initial_learning_rate, overrides, steps_per_epoch, epochs, owner)
+
+    total_steps = steps_per_epoch * epochs
+    table = _schedule_table(steps_per_epoch, total_steps)
+    short = spec in table
+    by_class = {cls_name: name for name, (cls_name, _) in table.items()}
+    if not short and spec not in by_class:
+        raise ValueError(
+            f"The 'lr_schedule' parameter of {owner} must be None, a LearningRateSchedule or one "
+            f"of {list(SCHEDULE_NAMES)} (or a schedule class name). Got {spec!r} instead."
+        )
+    name = spec if short else by_class[spec]
+    cls_name, defaults = table[name]
+    cls = schedules.SCHEDULES.lookup(cls_name)
+    sig = inspect.signature(cls.__init__).parameters
+    valid = {p for p in sig if p != "self"}
+    valid_epochs = {e for e, s in EPOCH_ARGUMENTS.items() if s in valid}
+    unknown = sorted(set(overrides) - valid - valid_epochs)
+    if unknown:
+        raise ValueError(
+            f"{owner}: lr_schedule={spec!r} ({cls.__name__}) has no argument(s) {unknown}; its "
+            f"arguments are {sorted(valid | valid_epochs)}."
+        )
+    overrides = _with_epoch_arguments(overrides, steps_per_epoch, owner)
+    args = dict(defaults)
+    if not short and name == "polynomial":
+        del args["end_learning_rate"]  # Keras's default for the class name
+    if "initial_learning_rate" in valid:
+        args["initial_learning_rate"] = initial_learning_rate
+    if name == "cosine":
+        warmup = int(overrides.get("warmup_steps", 0))
+        if warmup and "decay_steps" not in overrides:
+            args["decay_steps"] = max(total_steps - warmup, 1)
+        if short and warmup and "warmup_target" not in overrides:
+            # Warm up from 0 (or initial_learning_rate) to the estimator's learning rate.
+            args["warmup_target"] = initial_learning_rate
+            args["initial_learning_rate"] = 0.0
+    args.update(overrides)
+    missing = [p.name for p in sig.values()
+               if p.name != "self" and p.default is p.empty and p.name not in args]
+    if missing:
+        raise ValueError(
+            f"{owner}: lr_schedule={spec!r} needs {', '.join(f'lr_schedule__{m}' for m in missing)}."
+        )
+    return cls(**args)
+
+
+def make_lr_callbacks(spec, overrides: dict, *, has_validation: bool, epochs: int,
+                      owner: str) -> list:
+    """Callbacks that ``lr_schedule=spec`` adds to training (empty for a schedule).
+
+    ``"reduce_on_plateau"`` gives a ``ReduceLROnPlateau`` whose arguments are
+    the ``lr_schedule__`` parameters (``factor``, ``patience``, ``min_delta``,
+    ``cooldown``, ``min_lr``, ``monitor``, ``mode``; all in epochs). By default
+    it monitors ``val_loss`` when there is validation data and ``loss``
+    otherwise, with Keras's ``factor=0.1`` and a patience of ``epochs // 10``
+    epochs (at least 1; Keras's 10 for a 100-epoch run).
+
+    Examples
+    --------
+    >>> from automl.wrappers._builders import make_lr_callbacks
+    >>> [cb] = make_lr_callbacks("reduce_on_plateau", {"factor": 0.5}, has_validation=False,
+    ...                          epochs=30, owner="demo")
+    >>> cb.monitor, cb.factor, cb.patience
+    ('loss', 0.5, 3)
+    """
+    if spec != "reduce_on_plateau":
+        return []
+    import inspect
+
+    from ..keras.callbacks import ReduceLROnPlateau
+
+    sig = inspect.signature(ReduceLROnPlateau.__init__).parameters
+    valid = sorted(p.name for p in sig.values()
+                   if p.name != "self" and p.kind is not p.VAR_KEYWORD)
+    unknown = sorted(set(overrides) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"{owner}: lr_schedule='reduce_on_plateau' (ReduceLROnPlateau) has no argument(s) "
+            f"{unknown}; its arguments are {valid}."
+        )
+    args = {"monitor": "val_loss" if has_validation else "loss",
+            "patience": max(1, int(epochs) // 10)}
+    args.update(overrides)
+    return [ReduceLROnPlateau(**args)]

@@ -23,10 +23,8 @@ __all__ = [
     "resolve_object",
     "make_loss",
     "make_optimizer",
-    "make_schedule",
     "make_callbacks",
     "monitors_validation",
-    "SCHEDULE_NAMES",
 ]
 
 
@@ -106,70 +104,6 @@ def make_loss(spec, overrides: dict, owner: str):
         return _rebuild(base, overrides, owner)
     except TypeError as exc:
         raise ValueError(f"{owner}: cannot apply {overrides} to loss {spec!r} ({exc}).") from None
-
-
-# ----------------------------------------------------------------------
-# Learning-rate schedules
-# ----------------------------------------------------------------------
-def _schedule_defaults(steps_per_epoch: int, total_steps: int) -> dict:
-    """Built-in schedule names: class name and the defaults derived from the run's length."""
-    return {
-        "exponential": ("ExponentialDecay", {"decay_steps": steps_per_epoch, "decay_rate": 0.9}),
-        "inverse_time": ("InverseTimeDecay", {"decay_steps": steps_per_epoch, "decay_rate": 0.5}),
-        "cosine": ("CosineDecay", {"decay_steps": total_steps}),
-        "cosine_restarts": ("CosineDecayRestarts", {"first_decay_steps": steps_per_epoch}),
-        "polynomial": ("PolynomialDecay", {"decay_steps": total_steps}),
-        "piecewise_constant": ("PiecewiseConstantDecay", {}),
-    }
-
-
-#: Names accepted by ``lr_schedule`` (besides schedule class names and instances).
-SCHEDULE_NAMES = tuple(_schedule_defaults(1, 1))
-
-
-def make_schedule(spec, initial_learning_rate, overrides: dict, *, steps_per_epoch: int,
-                  epochs: int, owner: str):
-    """A learning-rate schedule from ``lr_schedule`` and ``lr_schedule__`` parameters.
-
-    Names (``"cosine"``, ``"exponential"``, ...) and class names get defaults
-    sized to the run: decays over the whole training (``epochs *
-    steps_per_epoch`` steps) for cosine and polynomial, per epoch for
-    exponential (rate 0.9) and inverse-time (rate 0.5), restarts after the
-    first epoch for cosine restarts. ``initial_learning_rate`` is the
-    estimator's learning rate. Instances are copied, then overridden.
-    """
-    from ..keras.optimizers import schedules
-
-    if isinstance(spec, schedules.LearningRateSchedule):
-        return _rebuild(copy.deepcopy(spec), overrides, owner) if overrides else copy.deepcopy(spec)
-    table = _schedule_defaults(max(int(steps_per_epoch), 1), max(int(steps_per_epoch * epochs), 1))
-    by_class = {cls_name: (cls_name, args) for cls_name, args in table.values()}
-    key = spec if spec in table else None
-    entry = table.get(key) or by_class.get(spec)
-    if entry is None:
-        raise ValueError(
-            f"The 'lr_schedule' parameter of {owner} must be None, a LearningRateSchedule or one "
-            f"of {sorted(table)} (or a schedule class name). Got {spec!r} instead."
-        )
-    cls = schedules.SCHEDULES.lookup(entry[0])
-    args = dict(entry[1])
-    sig = inspect.signature(cls.__init__).parameters
-    if "initial_learning_rate" in sig:
-        args["initial_learning_rate"] = initial_learning_rate
-    unknown = sorted(set(overrides) - set(sig) - {"self"})
-    if unknown:
-        raise ValueError(
-            f"{owner}: {cls.__name__} has no argument(s) {unknown}; its arguments are "
-            f"{sorted(p for p in sig if p != 'self')}."
-        )
-    args.update(overrides)
-    missing = [p.name for p in sig.values()
-               if p.name != "self" and p.default is p.empty and p.name not in args]
-    if missing:
-        raise ValueError(
-            f"{owner}: lr_schedule={spec!r} needs {', '.join(f'lr_schedule__{m}' for m in missing)}."
-        )
-    return cls(**args)
 
 
 # ----------------------------------------------------------------------

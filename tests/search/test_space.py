@@ -176,6 +176,68 @@ def test_fixed_trial_rebuilds_kwargs_of_a_real_trial():
             {"type": "float", "low": 0, "high": 1, "when": {"opt": "rmsprop"}},
             "'when' value 'rmsprop' is not one of the choices",
         ),
+        ({"type": "float", "low": 0, "high": 1, "when": {"p": 1}}, "'when' refers to the parameter itself"),
+        (
+            {"type": "float", "low": 0, "high": 1, "step": 0.3},
+            "'step' (0.3) of a float parameter must divide high - low (1 - 0)",
+        ),
+        (
+            {"type": "int", "low": 1, "high": 10, "step": 4},
+            "'step' (4) of an int parameter must divide high - low (10 - 1)",
+        ),
+        (
+            {"type": "float", "low": 0, "high": 1, "grid": [0.5, 2.0]},
+            "'grid' value 2.0 of a float parameter is outside [low, high] = [0.0, 1.0]",
+        ),
+        (
+            {"type": "int", "low": 8, "high": 64, "step": 8, "grid": [8, 12]},
+            "'grid' value 12 of an int parameter is not on its steps (low + k * 8)",
+        ),
+        (
+            {"type": "int", "low": 1, "high": 4, "grid": [1.5]},
+            "'grid' values of an int parameter must be ints, got 1.5",
+        ),
+        (
+            {"type": "float", "low": 0, "high": 1, "grid": []},
+            "'grid' of a float parameter must be a non-empty list of values, got []",
+        ),
+        (
+            {"type": "float", "low": 0, "high": 1, "grid": 0.5},
+            "'grid' of a float parameter must be a non-empty list of values, got 0.5",
+        ),
+        ({"type": "float", "low": 0, "high": 1, "grid": [0.1, 0.1]}, "contains duplicates"),
+        (
+            {"type": "categorical", "choices": ["a"], "grid": ["a"]},
+            "unknown key 'grid' for type 'categorical'",
+        ),
+        (
+            {"type": "layers", "n_layers": {"low": 1, "high": 2}, "units": {"low": 4, "high": 8},
+             "grid": [[4, 4, 4]]},
+            "'grid' value [4, 4, 4] of a layers parameter has a number of layers outside 'n_layers'",
+        ),
+        (
+            {"type": "layers", "n_layers": 1, "units": {"low": 4, "high": 8}, "grid": [[16]]},
+            "'grid' value [16] of a layers parameter has units 16 outside 'units'",
+        ),
+        (
+            {"type": "layers", "n_layers": 2, "units": {"low": 4, "high": 8}, "grid": [[4, 8]]},
+            "has different units per layer, but 'per_layer' is false",
+        ),
+        (
+            {"type": "layers", "n_layers": 1, "units": 8, "grid": ["a"]},
+            "'grid' values of a layers parameter must be lists of positive ints",
+        ),
+        (
+            {"type": "layers", "n_layers": 1, "units": {"low": 4, "high": 8, "grid": [4]}},
+            "unknown key 'grid' for 'units'",
+        ),
+        (
+            {"type": "float", "low": "1e-4", "high": 1},
+            "'low' of a float parameter must be a finite number, got '1e-4' (YAML reads 1e-4 as a "
+            "string: write 0.0001; exponents need a decimal point and a sign, as in 1.0e-4)",
+        ),
+        ({"type": "categorical", "choices": [0.0, "1e-5"]}, "'choices' value '1e-5' is a string"),
+        ("1.0e4", "fixed value '1.0e4' is a string (YAML reads 1.0e4 as a string: write 10000.0"),
     ],
 )
 def test_invalid_parameter_names_source_parameter_and_problem(pspec, message):
@@ -201,6 +263,34 @@ def test_invalid_space_structure(spec, message):
     assert message in str(info.value)
 
 
+def test_when_refers_to_parameters_above_with_possible_values():
+    later = {
+        "parameters": {
+            "p": {"type": "float", "low": 0, "high": 1, "when": {"units": 4}},
+            "units": {"type": "int", "low": 1, "high": 8},
+        }
+    }
+    with pytest.raises(SpecError) as info:
+        compile_space(later, source="s.yaml")
+    assert str(info.value) == (
+        "s.yaml: parameter 'p': 'when' refers to 'units', which is defined below this "
+        "parameter; conditions may only refer to parameters defined above them"
+    )
+    numeric = {
+        "parameters": {
+            "units": {"type": "int", "low": 1, "high": 8, "step": 1},
+            "p": {"type": "float", "low": 0, "high": 1, "when": {"units": [4, 16]}},
+        }
+    }
+    with pytest.raises(SpecError, match=r"^s\.yaml: parameter 'p': 'when' value 16 of 'units' is "
+                                        r"outside \[low, high\] = \[1, 8\]"):
+        compile_space(numeric, source="s.yaml")
+    numeric["parameters"]["p"]["when"] = {"units": [4, 8]}
+    space = compile_space(numeric)
+    assert space.suggest(FixedTrial({"units": 8, "p": 0.5})) == {"units": 8, "p": 0.5}
+    assert space.suggest(FixedTrial({"units": 3})) == {"units": 3}
+
+
 def test_trial_name_clash():
     spec = {
         "parameters": {
@@ -223,7 +313,7 @@ def test_load_space_file_errors(tmp_path):
         load_space(bad)
 
 
-def test_shipped_space_compiles():
+def test_mlp_space_compiles():
     space = load_space(REPO / "search_spaces" / "mlp.yaml")
     assert {
         "hidden_layer_sizes",

@@ -203,7 +203,7 @@ def test_lr_schedule_arguments_and_errors(small_digits):
         KerasClassifier(**TINY, lr_schedule="piecewise_constant").fit(X, y)
     message = "The 'lr_schedule' parameter of KerasClassifier must be None or a schedule name ("
     with pytest.raises(ValueError, match=re.escape(message)):
-        KerasClassifier(**TINY, lr_schedule="step").fit(X, y)
+        KerasClassifier(**TINY, lr_schedule="staircase").fit(X, y)
     with pytest.raises(ValueError, match="lr_schedule__ parameters but lr_schedule is None"):
         KerasClassifier(**TINY, lr_schedule__alpha=0.1).fit(X, y)
 
