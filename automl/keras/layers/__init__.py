@@ -15,7 +15,9 @@ from ._conv import (
 )
 from ._core import Activation, Dropout, Flatten
 from ._dense import Dense
+from ._embedding import Embedding
 from ._input import Input, InputLayer
+from ._masking import Masking
 from ._merging import (
     Add,
     Average,
@@ -54,10 +56,20 @@ from ._pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from ._recurrent import GRU, LSTM, SimpleRNN
 from ._reshaping import Permute, RepeatVector, Reshape
+from ._rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
 from ._spatial import Cropping2D, SpatialDropout1D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 
 __all__ = [
+    "Bidirectional",
+    "Embedding",
+    "GRU",
+    "LSTM",
+    "Masking",
+    "SimpleRNN",
+    "TimeDistributed",
+    "Wrapper",
     "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
     "Convolution1D", "Convolution2D", "Convolution2DTranspose", "SeparableConvolution2D",
     "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",

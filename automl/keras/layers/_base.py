@@ -4,9 +4,22 @@
 computes the outputs and keeps what backward needs; ``backward(grad)`` fills
 the gradients of the trainable weights and returns the gradient w.r.t. the
 inputs (``None`` when the model says nobody needs it).
+
+Masks (Keras semantics) are boolean arrays of shape ``(batch, timesteps)``
+(or the input's leading dimensions) that travel *beside* the data: models
+call :meth:`Layer._call_masked`, which passes the incoming mask to ``call``
+when ``call`` has a ``mask`` parameter, and asks ``compute_mask`` for the
+output mask when the layer ``supports_masking``. A layer that neither takes
+nor propagates masks drops them (with a warning, as in Keras). Layers that
+return several outputs (an RNN with ``return_state``) return a list from
+``call``, a list of shapes from ``compute_output_shape``, and take a list of
+output gradients (``None`` for outputs nobody used) in ``backward``.
 """
 
 from __future__ import annotations
+
+import inspect
+import warnings
 
 import numpy as np
 
@@ -17,7 +30,7 @@ from .. import regularizers as _regularizers
 from ..backend import floatx
 from ..backend._config import to_snake_case, unique_object_name
 
-__all__ = ["Layer", "Variable", "KerasTensor", "LAYERS"]
+__all__ = ["Layer", "Variable", "KerasTensor", "LAYERS", "symbolic_outputs"]
 
 LAYERS = Registry("layer")
 
@@ -67,9 +80,21 @@ class Variable:
 
 
 class KerasTensor:
-    """A symbolic tensor: a shape and the layer call that produced it (functional API)."""
+    """A symbolic tensor: a shape and the layer call that produced it (functional API).
+
+    A layer call with several outputs makes one tensor per output; they share
+    ``siblings`` (the tuple of all of them, in output order) and each has its
+    ``index`` in it. The first sibling stands for the call (``node``).
+    """
 
     multi = False  # whether the producing layer took a list of inputs
+    index = None  # position among the outputs of a multi-output call
+    siblings = None  # all outputs of a multi-output call
+
+    @property
+    def node(self) -> KerasTensor:
+        """The tensor that stands for the layer call that produced this one."""
+        return self if self.siblings is None else self.siblings[0]
 
     def __init__(self, shape, layer=None, inputs=(), name=None):
         self.shape = tuple(shape)
@@ -110,6 +135,17 @@ class Layer:
     #: Attributes written by ``call`` and read by ``backward``; a model that calls a
     #: layer more than once (shared layers) saves and restores them per call.
     _cache_attrs: tuple = ()
+    #: Whether the layer propagates masks (through ``compute_mask``), as in Keras.
+    #: Layers that override ``compute_mask`` get True unless they set it themselves.
+    supports_masking = False
+    #: Whether ``call`` accepts ``mask=`` (set from its signature for each subclass).
+    _call_takes_mask = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._call_takes_mask = "mask" in inspect.signature(cls.call).parameters
+        if "supports_masking" not in cls.__dict__ and "compute_mask" in cls.__dict__:
+            cls.supports_masking = True
 
     def __init__(self, *, name=None, trainable=True, dtype=None, **kwargs):
         unknown = set(kwargs) - _LAYER_KWARGS
@@ -225,27 +261,62 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def __call__(self, inputs, training=False):
+    # -- masks -------------------------------------------------------------
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs, given the inputs and their mask (Keras semantics).
+
+        Only called when ``supports_masking``; the default passes the mask through.
+        Multi-output layers return a list (one mask or None per output).
+        """
+        return mask
+
+    def _call_masked(self, inputs, training, mask):
+        """Forward as a model runs it: ``(outputs, output mask or None)``.
+
+        ``mask`` is None, an array, or (for layers taking a list of inputs) a
+        list with one mask or None per input.
+        """
+        if mask is not None and self._call_takes_mask:
+            outputs = self.call(inputs, training, mask=mask)
+        else:
+            outputs = self.call(inputs, training)
+        if self.supports_masking:
+            return outputs, self.compute_mask(inputs, mask)
+        if mask is not None and not getattr(self, "_mask_warned", False):
+            self._mask_warned = True
+            warnings.warn(
+                f"Layer {self.name!r} (of type {type(self).__name__}) was passed an input with a "
+                "mask attached to it. However, this layer does not support masking and will "
+                "therefore destroy the mask information. Downstream layers will not see the mask.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return outputs, None
+
+    def __call__(self, inputs, training=False, mask=None):
         if self._multi_input:
-            return self._call_multi(list(inputs), training)
+            return self._call_multi(list(inputs), training, mask)
         if isinstance(inputs, KerasTensor):
             self._maybe_build(inputs.shape)
-            return KerasTensor(self.compute_output_shape(inputs.shape), self, (inputs,), self.name)
+            return symbolic_outputs(self, self.compute_output_shape(inputs.shape), (inputs,))
         x = np.asarray(inputs)
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         self._maybe_build((None, *x.shape[1:]))
+        if mask is not None and self._call_takes_mask:
+            return self.call(x, training=training, mask=np.asarray(mask, dtype=bool))
         return self.call(x, training=training)
 
-    def _call_multi(self, inputs, training):
+    def _call_multi(self, inputs, training, mask=None):
         if all(isinstance(t, KerasTensor) for t in inputs):
             shapes = [t.shape for t in inputs]
             self._maybe_build(shapes)
-            out = KerasTensor(self.compute_output_shape(shapes), self, tuple(inputs), self.name)
-            out.multi = True
-            return out
+            return symbolic_outputs(self, self.compute_output_shape(shapes), tuple(inputs), multi=True)
         xs = [np.asarray(x, dtype=self.dtype) for x in inputs]
         self._maybe_build([(None, *x.shape[1:]) for x in xs])
+        if mask is not None and self._call_takes_mask:
+            masks = [None if m is None else np.asarray(m, dtype=bool) for m in mask]
+            return self.call(xs, training=training, mask=masks)
         return self.call(xs, training=training)
 
     # -- serialization -----------------------------------------------------
@@ -261,6 +332,24 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def symbolic_outputs(layer, shape, inputs, multi=False):
+    """The KerasTensor(s) of a symbolic call: one per output shape.
+
+    ``shape`` is a tuple for a single output, a list of tuples for several
+    (then the tensors are linked as siblings of one call).
+    """
+    if isinstance(shape, list):
+        outputs = tuple(KerasTensor(s, layer, inputs, layer.name) for s in shape)
+        for i, tensor in enumerate(outputs):
+            tensor.index = i
+            tensor.siblings = outputs
+            tensor.multi = multi
+        return list(outputs)
+    out = KerasTensor(shape, layer, inputs, layer.name)
+    out.multi = multi
+    return out
 
 
 def check_positive_int(value, name, owner):

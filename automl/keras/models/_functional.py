@@ -6,6 +6,15 @@ topological order; backward walks them in reverse, summing gradients where a
 tensor feeds several layers. A layer called more than once (a shared layer)
 has its per-call cache saved after each forward call and restored before the
 matching backward call, and its weight gradients summed over its calls.
+
+A layer call with several outputs (an RNN with ``return_state``) is one node
+whose output tensors are siblings (``KerasTensor.siblings``); its backward gets
+the list of their gradients, ``None`` for outputs that received none.
+
+Masks (Keras semantics) travel beside the values: each node gets the masks of
+its input tensors and records the mask of each output (see
+``Layer._call_masked``); ``_output_masks`` keeps the masks of the model's
+outputs (None entries where unmasked) after each forward pass.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ def _topological_nodes(outputs):
     order, state = [], {}
 
     def visit(tensor):
+        tensor = tensor.node
         mark = state.get(id(tensor))
         if mark == "done":
             return
@@ -142,28 +152,66 @@ class Functional(Model):
         for node in self._nodes:
             upstream = any(needs.get(id(t), False) for t in node.inputs)
             layer_needs[id(node.layer)] = layer_needs.get(id(node.layer), False) or upstream
-            needs[id(node)] = upstream or bool(node.layer.trainable_weights)
+            for tensor in node.siblings or (node,):
+                needs[id(tensor)] = upstream or bool(node.layer.trainable_weights)
         for node in self._nodes:
             node.layer._input_grad_needed = layer_needs[id(node.layer)]
             if isinstance(node.layer, Model):
                 node.layer._mark_input_grads()
         self._tensor_needs = needs
 
-    def _forward(self, x, training=False):
-        inputs = _as_list(x) if len(self._inputs) > 1 else [x]
-        if len(inputs) != len(self._inputs):
+    supports_masking = True
+    _output_masks = None
+
+    def call(self, inputs, training=False, mask=None):
+        return self._forward(inputs, training, mask)
+
+    def compute_mask(self, inputs, mask=None):
+        masks = self._output_masks
+        if masks is None:
+            return None
+        return masks[0] if len(masks) == 1 else list(masks)
+
+    def _forward(self, x, training=False, mask=None):
+        n_in = len(self._inputs)
+        inputs = _as_list(x) if n_in > 1 else [x]
+        if len(inputs) != n_in:
             raise ValueError(
-                f"Model {self.name!r} expects {len(self._inputs)} inputs. Got {len(inputs)} instead."
+                f"Model {self.name!r} expects {n_in} inputs. Got {len(inputs)} instead."
             )
         values = {id(t): v for t, v in zip(self._inputs, inputs)}
+        masks = {}
+        if mask is not None:
+            for t, m in zip(self._inputs, mask if n_in > 1 else [mask]):
+                if m is not None:
+                    masks[id(t)] = m
         caches = self._caches = {}
         shared = self._shared
         for node in self._nodes:
             layer = node.layer
             args = [values[id(t)] for t in node.inputs]
-            values[id(node)] = layer.call(args if node.multi else args[0], training)
+            if masks:
+                in_masks = [masks.get(id(t)) for t in node.inputs]
+                node_mask = in_masks if node.multi else in_masks[0]
+                if node.multi and all(m is None for m in in_masks):
+                    node_mask = None
+            else:
+                node_mask = None
+            out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask)
+            if node.siblings is None:
+                values[id(node)] = out
+                if out_mask is not None:
+                    masks[id(node)] = out_mask
+            else:
+                out_masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask]
+                for i, tensor in enumerate(node.siblings):
+                    values[id(tensor)] = out[i]
+                    if i < len(out_masks) and out_masks[i] is not None:
+                        masks[id(tensor)] = out_masks[i]
             if id(layer) in shared:
                 caches[id(node)] = {a: getattr(layer, a, None) for a in layer._cache_attrs}
+        out_masks = [masks.get(id(t)) for t in self._outputs]
+        self._output_masks = None if all(m is None for m in out_masks) else out_masks
         outs = [values[id(t)] for t in self._outputs]
         return outs[0] if len(outs) == 1 else outs
 
@@ -175,9 +223,14 @@ class Functional(Model):
         done_shared: set[int] = set()
         needs = self._tensor_needs
         for node in reversed(self._nodes):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
+            if node.siblings is None:
+                g = grads.pop(id(node), None)
+                if g is None:
+                    continue
+            else:
+                g = [grads.pop(id(t), None) for t in node.siblings]
+                if all(gi is None for gi in g):
+                    continue
             layer = node.layer
             saved = None
             if id(layer) in self._shared:
@@ -211,18 +264,22 @@ class Functional(Model):
         for tensor in self._inputs:
             node_index[id(tensor)] = 0
         nodes = []
+
+        def ref(t):
+            # [layer name, call index] (+ output index for calls with several outputs)
+            r = [t.layer.name, node_index[id(t)]]
+            return r if t.index is None else [*r, t.index]
+
         for node in self._nodes:
             lid = id(node.layer)
-            node_index[id(node)] = counters.get(lid, 0)
+            for tensor in node.siblings or (node,):
+                node_index[id(tensor)] = counters.get(lid, 0)
             counters[lid] = counters.get(lid, 0) + 1
             nodes.append({
                 "layer": node.layer.name,
-                "inputs": [[t.layer.name, node_index[id(t)]] for t in node.inputs],
+                "inputs": [ref(t) for t in node.inputs],
                 "multi": bool(node.multi),
             })
-
-        def ref(t):
-            return [t.layer.name, node_index[id(t)]]
 
         return {
             "name": self.name,
@@ -244,14 +301,21 @@ class Functional(Model):
             if isinstance(layer, InputLayer):
                 tensors[(name, 0)] = layer.output
         counters: dict[str, int] = {}
+
+        def lookup(ref):
+            out = tensors[(ref[0], ref[1])]
+            if isinstance(out, list):  # a call with several outputs
+                return out[ref[2] if len(ref) > 2 else 0]
+            return out
+
         for node in config["nodes"]:
             layer = by_name[node["layer"]]
-            args = [tensors[tuple(ref)] for ref in node["inputs"]]
+            args = [lookup(ref) for ref in node["inputs"]]
             out = layer(args if node["multi"] else args[0])
             tensors[(node["layer"], counters.get(node["layer"], 0))] = out
             counters[node["layer"]] = counters.get(node["layer"], 0) + 1
-        inputs = [tensors[tuple(ref)] for ref in config["input_layers"]]
-        outputs = [tensors[tuple(ref)] for ref in config["output_layers"]]
+        inputs = [lookup(ref) for ref in config["input_layers"]]
+        outputs = [lookup(ref) for ref in config["output_layers"]]
         return cls(
             inputs if len(inputs) > 1 else inputs[0],
             outputs if len(outputs) > 1 else outputs[0],

@@ -91,6 +91,11 @@ class Sequential(Model):
         for layer in self._stack:
             layer._maybe_build(shape)
             shape = layer.output_shape
+            if isinstance(shape, list):
+                raise ValueError(
+                    f"All layers in a Sequential model should have a single output tensor. Layer "
+                    f"{layer.name!r} has {len(shape)} outputs; use the functional API instead."
+                )
         self.output_shape = shape
         self.built = True
         self._mark_input_grads()
@@ -112,9 +117,27 @@ class Sequential(Model):
             if isinstance(layer, Model):
                 layer._mark_input_grads()
 
-    def _forward(self, x, training=False):
+    # Masks (Keras semantics) travel beside the data: each layer gets the mask of its
+    # input and gives the mask of its output (see Layer._call_masked). The mask of the
+    # model's output is kept in ``_output_mask`` for the loss and for enclosing models.
+    supports_masking = True
+    _output_mask = None
+
+    def call(self, inputs, training=False, mask=None):
+        return self._forward(inputs, training, mask)
+
+    def compute_mask(self, inputs, mask=None):
+        return self._output_mask
+
+    @property
+    def _output_masks(self):
+        """The output mask as a list (one entry per output, as for functional models) or None."""
+        return None if self._output_mask is None else [self._output_mask]
+
+    def _forward(self, x, training=False, mask=None):
         for layer in self._stack:
-            x = layer.call(x, training)
+            x, mask = layer._call_masked(x, training, mask)
+        self._output_mask = mask
         return x
 
     def _backward(self, grad, fused=False):
