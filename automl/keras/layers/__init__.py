@@ -1,6 +1,7 @@
 """Layers (``automl.keras.layers``)."""
 
 from ._activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from ._attention import AdditiveAttention, Attention
 from ._base import LAYERS, KerasTensor, Layer, Variable
 from ._conv import (
     Conv1D,
@@ -36,6 +37,7 @@ from ._merging import (
     multiply,
     subtract,
 )
+from ._multi_head_attention import MultiHeadAttention
 from ._noise import AlphaDropout, GaussianDropout, GaussianNoise
 from ._normalization import BatchNormalization, LayerNormalization
 from ._pooling import (
@@ -62,6 +64,9 @@ from ._rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
 from ._spatial import Cropping2D, SpatialDropout1D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 
 __all__ = [
+    "AdditiveAttention",
+    "Attention",
+    "MultiHeadAttention",
     "Bidirectional",
     "Embedding",
     "GRU",

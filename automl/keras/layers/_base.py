@@ -90,6 +90,7 @@ class KerasTensor:
     multi = False  # whether the producing layer took a list of inputs
     index = None  # position among the outputs of a multi-output call
     siblings = None  # all outputs of a multi-output call
+    call_kwargs = None  # keyword options of the layer call (e.g. use_causal_mask=True), or None
 
     @property
     def node(self) -> KerasTensor:

@@ -197,7 +197,11 @@ class Functional(Model):
                     node_mask = None
             else:
                 node_mask = None
-            out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask)
+            if node.call_kwargs:
+                out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask,
+                                                   **node.call_kwargs)
+            else:
+                out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask)
             if node.siblings is None:
                 values[id(node)] = out
                 if out_mask is not None:
@@ -275,11 +279,14 @@ class Functional(Model):
             for tensor in node.siblings or (node,):
                 node_index[id(tensor)] = counters.get(lid, 0)
             counters[lid] = counters.get(lid, 0) + 1
-            nodes.append({
+            entry = {
                 "layer": node.layer.name,
                 "inputs": [ref(t) for t in node.inputs],
                 "multi": bool(node.multi),
-            })
+            }
+            if node.call_kwargs:
+                entry["kwargs"] = dict(node.call_kwargs)
+            nodes.append(entry)
 
         return {
             "name": self.name,
@@ -311,7 +318,7 @@ class Functional(Model):
         for node in config["nodes"]:
             layer = by_name[node["layer"]]
             args = [lookup(ref) for ref in node["inputs"]]
-            out = layer(args if node["multi"] else args[0])
+            out = layer(args if node["multi"] else args[0], **node.get("kwargs", {}))
             tensors[(node["layer"], counters.get(node["layer"], 0))] = out
             counters[node["layer"]] = counters.get(node["layer"], 0) + 1
         inputs = [lookup(ref) for ref in config["input_layers"]]
