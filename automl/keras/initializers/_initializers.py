@@ -1,4 +1,12 @@
-"""Weight initializers (Keras 3 names, arguments and defaults), seeded through Generators."""
+"""Weight initializers (Keras 3 names, arguments and defaults), seeded through Generators.
+
+Strings resolve as in Keras 3's ``initializers.get``: the class names, their
+snake_case forms, and Keras's short aliases ``"uniform"`` (RandomUniform),
+``"normal"`` (RandomNormal), ``"zero"``, ``"one"``, plus the alternative
+class names ``OrthogonalInitializer`` and ``IdentityInitializer``. The module
+also exposes Keras's lowercase names (``initializers.random_uniform`` is
+``RandomUniform``, ...).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +34,24 @@ __all__ = [
     "LecunUniform",
     "LecunNormal",
     "Orthogonal",
+    "OrthogonalInitializer",
     "Identity",
+    "IdentityInitializer",
+    "zeros",
+    "ones",
+    "constant",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "variance_scaling",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "orthogonal",
+    "identity",
     "INITIALIZERS",
 ]
 
@@ -60,13 +85,13 @@ class _Seeded(Initializer):
         return {"seed": self.seed}
 
 
-@INITIALIZERS.register(aliases=("zeros",))
+@INITIALIZERS.register(aliases=("zeros", "zero"))
 class Zeros(Initializer):
     def __call__(self, shape, dtype=None):
         return np.zeros(shape, dtype=dtype or floatx())
 
 
-@INITIALIZERS.register(aliases=("ones",))
+@INITIALIZERS.register(aliases=("ones", "one"))
 class Ones(Initializer):
     def __call__(self, shape, dtype=None):
         return np.ones(shape, dtype=dtype or floatx())
@@ -84,7 +109,7 @@ class Constant(Initializer):
         return {"value": self.value}
 
 
-@INITIALIZERS.register(aliases=("random_normal",))
+@INITIALIZERS.register(aliases=("random_normal", "normal"))
 class RandomNormal(_Seeded):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
@@ -98,7 +123,7 @@ class RandomNormal(_Seeded):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
 
 
-@INITIALIZERS.register(aliases=("random_uniform",))
+@INITIALIZERS.register(aliases=("random_uniform", "uniform"))
 class RandomUniform(_Seeded):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
@@ -210,7 +235,7 @@ LecunUniform = _variance_preset("LecunUniform", 1.0, "fan_in", "uniform", "lecun
 LecunNormal = _variance_preset("LecunNormal", 1.0, "fan_in", "truncated_normal", "lecun_normal")
 
 
-@INITIALIZERS.register(aliases=("orthogonal",))
+@INITIALIZERS.register(aliases=("orthogonal", "OrthogonalInitializer", "orthogonal_initializer"))
 class Orthogonal(_Seeded):
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
@@ -230,7 +255,7 @@ class Orthogonal(_Seeded):
         return {"gain": self.gain, **super().get_config()}
 
 
-@INITIALIZERS.register(aliases=("identity",))
+@INITIALIZERS.register(aliases=("identity", "IdentityInitializer"))
 class Identity(Initializer):
     def __init__(self, gain=1.0):
         self.gain = gain
@@ -244,6 +269,15 @@ class Identity(Initializer):
 
     def get_config(self):
         return {"gain": self.gain}
+
+
+# Keras's other public names of the same classes.
+OrthogonalInitializer, IdentityInitializer = Orthogonal, Identity
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, glorot_uniform, glorot_normal = VarianceScaling, GlorotUniform, GlorotNormal
+he_uniform, he_normal, lecun_uniform, lecun_normal = HeUniform, HeNormal, LecunUniform, LecunNormal
+orthogonal, identity = Orthogonal, Identity
 
 
 def get(identifier) -> Initializer:

@@ -31,6 +31,7 @@ class _ActivationLayer(Layer):
 
     _cache_attrs = ("_y", "_z")
     activation: _activations.Activation
+    supports_masking = True  # the input mask passes through (Keras)
 
     def call(self, inputs, training=False):
         act = self.activation
@@ -170,7 +171,13 @@ class Softmax(_ActivationLayer):
 
     Notes
     -----
-    Keras's optional ``mask`` call argument is not supported.
+    ``call`` takes Keras's optional boolean ``mask`` (True = keep): a large
+    negative number (``-1e9``, ``-3e4`` in float16) is added to the masked
+    entries before the softmax, so they get (almost) zero probability. The
+    mask has the shape of the inputs; a mask with fewer axes (the
+    ``(batch, timesteps)`` mask a model passes along) covers the leading axes
+    and is broadcast over the others. The added constant does not depend on
+    the inputs, so the backward pass is the softmax's.
 
     Examples
     --------
@@ -178,6 +185,9 @@ class Softmax(_ActivationLayer):
     >>> from automl.keras.layers import Softmax
     >>> Softmax()(np.array([[1.0, 2.0, 1.0]])).astype(float).round(4).tolist()
     [[0.2119, 0.5761, 0.2119]]
+    >>> mask = np.array([[True, True, False]])
+    >>> Softmax()(np.array([[1.0, 1.0, 5.0]]), mask=mask).astype(float).round(4).tolist()
+    [[0.5, 0.5, 0.0]]
     """
 
     def __init__(self, axis=-1, **kwargs):
@@ -187,8 +197,33 @@ class Softmax(_ActivationLayer):
             self.activation = _activations.softmax  # the registered one, so losses can fuse
         self.axis = list(axis) if isinstance(axis, tuple) else axis
 
+    def call(self, inputs, training=False, mask=None):
+        if mask is None:
+            return super().call(inputs, training)
+        act = self.activation
+        shifted = inputs + _mask_adder(mask, inputs)
+        self._z = shifted.copy() if act.needs_input else None
+        self._y = act.forward(shifted)
+        return self._y
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+def _mask_adder(mask, inputs):
+    """``0`` where ``mask`` keeps an entry, a large negative number elsewhere (Keras's values)."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim < inputs.ndim and mask.shape == inputs.shape[: mask.ndim]:
+        mask = mask.reshape(mask.shape + (1,) * (inputs.ndim - mask.ndim))
+    try:
+        np.broadcast_shapes(mask.shape, inputs.shape)
+    except ValueError:
+        raise ValueError(
+            f"The 'mask' argument of Softmax must have the shape of the inputs {inputs.shape} "
+            f"(or of their leading axes). Got a mask of shape {mask.shape} instead."
+        ) from None
+    large_negative = -3e4 if inputs.dtype == np.float16 else -1e9
+    return np.where(mask, 0.0, large_negative).astype(inputs.dtype, copy=False)
 
 
 @LAYERS.register
@@ -219,6 +254,7 @@ class PReLU(Layer):
     """
 
     _cache_attrs = ("_neg",)
+    supports_masking = True
 
     def __init__(
         self,

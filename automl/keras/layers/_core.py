@@ -24,6 +24,7 @@ class Activation(Layer):
     """
 
     _cache_attrs = ("_z", "_y")
+    supports_masking = True  # the input mask passes through (Keras)
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -60,6 +61,7 @@ class Dropout(Layer):
     """
 
     _cache_attrs = ("_mask",)
+    supports_masking = True  # the input mask passes through (Keras); so do SpatialDropout1D/2D
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -40,6 +40,8 @@ class Dense(Layer):
     """
 
     _cache_attrs = ("_x", "_y", "_z", "_in_shape", "activity_penalty", "_ones")
+    #: Keras semantics: the input mask (e.g. of timesteps) passes through unchanged.
+    supports_masking = True
 
     def __init__(
         self,

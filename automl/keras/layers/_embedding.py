@@ -21,17 +21,6 @@ from ._base import LAYERS, KerasTensor, Layer, check_positive_int
 __all__ = ["Embedding"]
 
 
-def resolve_initializer(identifier):
-    """``initializers.get`` that also reads Keras's short names ``"uniform"``/``"normal"``."""
-    aliases = {"uniform": "random_uniform", "normal": "random_normal"}
-    if isinstance(identifier, str) and identifier in aliases:
-        try:
-            return _initializers.get(identifier)
-        except ValueError:
-            return _initializers.get(aliases[identifier])
-    return _initializers.get(identifier)
-
-
 def _scatter_add_rows(out, indices, rows):
     """``out[...] = 0; out[indices] += rows`` with repeated indices summed.
 
@@ -94,7 +83,7 @@ class Embedding(Layer):
         self.output_dim = check_positive_int(output_dim, "output_dim", "Embedding")
         if lora_rank is not None or lora_alpha is not None:
             raise NotImplementedError("Embedding does not support LoRA (lora_rank/lora_alpha) in automl.keras.")
-        self.embeddings_initializer = resolve_initializer(embeddings_initializer)
+        self.embeddings_initializer = _initializers.get(embeddings_initializer)
         self.embeddings_regularizer = _regularizers.get(embeddings_regularizer)
         self.activity_regularizer = _regularizers.get(activity_regularizer)
         self.embeddings_constraint = _constraints.get(embeddings_constraint)

@@ -7,6 +7,15 @@ lower rank get size-1 axes inserted after the batch axis, then axes of size 1
 broadcast; any other mismatch is an error. The lowercase functions
 (``add(inputs)``, ``concatenate(inputs, axis=-1)``, ...) are Keras's
 functional interface: they build the layer and call it on ``inputs``.
+
+Masks follow Keras 3. The output mask of an element-wise merge is the
+logical OR of the input masks when every input is masked, and None otherwise.
+Add, Subtract and Average ignore the masks in their values; Multiply treats
+masked entries as 1 and, when every input is masked, outputs 0 where all of
+them are masked; Maximum and Minimum skip masked entries (an entry masked in
+every input keeps the first input's value). Concatenate concatenates the
+masks along the time axis (an unmasked input counts as all True), and along
+the last axis keeps a step if any input keeps it. Dot outputs no mask.
 """
 
 from __future__ import annotations
@@ -69,14 +78,47 @@ class _Merge(Layer):
     _multi_input = True
     _min_inputs = 1
     _max_inputs = None
+    supports_masking = True
 
-    def __call__(self, inputs, training=False):
+    def __call__(self, inputs, training=False, mask=None):
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(
                 f"A {type(self).__name__} layer must be called on a list of inputs. "
                 f"Got {type(inputs).__name__} instead."
             )
-        return super().__call__(inputs, training)
+        return super().__call__(inputs, training, mask)
+
+    def _check_masks(self, inputs, mask):
+        """``mask`` as a list with one entry per input (Keras's checks), or None."""
+        if mask is None:
+            return None
+        owner = type(self).__name__
+        if not isinstance(mask, (list, tuple)):
+            raise ValueError(
+                f"The 'mask' argument of {owner}.compute_mask must be a list with one mask (or "
+                f"None) per input. Got {type(mask).__name__} instead."
+            )
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(
+                f"The 'inputs' argument of {owner}.compute_mask must be a list. "
+                f"Got {type(inputs).__name__} instead."
+            )
+        if len(mask) != len(inputs):
+            raise ValueError(
+                f"The 'inputs' and 'mask' arguments of {owner}.compute_mask must have the same "
+                f"length. Got {len(inputs)} inputs and {len(mask)} masks instead."
+            )
+        return [None if m is None else np.asarray(m, dtype=bool) for m in mask]
+
+    def compute_mask(self, inputs, mask=None):
+        """The OR of the input masks if every input is masked, else None (Keras)."""
+        masks = self._check_masks(inputs, mask)
+        if masks is None or any(m is None for m in masks):
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = np.logical_or(out, m)
+        return out
 
     def _check_count(self, n):
         lo, hi = self._min_inputs, self._max_inputs
@@ -140,12 +182,37 @@ class _ElementwiseMerge(_Merge):
         grad = grad.reshape(self._shapes[i])
         return grad if owned else grad.copy()
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
         self._check_count(len(inputs))
         aligned = self._align(inputs)
+        if mask is not None and self._uses_masks and any(m is not None for m in mask):
+            return self._merge_masked(aligned, self._full_masks(inputs, aligned, mask))
         return self._merge(aligned)
 
+    #: Whether the merged values depend on the masks (Multiply, Maximum, Minimum).
+    _uses_masks = False
+
+    def _full_masks(self, inputs, aligned, mask):
+        """Each input's mask broadcast over its trailing axes, in the aligned input's shape."""
+        full = []
+        for x, xa, m in zip(inputs, aligned, mask):
+            if m is None:
+                full.append(None)
+                continue
+            m = np.asarray(m, dtype=bool)
+            if m.shape != x.shape[: m.ndim]:
+                raise ValueError(
+                    f"The mask of each input of {type(self).__name__} must cover the input's leading "
+                    f"axes. Got a mask of shape {m.shape} for an input of shape {x.shape}."
+                )
+            m = np.broadcast_to(m.reshape(m.shape + (1,) * (x.ndim - m.ndim)), x.shape)
+            full.append(m.reshape(xa.shape))
+        return full
+
     def _merge(self, inputs):
+        raise NotImplementedError
+
+    def _merge_masked(self, inputs, masks):
         raise NotImplementedError
 
 
@@ -218,19 +285,36 @@ class Multiply(_ElementwiseMerge):
     [[6.0, 6.0]]
     """
 
-    _cache_attrs = ("_shapes", "_expanded_shapes", "_inputs")
+    _cache_attrs = ("_shapes", "_expanded_shapes", "_inputs", "_masks", "_keep")
+    _uses_masks = True
 
     def _merge(self, inputs):
-        self._inputs = inputs
+        self._inputs, self._masks, self._keep = inputs, None, None
         out = np.multiply(inputs[0], inputs[1]) if len(inputs) > 1 else inputs[0].copy()
         for x in inputs[2:]:
             out *= x
+        return out
+
+    def _merge_masked(self, inputs, masks):
+        # Masked entries count as 1 (the identity of the product), as in Keras.
+        substituted = [x if m is None else np.where(m, x, np.ones((), x.dtype)) for x, m in zip(inputs, masks)]
+        out = self._merge(substituted)
+        self._masks = masks
+        if all(m is not None for m in masks):
+            # Where every input is masked the product of ones is replaced by 0.
+            keep = masks[0]
+            for m in masks[1:]:
+                keep = np.logical_or(keep, m)
+            self._keep = keep
+            out *= keep
         return out
 
     def backward(self, grad):
         if not self._input_grad_needed:
             return None
         xs = self._inputs
+        if self._keep is not None:
+            grad = grad * self._keep
         grads = []
         for i in range(len(xs)):
             # d(prod)/dx_i is the product of the other inputs; grad has the full
@@ -239,6 +323,8 @@ class Multiply(_ElementwiseMerge):
             for j, x in enumerate(xs):
                 if j != i:
                     g *= x
+            if self._masks is not None and self._masks[i] is not None:
+                g *= self._masks[i]  # masked entries were replaced by a constant
             grads.append(self._to_input(g, i, owned=True))
         return grads
 
@@ -273,20 +359,53 @@ class Average(_ElementwiseMerge):
 class _Extremum(_ElementwiseMerge):
     """Maximum/Minimum: the gradient goes to the first input that attains the extremum."""
 
-    _cache_attrs = ("_shapes", "_expanded_shapes", "_inputs", "_out")
+    _cache_attrs = ("_shapes", "_expanded_shapes", "_inputs", "_out", "_source")
     _op = None
+    _better = None
+    _uses_masks = True
 
     def _merge(self, inputs):
         op = type(self)._op
         out = op(inputs[0], inputs[1]) if len(inputs) > 1 else inputs[0].copy()
         for x in inputs[2:]:
             op(out, x, out=out)
-        self._inputs, self._out = inputs, out
+        self._inputs, self._out, self._source = inputs, out, None
+        return out
+
+    def _merge_masked(self, inputs, masks):
+        """Keras's masked extremum: fold the inputs in order, skipping masked entries.
+
+        A masked entry of the next input is replaced by the running result, and a
+        masked entry of the running result by the next input; an entry masked in
+        every input so far keeps the first input's value. ``_source`` records, per
+        entry, the input whose value the output holds (for the backward pass).
+        """
+        better = type(self)._better
+        shape = np.broadcast_shapes(*(x.shape for x in inputs))
+        out = np.broadcast_to(inputs[0], shape)
+        source = np.zeros(shape, dtype=np.intp)
+        out_mask = None if masks[0] is None else np.broadcast_to(masks[0], shape)
+        for i in range(1, len(inputs)):
+            x = np.broadcast_to(inputs[i], shape)
+            x_source = np.full(shape, i, dtype=np.intp)
+            m = None if masks[i] is None else np.broadcast_to(masks[i], shape)
+            if m is not None:
+                x, x_source = np.where(m, x, out), np.where(m, x_source, source)
+            if out_mask is not None:
+                out, source = np.where(out_mask, out, x), np.where(out_mask, source, x_source)
+            out_mask = None if m is None or out_mask is None else out_mask | m
+            take = better(x, out)  # ties keep the earlier input
+            out, source = np.where(take, x, out), np.where(take, x_source, source)
+        out = np.array(out, dtype=inputs[0].dtype)
+        self._inputs, self._out, self._source = inputs, out, source
         return out
 
     def backward(self, grad):
         if not self._input_grad_needed:
             return None
+        if self._source is not None:
+            return [self._to_input(grad * (self._source == i), i, owned=True)
+                    for i in range(len(self._inputs))]
         taken = np.zeros(grad.shape, dtype=bool)
         grads = []
         for i, x in enumerate(self._inputs):
@@ -310,6 +429,7 @@ class Maximum(_Extremum):
     """
 
     _op = np.maximum
+    _better = np.greater
 
 
 @LAYERS.register
@@ -325,6 +445,7 @@ class Minimum(_Extremum):
     """
 
     _op = np.minimum
+    _better = np.less
 
 
 @LAYERS.register
@@ -406,6 +527,37 @@ class Concatenate(_Merge):
             return None
         splits = np.cumsum(self._sizes)[:-1]
         return [np.ascontiguousarray(part) for part in np.split(grad, splits, axis=self.axis)]
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's mask of a concatenation (None when no input is masked).
+
+        Each input's mask is taken over the input's entries (an unmasked input
+        counts as all True, a ``(batch, steps)`` mask covers every feature of
+        its step), the masks are concatenated like the inputs, and a position of
+        the output is kept if any of its entries along the last axis is: along
+        the time axis the masks are concatenated, along the last axis a step is
+        kept if any input keeps it.
+        """
+        masks = self._check_masks(inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return None
+        per_step = []  # each input's full mask, reduced with any() over the last axis
+        for x, m in zip(inputs, masks):
+            x = np.asarray(x)
+            if m is None:
+                per_step.append(np.full(x.shape[:-1], x.shape[-1] > 0))
+            elif m.ndim < x.ndim:
+                per_step.append(m & (x.shape[-1] > 0))
+            else:
+                per_step.append(m.any(axis=-1))
+        ndim = np.ndim(inputs[0])
+        axis = self._positive_axis(ndim, [np.shape(x) for x in inputs])
+        if axis == ndim - 1:
+            out = per_step[0]
+            for m in per_step[1:]:
+                out = np.logical_or(out, m)
+            return out
+        return np.concatenate(per_step, axis=axis)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
@@ -541,6 +693,9 @@ class Dot(_Merge):
             gx = _l2_normalize_backward(gx, self._x, dx, ux, a0)
             gy = _l2_normalize_backward(gy, self._y, dy, uy, a1)
         return [gx, gy]
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # Keras: the dot product has no mask
 
     def get_config(self):
         axes = self.axes if isinstance(self.axes, int) else list(self.axes)

@@ -32,7 +32,12 @@ def _float_draw(dtype):
 
 
 class _NoiseLayer(Layer):
-    """Shared state of the noise layers: a seed and a lazily made Generator."""
+    """Shared state of the noise layers: a seed and a lazily made Generator.
+
+    As in Keras, the noise layers pass the input mask through unchanged.
+    """
+
+    supports_masking = True
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -9,6 +9,13 @@ With ``g = dL/dy * gamma`` and means taken over the ``m`` normalized entries,
 the input gradient through the batch statistics is::
 
     dL/dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + epsilon)
+
+With a mask ``m`` (BatchNormalization in training, as Keras), the statistics
+are weighted by ``m``: ``mean = sum(m x) / c`` and ``var = sum(m (x - mean)**2) / c``
+with ``c = sum(m) + backend.epsilon()``; with ``s = mean * backend.epsilon() / c / sqrt(var + epsilon)``
+(the tiny effect of the epsilon in ``c``) the input gradient becomes::
+
+    dL/dx = (g - m / c * (sum(g) + sum(g * x_hat) * (x_hat - s))) * gamma / sqrt(var + epsilon)
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from ..._registry import Registry
 from ..._validation import Interval, check_param, param_error
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
+from ..backend import epsilon as _epsilon
 from ._base import LAYERS, Layer
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
@@ -51,6 +59,14 @@ class BatchNormalization(Layer):
 
     In inference, and whenever the layer is frozen (``trainable=False``, as in
     Keras), the moving statistics replace the batch ones.
+
+    ``call`` takes Keras's optional ``mask`` (one axis less than the inputs,
+    True = keep, e.g. the ``(batch, timesteps)`` mask of padded sequences): the
+    batch statistics are then taken over the kept entries only (Keras's
+    weighted moments, with ``backend.epsilon()`` added to the count); the mask
+    is passed on to the next layer. (With ``axis`` other than the last one,
+    Keras divides by the number of kept steps instead of kept entries; here
+    the statistics stay the mean and variance of the kept entries.)
 
     Parameters
     ----------
@@ -96,7 +112,8 @@ class BatchNormalization(Layer):
     [(2,), (2,), (2,), (2,)]
     """
 
-    _cache_attrs = ("_xhat", "_inv", "_batch_stats")
+    _cache_attrs = ("_xhat", "_inv", "_batch_stats", "_masked")
+    supports_masking = True
 
     def __init__(
         self,
@@ -167,7 +184,7 @@ class BatchNormalization(Layer):
         self._reduction_axes = tuple(i for i in range(ndim) if i != axis)
         self._param_shape = tuple(dim if i == axis else 1 for i in range(ndim))
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
         if inputs.ndim != len(self._param_shape):
             raise ValueError(
                 f"BatchNormalization {self.name!r} was built for inputs of rank "
@@ -175,10 +192,23 @@ class BatchNormalization(Layer):
             )
         red, pshape = self._reduction_axes, self._param_shape
         batch_stats = bool(training) and self.trainable
-        if batch_stats:
+        self._masked = None
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != inputs.shape[:-1]:
+                raise ValueError(
+                    f"The mask of BatchNormalization {self.name!r} must have one axis less than "
+                    f"the inputs (shape {inputs.shape[:-1]}). Got a mask of shape {mask.shape} "
+                    "instead."
+                )
+        if batch_stats and mask is not None:
+            mean, var = self._masked_moments(inputs, mask)
+            xhat = inputs - mean.reshape(pshape)
+        elif batch_stats:
             mean = inputs.mean(axis=red)
             xhat = inputs - mean.reshape(pshape)
             var = np.square(xhat).mean(axis=red)
+        if batch_stats:
             m = self.momentum
             for var_, stat in ((self.moving_mean, mean), (self.moving_variance, var)):
                 moving = var_.value
@@ -190,10 +220,30 @@ class BatchNormalization(Layer):
         inv = 1.0 / np.sqrt(var + self.epsilon)
         xhat *= inv.reshape(pshape)
         self._xhat, self._inv, self._batch_stats = xhat, inv, batch_stats
+        if batch_stats and mask is not None:
+            weights, count = self._masked
+            shift = (mean * (_epsilon() * inv)).reshape(pshape) / count  # see the module docstring
+            self._masked = (weights, count, shift)
         out = xhat * self.gamma.value.reshape(pshape) if self.scale else xhat.copy()
         if self.center:
             out += self.beta.value.reshape(pshape)
         return out
+
+    def _masked_moments(self, inputs, mask):
+        """Mean and variance over the kept entries (Keras's weighted moments); keeps the weights."""
+        red = self._reduction_axes
+        weights = mask.astype(inputs.dtype).reshape(*mask.shape, 1)
+        count = weights.sum(axis=red, keepdims=True)
+        if inputs.ndim - 1 in red:  # each kept step holds that many entries
+            count *= inputs.shape[-1]
+        count += _epsilon()
+        mean = (inputs * weights).sum(axis=red, keepdims=True) / count
+        centered = inputs - mean
+        np.square(centered, out=centered)
+        centered *= weights
+        var = centered.sum(axis=red, keepdims=True) / count
+        self._masked = (weights, count)
+        return mean.reshape(-1), var.reshape(-1)
 
     def backward(self, grad):
         red, pshape, xhat = self._reduction_axes, self._param_shape, self._xhat
@@ -211,6 +261,15 @@ class BatchNormalization(Layer):
         factor = self._inv if not self.scale else self._inv * self.gamma.value
         if not self._batch_stats:
             return grad * factor.reshape(pshape)
+        if self._masked is not None:
+            weights, count, shift = self._masked
+            inner = xhat - shift
+            inner *= dgamma.reshape(pshape)
+            inner += dbeta.reshape(pshape)
+            inner *= weights / count
+            dx = np.subtract(grad, inner, out=inner)
+            dx *= factor.reshape(pshape)
+            return dx
         count = xhat.size // self._inv.size
         dx = xhat * (dgamma / count).reshape(pshape)
         np.subtract(grad, dx, out=dx)
@@ -277,6 +336,7 @@ class LayerNormalization(Layer):
     """
 
     _cache_attrs = ("_x", "_centered", "_xhat", "_inv")
+    supports_masking = True  # per-sample statistics: the mask passes through (Keras)
 
     def __init__(
         self,

@@ -441,6 +441,37 @@ class GlobalAveragePooling2D(_GlobalPooling):
 @LAYERS.register(aliases=("GlobalAvgPool1D",))
 class GlobalAveragePooling1D(_GlobalPooling):
     _rank, _mode = 1, "avg"
+    _cache_attrs = (*_GlobalPooling._cache_attrs, "_step_weights")
+    # Keras: ``call`` averages over the unmasked steps only and the output has no mask.
+    supports_masking = True
+
+    def call(self, inputs, training=False, mask=None):
+        if mask is None:
+            self._step_weights = None
+            return super().call(inputs, training)
+        keep = np.asarray(mask, dtype=bool)
+        if keep.shape != inputs.shape[:2]:
+            raise ValueError(
+                f"The mask of GlobalAveragePooling1D {self.name!r} must have the shape (batch, "
+                f"steps) = {inputs.shape[:2]} of the inputs. Got a mask of shape {keep.shape} instead."
+            )
+        count = keep.sum(axis=1, keepdims=True)
+        # 1 / count on the kept steps, 0 elsewhere (a fully masked sample has no kept step).
+        weights = np.divide(keep, count, out=np.zeros(keep.shape, dtype=inputs.dtype), where=keep)
+        y = np.matmul(weights[:, None, :], inputs)  # (batch, 1, features)
+        # As in Keras (sum / count), a sample whose steps are all masked averages to 0 / 0 = NaN.
+        y[count[:, 0] == 0] = np.nan
+        self._step_weights, self._y, self._in_shape, self._x = weights, y, inputs.shape, None
+        return y if self.keepdims else y.reshape(inputs.shape[0], inputs.shape[-1])
+
+    def backward(self, grad):
+        if self._step_weights is None:
+            return super().backward(grad)
+        # d(sum_t w_t x_t)/dx_t = w_t: zero on the masked steps (and on fully masked samples).
+        return self._step_weights[:, :, None] * grad.reshape(self._y.shape)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 for _cls in (GlobalMaxPooling2D, GlobalMaxPooling1D, GlobalAveragePooling2D, GlobalAveragePooling1D):
@@ -454,6 +485,17 @@ for _cls in (GlobalMaxPooling2D, GlobalMaxPooling1D, GlobalAveragePooling2D, Glo
         example_shape="(2, 4, 4, 3)" if _two else "(2, 5, 3)",
         keep_shape="(2, 1, 1, 3)" if _two else "(2, 1, 3)",
     )
+GlobalAveragePooling1D.__doc__ = GlobalAveragePooling1D.__doc__.replace(
+    "    Examples\n", """    Notes
+    -----
+    ``call`` takes Keras's optional ``mask`` of shape ``(batch, steps)``
+    (True = keep, e.g. from ``Embedding(mask_zero=True)``): the mean then runs
+    over the kept steps only, and the output carries no mask. As in Keras, a
+    sample whose steps are all masked gives NaN (0 / 0). GlobalMaxPooling1D,
+    like Keras's, does not support masking: it drops the mask with a warning.
+
+    Examples
+""", 1)
 del _cls, _two
 
 # Keras's alternative names.

@@ -85,11 +85,15 @@ class Loss:
         return self._reduce(values, grads, sample_weight)
 
     def prepare_targets(self, y_true, output_shape, owner="fit"):
-        """Check ``y_true`` against the model output shape; return it in the loss's layout."""
+        """Check ``y_true`` against the model output shape; return it in the loss's layout.
+
+        Dimensions the model leaves undefined (``None``, as for variable-length
+        sequences) accept any size.
+        """
         y_true = _as_float(y_true)
         if y_true.ndim == len(output_shape) - 1 and output_shape[-1] == 1:
             y_true = y_true.reshape(*y_true.shape, 1)
-        if tuple(y_true.shape[1:]) != tuple(output_shape[1:]):
+        if not _shape_matches(y_true.shape[1:], output_shape[1:]):
             raise ValueError(
                 f"The 'y' argument of {owner} must have shape {_shape_str(output_shape)} to match "
                 f"the model output for loss {self.name!r}. Got y of shape {y_true.shape} instead."
@@ -133,6 +137,11 @@ class Loss:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _shape_matches(shape, expected) -> bool:
+    """Whether ``shape`` has the rank of ``expected`` and its size wherever that is known."""
+    return len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape, expected))
 
 
 def _shape_str(shape):
@@ -247,7 +256,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         y = np.asarray(y_true)
         if y.ndim == len(output_shape) and y.shape[-1] == 1:
             y = y.reshape(y.shape[:-1])
-        if tuple(y.shape[1:]) != tuple(output_shape[1:-1]):
+        if not _shape_matches(y.shape[1:], output_shape[1:-1]):
             raise ValueError(
                 f"The 'y' argument of {owner} must hold integer class labels of shape "
                 f"{_shape_str(output_shape[:-1])} for loss {self.name!r} (model output "
@@ -265,7 +274,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
             )
         k = output_shape[-1]
         checked = y if self.ignore_class is None else y[y != self.ignore_class]
-        if checked.size and (checked.min() < 0 or checked.max() >= k):
+        if k is not None and checked.size and (checked.min() < 0 or checked.max() >= k):
             raise ValueError(
                 f"The 'y' argument of {owner} must hold class labels in [0, {k - 1}] to match the "
                 f"model's {k} output units. Got labels in [{checked.min():g}, {checked.max():g}] instead."

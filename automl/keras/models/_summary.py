@@ -14,8 +14,19 @@ def _fmt_bytes(n_bytes: float) -> str:
 def _shape(shape) -> str:
     if shape is None:
         return "?"
+    if isinstance(shape, list):  # several outputs: Keras prints the list of their shapes
+        return "[" + ", ".join(_shape(s) for s in shape) + "]"
     dims = ", ".join("None" if d is None else str(d) for d in shape)
     return f"({dims}{',' if len(shape) == 1 else ''})"
+
+
+def _shape_parts(shape) -> list[str]:
+    """The output-shape cell in pieces that may go on separate lines (one per output)."""
+    if not isinstance(shape, list) or len(shape) < 2:
+        return [_shape(shape)]
+    parts = [_shape(s) for s in shape]
+    parts[0], parts[-1] = "[" + parts[0], parts[-1] + "]"
+    return parts
 
 
 def _connections(model) -> dict[int, str] | None:
@@ -59,13 +70,24 @@ def _connections(model) -> dict[int, str] | None:
     return {lid: ", ".join(items) for lid, items in links.items()}
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Split a "Connected to" cell at its commas into lines of at most ``width``."""
+def _wrap(parts: list[str], width: int, sep: str = ", ") -> list[str]:
+    """Join ``parts`` with ``sep`` into lines of at most ``width``.
+
+    A line broken after a part keeps the separator's non-blank end (the comma);
+    a part longer than a line is cut into pieces of the line's width.
+    """
     lines, current = [], ""
-    for part in text.split(", "):
-        candidate = f"{current}, {part}" if current else part
-        if current and len(candidate) + 1 > width:
-            lines.append(current + ",")
+    width = max(width, 2)
+    pieces = []
+    for part in parts:
+        while len(part) > width:
+            pieces.append(part[:width])
+            part = part[width:]
+        pieces.append(part)
+    for part in pieces:
+        candidate = f"{current}{sep}{part}" if current else part
+        if current and len(candidate) + len(sep.rstrip()) > width:
+            lines.append(current + sep.rstrip())
             current = part
         else:
             current = candidate
@@ -87,19 +109,20 @@ def print_summary(model, line_length=None, print_fn=None) -> None:
     aligns = ["<", "<", ">", "<"][: len(widths)]
     rows = []
     for layer in model.layers:
-        cells = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape),
-                 f"{layer.count_params():,}"]
+        # Cells are lists of pieces, wrapped at ", " to fit their column (multi-output
+        # shapes and long "Connected to" lists span several lines, as Keras's table does).
+        cells = [[layer.name, f"({type(layer).__name__})"], _shape_parts(layer.output_shape),
+                 [f"{layer.count_params():,}"]]
         if connections is not None:
-            cells.append(connections.get(id(layer), "-"))
+            cells.append(connections.get(id(layer), "-").split(", "))
         rows.append(cells)
 
     def line(left, mid, right, fill):
         return left + mid.join(fill * w for w in widths) + right
 
     def row(cells, bar="│"):
-        columns = [[c] for c in cells]
-        if connections is not None:
-            columns[-1] = _wrap(cells[-1], widths[-1] - 2)
+        columns = [_wrap(c, w - 2, " " if k == 0 else ", ") if isinstance(c, list) else [c]
+                   for k, (c, w) in enumerate(zip(cells, widths))]
         height = max(len(c) for c in columns)
         out = []
         for k in range(height):

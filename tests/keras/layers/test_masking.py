@@ -79,7 +79,7 @@ def test_supports_masking_defaults():
 
     assert PassThrough.supports_masking and PassThrough()._call_takes_mask is False
     assert Consumer._call_takes_mask and not Consumer.supports_masking
-    assert not Dense.supports_masking and not Layer.supports_masking
+    assert Dense.supports_masking and not Flatten.supports_masking and not Layer.supports_masking
     assert Masking.supports_masking and LSTM(2).supports_masking
 
 
