@@ -104,4 +104,7 @@ class ProgbarLogger(Callback):
             self._bar.update(batch + 1, logs, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._bar.update(self.params.get("steps") or 0, logs, finalize=True)
+        steps = self.params.get("steps") or 0  # fit fills in a discovered count before on_epoch_end
+        if self._bar.target is None and steps:
+            self._bar.target = steps
+        self._bar.update(steps, logs, finalize=True)

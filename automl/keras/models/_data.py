@@ -11,7 +11,7 @@ import numpy as np
 from ..._validation import check_finite_array
 from ..backend import floatx
 
-__all__ = ["shape_str", "as_array", "to_list", "n_samples", "take", "slice_rows"]
+__all__ = ["shape_str", "as_array", "to_list", "n_samples", "take", "slice_rows", "array_batches"]
 
 
 def shape_str(shape) -> str:
@@ -77,3 +77,19 @@ def slice_rows(data, start, stop):
     if isinstance(data, list):
         return [d[start:stop] for d in data]
     return data[start:stop]
+
+
+def array_batches(x, y, sw, batch_size, steps, order=None):
+    """Yield ``(x, y, sample_weight, size)`` for ``steps`` batches of in-memory arrays.
+
+    Contiguous slices (views) when ``order`` is None, else a gather of the
+    ``order`` indices batch by batch (only the indices are shuffled).
+    """
+    n = n_samples(x)
+    for step in range(steps):
+        start, stop = step * batch_size, min((step + 1) * batch_size, n)
+        if order is None:
+            yield slice_rows(x, start, stop), slice_rows(y, start, stop), slice_rows(sw, start, stop), stop - start
+        else:
+            idx = order[start:stop]
+            yield take(x, idx), take(y, idx), None if sw is None else sw.take(idx), stop - start

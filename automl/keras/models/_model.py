@@ -23,8 +23,9 @@ from .. import saving as _saving
 from ..backend import floatx, make_rng
 from ..callbacks import CallbackList, History, Progbar, ProgbarLogger
 from ..layers._base import Layer
+from ._adapters import BatchSource, check_steps, is_batch_source, source_kind, unpack_batch
 from ._compile_utils import make_heads
-from ._data import as_array, n_samples, shape_str, slice_rows, take, to_list
+from ._data import array_batches, as_array, n_samples, shape_str, slice_rows, to_list
 
 __all__ = ["Model"]
 
@@ -38,6 +39,15 @@ def _serialize_nested(value, serialize):
     if isinstance(value, (list, tuple)):
         return [_serialize_nested(v, serialize) for v in value]
     return serialize(value)
+
+
+def _warn_generator_method(name, replacement):
+    warnings.warn(
+        f"`Model.{name}` is deprecated (Keras 3 removed it) and will be removed in a future version. "
+        f"Please use `Model.{replacement}`, which supports generators and PyDatasets.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class Model(Layer):
@@ -395,36 +405,74 @@ class Model(Layer):
         Keras semantics: ``validation_split`` takes the *last* fraction of the
         samples before shuffling; logs hold ``loss``, each metric, and their
         ``val_`` counterparts.
+
+        ``x`` may be arrays (a list or a dict keyed by input name for several
+        inputs), or a source of whole batches: a
+        :class:`~automl.keras.utils.PyDataset`, a generator, or another
+        iterable, each batch being ``(x, y)`` or ``(x, y, sample_weight)``.
+        With a batch source ``y``, ``sample_weight`` and ``batch_size`` must
+        not be given and ``validation_split`` is not available;
+        ``steps_per_epoch`` (batches per epoch) defaults to ``len(dataset)``
+        for a PyDataset and to "until exhausted" for a generator, so an
+        infinite generator needs it. ``shuffle`` shuffles the batch order of a
+        PyDataset and is ignored for generators. ``class_weight`` applies to
+        every batch (times its sample weights, if any). ``validation_data`` may
+        also be a batch source, read for ``validation_steps`` batches (default:
+        all). A source that runs out before ``steps_per_epoch`` batches ends
+        the epoch with Keras's "Your input ran out of data" warning, and
+        training stops once it yields nothing more.
         """
         owner = f"{type(self).__name__}.fit"
         self._check_compiled("fit")
-        batch_size = self._check_batch_size(batch_size, owner)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise param_error("epochs", owner, "an int in the range [0, inf)", epochs)
         if not (isinstance(validation_split, (int, float)) and 0.0 <= validation_split < 1.0):
             raise param_error("validation_split", owner, "a float in the range [0, 1)", validation_split)
-        x = self._as_inputs(x, owner)
-        n_total = n_samples(x)
-        y = self._as_targets(y, n_total, owner)
-        sw = self._sample_weights(sample_weight, class_weight, y, n_total, owner)
-        if validation_data is None and validation_split:
-            split = int(n_total * (1.0 - validation_split))
-            if split == 0 or split == n_total:
-                raise ValueError(
-                    f"The 'validation_split' parameter of {owner} leaves no training or no validation "
-                    f"samples with {n_total} samples. Got {validation_split!r}."
-                )
-            validation_data = tuple(slice_rows(d, split, n_total) for d in (x, y, sw))
-            x, y, sw = (slice_rows(d, 0, split) for d in (x, y, sw))
-        elif validation_data is not None:
+        steps_per_epoch = check_steps(steps_per_epoch, "steps_per_epoch", owner)
+        validation_steps = check_steps(validation_steps, "validation_steps", owner)
+        source, split_done = None, False
+        if is_batch_source(x):
+            source = self._batch_source(x, y, sample_weight, batch_size, owner, steps=steps_per_epoch,
+                                        shuffle=bool(shuffle))
+            if validation_split:
+                raise param_error("validation_split", owner, f"0 when 'x' is a {source.kind} (pass "
+                                  "validation_data instead)", validation_split)
+            first = source.peek()
+            if first is None:
+                raise ValueError(f"The 'x' argument of {owner} is a {source.kind} that yielded no batches.")
+            _, first_y, _, _ = self._source_batch(first, owner, class_weight)
+            self._resolve_metrics(first_y)
+            steps = source.num_batches
+        else:
+            batch_size = self._check_batch_size(batch_size, owner)
+            x = self._as_inputs(x, owner)
+            n_total = n_samples(x)
+            y = self._as_targets(y, n_total, owner)
+            sw = self._sample_weights(sample_weight, class_weight, y, n_total, owner)
+            if validation_data is None and validation_split:
+                split = int(n_total * (1.0 - validation_split))
+                if split == 0 or split == n_total:
+                    raise ValueError(
+                        f"The 'validation_split' parameter of {owner} leaves no training or no validation "
+                        f"samples with {n_total} samples. Got {validation_split!r}."
+                    )
+                validation_data = tuple(slice_rows(d, split, n_total) for d in (x, y, sw))
+                x, y, sw = (slice_rows(d, 0, split) for d in (x, y, sw))
+                split_done = True
+            self._resolve_metrics(y)
+            n = n_samples(x)
+            steps = math.ceil(n / batch_size)
+            if steps_per_epoch is not None:
+                steps = min(steps, steps_per_epoch)
+        val_source = None
+        if validation_data is not None and is_batch_source(validation_data):
+            val_source = self._batch_source(validation_data, None, None, validation_batch_size, owner,
+                                            steps=validation_steps, what="validation_data",
+                                            action="validation")
+        elif validation_data is not None and not split_done:
             validation_data = self._unpack_validation(validation_data, owner)
-        self._resolve_metrics(y)
         state = self._prepare_training()
 
-        n = n_samples(x)
-        steps = math.ceil(n / batch_size)
-        if steps_per_epoch is not None:
-            steps = min(steps, int(steps_per_epoch))
         history = History()
         cbs = list(callbacks or [])
         if verbose == "auto":
@@ -444,24 +492,22 @@ class Model(Layer):
         if resume_epoch:
             initial_epoch = resume_epoch
         for epoch in range(initial_epoch, epochs):
+            if source is not None and source.peek() is None:
+                source.warn_ran_out()
+                break
             for metric in self.compiled_metrics:
                 metric.reset_state()
             loss_total = loss_count = 0.0
             head_totals = [0.0] * n_heads
             cbl.on_epoch_begin(epoch)
-            order = rng.permutation(n) if shuffle else None
-            for step in range(steps):
-                start, stop = step * batch_size, min((step + 1) * batch_size, n)
-                if order is None:
-                    xb, yb, swb = slice_rows(x, start, stop), slice_rows(y, start, stop), slice_rows(sw, start, stop)
-                else:
-                    idx = order[start:stop]
-                    xb, yb = take(x, idx), take(y, idx)
-                    swb = None if sw is None else sw.take(idx)
+            if source is None:
+                batches = array_batches(x, y, sw, batch_size, steps, rng.permutation(n) if shuffle else None)
+            else:
+                batches = self._source_batches(source, owner, class_weight)
+            for step, (xb, yb, swb, size) in enumerate(batches):
                 if batch_hooks:
                     cbl.on_train_batch_begin(step)
                 value, head_values = self._train_step(xb, yb, swb, state)
-                size = stop - start
                 loss_total += value * size
                 loss_count += size
                 if head_values is not None:
@@ -472,11 +518,18 @@ class Model(Layer):
                                                             [t / loss_count for t in head_totals]))
                 if self.stop_training:
                     break
+            if source is not None:
+                source.end_epoch()
+                if cbl.params["steps"] is None and source.num_batches is not None:
+                    cbl.params["steps"] = source.num_batches  # discovered: the bar shows it from now on
             count = max(loss_count, 1)
             logs = self._logs(loss_total / count, [t / count for t in head_totals])
-            if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                val = self._evaluate_arrays(*validation_data, validation_batch_size or batch_size, state)
-                logs.update({f"val_{k}": v for k, v in val.items()})
+            if (validation_data is not None or val_source is not None) and (epoch + 1) % validation_freq == 0:
+                if val_source is None:
+                    val = self._evaluate_arrays(*validation_data, validation_batch_size or batch_size or 32, state)
+                else:
+                    val = self._evaluate_source(val_source, owner + " validation_data", state)
+                logs.update({f"val_{k}": v for k, v in (val or {}).items()})
             logs = dict(sorted(logs.items()))
             cbl.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -486,6 +539,46 @@ class Model(Layer):
         cbl.on_train_end(logs)
         self.history = history
         return history
+
+    # -- batch sources (PyDataset, generators, iterables) --------------------
+    def _batch_source(self, data, y, sample_weight, batch_size, owner, *, steps=None, shuffle=False,
+                      what="x", action="training"):
+        """A :class:`BatchSource` over ``data``, after Keras's checks of the arguments it excludes."""
+        kind = source_kind(data)
+        arg = "validation_batch_size" if what == "validation_data" else "batch_size"
+        if batch_size is not None:
+            raise ValueError(
+                f"The {arg!r} parameter of {owner} must be None when {what!r} is a {kind}: it makes "
+                f"its own batches. Got {batch_size!r} instead."
+            )
+        for name, value in (("y", y), ("sample_weight", sample_weight)):
+            if value is not None:
+                raise ValueError(
+                    f"The {name!r} argument of {owner} must be None when 'x' is a {kind}: each batch "
+                    f"carries it, as (x, y) or (x, y, sample_weight). Got {type(value).__name__} instead."
+                )
+        return BatchSource(data, steps=steps, shuffle=shuffle, owner=owner, what=what, action=action)
+
+    def _source_batch(self, batch, owner, class_weight=None, targets=True):
+        """One raw batch as validated ``(x, y, sample_weight, size)`` (y None when not ``targets``)."""
+        xb, yb, swb = unpack_batch(batch, owner)
+        xb = self._as_inputs(xb, owner)
+        n = n_samples(xb)
+        if not targets:
+            return xb, None, None, n
+        if yb is None:
+            raise ValueError(
+                f"Each batch of the 'x' argument of {owner} must be (x, y) or (x, y, sample_weight). "
+                "Got a batch without targets."
+            )
+        yb = self._as_targets(yb, n, owner)
+        return xb, yb, self._sample_weights(swb, class_weight, yb, n, owner), n
+
+    def _source_batches(self, source, owner, class_weight=None, targets=True):
+        """Yield the validated batches of one epoch of ``source``."""
+        source.start_epoch()
+        while (batch := source.next_batch()) is not None:
+            yield self._source_batch(batch, owner, class_weight, targets)
 
     def _logs(self, loss_value, head_values=()):
         logs = {m.log_name: m.result() for m in self.compiled_metrics or []}
@@ -512,6 +605,19 @@ class Model(Layer):
         return int(batch_size)
 
     def _evaluate_arrays(self, x, y, sw, batch_size, state=None):
+        steps = math.ceil(n_samples(x) / batch_size)
+        return self._evaluate_batches(array_batches(x, y, sw, batch_size, steps), state)
+
+    def _evaluate_source(self, source, owner, state=None):
+        """Loss and metrics over one pass of a batch source (None when it gave no batch)."""
+        logs = self._evaluate_batches(self._source_batches(source, owner), state)
+        source.end_epoch()
+        if logs is None:
+            source.warn_ran_out()
+        return logs
+
+    def _evaluate_batches(self, batches, state=None):
+        """Loss and metrics over ``(x, y, sample_weight, size)`` batches; None when there are none."""
         # Fresh copies, so that evaluating never disturbs the training metrics' state.
         heads = self._heads
         metrics = [[copy.deepcopy(m) for m in h.metrics] for h in heads]
@@ -521,26 +627,24 @@ class Model(Layer):
         penalized = state["regularized"] or state["activity"]
         total = count = 0.0
         head_totals = [0.0] * len(heads)
-        n = n_samples(x)
-        ys = y if isinstance(y, list) else [y]
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            out = self._forward(slice_rows(x, start, stop), training=False)
+        for xb, yb, swb, size in batches:
+            out = self._forward(xb, training=False)
             outs = out if len(heads) > 1 else [out]
-            swb = None if sw is None else sw[start:stop]
+            ys = yb if len(heads) > 1 else [yb]
             value = 0.0
-            for i, (head, o, t) in enumerate(zip(heads, outs, ys)):
-                tb = t[start:stop]
+            for i, (head, o, tb) in enumerate(zip(heads, outs, ys)):
                 values, _ = head.loss._values_and_grads(tb, o, need_grad=False)
                 v = head.loss._reduce(values, None, swb)[0]
-                head_totals[i] += v * (stop - start)
+                head_totals[i] += v * size
                 value += head.weight * v
                 for metric in metrics[i]:
                     metric.update_state(tb, o, swb)
             if penalized:
                 value += self._penalty(state, with_grad=False)
-            total += value * (stop - start)
-            count += stop - start
+            total += value * size
+            count += size
+        if not count:
+            return None
         logs = {m.log_name: m.result() for group in metrics for m in group}
         logs["loss"] = total / count
         if len(heads) > 1:
@@ -550,19 +654,35 @@ class Model(Layer):
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """Return the loss (and metrics) on ``x, y``: a scalar, a list, or a dict."""
+        """Return the loss (and metrics) on ``x, y``: a scalar, a list, or a dict.
+
+        ``x`` may also be a PyDataset, a generator or an iterable of ``(x, y)``
+        or ``(x, y, sample_weight)`` batches (then ``y``, ``sample_weight``
+        and ``batch_size`` must be None), read for ``steps`` batches or until
+        exhausted (``len(dataset)`` for a PyDataset).
+        """
         owner = f"{type(self).__name__}.evaluate"
         self._check_compiled("evaluate")
-        batch_size = self._check_batch_size(batch_size, owner)
-        x = self._as_inputs(x, owner)
-        n = n_samples(x)
-        y = self._as_targets(y, n, owner)
-        sw = self._sample_weights(sample_weight, None, y, n, owner)
-        self._resolve_metrics(y)
-        logs = self._evaluate_arrays(x, y, sw, batch_size)
+        if is_batch_source(x):
+            source = self._batch_source(x, y, sample_weight, batch_size, owner,
+                                        steps=check_steps(steps, "steps", owner), action="evaluation")
+            first = source.peek()
+            if first is None:
+                raise ValueError(f"The 'x' argument of {owner} is a {source.kind} that yielded no batches.")
+            self._resolve_metrics(self._source_batch(first, owner)[1])
+            logs = self._evaluate_source(source, owner)
+            steps_n = source.num_batches or source.last_count
+        else:
+            batch_size = self._check_batch_size(batch_size, owner)
+            x = self._as_inputs(x, owner)
+            n = n_samples(x)
+            y = self._as_targets(y, n, owner)
+            sw = self._sample_weights(sample_weight, None, y, n, owner)
+            self._resolve_metrics(y)
+            logs = self._evaluate_arrays(x, y, sw, batch_size)
+            steps_n = math.ceil(n / batch_size)
         logs = {"loss": logs.pop("loss"), **logs}
         if verbose:
-            steps_n = math.ceil(n / batch_size)
             Progbar(steps_n, verbose=1 if verbose == "auto" else verbose).update(
                 steps_n, dict(sorted(logs.items())), finalize=True
             )
@@ -574,9 +694,14 @@ class Model(Layer):
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Return the model outputs for ``x`` (computed batch by batch, inference mode).
 
-        A multi-output model returns a list of arrays.
+        A multi-output model returns a list of arrays. ``x`` may also be a
+        PyDataset, a generator or an iterable of batches (``x``, ``(x,)``, or
+        ``(x, y, ...)`` whose targets are ignored), read for ``steps`` batches
+        or until exhausted; ``batch_size`` must then be None.
         """
         owner = f"{type(self).__name__}.predict"
+        if is_batch_source(x):
+            return self._predict_source(x, batch_size, steps, owner)
         batch_size = self._check_batch_size(batch_size, owner)
         x = self._as_inputs(x, owner)
         n = n_samples(x)
@@ -590,6 +715,51 @@ class Model(Layer):
             for result, o in zip(results, outs):
                 result[start:stop] = o
         return results if isinstance(out, list) else results[0]
+
+    def _predict_source(self, x, batch_size, steps, owner):
+        source = self._batch_source(x, None, None, batch_size, owner, steps=check_steps(steps, "steps", owner),
+                                    action="prediction")
+        chunks = None
+        for xb, _, _, _ in self._source_batches(source, owner, targets=False):
+            out = self._forward(xb, training=False)
+            outs = out if isinstance(out, list) else [out]
+            if chunks is None:
+                chunks = [[] for _ in outs]
+            for chunk, o in zip(chunks, outs):
+                chunk.append(np.array(o, copy=True))  # layers may reuse their output buffers
+        source.end_epoch()
+        if chunks is None:
+            raise ValueError(f"The 'x' argument of {owner} is a {source.kind} that yielded no batches.")
+        results = [np.concatenate(chunk, axis=0) for chunk in chunks]
+        return results if len(results) > 1 else results[0]
+
+    # -- Keras 2 generator methods (removed in Keras 3) ----------------------
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
+                      max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True,
+                      initial_epoch=0):
+        """Deprecated: use :meth:`fit`, which accepts generators and PyDatasets.
+
+        ``max_queue_size``, ``workers`` and ``use_multiprocessing`` are accepted
+        and ignored (batches are read in-process).
+        """
+        _warn_generator_method("fit_generator", "fit")
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data,
+                        validation_steps=validation_steps, validation_freq=validation_freq,
+                        class_weight=class_weight, shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                           use_multiprocessing=False, verbose=0):
+        """Deprecated: use :meth:`evaluate`, which accepts generators and PyDatasets."""
+        _warn_generator_method("evaluate_generator", "evaluate")
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                          use_multiprocessing=False, verbose=0):
+        """Deprecated: use :meth:`predict`, which accepts generators and PyDatasets."""
+        _warn_generator_method("predict_generator", "predict")
+        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on one batch; returns the loss (and metrics) of that batch."""

@@ -1,0 +1,5 @@
+"""Data preprocessing (``automl.keras.preprocessing``): :mod:`.image` augmentation."""
+
+from . import image
+
+__all__ = ["image"]

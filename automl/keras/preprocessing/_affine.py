@@ -1,0 +1,154 @@
+"""Vectorized affine resampling of a whole batch of images (channels_last).
+
+Every image gets its own 3x3 matrix that maps *output* pixel coordinates to
+*input* coordinates, written in ``(x, y) = (column, row)`` order around the
+image centre; the batch is then resampled at once: one coordinate computation
+for all ``B * H * W`` output pixels, index mapping for the fill mode, and four
+gathers for bilinear interpolation (``order=1``, what Keras gets from
+``scipy.ndimage`` with ``order=1``) or one for nearest (``order=0``).
+
+Fill modes, for a row ``abcd`` (Keras's documentation):
+
+- ``"constant"``: ``kkkk|abcd|kkkk`` with ``k = cval``; a point outside the
+  image takes ``cval`` (no interpolation with ``cval`` across the edge, like
+  ``scipy.ndimage`` mode ``"constant"``);
+- ``"nearest"``: ``aaaa|abcd|dddd``;
+- ``"reflect"``: ``abcddcba|abcd|dcbaabcd`` (the edge pixel repeated);
+- ``"wrap"``: ``abcdabcd|abcd|abcdabcd``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FILL_MODES", "affine_matrices", "affine_resample", "is_identity"]
+
+FILL_MODES = ("constant", "nearest", "reflect", "wrap")
+
+# A point this far outside [0, size - 1] still counts as inside (float error of the matrices).
+_EDGE_TOLERANCE = 1e-6
+
+
+def affine_matrices(height, width, theta=0.0, tx=0.0, ty=0.0, shear=0.0, zx=1.0, zy=1.0):
+    """Per-image matrices ``(B, 3, 3)`` mapping output ``(x, y, 1)`` to input coordinates.
+
+    Each parameter is a scalar or an array of length ``B``: ``theta`` and
+    ``shear`` in degrees (counter-clockwise), ``tx`` / ``ty`` the shift in
+    pixels along x (columns) / y (rows) -- the content moves by ``-tx`` /
+    ``-ty`` -- and ``zx`` / ``zy`` the zoom factors (above 1 shrinks the
+    content). The composition is rotation, shift, shear, zoom about the
+    image centre, as in Keras.
+    """
+    params = np.broadcast_arrays(*(np.asarray(p, dtype=np.float64) for p in (theta, tx, ty, shear, zx, zy)))
+    theta, tx, ty, shear, zx, zy = (np.atleast_1d(p) for p in params)
+    n = theta.shape[0]
+    t, s = np.deg2rad(theta), np.deg2rad(shear)
+    cos_t, sin_t = np.cos(t), np.sin(t)
+    # R(theta) @ T(tx, ty) @ S(shear) @ Z(zx, zy), multiplied out.
+    a = cos_t * zx
+    b = (-cos_t * np.sin(s) - sin_t * np.cos(s)) * zy
+    c = cos_t * tx - sin_t * ty
+    d = sin_t * zx
+    e = (-sin_t * np.sin(s) + cos_t * np.cos(s)) * zy
+    f = sin_t * tx + cos_t * ty
+    # Conjugate by the translation to the centre: M_c = C @ M @ C^-1.
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    m = np.zeros((n, 3, 3))
+    m[:, 0, 0], m[:, 0, 1], m[:, 0, 2] = a, b, c + cx - a * cx - b * cy
+    m[:, 1, 0], m[:, 1, 1], m[:, 1, 2] = d, e, f + cy - d * cx - e * cy
+    m[:, 2, 2] = 1.0
+    return m
+
+
+def is_identity(matrices):
+    """Per-image mask of matrices equal to the identity (no resampling needed)."""
+    return np.all(np.abs(matrices - np.eye(3)) < 1e-12, axis=(1, 2))
+
+
+def _map_index(idx, size, fill_mode):
+    """Map integer coordinates (any range) into ``[0, size)`` for the fill mode."""
+    if fill_mode == "wrap":
+        return np.mod(idx, size)
+    if fill_mode == "reflect":
+        idx = np.mod(idx, 2 * size)
+        return np.where(idx >= size, 2 * size - 1 - idx, idx)
+    return np.clip(idx, 0, size - 1)
+
+
+def _corners(coord, size, fill_mode):
+    """Along one axis: the first corner (mapped into the image), the step to the second, and its weight.
+
+    ``coord`` (float, any range) is overwritten. The second corner is ``first + step``.
+    """
+    if fill_mode in ("nearest", "constant"):
+        # Clamping the coordinate itself is exact for "nearest" (and "constant" masks its outside
+        # points afterwards); the second corner is the next pixel except on the last one, where
+        # the weight is 0.
+        np.clip(coord, 0.0, size - 1.0, out=coord)
+        first = coord.astype(np.intp)
+        step = (first < size - 1).astype(np.intp)
+    else:
+        low = np.floor(coord)
+        first = low.astype(np.intp)
+        second = _map_index(first + 1, size, fill_mode)
+        first = _map_index(first, size, fill_mode)
+        step = second - first
+        coord -= low
+        return first, step, coord
+    coord -= first
+    return first, step, coord
+
+
+def affine_resample(x, matrices, fill_mode="nearest", cval=0.0, order=1):
+    """Resample a batch ``x`` of shape ``(B, H, W, C)`` through per-image matrices ``(B, 3, 3)``.
+
+    Returns a new array of ``x``'s dtype. No Python loop over images or pixels.
+    """
+    b, h, w, c = x.shape
+    p = h * w
+    grid = np.ones((3, p))
+    grid[1], grid[0] = np.divmod(np.arange(p, dtype=np.float64), w)  # rows, cols
+    sx = matrices[:, 0, :] @ grid  # (B, P): input column of every output pixel
+    sy = matrices[:, 1, :] @ grid  # (B, P): input row
+    outside = None
+    if fill_mode == "constant":
+        low, high_x, high_y = -_EDGE_TOLERANCE, w - 1 + _EDGE_TOLERANCE, h - 1 + _EDGE_TOLERANCE
+        outside = (sx < low) | (sx > high_x) | (sy < low) | (sy > high_y)
+    flat = x.reshape(b * p, c)
+    base = (np.arange(b) * p)[:, None]
+    if order == 0:
+        ix = _map_index(np.floor(sx + 0.5).astype(np.intp), w, fill_mode)
+        iy = _map_index(np.floor(sy + 0.5).astype(np.intp), h, fill_mode)
+        iy *= w
+        iy += base
+        iy += ix
+        result = flat.take(iy, axis=0)
+    else:
+        x0, dx, wx = _corners(sx, w, fill_mode)
+        y0, dy, wy = _corners(sy, h, fill_mode)
+        wx = wx.astype(x.dtype)[..., None]
+        wy = wy.astype(x.dtype)[..., None]
+        y0 *= w
+        y0 += base
+        dy *= w
+        y0 += x0  # top-left corner
+        top = flat.take(y0, axis=0)
+        y0 += dx  # top-right
+        top_right = flat.take(y0, axis=0)
+        y0 += dy  # bottom-right
+        bottom_right = flat.take(y0, axis=0)
+        y0 -= dx  # bottom-left
+        bottom = flat.take(y0, axis=0)
+        top_right -= top
+        top_right *= wx
+        top += top_right
+        bottom_right -= bottom
+        bottom_right *= wx
+        bottom += bottom_right
+        bottom -= top
+        bottom *= wy
+        top += bottom
+        result = top
+    if outside is not None:
+        result[outside] = cval
+    return result.reshape(b, h, w, c)
