@@ -288,7 +288,8 @@ def check_model_gradients(model, x, y, sample_weight=None, *,
         # The plain (unfused) losses, so that the fused gradient is checked independently.
         out = model._forward(x, training=True)
         outs, ys = (out, y) if isinstance(out, list) else ([out], [y])
-        total = sum(h.weight * h.loss(t, o, sw) for h, o, t in zip(model._heads, outs, ys))
+        total = sum(h.weight * h.loss(t, o, model._masked_weights(i, o, sw, h.loss.reduction))
+                    for i, (h, o, t) in enumerate(zip(model._heads, outs, ys)))
         return float(total) + float(model._penalty(state, with_grad=False))
 
     np.testing.assert_allclose(value, objective(), rtol=1e-10, atol=1e-12,

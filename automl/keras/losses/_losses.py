@@ -111,9 +111,10 @@ class Loss:
     def _reduce(self, values, grads, sample_weight):
         n = values.size
         if sample_weight is not None:
-            sw = np.asarray(sample_weight, dtype=values.dtype).reshape(
-                values.shape[:1] + (1,) * (values.ndim - 1)
-            )
+            sw = np.asarray(sample_weight, dtype=values.dtype)
+            if not (1 < sw.ndim <= values.ndim and sw.shape == values.shape[:sw.ndim]):
+                sw = sw.reshape(values.shape[:1])  # one weight per sample
+            sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
             values = values * sw
             if grads is not None:
                 grads *= sw.reshape(sw.shape + (1,))

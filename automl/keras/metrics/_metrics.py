@@ -144,8 +144,10 @@ class Mean(Metric):
             self.total += float(values.sum())
             self.count += values.size
         else:
-            w = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64).reshape(
-                values.shape[:1] + (1,) * (values.ndim - 1)), values.shape)
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if not (1 < w.ndim <= values.ndim and w.shape == values.shape[:w.ndim]):
+                w = w.reshape(values.shape[:1])  # one weight per sample
+            w = np.broadcast_to(w.reshape(w.shape + (1,) * (values.ndim - w.ndim)), values.shape)
             self.total += float((values * w).sum())
             self.count += float(w.sum())
 

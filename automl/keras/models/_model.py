@@ -23,6 +23,7 @@ from .. import saving as _saving
 from ..backend import floatx, make_rng
 from ..callbacks import CallbackList, History, Progbar, ProgbarLogger
 from ..layers._base import Layer
+from ..layers._masking import mask_to_sample_weight
 from ._adapters import BatchSource, check_steps, is_batch_source, source_kind, unpack_batch
 from ._compile_utils import make_heads
 from ._data import array_batches, as_array, n_samples, shape_str, slice_rows, to_list
@@ -355,22 +356,34 @@ class Model(Layer):
             total += layer.activity_penalty
         return total
 
+    _output_masks = None  # masks of the outputs of the last forward pass (set by subclasses)
+
+    def _masked_weights(self, i, output, sw, reduction):
+        """``sw``, times Keras's per-timestep weights when output ``i`` carries a mask."""
+        masks = self._output_masks
+        mask = None if masks is None else masks[i]
+        if mask is None or mask.shape != output.shape[:mask.ndim] or mask.ndim >= output.ndim:
+            return sw
+        return mask_to_sample_weight(mask, sw, reduction, output.dtype)
+
     def _loss_and_grad(self, out, y, sw, state):
         """Total loss of the outputs, the gradient to feed ``_backward``, per-head values."""
         heads = state["heads"]
         if len(heads) == 1:
             head = heads[0]
+            sw = self._masked_weights(0, out, sw, head.loss.reduction)
             if head.fused:
                 value, grad = head.loss.fused_value_and_grad(y, out, sw)
             else:
                 value, grad = head.loss.value_and_grad(y, out, sw)
             return value, grad, None
         values, grads = [], []
-        for head, o, t in zip(heads, out, y):
+        for i, (head, o, t) in enumerate(zip(heads, out, y)):
+            w = self._masked_weights(i, o, sw, head.loss.reduction)
             if head.fused:
-                v, g = head.loss.fused_value_and_grad(t, o, sw)
+                v, g = head.loss.fused_value_and_grad(t, o, w)
             else:
-                v, g = head.loss.value_and_grad(t, o, sw)
+                v, g = head.loss.value_and_grad(t, o, w)
             if head.weight != 1.0:
                 g *= head.weight
             values.append(v)
@@ -387,12 +400,14 @@ class Model(Layer):
         for var in state["constrained"]:
             var.value[...] = var.constraint(var.value)
         if head_values is None:
+            w = self._masked_weights(0, out, swb, "sum")
             for metric in self._heads[0].metrics:
-                metric.update_state(yb, out, swb)
+                metric.update_state(yb, out, w)
         else:
-            for head, o, t in zip(self._heads, out, yb):
+            for i, (head, o, t) in enumerate(zip(self._heads, out, yb)):
+                w = self._masked_weights(i, o, swb, "sum")
                 for metric in head.metrics:
-                    metric.update_state(t, o, swb)
+                    metric.update_state(t, o, w)
         return value, head_values
 
     # -- public training API -----------------------------------------------
@@ -634,11 +649,12 @@ class Model(Layer):
             value = 0.0
             for i, (head, o, tb) in enumerate(zip(heads, outs, ys)):
                 values, _ = head.loss._values_and_grads(tb, o, need_grad=False)
-                v = head.loss._reduce(values, None, swb)[0]
+                v = head.loss._reduce(values, None, self._masked_weights(i, o, swb, head.loss.reduction))[0]
                 head_totals[i] += v * size
                 value += head.weight * v
+                w = self._masked_weights(i, o, swb, "sum")
                 for metric in metrics[i]:
-                    metric.update_state(tb, o, swb)
+                    metric.update_state(tb, o, w)
             if penalized:
                 value += self._penalty(state, with_grad=False)
             total += value * size

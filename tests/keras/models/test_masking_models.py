@@ -216,3 +216,27 @@ def test_time_distributed_softmax_uses_the_fused_gradient():
         warnings.simplefilter("error")
         model.fit(x, np.zeros((8, 4), dtype=int), epochs=1, verbose=0)
     assert model._heads[0].fused
+
+
+def test_masked_timesteps_do_not_count_in_loss_or_metrics():
+    """A tagger on padded sequences: loss and accuracy are means over the real tokens only."""
+    utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 20, (16, 6))
+    x[:, 4:] = 0  # the last two steps are padding
+    y = rng.integers(0, 3, (16, 6))
+    model = Sequential([Input(shape=(6,)), Embedding(20, 4, mask_zero=True),
+                        LSTM(5, return_sequences=True), TimeDistributed(Dense(3, activation="softmax"))])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    probs = model.predict(x, verbose=0)
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    real = (slice(None), slice(0, 4))
+    expected_loss = -np.log(np.take_along_axis(probs, y[..., None], -1)[..., 0])[real].mean()
+    expected_accuracy = (probs.argmax(-1) == y)[real].mean()
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert accuracy == pytest.approx(expected_accuracy, rel=1e-6)
+    y_other_padding = y.copy()
+    y_other_padding[:, 4:] = (y[:, 4:] + 1) % 3  # targets under the mask do not matter
+    assert model.evaluate(x, y_other_padding, verbose=0) == pytest.approx([loss, accuracy])
+    history = model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0).history
+    assert history["loss"][0] == pytest.approx(expected_loss, rel=1e-5)
