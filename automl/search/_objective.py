@@ -1,17 +1,65 @@
-"""The trial objective: suggest params, fit the estimator on the train part, score on validation."""
+"""The trial objective: suggest params, fit on the training part(s), score on validation.
+
+Holdout and k-fold validation, per-epoch reporting for pruning, divergence
+detection, early stopping, scikit-learn scorers and an optional second
+objective (parameter count or prediction latency).
+
+Intermediate values
+-------------------
+Each epoch reports ``sign * logs[monitor]`` (oriented like the study's direction)
+at step ``epoch`` for a holdout, and at step ``fold * max_epochs + epoch`` for
+k-fold, so every fold has its own steps and pruners compare fold ``f`` of one
+trial with fold ``f`` of the others.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+import time
 from typing import Any
 
 import numpy as np
 
 from automl._random import trial_seed
 
-from ._space import SearchSpace
-from ._spec import METRICS
+from ._pruning import PruningCallback, TrialDiverged
+from ._spec import (
+    METRICS,
+    SECOND_OBJECTIVES,
+    GridSpace,
+    _builder,
+    _default_monitor,
+    monitor_sign,
+)
 
-__all__ = ["Objective", "estimator_class", "make_estimator", "score"]
+__all__ = [
+    "Objective",
+    "TrialDiverged",
+    "estimator_class",
+    "evaluate",
+    "make_estimator",
+    "make_folds",
+    "prediction_latency_ms",
+    "score",
+]
+
+#: Environment variable holding the worker index (set by the runner in each worker process).
+WORKER_ENV = "AUTOML_WORKER"
+
+#: Scorers that need exactly two classes.
+_BINARY_SCORERS = frozenset(
+    {
+        "roc_auc",
+        "average_precision",
+        "f1",
+        "precision",
+        "recall",
+        "jaccard",
+        "positive_likelihood_ratio",
+        "neg_negative_likelihood_ratio",
+    }
+)
 
 
 def estimator_class(task: str) -> type:
@@ -21,20 +69,119 @@ def estimator_class(task: str) -> type:
     return KerasClassifier if task == "classification" else KerasRegressor
 
 
-def make_estimator(task: str, params: dict[str, Any], *, epochs: int, random_state: int):
-    """A fresh, unfitted estimator with the space's ``params`` and the study's settings.
+def _scaler(preprocessing: str):
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-    Classifiers track ``accuracy`` (so epochs log ``val_accuracy`` for pruning)
-    unless the space sets ``metrics``.
-    """
+    if preprocessing == "standard":
+        return StandardScaler()
+    if preprocessing == "minmax":
+        return MinMaxScaler()
+    if preprocessing in (None, "none"):
+        return None
+    raise ValueError(
+        f"Unknown preprocessing {preprocessing!r}. Valid values are ['standard', 'minmax', 'none']."
+    )
+
+
+def _early_stopping_callback(config: dict, monitor: str, sign: float):
+    from automl.keras.callbacks import EarlyStopping
+
+    return EarlyStopping(
+        monitor=monitor,
+        patience=config["patience"],
+        min_delta=config.get("min_delta", 0.0),
+        start_from_epoch=config.get("start_from_epoch", 0),
+        mode="max" if sign > 0 else "min",
+        restore_best_weights=True,
+    )
+
+
+def _build(
+    task,
+    params,
+    *,
+    epochs,
+    random_state,
+    model="mlp",
+    preprocessing="none",
+    monitor=None,
+    early_stopping=None,
+    base_dir=None,
+):
     params = dict(params)
-    if task == "classification":
-        params.setdefault("metrics", ["accuracy"])
-    return estimator_class(task)(**params, epochs=epochs, random_state=random_state, verbose=0)
+    if "metrics" not in params:  # log what pruning monitors (the space may set its own)
+        metrics = ["accuracy"] if task == "classification" else []
+        name = (monitor or "val_loss").removeprefix("val_")
+        if name not in ("loss", *metrics):
+            metrics.append(name)
+        if metrics:
+            params["metrics"] = metrics
+    if model not in (None, "mlp"):
+        params["model"] = model if model == "cnn" else _builder(model, base_dir)
+    if early_stopping:
+        sign = monitor_sign(monitor or "val_loss")
+        monitor = monitor or "val_loss"
+        params["callbacks"] = [_early_stopping_callback(early_stopping, monitor, sign)]
+    estimator = estimator_class(task)(
+        **params, epochs=epochs, random_state=random_state, verbose=0
+    )
+    scaler = _scaler(preprocessing)
+    if scaler is None:
+        return estimator
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("scale", scaler), ("model", estimator)])
+
+
+def make_estimator(spec, params: dict[str, Any], *, epochs: int, random_state: int,
+                   early_stopping: bool = False):
+    """A fresh, unfitted estimator for ``params`` with the study's settings.
+
+    Parameters
+    ----------
+    spec : StudySpec or str
+        The study (its ``task``, ``model``, ``preprocessing``, ``monitor`` and
+        ``early_stopping`` are applied), or a task name (``"classification"`` /
+        ``"regression"``: a plain MLP estimator without preprocessing, as before).
+    params : dict
+        Estimator keyword arguments from the search space.
+    epochs : int
+        Training epochs (for a refit after early stopping: the trial's ``best_epochs``).
+    random_state : int
+        Seed of the estimator.
+    early_stopping : bool, default=False
+        Put the study's ``EarlyStopping`` in the estimator's ``callbacks`` (it then
+        holds out a validation split itself). Trials pass it at fit time instead,
+        and a refit trains the best epoch count without it.
+
+    Returns
+    -------
+    KerasClassifier, KerasRegressor or Pipeline
+        ``Pipeline([("scale", scaler), ("model", estimator)])`` when the study
+        scales features. Classifiers track ``accuracy`` unless ``params`` sets
+        ``metrics``; a custom ``model`` is passed as ``model=builder``.
+    """
+    if isinstance(spec, str):
+        return _build(spec, params, epochs=epochs, random_state=random_state)
+    return _build(
+        spec.task,
+        params,
+        epochs=epochs,
+        random_state=random_state,
+        model=spec.model,
+        preprocessing=spec.preprocessing,
+        monitor=spec.monitor,
+        early_stopping=spec.early_stopping if early_stopping else None,
+        base_dir=spec.base_dir,
+    )
 
 
 def score(metric: str, y_true, y_pred) -> float:
-    """Value of ``metric`` (higher is better) for predictions ``y_pred``."""
+    """Value of ``metric`` (higher is better) for predictions ``y_pred``.
+
+    Only the prediction-based metrics ``accuracy``, ``r2`` and ``neg_mean_squared_error``;
+    use :func:`evaluate` for any scikit-learn scorer.
+    """
     from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
 
     if metric == "accuracy":
@@ -46,70 +193,341 @@ def score(metric: str, y_true, y_pred) -> float:
     raise ValueError(f"Unknown metric {metric!r}. Valid metrics are {sorted(METRICS)}.")
 
 
+def evaluate(metric: str, estimator, X, y) -> float:
+    """``sklearn.metrics.get_scorer(metric)(estimator, X, y)`` as a float (greater is better)."""
+    from sklearn.metrics import get_scorer
+
+    return float(get_scorer(metric)(estimator, X, y))
+
+
+def check_metric(metric: str, task: str, y) -> None:
+    """Raise ``ValueError`` when ``metric`` cannot score these targets.
+
+    Binary scorers (``roc_auc``, ``f1``, ``precision``, ...) need two classes;
+    with more, use their multiclass forms (``roc_auc_ovr``, ``f1_macro``, ...).
+    """
+    if task != "classification" or metric not in _BINARY_SCORERS:
+        return
+    n_classes = len(np.unique(np.asarray(y)))
+    if n_classes > 2:
+        alt = {"roc_auc": "roc_auc_ovr", "average_precision": "accuracy"}.get(
+            metric, f"{metric}_macro"
+        )
+        raise ValueError(
+            f"The metric {metric!r} scores binary classification, but the targets have "
+            f"{n_classes} classes; use a multiclass scorer such as {alt!r}."
+        )
+
+
+def make_folds(y, n_splits: int, *, task: str, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(train_idx, val_idx), ...]``: shuffled k-fold, stratified for classification.
+
+    Deterministic: the same ``y``, ``n_splits`` and ``seed`` give the same folds.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    cls = StratifiedKFold if task == "classification" else KFold
+    splitter = cls(n_splits=n_splits, shuffle=True, random_state=seed)
+    y = np.asarray(y)
+    return [(tr, va) for tr, va in splitter.split(np.zeros((len(y), 1)), y)]
+
+
+def _take(data, idx):
+    if hasattr(data, "iloc"):
+        return data.iloc[idx]
+    return np.asarray(data)[idx] if not hasattr(data, "tocsr") else data[idx]
+
+
+def _n_rows(X) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _fit(estimator, X, y, X_val, y_val, callbacks):
+    """Fit ``estimator`` (or the preprocessing and model of a Pipeline) with validation data.
+
+    A Pipeline's preprocessing is fit on ``X`` only and also transforms ``X_val``,
+    which then reaches the model as ``validation_data`` (``Pipeline.fit`` would pass
+    ``model__validation_data`` untransformed).
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        pre = estimator[:-1]
+        Xt = pre.fit_transform(X, y)
+        Xv = pre.transform(X_val)
+        estimator[-1].fit(Xt, y, validation_data=(Xv, y_val), callbacks=callbacks)
+    else:
+        estimator.fit(X, y, validation_data=(X_val, y_val), callbacks=callbacks)
+    return estimator
+
+
+def prediction_latency_ms(estimator, X, *, n_samples: int = 1000, repeats: int = 3) -> float:
+    """Prediction time in ms per 1000 samples: the best of ``repeats`` timings.
+
+    Each timing predicts ``X`` enough times to cover about ``n_samples`` rows.
+    """
+    n = max(1, _n_rows(X))
+    reps = max(1, math.ceil(n_samples / n))
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(reps):
+            estimator.predict(X)
+        best = min(best, time.perf_counter() - start)
+    return best / (reps * n) * 1000.0 * 1000.0
+
+
+def _worker() -> int:
+    try:
+        return int(os.environ.get(WORKER_ENV, "0"))
+    except ValueError:
+        return 0
+
+
+def _finite(logs: dict) -> dict:
+    # JSON storage: NaN/inf become None.
+    return {k: [v if math.isfinite(v) else None for v in vals] for k, vals in logs.items()}
+
+
 class Objective:
     """Picklable Optuna objective, run in the study's worker processes.
 
-    Each trial draws estimator kwargs from ``space``, fits with
-    ``random_state = trial_seed(study_seed, trial.number)`` on the train part,
-    reports the per-epoch validation score for pruning and returns ``metric``
-    of the final model on the validation part.
+    Each trial draws estimator kwargs from ``space``, derives its seed
+    ``trial_seed(study_seed, trial.number)``, fits on the training part(s) with
+    the pruning callback (and early stopping), scores the validation part(s)
+    with ``sklearn.metrics.get_scorer(metric)`` and returns the score (the mean
+    over folds), or ``(score, n_params | latency)`` with a second objective.
 
-    Trial user attributes: ``seed``, ``epoch_logs`` (per-epoch Keras logs) and,
-    for a trial that raised, ``error``.
+    Holdout: give ``X_val, y_val``. K-fold: give ``folds=[(train_idx, val_idx), ...]``
+    (rows of ``X_train, y_train``; see :func:`make_folds`); fold ``f`` fits a fresh
+    estimator seeded ``trial_seed(trial_seed, f)`` and reports at steps
+    ``f * epochs + epoch``. Preprocessing is fit on each training part only.
+
+    Trial user attributes
+    ---------------------
+    ``seed``, ``worker`` (env ``AUTOML_WORKER``), ``epoch_logs`` (holdout, or fold 0),
+    ``fold_epoch_logs`` and ``fold_scores`` (k-fold), ``epochs_run`` (epochs trained,
+    summed over folds), ``pruned_at_epoch`` (0-based epoch of the last reported step
+    within its fold) and ``pruned_at_fold`` (k-fold) when pruned, ``best_epochs``
+    (epoch count to refit with, with early stopping; mean over folds), ``n_params``,
+    ``fit_time_s``, ``latency_ms`` (second objective ``latency``) and ``error``
+    (``"<ExceptionType>: message"``) when the trial fails. Logs of pruned and failed
+    trials are kept; NaN/inf are stored as None.
+
+    Parameters
+    ----------
+    space : SearchSpace or GridSpace
+    task : {"classification", "regression"}
+    metric : str
+        A scikit-learn scorer name.
+    epochs : int
+        Max epochs per fit.
+    study_seed : int or None
+    X_train, y_train : array-like
+        Training part (holdout), or all rows the folds index (k-fold).
+    X_val, y_val : array-like, optional
+        Validation part (holdout).
+    folds : list of (train_idx, val_idx), optional
+        K-fold splits of ``X_train``.
+    preprocessing : {"none", "standard", "minmax"}, default="none"
+    model : str, default="mlp"
+        ``"mlp"``, ``"cnn"`` or ``"package.module:builder"`` (imported in the worker).
+    monitor : str, optional
+        Epoch-log key reported for pruning; default ``val_accuracy`` for
+        accuracy-like classification metrics, else ``val_loss``.
+    direction : {"maximize", "minimize"}, default="maximize"
+        Direction of ``metric`` (orients the reported values).
+    second_objective : {None, "n_params", "latency"}, default=None
+    early_stopping : dict, optional
+        ``{"patience", "min_delta", "start_from_epoch"}``.
+    grid : bool, default=False
+        Draw from ``GridSpace.from_space(space)`` (for Optuna's GridSampler).
+    base_dir : str or Path, optional
+        Folder where a ``model`` builder module may live (the study file's folder).
     """
 
     def __init__(
         self,
         *,
-        space: SearchSpace,
+        space,
         task: str,
         metric: str,
         epochs: int,
         study_seed: int | None,
         X_train,
         y_train,
-        X_val,
-        y_val,
+        X_val=None,
+        y_val=None,
+        folds=None,
+        preprocessing: str = "none",
+        model: str = "mlp",
+        monitor: str | None = None,
+        direction: str = "maximize",
+        second_objective: str | None = None,
+        early_stopping: dict | None = None,
+        grid: bool = False,
+        base_dir=None,
     ):
-        self.space = space
+        if folds is None and (X_val is None or y_val is None):
+            raise ValueError("Objective needs X_val and y_val (holdout) or folds (k-fold).")
+        if folds is not None and X_val is not None:
+            raise ValueError("Objective takes either X_val/y_val (holdout) or folds, not both.")
+        if second_objective not in (None, *SECOND_OBJECTIVES):
+            raise ValueError(
+                f"Unknown second objective {second_objective!r}. Valid values are "
+                f"{[None, *SECOND_OBJECTIVES]}."
+            )
+        if direction not in ("maximize", "minimize"):
+            raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}.")
+        _scaler(preprocessing)  # validates the name
+        check_metric(metric, task, y_train)
+        self.space = GridSpace.from_space(space) if grid else space
         self.task = task
         self.metric = metric
-        self.epochs = epochs
+        self.epochs = int(epochs)
         self.study_seed = study_seed
         self.X_train, self.y_train = X_train, y_train
         self.X_val, self.y_val = X_val, y_val
+        self.folds = None if folds is None else [(np.asarray(a), np.asarray(b)) for a, b in folds]
+        self.preprocessing = preprocessing
+        self.model = model
+        self.monitor = monitor or _default_monitor(metric, task)
+        self.direction = direction
+        self.second_objective = second_objective
+        self.early_stopping = early_stopping
+        self.base_dir = None if base_dir is None else str(base_dir)
 
-    def __call__(self, trial) -> float:
+    @classmethod
+    def from_spec(cls, spec, *, study_seed, X_train, y_train, X_val=None, y_val=None, folds=None):
+        """The objective of a :class:`StudySpec`.
+
+        For k-fold validation give all non-test rows as ``X_train, y_train``; the folds
+        default to ``make_folds(y_train, n_splits, task=spec.task, seed=spec.split_seed)``.
+        """
+        if spec.validation["kind"] == "kfold" and folds is None:
+            folds = make_folds(
+                y_train, spec.validation["n_splits"], task=spec.task, seed=spec.split_seed
+            )
+        return cls(
+            space=spec.space,
+            task=spec.task,
+            metric=spec.metric,
+            epochs=spec.epochs,
+            study_seed=study_seed,
+            X_train=X_train,
+            y_train=y_train,
+            X_val=X_val,
+            y_val=y_val,
+            folds=folds,
+            preprocessing=spec.preprocessing,
+            model=spec.model,
+            monitor=spec.monitor,
+            direction=spec.direction,
+            second_objective=spec.second_objective,
+            early_stopping=spec.early_stopping,
+            grid=spec.sampler is not None and spec.sampler["name"] == "grid",
+            base_dir=spec.base_dir,
+        )
+
+    @property
+    def n_folds(self) -> int:
+        return 1 if self.folds is None else len(self.folds)
+
+    def _parts(self):
+        if self.folds is None:
+            yield self.X_train, self.y_train, self.X_val, self.y_val
+            return
+        for tr, va in self.folds:
+            yield (_take(self.X_train, tr), _take(self.y_train, tr),
+                   _take(self.X_train, va), _take(self.y_train, va))
+
+    def _estimator(self, params, seed):
+        return _build(
+            self.task,
+            params,
+            epochs=self.epochs,
+            random_state=seed,
+            model=self.model,
+            preprocessing=self.preprocessing,
+            monitor=self.monitor,
+            base_dir=self.base_dir,
+        )
+
+    def __call__(self, trial):
         import optuna
-
-        from ._pruning import PruningCallback
 
         params = self.space.suggest(trial)
         seed = trial_seed(self.study_seed, trial.number)
         trial.set_user_attr("seed", seed)
-        _, monitor, sign = METRICS[self.metric]
-        pruning = PruningCallback(trial, monitor, sign=sign)
-        estimator = make_estimator(self.task, params, epochs=self.epochs, random_state=seed)
+        trial.set_user_attr("worker", _worker())
+        kfold = self.folds is not None
+        multi = self.second_objective is not None
+        sign = monitor_sign(self.monitor) * (1.0 if self.direction == "maximize" else -1.0)
+
+        runs: list[PruningCallback] = []
+        scores: list[float] = []
+        best_epochs: list[int] = []
+        fit_time = 0.0
+        attrs: dict[str, Any] = {}
         try:
-            estimator.fit(
-                self.X_train,
-                self.y_train,
-                validation_data=(self.X_val, self.y_val),
-                callbacks=[pruning],
-            )
-            value = score(self.metric, self.y_val, estimator.predict(self.X_val))
+            for fold, (X_tr, y_tr, X_va, y_va) in enumerate(self._parts()):
+                pruning = PruningCallback(
+                    trial,
+                    self.monitor,
+                    sign=sign,
+                    step_offset=fold * self.epochs,
+                    report=not multi,
+                    fold=fold if kfold else None,
+                )
+                runs.append(pruning)
+                callbacks = [pruning]
+                stopper = None
+                if self.early_stopping:
+                    stopper = _early_stopping_callback(
+                        self.early_stopping, self.monitor, monitor_sign(self.monitor)
+                    )
+                    callbacks.append(stopper)
+                estimator = self._estimator(params, trial_seed(seed, fold) if kfold else seed)
+                start = time.perf_counter()
+                try:
+                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                        _fit(estimator, X_tr, y_tr, X_va, y_va, callbacks)
+                finally:
+                    fit_time += time.perf_counter() - start
+                if stopper is not None:
+                    best_epochs.append(int(stopper.best_epoch) + 1)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    scores.append(evaluate(self.metric, estimator, X_va, y_va))
+            value = float(np.mean(scores))
+            if not math.isfinite(value):
+                raise TrialDiverged(f"non-finite {self.metric} score: {value}")
+            if not multi:
+                return value
+            if self.second_objective == "n_params":
+                return value, float(runs[0].n_params)
+            latency = prediction_latency_ms(estimator, X_va)
+            attrs["latency_ms"] = latency
+            return value, latency
         except optuna.TrialPruned:
+            last = runs[-1]
+            attrs["pruned_at_epoch"] = last.pruned_epoch
+            if kfold:
+                attrs["pruned_at_fold"] = len(runs) - 1
             raise
         except Exception as exc:
-            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}")
+            attrs["error"] = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            trial.set_user_attr("epoch_logs", _finite(pruning.epoch_logs))
-        if not np.isfinite(value):
-            trial.set_user_attr("error", f"non-finite {self.metric}: {value}")
-        return value
-
-
-def _finite(logs: dict) -> dict:
-    # JSON storage: NaN/inf become None.
-    return {k: [v if np.isfinite(v) else None for v in vals] for k, vals in logs.items()}
+            logs = [_finite(r.epoch_logs) for r in runs]
+            attrs["epoch_logs"] = logs[0] if logs else {}
+            if kfold:
+                attrs["fold_epoch_logs"] = logs
+                attrs["fold_scores"] = [float(s) for s in scores]
+            attrs["epochs_run"] = sum(r.epochs_run for r in runs)
+            if runs and runs[0].n_params is not None:
+                attrs["n_params"] = runs[0].n_params
+            if best_epochs:
+                attrs["best_epochs"] = max(1, round(float(np.mean(best_epochs))))
+            attrs["fit_time_s"] = round(fit_time, 6)
+            for key, value in attrs.items():
+                trial.set_user_attr(key, value)

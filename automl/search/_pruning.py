@@ -1,22 +1,37 @@
-"""Per-epoch reporting of a validation score to an Optuna trial, and pruning."""
+"""Per-epoch reporting of a validation score to an Optuna trial, pruning and divergence checks."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import optuna
 
 from automl.keras.callbacks import Callback
 
-__all__ = ["PruningCallback"]
+__all__ = ["PruningCallback", "TrialDiverged"]
+
+
+class TrialDiverged(RuntimeError):
+    """A trial's training diverged: its loss became NaN or infinite.
+
+    Raised inside ``fit`` by :class:`PruningCallback`; Optuna records the trial
+    as failed (the study runs with ``catch=(Exception,)``) and the objective
+    stores ``"TrialDiverged: non-finite loss at epoch N"`` in its ``error``
+    user attribute.
+    """
 
 
 class PruningCallback(Callback):
     """Report ``logs[monitor]`` to an Optuna trial each epoch; prune when told to.
 
-    At the end of every epoch the callback calls ``trial.report(sign * value, epoch)``
-    and, if ``trial.should_prune()``, sets ``model.stop_training`` and raises
-    :class:`optuna.TrialPruned` (Optuna then records the trial as pruned).
+    At the end of every epoch the callback
+
+    1. records the epoch's logs (kept also when the trial is pruned or fails);
+    2. raises :class:`TrialDiverged` if the training ``loss`` is NaN or infinite;
+    3. calls ``trial.report(sign * logs[monitor], step_offset + epoch)`` and, if
+       ``trial.should_prune()``, sets ``model.stop_training`` and raises
+       :class:`optuna.TrialPruned` (Optuna then records the trial as pruned).
 
     Parameters
     ----------
@@ -25,35 +40,97 @@ class PruningCallback(Callback):
     monitor : str, default="val_accuracy"
         Key of the epoch logs to report.
     sign : float, default=1.0
-        Multiplier making the reported value "higher is better" for a maximizing
-        study (``-1.0`` for a loss).
+        Multiplier orienting the reported value like the study's direction
+        (``-1.0`` for a loss in a maximizing study).
+    step_offset : int, default=0
+        Added to the epoch to form the reported step. K-fold objectives use
+        ``fold * max_epochs`` so that every fold reports its own steps.
+    report : bool, default=True
+        False records logs and checks divergence only (multi-objective trials,
+        which Optuna cannot prune, do not accept ``trial.report``).
+    check_finite : bool, default=True
+        Raise :class:`TrialDiverged` on a non-finite training loss.
+    fold : int, optional
+        Fold index, named in the divergence message.
 
     Attributes
     ----------
     epoch_logs : dict of str to list of float
-        All epoch logs seen so far (also of a pruned fit).
+        All epoch logs seen so far (also of a pruned or diverged fit).
     pruned_epoch : int or None
-        The epoch at which the trial was pruned.
+        The epoch (0-based, without the offset) at which the trial was pruned.
+    last_step : int or None
+        The last step reported to the trial.
+    n_params : int or None
+        Parameter count of the model, read when training begins.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> trial = optuna.trial.FixedTrial({})
+    >>> cb = PruningCallback(trial, "val_loss", sign=-1.0)
+    >>> cb.on_train_begin()
+    >>> cb.on_epoch_end(0, {"loss": 0.9, "val_loss": 1.0})
+    >>> cb.epoch_logs, cb.last_step
+    ({'loss': [0.9], 'val_loss': [1.0]}, 0)
     """
 
-    def __init__(self, trial, monitor: str = "val_accuracy", *, sign: float = 1.0):
+    def __init__(
+        self,
+        trial,
+        monitor: str = "val_accuracy",
+        *,
+        sign: float = 1.0,
+        step_offset: int = 0,
+        report: bool = True,
+        check_finite: bool = True,
+        fold: int | None = None,
+    ):
         super().__init__()
         self.trial = trial
         self.monitor = monitor
         self.sign = float(sign)
+        self.step_offset = int(step_offset)
+        self.report = bool(report)
+        self.check_finite = bool(check_finite)
+        self.fold = fold
         self.epoch_logs: dict[str, list[float]] = {}
         self.pruned_epoch: int | None = None
+        self.last_step: int | None = None
+        self.n_params: int | None = None
         self._warned = False
 
     def on_train_begin(self, logs=None):
         self.epoch_logs = {}
         self.pruned_epoch = None
+        self.last_step = None
         self._warned = False
+        model = getattr(self, "model", None)
+        if model is not None and hasattr(model, "count_params"):
+            self.n_params = int(model.count_params())
+
+    @property
+    def epochs_run(self) -> int:
+        """Number of epochs whose logs were recorded."""
+        return max((len(v) for v in self.epoch_logs.values()), default=0)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if "learning_rate" not in logs and getattr(self.model, "optimizer", None) is not None:
+            # Schedules log their own rate (the wrappers' callback runs first); a
+            # constant rate is recorded here so every history has the trace.
+            from ..keras.callbacks._lr_scheduler import current_learning_rate
+
+            logs = {**logs, "learning_rate": current_learning_rate(self.model)}
         for key, value in logs.items():
             self.epoch_logs.setdefault(key, []).append(float(value))
+        loss = logs.get("loss")
+        if self.check_finite and loss is not None and not math.isfinite(float(loss)):
+            self._stop()
+            where = "" if self.fold is None else f" of fold {self.fold}"
+            raise TrialDiverged(f"non-finite loss at epoch {epoch}{where} (loss={float(loss)})")
+        if not self.report:
+            return
         if self.monitor not in logs:
             if not self._warned:
                 self._warned = True
@@ -63,11 +140,17 @@ class PruningCallback(Callback):
                     stacklevel=2,
                 )
             return
-        self.trial.report(self.sign * float(logs[self.monitor]), step=int(epoch))
+        value = float(logs[self.monitor])
+        if not math.isfinite(value):  # nothing meaningful to compare; divergence is checked above
+            return
+        step = self.step_offset + int(epoch)
+        self.trial.report(self.sign * value, step=step)
+        self.last_step = step
         if self.trial.should_prune():
             self.pruned_epoch = int(epoch)
-            if getattr(self, "model", None) is not None:
-                self.model.stop_training = True
-            raise optuna.TrialPruned(
-                f"Pruned at epoch {epoch} ({self.monitor}={logs[self.monitor]:.4g})."
-            )
+            self._stop()
+            raise optuna.TrialPruned(f"Pruned at epoch {epoch} ({self.monitor}={value:.4g}).")
+
+    def _stop(self):
+        if getattr(self, "model", None) is not None:
+            self.model.stop_training = True
