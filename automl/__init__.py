@@ -4,18 +4,28 @@ Three layers, each usable on its own:
 
 - :mod:`automl.keras`, a pure-NumPy Keras engine;
 - :class:`KerasClassifier` / :class:`KerasRegressor`, scikit-learn estimators around it;
-- :func:`run_study`, declarative Optuna / scikit-learn studies over those estimators.
+- :func:`run_study`, declarative Optuna / scikit-learn studies over those estimators
+  (:func:`resume_study` continues one, :class:`StudyResult` reopens its outputs).
 """
 
 from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = ["KerasClassifier", "KerasRegressor", "run_study", "__version__"]
+__all__ = [
+    "KerasClassifier",
+    "KerasRegressor",
+    "StudyResult",
+    "resume_study",
+    "run_study",
+    "__version__",
+]
 
 _LAZY = {
     "KerasClassifier": "automl.wrappers",
     "KerasRegressor": "automl.wrappers",
+    "StudyResult": "automl.search",
+    "resume_study": "automl.search",
     "run_study": "automl.search",
 }
 

@@ -2,17 +2,32 @@
 
 ::
 
-    automl run studies/digits_mlp.yaml [--n-trials N] [--n-jobs K] [--seed S]
-                                       [--output DIR] [--timeout SEC] [--epochs E] [--quiet]
+    automl run STUDY.yaml [--n-trials N] [--n-jobs K] [--timeout SEC] [--seed S]
+                          [--epochs E] [--output DIR] [--storage URL] [--study-name NAME]
+                          [--threads-per-worker T]
+                          [--deterministic] [--overwrite] [--no-report] [--quiet]
+    automl resume DIR|STUDY.yaml [--n-trials N] [--n-jobs K] [--timeout SEC] [...]
+    automl best DIR
+    automl list [DIR | JOURNAL | --storage URL] [--study-name NAME]
+    automl report | dashboard | compare ...     (when automl.reports is installed)
 
-Exit codes: 0 on success, 2 on a usage error or an invalid study (one line on
-stderr, no traceback), 130 when interrupted.
+``run`` starts a fresh study and refuses to replace an existing one (the same
+study name in the storage, or the outputs of a previous run in the output
+directory) unless ``--overwrite`` is given; ``resume`` continues a stopped,
+crashed or running study (several ``resume`` processes on one storage share
+the work).
+
+Exit codes: 0 on success, 1 when no trial completed, 2 on a usage error, an
+invalid study or an existing study (one line on stderr, no traceback),
+130 when interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 __all__ = ["main", "build_parser"]
 
@@ -29,56 +44,308 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run a study from a YAML file",
-        description="Run a study: trials in worker processes, refit the best, write the outputs.",
+        description=(
+            "Run a study: trials in worker processes, refit the best, write the outputs. "
+            "An existing study of the same name is never replaced without --overwrite; "
+            "continue one with `automl resume`."
+        ),
     )
     run.add_argument("study", metavar="STUDY.yaml", help="study file, e.g. studies/digits_mlp.yaml")
-    run.add_argument("--n-trials", type=_positive_int, metavar="N", help="number of trials")
-    run.add_argument(
-        "--n-jobs", type=_n_jobs, metavar="K", help="worker processes (-1: one per core)"
-    )
+    _add_budget_options(run)
     run.add_argument("--seed", type=_nonnegative_int, metavar="S", help="study seed")
+    run.add_argument("--epochs", type=_positive_int, metavar="E", help="max epochs per trial")
     run.add_argument("--output", metavar="DIR", help="output directory")
     run.add_argument(
-        "--timeout",
-        type=_positive_float,
-        metavar="SEC",
-        help="start no new trial after SEC seconds",
+        "--deterministic",
+        action="store_true",
+        default=None,
+        help="batched trials: identical results at any --n-jobs (some cores idle)",
     )
-    run.add_argument("--epochs", type=_positive_int, metavar="E", help="epochs per trial")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or report")
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete a previous study of the same name and its outputs first",
+    )
+    run.add_argument("--no-report", action="store_true", help="do not write report.html")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+    resume = commands.add_parser(
+        "resume",
+        help="continue a stopped or crashed study (or join a running one)",
+        description=(
+            "Continue a study from its output directory (or its study file): completed "
+            "trials are kept, trials left running by a dead process run again, and "
+            "--n-trials is the total."
+        ),
+    )
+    resume.add_argument("source", metavar="DIR|STUDY.yaml", help="output directory or study file")
+    _add_budget_options(resume)
+    resume.add_argument("--no-report", action="store_true", help="do not write report.html")
+    resume.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+    best = commands.add_parser(
+        "best",
+        help="show the best trial of a finished study",
+        description="Print the best parameters, the validation and test scores and the model path.",
+    )
+    best.add_argument("output_dir", metavar="DIR", help="study output directory")
+
+    listing = commands.add_parser(
+        "list",
+        help="list studies, or the trials of one",
+        description=(
+            "Without arguments: the studies under ./runs. With a study output directory: its "
+            "trials. With a journal file or --storage: the studies in that storage (add "
+            "--study-name for the trials of one)."
+        ),
+    )
+    listing.add_argument("source", nargs="?", metavar="DIR|JOURNAL", help="output dir or journal")
+    listing.add_argument("--storage", metavar="URL", help="Optuna storage URL or journal file")
+    listing.add_argument("--study-name", metavar="NAME", help="show the trials of this study")
+
+    try:
+        from automl.reports._cli import add_subcommands
+    except ImportError:  # reports not available: run/resume/best/list only
+        pass
+    else:
+        add_subcommands(commands)
     return parser
+
+
+def _add_budget_options(parser) -> None:
+    parser.add_argument(
+        "--n-trials", type=_positive_int, metavar="N", help="number of trials (the total)"
+    )
+    parser.add_argument(
+        "--n-jobs", type=_n_jobs, metavar="K", help="worker processes (-1: one per core)"
+    )
+    parser.add_argument(
+        "--timeout", type=_positive_float, metavar="SEC", help="start no new trial after SEC s"
+    )
+    parser.add_argument("--storage", metavar="URL", help="Optuna storage URL or journal file")
+    parser.add_argument("--study-name", metavar="NAME", help="study name in the storage")
+    parser.add_argument(
+        "--threads-per-worker",
+        type=_positive_int,
+        metavar="T",
+        help="BLAS threads per worker (default 1; workers x threads <= cores)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``automl`` and ``python -m automl``; returns the exit code."""
     args = build_parser().parse_args(argv)
-    if args.command == "run":
-        return _run(args)
-    return 2  # pragma: no cover - argparse rejects unknown commands
+    handler = {"run": _run, "resume": _resume, "best": _best, "list": _list}.get(args.command)
+    if handler is None:
+        return args.handler(args)
+    return handler(args)
+
+
+def _error(message, code: int = 2) -> int:
+    print(f"automl: error: {message}", file=sys.stderr)
+    return code
+
+
+def _overrides(args) -> dict:
+    keys = ("n_trials", "n_jobs", "timeout", "storage", "study_name", "seed", "epochs", "output")
+    values = {k: getattr(args, k, None) for k in keys}
+    if getattr(args, "deterministic", None):
+        values["deterministic"] = True
+    return values
+
+
+def _execute(call, quiet: bool) -> int:
+    from automl.search import SpecError, StudyExistsError
+
+    try:
+        call(verbose=0 if quiet else 1)
+    except (SpecError, FileNotFoundError, StudyExistsError) as exc:
+        return _error(exc)
+    except KeyboardInterrupt:
+        print("automl: interrupted", file=sys.stderr)
+        return 130
+    except RuntimeError as exc:
+        return _error(exc, code=1)
+    return 0
 
 
 def _run(args) -> int:
     from automl.search import SpecError, load_spec, run_study
 
-    overrides = dict(
-        n_trials=args.n_trials,
-        n_jobs=args.n_jobs,
-        seed=args.seed,
-        output=args.output,
-        timeout=args.timeout,
-        epochs=args.epochs,
-    )
     try:
-        spec = load_spec(args.study, **overrides)
+        spec = load_spec(args.study, **_overrides(args))
     except (SpecError, FileNotFoundError) as exc:
-        print(f"automl: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        run_study(spec, verbose=0 if args.quiet else 1)
-    except KeyboardInterrupt:
-        print("automl: interrupted", file=sys.stderr)
-        return 130
+        return _error(exc)
+    return _execute(
+        lambda verbose: run_study(
+            spec,
+            verbose=verbose,
+            overwrite=args.overwrite,
+            report=not args.no_report,
+            threads_per_worker=args.threads_per_worker,
+        ),
+        args.quiet,
+    )
+
+
+def _resume(args) -> int:
+    from automl.search import resume_study
+
+    overrides = _overrides(args)
+    return _execute(
+        lambda verbose: resume_study(
+            args.source,
+            verbose=verbose,
+            report=not args.no_report,
+            threads_per_worker=args.threads_per_worker,
+            **overrides,
+        ),
+        args.quiet,
+    )
+
+
+def _best(args) -> int:
+    out = Path(args.output_dir)
+    summary_path = out / "summary.json"
+    if not summary_path.is_file():
+        return _error(f"{summary_path}: not found (is {out} a finished study's output?)")
+    s = json.loads(summary_path.read_text())
+    params_path = out / "best_params.json"
+    params = json.loads(params_path.read_text()) if params_path.is_file() else {}
+    print(f"Study {s.get('study')!r} ({s.get('status', 'complete')}): {s.get('n_trials')} trials")
+    if s.get("best_trial") is None:
+        print("No trial completed.")
+        return 1
+    print(f"Best trial #{s['best_trial']} (seed {s.get('best_trial_seed')}):")
+    for key, value in params.items():
+        shown = f"{value:.4g}" if isinstance(value, float) else json.dumps(value)
+        print(f"  {key} = {shown}")
+    print(f"Validation {s.get('metric')}: {_fmt(s.get('best_value'))}")
+    if s.get("test_score") is not None:
+        print(f"Test {s.get('metric')}: {_fmt(s['test_score'])}")
+    for name in ("best_model.pkl", "best_model.keras"):
+        if (out / name).is_file():
+            print(f"Model: {out / name}")
+    if (out / "best_model.pkl").is_file():
+        print(f'Load it with: automl.search.load_best_model("{out}")')
     return 0
+
+
+def _list(args) -> int:
+    from automl.search._results import RUN_FILE
+
+    storage = args.storage
+    if args.source is not None:
+        source = Path(args.source)
+        if source.is_dir():
+            run = source / RUN_FILE
+            if not run.is_file():
+                return _error(f"{source}: not a study output directory (no {RUN_FILE})")
+            info = json.loads(run.read_text())
+            return _list_trials(info["storage"], args.study_name or info["study_name"])
+        if not source.is_file():
+            return _error(f"{source}: no such directory or journal file")
+        storage = str(source)
+    if storage is None:
+        return _list_runs(Path("runs"))
+    if args.study_name:
+        return _list_trials(storage, args.study_name)
+    return _list_studies(storage)
+
+
+def _list_runs(root: Path) -> int:
+    runs = sorted(p.parent for p in root.glob("*/run.json")) if root.is_dir() else []
+    if not runs:
+        print(f"No studies under {root}/ (give an output directory, a journal or --storage).")
+        return 0
+    rows = []
+    for d in runs:
+        summary = d / "summary.json"
+        s = json.loads(summary.read_text()) if summary.is_file() else {}
+        run = json.loads((d / "run.json").read_text())
+        rows.append(
+            [
+                str(d),
+                run.get("study_name", ""),
+                s.get("status", "running or crashed"),
+                str(s.get("n_trials", "")),
+                _fmt(s.get("best_value")),
+                _fmt(s.get("test_score")),
+            ]
+        )
+    _print_table(["output", "study", "status", "trials", "best", "test"], rows)
+    return 0
+
+
+def _list_studies(storage: str) -> int:
+    import optuna
+
+    from automl.search._storage import open_storage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        summaries = optuna.get_all_study_summaries(open_storage(storage))
+    except Exception as exc:  # noqa: BLE001 - a storage that cannot be read
+        return _error(f"{storage}: {exc}")
+    rows = []
+    for s in summaries:
+        best = s.best_trial.values if s.best_trial is not None else None
+        rows.append(
+            [
+                s.study_name,
+                str(s.n_trials),
+                ",".join(d.name.lower() for d in s.directions),
+                _fmt(best[0]) if best else "-",
+                str(s.user_attrs.get("dataset", "")),
+                str(s.datetime_start or "")[:19],
+            ]
+        )
+    if not rows:
+        print(f"No studies in {storage}.")
+        return 0
+    _print_table(["study", "trials", "direction", "best", "dataset", "started"], rows)
+    return 0
+
+
+def _list_trials(storage: str, study_name: str) -> int:
+    import optuna
+
+    from automl.search._storage import open_storage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
+    except KeyError:
+        return _error(f"no study {study_name!r} in {storage}")
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        duration = (
+            f"{(t.datetime_complete - t.datetime_start).total_seconds():.1f}"
+            if t.datetime_start and t.datetime_complete
+            else ""
+        )
+        value = _fmt(t.values[0]) if t.values else ""
+        params = ", ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
+        note = t.user_attrs.get("error", "")
+        rows.append([str(t.number), t.state.name.lower(), value, duration, params, note])
+    print(f"Study {study_name!r}: {len(rows)} trials")
+    _print_table(["#", "state", "value", "seconds", "params", "error"], rows)
+    return 0
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [str(c).ljust(w) for c, w in zip(row, widths)]
+        print("  ".join(cells).rstrip())
 
 
 def _positive_int(text: str) -> int:

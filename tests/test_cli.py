@@ -1,14 +1,17 @@
-"""The automl command line: exit codes, one-line errors, a tiny run."""
+"""The automl command line: exit codes, one-line errors, run / resume / best / list."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from automl.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "studies" / "digits_mlp.yaml"
+TINY = ["--n-trials", "2", "--n-jobs", "1", "--epochs", "1", "--seed", "3", "--no-report"]
 
 
 def test_missing_file_exit_code_2_one_line(tmp_path, capsys):
@@ -20,45 +23,86 @@ def test_missing_file_exit_code_2_one_line(tmp_path, capsys):
 
 def test_bad_spec_exit_code_2(tmp_path, capsys):
     path = tmp_path / "bad.yaml"
-    path.write_text("dataset: mnist\nspace: mlp.yaml\n")
+    path.write_text("dataset: nope\nspace: mlp.yaml\n")
     assert main(["run", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"automl: error: {path}: key 'dataset': unknown dataset 'mnist'")
+    assert err.startswith(f"automl: error: {path}: key 'dataset': unknown dataset 'nope'")
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_usage_error_exit_code_2(capsys):
-    try:
+    with pytest.raises(SystemExit) as exc:
         main(["run", str(STUDY), "--n-trials", "0"])
-    except SystemExit as exc:
-        assert exc.code == 2
+    assert exc.value.code == 2
     assert "--n-trials: must be >= 1" in capsys.readouterr().err
 
 
-def test_run_tiny_override(tmp_path, capsys):
-    out = tmp_path / "run"
-    code = main(
-        [
-            "run",
-            str(STUDY),
-            "--n-trials",
-            "2",
-            "--n-jobs",
-            "1",
-            "--epochs",
-            "1",
-            "--seed",
-            "3",
-            "--output",
-            str(out),
-            "--timeout",
-            "120",
-        ]
-    )
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A 2-trial digits study run through the CLI (shared by the tests below)."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    code = main(["run", str(STUDY), *TINY, "--output", str(out), "--timeout", "120"])
     assert code == 0
-    summary = json.loads((out / "summary.json").read_text())
+    return out
+
+
+def test_run_writes_the_outputs(finished, capsys):
+    summary = json.loads((finished / "summary.json").read_text())
     assert summary["n_trials"] == 2 and summary["seed"] == 3 and summary["epochs"] == 1
-    assert "Test accuracy" in capsys.readouterr().out
+    assert (finished / "best_model.pkl").is_file() and not (finished / "report.html").exists()
+
+
+def test_run_again_needs_overwrite_or_resume(finished, capsys):
+    code = main(["run", str(STUDY), *TINY, "--output", str(finished)])
+    err = capsys.readouterr().err
+    assert code == 2 and "already exists" in err and f"automl resume {finished}" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_overwrite_and_resume(tmp_path, capsys):
+    from tests.search.runner_helpers import tiny
+
+    study = tmp_path / "tiny.yaml"
+    study.write_text(json.dumps(tiny(tmp_path, epochs=1)))  # JSON is YAML
+    out = tmp_path / "run"
+    assert main(["run", str(study), *TINY, "--output", str(out), "-q"]) == 0
+    assert main(["run", str(study), *TINY, "--output", str(out), "--overwrite", "-q"]) == 0
+    assert main(["resume", str(out), "--n-trials", "3", "--no-report", "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_trials"] == 3
+    assert main(["resume", str(tmp_path / "nowhere")]) == 2
+    assert "study file not found" in capsys.readouterr().err
+
+
+def test_best(finished, capsys):
+    assert main(["best", str(finished)]) == 0
+    out = capsys.readouterr().out
+    assert "Best trial #" in out and "Validation accuracy:" in out and "Test accuracy:" in out
+    assert f"Model: {finished / 'best_model.pkl'}" in out
+    assert main(["best", str(finished.parent / "missing")]) == 2
+
+
+def test_list_trials_studies_and_runs(finished, capsys, monkeypatch):
+    assert main(["list", str(finished)]) == 0
+    out = capsys.readouterr().out
+    assert "Study 'digits_mlp': 2 trials" in out and "complete" in out
+    assert main(["list", "--storage", str(finished / "study.journal")]) == 0
+    assert "digits_mlp" in capsys.readouterr().out
+    assert main(["list", str(finished / "study.journal"), "--study-name", "digits_mlp"]) == 0
+    assert "2 trials" in capsys.readouterr().out
+    monkeypatch.chdir(finished.parent.parent)
+    runs = finished.parent.parent / "runs"
+    runs.mkdir(exist_ok=True)
+    (runs / "x").symlink_to(finished)
+    assert main(["list"]) == 0
+    assert "runs/x" in capsys.readouterr().out
+
+
+def test_reports_subcommands_are_available():
+    from automl.cli import build_parser
+
+    choices = build_parser()._subparsers._group_actions[0].choices
+    assert {"run", "resume", "best", "list"} <= set(choices)
 
 
 def test_python_dash_m_missing_file(tmp_path):

@@ -1,180 +1,238 @@
-"""run_study end to end on tiny budgets, the pruning callback, trial seeds."""
+"""run_study end to end on tiny budgets: outputs, StudyResult, the saved model, storages."""
 
 import json
 from pathlib import Path
 
-import joblib
 import numpy as np
 import optuna
 import pytest
 
 from automl._random import trial_seed
-from automl.search import PruningCallback, StudyResult, run_study
-from automl.search._study import JOURNAL_NAME
-
-TINY_SPACE = {
-    "parameters": {
-        "hidden_layer_sizes": {
-            "type": "layers",
-            "n_layers": 1,
-            "units": {"low": 8, "high": 32, "log": True},
-        },
-        "learning_rate": {"type": "float", "low": 3e-3, "high": 3e-2, "log": True},
-        "batch_size": 32,
-    }
-}
+from automl.search import (
+    StudyExistsError,
+    StudyResult,
+    load_best_model,
+    run_study,
+)
+from automl.search._storage import JOURNAL_NAME
+from tests.search.runner_helpers import tiny
 
 
-def _tiny(tmp_path, **extra):
-    spec = {
-        "name": "tiny",
-        "dataset": "iris",
-        "space": TINY_SPACE,
-        "epochs": 3,
-        "n_trials": 3,
-        "n_jobs": 1,
-        "seed": 0,
-        "output": str(tmp_path / "out"),
-        "sampler": {"name": "tpe", "n_startup_trials": 2},
-        "pruner": "none",
-    }
-    return {**spec, **extra}
-
-
-def _check_outputs(result: StudyResult, n_trials: int):
+def check_outputs(result: StudyResult, n_trials: int):
     out = result.output_dir
-    for name in ("trials.csv", "best_params.json", "summary.json", "best_model.pkl", JOURNAL_NAME):
+    for name in (
+        "trials.csv",
+        "epochs.csv",
+        "best_params.json",
+        "summary.json",
+        "best_model.pkl",
+        "best_model.keras",
+        "test_predictions.npz",
+        "run.json",
+        JOURNAL_NAME,
+    ):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_trials"] == n_trials == len(result.trials_dataframe())
     assert sum(summary["trials_by_state"].values()) == n_trials
+    assert {"complete", "pruned", "fail"} <= set(summary["trials_by_state"])
     assert summary["best_value"] == result.best_value
     assert summary["test_score"] == pytest.approx(result.test_score)
     assert set(summary["wall_time_s"]) == {"optimize", "refit", "total"}
+    assert summary["trial_time_s_sum"] > 0
+    contract = {
+        "study", "source", "dataset", "task", "metric", "direction", "engine", "best_value",
+        "test_score", "best_trial", "best_trial_seed", "best_trial_params", "n_trials",
+        "trials_by_state", "seed", "epochs", "n_jobs", "threads_per_worker", "split_sizes",
+        "wall_time_s", "trial_time_s_sum",
+    }  # fmt: skip
+    assert contract <= set(summary)
     best_params = json.loads((out / "best_params.json").read_text())
     assert best_params["hidden_layer_sizes"] == list(result.best_params["hidden_layer_sizes"])
-    assert "user_attrs_epoch_logs" not in (out / "trials.csv").read_text()
-    model = joblib.load(out / "best_model.pkl")
-    assert hasattr(model, "predict")
+    trials_csv = (out / "trials.csv").read_text()
+    header = trials_csv.splitlines()[0].split(",")
+    assert "epoch_logs" not in trials_csv and "seed" in header
     assert 0.0 <= result.test_score <= 1.0
 
 
 def test_tiny_study_in_process(tmp_path, capsys):
-    result = run_study(_tiny(tmp_path))
-    _check_outputs(result, 3)
+    result = run_study(tiny(tmp_path))
+    check_outputs(result, 3)
+    assert (result.output_dir / "report.html").is_file()
     assert isinstance(result.best_params["hidden_layer_sizes"], tuple)
     assert result.test_score > 0.5  # iris, 3 epochs: well above chance
     printed = capsys.readouterr().out
     assert "Validation accuracy" in printed and "Test accuracy" in printed
-    # A finished trial's seed depends only on the study seed and its number.
     for trial in result.study.trials:
+        # A trial's seed depends only on the study seed and its number.
         assert trial.user_attrs["seed"] == trial_seed(0, trial.number)
+        assert trial.user_attrs["worker"] == 0
         assert len(trial.user_attrs["epoch_logs"]["val_accuracy"]) == 3
+    study_attrs = result.study.user_attrs
+    assert study_attrs["dataset"] == "iris" and study_attrs["engine"] == "optuna"
+    assert study_attrs["validation"] == "holdout" and study_attrs["objectives"] == ["accuracy"]
 
 
-def test_tiny_study_two_worker_processes(tmp_path):
-    result = run_study(_tiny(tmp_path, n_jobs=2, n_trials=4), verbose=0)
-    _check_outputs(result, 4)
-    assert result.summary["n_jobs"] == 2 and result.summary["threads_per_worker"] >= 1
-    assert sorted(t.number for t in result.study.trials) == [0, 1, 2, 3]
+def test_epochs_table_has_a_row_per_trial_and_epoch(tmp_path):
+    result = run_study(tiny(tmp_path), verbose=0, report=False)
+    epochs = result.epochs_dataframe()
+    assert len(epochs) == 3 * 3
+    assert list(epochs.columns[:4]) == ["number", "state", "fold", "epoch"]
+    assert {"loss", "val_loss", "val_accuracy", "learning_rate"} <= set(epochs.columns)
+    assert epochs.groupby("number")["epoch"].apply(list).tolist() == [[0, 1, 2]] * 3
+    on_disk = __import__("pandas").read_csv(result.output_dir / "epochs.csv")
+    assert on_disk.shape == epochs.shape
 
 
-def test_same_seed_same_study(tmp_path):
-    a = run_study(_tiny(tmp_path, output=str(tmp_path / "a")), verbose=0)
-    b = run_study(_tiny(tmp_path, output=str(tmp_path / "b")), verbose=0)
-    assert [t.params for t in a.study.trials] == [t.params for t in b.study.trials]
-    assert [t.value for t in a.study.trials] == [t.value for t in b.study.trials]
-    assert a.test_score == b.test_score
-
-
-def test_rerun_replaces_previous_outputs(tmp_path):
-    spec = _tiny(tmp_path, n_trials=2)
-    run_study(spec, verbose=0)
-    result = run_study(spec, verbose=0)
-    assert len(result.study.trials) == 2
-
-
-class _FakeTrial:
-    def __init__(self, prune_at):
-        self.prune_at = prune_at
-        self.reports = []
-
-    def report(self, value, step):
-        self.reports.append((step, value))
-
-    def should_prune(self):
-        return len(self.reports) - 1 >= self.prune_at
-
-
-def test_pruning_callback_reports_and_raises():
-    trial = _FakeTrial(prune_at=2)
-    cb = PruningCallback(trial, "val_loss", sign=-1.0)
-    cb.on_train_begin()
-    cb.on_epoch_end(0, {"val_loss": 2.0, "loss": 3.0})
-    cb.on_epoch_end(1, {"val_loss": 1.0, "loss": 2.0})
-    with pytest.raises(optuna.TrialPruned):
-        cb.on_epoch_end(2, {"val_loss": 0.5, "loss": 1.0})
-    assert trial.reports == [(0, -2.0), (1, -1.0), (2, -0.5)]
-    assert cb.pruned_epoch == 2 and cb.epoch_logs["loss"] == [3.0, 2.0, 1.0]
-
-
-def test_pruning_callback_warns_on_missing_monitor():
-    cb = PruningCallback(_FakeTrial(prune_at=0), "val_accuracy")
-    with pytest.warns(UserWarning, match="Available keys are \\['loss'\\]"):
-        cb.on_epoch_end(0, {"loss": 1.0})
-
-
-def test_pruning_stops_a_real_fit():
-    from automl.wrappers import KerasClassifier
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 4)).astype(np.float32)
-    y = (X[:, 0] > 0).astype(int)
-    study = optuna.create_study(
-        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1.1)
+def test_saved_model_predicts_identically(tmp_path):
+    result = run_study(
+        tiny(tmp_path, n_trials=2, preprocessing="standard"), verbose=0, report=False
     )
-    seen = {}
+    out = result.output_dir
+    preds = np.load(out / "test_predictions.npz")
+    model = load_best_model(out)
+    X_test = _iris_test_split(result)
+    np.testing.assert_array_equal(model.predict(X_test), result.best_model.predict(X_test))
+    np.testing.assert_array_equal(model.predict(X_test), preds["y_pred"])
+    np.testing.assert_allclose(model.predict_proba(X_test), preds["proba"], rtol=0, atol=1e-12)
+    assert list(preds["classes"]) == [0, 1, 2] and (preds["y_true"] == _iris_y_test(result)).all()
+    # best_model.keras is the network alone: same probabilities on scaled inputs.
+    from automl.keras.models import load_model
 
-    def objective(trial):
-        cb = PruningCallback(trial)
-        seen["cb"] = cb
-        KerasClassifier(
-            hidden_layer_sizes=(4,), epochs=20, metrics=["accuracy"], random_state=0
-        ).fit(X, y, validation_data=(X, y), callbacks=[cb])
-        return 1.0
+    network = load_model(out / "best_model.keras")
+    scaled = model[:-1].transform(X_test)
+    np.testing.assert_allclose(
+        network.predict(scaled, verbose=0), preds["proba"], rtol=1e-4, atol=1e-5
+    )
 
-    study.optimize(objective, n_trials=1)
-    trial = study.trials[0]
-    assert trial.state == optuna.trial.TrialState.PRUNED
-    assert list(trial.intermediate_values) == [0] and seen["cb"].pruned_epoch == 0
+
+def _iris_split(result):
+    from sklearn.model_selection import train_test_split
+
+    from automl import datasets
+
+    X, y = datasets.load("iris")
+    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+
+
+def _iris_test_split(result):
+    return _iris_split(result)[1]
+
+
+def _iris_y_test(result):
+    return _iris_split(result)[3]
+
+
+def test_study_result_load_and_save(tmp_path):
+    result = run_study(tiny(tmp_path, n_trials=2), verbose=0, report=False)
+    loaded = StudyResult.load(result.output_dir)
+    assert loaded.best_params == json.loads(json.dumps(_jsonable(result.best_params)))
+    assert loaded.best_value == result.best_value and loaded.test_score == result.test_score
+    assert [t.params for t in loaded.study.trials] == [t.params for t in result.study.trials]
+    assert loaded.trials_dataframe().shape == result.trials_dataframe().shape
+    X = _iris_test_split(result)
+    np.testing.assert_array_equal(loaded.best_model.predict(X), result.best_model.predict(X))
+    copy = loaded.save(tmp_path / "copy")
+    again = StudyResult.load(copy)  # stands alone: the journal was copied
+    assert len(again.study.trials) == 2 and again.best_model is not None
+    assert "StudyResult(study='tiny'" in repr(again)
+
+
+def _jsonable(params):
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+
+
+def test_existing_study_needs_resume_or_overwrite(tmp_path):
+    spec = tiny(tmp_path, n_trials=2)
+    run_study(spec, verbose=0, report=False)
+    with pytest.raises(StudyExistsError, match="already exists.*automl resume.*--overwrite"):
+        run_study(spec, verbose=0, report=False)
+    assert len(StudyResult.load(tmp_path / "out").study.trials) == 2  # nothing deleted
+    result = run_study(spec, overwrite=True, verbose=0, report=False)
+    assert len(result.study.trials) == 2
+    resumed = run_study({**spec, "n_trials": 3}, resume=True, verbose=0, report=False)
+    assert [t.number for t in resumed.study.trials] == [0, 1, 2]
+
+
+def test_outputs_of_another_run_are_not_replaced(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    with pytest.raises(StudyExistsError, match="holds the outputs of a previous run"):
+        run_study(tiny(tmp_path), verbose=0, report=False)
+
+
+def test_storage_url_and_study_name(tmp_path):
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    a = run_study(tiny(tmp_path, storage=url, study_name="a", n_trials=2), report=False)
+    b = run_study(
+        tiny(tmp_path, storage=url, study_name="b", n_trials=2, output=str(tmp_path / "b")),
+        verbose=0,
+        report=False,
+    )
+    assert not (a.output_dir / JOURNAL_NAME).exists()
+    names = sorted(s.study_name for s in optuna.get_all_study_summaries(url))
+    assert names == ["a", "b"]
+    with pytest.raises(StudyExistsError, match="study 'a' already exists in sqlite:///"):
+        run_study(tiny(tmp_path, storage=url, study_name="a", output=str(tmp_path / "c")))
+    assert StudyResult.load(b.output_dir).study.study_name == "b"
 
 
 def test_no_completed_trial_is_an_error(tmp_path):
-    spec = _tiny(tmp_path, n_trials=2, space={"parameters": {"activation": "no_such_activation"}})
+    spec = tiny(tmp_path, n_trials=2, space={"parameters": {"activation": "no_such_activation"}})
     with pytest.raises(RuntimeError, match="No trial of study 'tiny' completed"):
-        run_study(spec, verbose=0)
+        run_study(spec, verbose=0, report=False)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "no_complete_trial" and summary["trials_by_state"]["fail"] == 2
 
 
 def test_relative_output_is_relative_to_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = run_study(_tiny(tmp_path, output="runs/rel", n_trials=1), verbose=0)
+    result = run_study(tiny(tmp_path, output="runs/rel", n_trials=1), verbose=0, report=False)
     assert result.output_dir == tmp_path / "runs" / "rel"
     assert Path("runs/rel/summary.json").is_file()
 
 
-def test_script_without_main_guard_can_use_workers(tmp_path):
-    # Worker processes must not re-run the calling script (multiprocessing "spawn" would).
-    import subprocess
-    import sys
+def test_k_fold_study_and_epochs_per_fold(tmp_path):
+    result = run_study(tiny(tmp_path, n_trials=2, validation={"kfold": 2}), verbose=0, report=False)
+    assert result.summary["validation"] == "kfold:2"
+    epochs = result.epochs_dataframe()
+    assert sorted(epochs["fold"].unique()) == [0, 1]
+    assert len(epochs) == 2 * 2 * 3  # trials x folds x epochs
 
-    script = tmp_path / "script.py"
-    script.write_text(
-        "from automl.search import run_study\n"
-        f"spec = {_tiny(tmp_path, n_jobs=2, n_trials=2, epochs=1)!r}\n"
-        "print('ran', len(run_study(spec, verbose=0).study.trials))\n"
+
+def test_multi_objective_study(tmp_path):
+    result = run_study(
+        tiny(tmp_path, n_trials=3, second_objective="n_params", sampler="nsga2"),
+        verbose=0,
+        report=False,
     )
-    proc = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    assert result.study.directions == [
+        optuna.study.StudyDirection.MAXIMIZE,
+        optuna.study.StudyDirection.MINIMIZE,
+    ]
+    s = result.summary
+    assert s["objectives"] == ["accuracy", "n_params"] and s["best_trial"] in s["pareto_front"]
+    assert len(s["best_values"]) == 2 and result.test_score is not None
+
+
+def test_sklearn_engine_study(tmp_path):
+    spec = tiny(
+        tmp_path,
+        engine="sklearn",
+        search="grid",
+        sampler=None,
+        pruner=None,
+        epochs=2,
+        validation={"kfold": 2},
+        space={
+            "parameters": {
+                "hidden_layer_sizes": {"type": "categorical", "choices": [[8], [16]]},
+                "learning_rate": 0.01,
+            }
+        },
     )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.count("ran") == 1 and "ran 2" in proc.stdout
+    result = run_study(spec, verbose=0, report=False)
+    assert result.search is not None and len(result.study.trials) == 2
+    assert result.summary["engine"] == "sklearn" and result.test_score is not None
+    assert (result.output_dir / "best_model.pkl").is_file()

@@ -1,0 +1,175 @@
+"""Where a study lives: Optuna storages, the batch view, and trials left by dead processes.
+
+A study's storage is either the journal file ``<output>/study.journal`` (the
+default), a journal file given by path, or any Optuna database URL
+(``sqlite:///runs.db``, ``postgresql://...``). Journal files are append-only
+logs guarded by a lock file, so several processes (workers, or several
+``automl run`` commands on one machine) share one safely.
+
+Optuna's heartbeat (``heartbeat_interval`` and a stale-trial callback) exists
+only for ``RDBStorage``; ``JournalStorage`` does not implement it. So every
+trial records which process runs it (the ``process`` user attribute,
+``"<host>:<pid>:<start time>"``) and :func:`recover_stale_trials` fails and
+re-enqueues the RUNNING trials whose process no longer exists on this host.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "JOURNAL_NAME",
+    "describe_storage",
+    "open_storage",
+    "process_tag",
+    "process_alive",
+    "fail_trial",
+    "recover_stale_trials",
+    "budget_used",
+]
+
+#: File name of the default Optuna journal in the output directory.
+JOURNAL_NAME = "study.journal"
+
+#: User attribute marking a failed trial whose parameters were enqueued again.
+RETRIED = "retried"
+
+
+def is_url(storage: str) -> bool:
+    """True for a database URL (``dialect://...``), False for a journal file path."""
+    return "://" in str(storage)
+
+
+def open_storage(storage: str | os.PathLike):
+    """An Optuna storage from a database URL or a journal file path."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    if isinstance(storage, optuna.storages.BaseStorage):
+        return storage
+    text = str(storage)
+    if is_url(text):
+        return optuna.storages.get_storage(text)
+    path = Path(text).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(str(path)))
+
+
+def describe_storage(storage: str | os.PathLike) -> str:
+    """Storage as shown in messages: a URL without its password, or a journal path."""
+    text = str(storage)
+    if not is_url(text):
+        return str(Path(text).expanduser())
+    scheme, rest = text.split("://", 1)
+    if "@" in rest:
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        rest = f"{user}:***@{host}" if ":" in credentials else f"{user}@{host}"
+    return f"{scheme}://{rest}"
+
+
+# ---------------------------------------------------------------------------
+# Which process runs a trial
+
+
+def _start_ticks(pid: int) -> str:
+    """Start time of ``pid`` in clock ticks since boot (Linux), or "" when unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    # Field 22, counted after the parenthesized command name (which may hold spaces).
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def process_tag(pid: int | None = None) -> str:
+    """``"<host>:<pid>:<start ticks>"`` identifying a process even after its pid is reused."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
+
+
+def process_alive(tag: str) -> bool | None:
+    """Whether the process of ``tag`` still runs: True/False on this host, None elsewhere."""
+    try:
+        host, pid, ticks = str(tag).rsplit(":", 2)
+        pid = int(pid)
+    except ValueError:
+        return None
+    if host != socket.gethostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return not ticks or _start_ticks(pid) == ticks
+
+
+# ---------------------------------------------------------------------------
+# Failing a lost trial and running it again
+
+
+def fail_trial(study, storage, trial, reason: str, *, retry: bool = True) -> int | None:
+    """Mark a RUNNING ``trial`` FAIL with ``reason`` and, if ``retry``, enqueue its parameters.
+
+    Returns the study size after enqueueing (the retry's future number is not
+    known), or None when the trial had already finished.
+    """
+    from optuna.trial import TrialState
+
+    current = storage.get_trial(trial._trial_id)
+    if current.state.is_finished():
+        return None
+    storage.set_trial_user_attr(current._trial_id, "error", reason)
+    if retry:
+        storage.set_trial_user_attr(current._trial_id, RETRIED, True)
+    study.tell(current.number, state=TrialState.FAIL, skip_if_finished=True)
+    if retry and current.params:
+        origin = current.user_attrs.get("retry_of", current.number)
+        study.enqueue_trial(dict(current.params), user_attrs={"retry_of": origin})
+    return current.number
+
+
+def recover_stale_trials(study, storage, *, keep: set[str] = frozenset()) -> dict[str, Any]:
+    """Fail and re-enqueue RUNNING trials whose process is dead (checked on this host only).
+
+    ``keep`` holds process tags known to be alive (this run's workers). Trials
+    started on another host are left RUNNING and counted under ``"unknown"``.
+    """
+    from optuna.trial import TrialState
+
+    recovered, unknown = [], []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        tag = trial.user_attrs.get("process")
+        if tag in keep:
+            continue
+        alive = process_alive(tag) if tag else False
+        if alive:
+            continue
+        if alive is None:
+            unknown.append(trial.number)
+            continue
+        who = f"process {tag}" if tag else "an unknown process"
+        if (
+            fail_trial(study, storage, trial, f"WorkerLost: {who} died while running this trial")
+            is not None
+        ):
+            recovered.append(trial.number)
+    return {"recovered": recovered, "unknown": unknown}
+
+
+def budget_used(trials) -> int:
+    """Trials counting towards ``n_trials``: all but WAITING ones and failed-then-retried ones."""
+    from optuna.trial import TrialState
+
+    return sum(
+        1
+        for t in trials
+        if t.state != TrialState.WAITING
+        and not (t.state == TrialState.FAIL and t.user_attrs.get(RETRIED))
+    )

@@ -1,0 +1,82 @@
+"""Output tables and StudyResult on hand-made studies (no training)."""
+
+import math
+
+import numpy as np
+import optuna
+import pytest
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState, create_trial
+
+from automl.search import StudyResult, epochs_table, trials_table
+from automl.search._results import jsonable, save_best_model, write_json
+
+
+def _study(*trials):
+    study = optuna.create_study(direction="maximize")
+    for t in trials:
+        study.add_trial(t)
+    return study
+
+
+def _trial(value, state=TrialState.COMPLETE, **attrs):
+    return create_trial(
+        state=state,
+        value=value if state == TrialState.COMPLETE else None,
+        params={"lr": 0.01},
+        distributions={"lr": FloatDistribution(1e-3, 1e-1, log=True)},
+        user_attrs=attrs,
+    )
+
+
+def test_epochs_table_holdout_and_kfold_rows():
+    holdout = {"loss": [1.0, 0.5], "val_accuracy": [0.5, None], "learning_rate": [0.1, 0.05]}
+    fold0 = {"loss": [2.0], "val_loss": [1.5]}
+    fold1 = {"loss": [1.8], "val_loss": [float("nan")]}
+    study = _study(
+        _trial(0.7, epoch_logs=holdout),
+        _trial(None, TrialState.PRUNED, epoch_logs=fold0, fold_epoch_logs=[fold0, fold1]),
+        _trial(None, TrialState.FAIL, error="RuntimeError: x"),
+    )
+    table = epochs_table(study)
+    columns = list(table.columns)
+    assert columns[:4] == ["number", "state", "fold", "epoch"] and columns[-1] == "learning_rate"
+    assert set(columns[4:-1]) == {"loss", "val_accuracy", "val_loss"}
+    assert table[["number", "fold", "epoch"]].values.tolist() == [
+        [0, 0, 0], [0, 0, 1], [1, 0, 0], [1, 1, 0],
+    ]  # fmt: skip
+    assert table["state"].tolist() == ["complete", "complete", "pruned", "pruned"]
+    assert math.isnan(table.loc[1, "val_accuracy"]) and math.isnan(table.loc[3, "val_loss"])
+    assert table.loc[1, "learning_rate"] == 0.05 and math.isnan(table.loc[2, "learning_rate"])
+
+
+def test_epochs_table_of_a_study_without_logs():
+    table = epochs_table(_study(_trial(0.5)))
+    assert table.empty and list(table.columns)[:4] == ["number", "state", "fold", "epoch"]
+
+
+def test_trials_table_drops_logs_and_adds_seconds():
+    study = _study(_trial(0.7, seed=3, epoch_logs={"loss": [1.0]}, fold_epoch_logs=[{}]))
+    table = trials_table(study)
+    assert not [c for c in table.columns if "epoch_logs" in c]
+    assert {"number", "value", "param_lr", "seed", "state", "duration_s"} <= set(table.columns)
+    assert trials_table(optuna.create_study()).empty
+
+
+def test_jsonable_and_atomic_write(tmp_path):
+    value = {"a": (1, 2), "b": np.float32(0.5), "c": float("inf"), "d": np.arange(2), 3: None}
+    assert jsonable(value) == {"a": [1, 2], "b": 0.5, "c": None, "d": [0, 1], "3": None}
+    write_json(tmp_path / "x.json", value)
+    assert (tmp_path / "x.json").read_text().startswith("{\n")
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_load_needs_a_summary(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no study results"):
+        StudyResult.load(tmp_path)
+
+
+def test_save_best_model_of_a_plain_object(tmp_path):
+    # Anything picklable is saved; best_model.keras only when there is a network.
+    paths = save_best_model({"not": "a model"}, tmp_path)
+    assert set(paths) == {"pickle"} and not (tmp_path / "best_model.keras").exists()
