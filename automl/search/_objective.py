@@ -25,7 +25,6 @@ from automl._random import trial_seed
 
 from ._pruning import PruningCallback, TrialDiverged
 from ._spec import (
-    METRICS,
     SECOND_OBJECTIVES,
     GridSpace,
     _builder,
@@ -41,7 +40,6 @@ __all__ = [
     "make_estimator",
     "make_folds",
     "prediction_latency_ms",
-    "score",
 ]
 
 #: Environment variable holding the worker index (set by the runner in each worker process).
@@ -174,23 +172,6 @@ def make_estimator(spec, params: dict[str, Any], *, epochs: int, random_state: i
         early_stopping=spec.early_stopping if early_stopping else None,
         base_dir=spec.base_dir,
     )
-
-
-def score(metric: str, y_true, y_pred) -> float:
-    """Value of ``metric`` (higher is better) for predictions ``y_pred``.
-
-    Only the prediction-based metrics ``accuracy``, ``r2`` and ``neg_mean_squared_error``;
-    use :func:`evaluate` for any scikit-learn scorer.
-    """
-    from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
-
-    if metric == "accuracy":
-        return float(accuracy_score(y_true, y_pred))
-    if metric == "r2":
-        return float(r2_score(y_true, y_pred))
-    if metric == "neg_mean_squared_error":
-        return -float(mean_squared_error(y_true, y_pred))
-    raise ValueError(f"Unknown metric {metric!r}. Valid metrics are {sorted(METRICS)}.")
 
 
 def evaluate(metric: str, estimator, X, y) -> float:
