@@ -111,6 +111,7 @@ def main():
     parser.add_argument("--dropout", type=float, default=0.0, help="Dropout rate before the last layer of (b)")
     parser.add_argument("--aug-steps", type=int, default=None, help="steps of (c) (default: one full pass)")
     parser.add_argument("--datasets-dir", default=str(DEFAULT_DIR))
+    parser.add_argument("--seed", type=int, default=0, help="automl.keras.utils.set_random_seed value")
     args = parser.parse_args()
     from automl.keras import utils
 
@@ -120,7 +121,7 @@ def main():
     summary = []
     if "a" in args.parts:
         x, y, x_test, y_test = load("mnist", args.datasets_dir, args.samples)
-        utils.set_random_seed(0)
+        utils.set_random_seed(args.seed)
         epochs = args.epochs or 3
         times, acc = train("(a) MNIST tutorial CNN", build("a"), x, y, x_test, y_test, 32, epochs)
         summary.append(f"(a) MNIST CNN, {epochs} epochs: test acc {acc:.4f} (target 0.985), "
@@ -128,7 +129,7 @@ def main():
     if "b" in args.parts or "c" in args.parts:
         x, y, x_test, y_test = load("fashion_mnist", args.datasets_dir, args.samples)
     if "b" in args.parts:
-        utils.set_random_seed(0)
+        utils.set_random_seed(args.seed)
         epochs = args.epochs or 10
         dropout = f"Dropout({args.dropout}) before the last layer" if args.dropout else "no Dropout"
         times, acc = train(f"(b) CIFAR-style CNN on Fashion-MNIST, {dropout}", build("b", args.dropout), x, y,
@@ -136,7 +137,7 @@ def main():
         summary.append(f"(b) Fashion-MNIST CNN ({dropout}), {epochs} epochs: test acc {acc:.4f} (target 0.90), "
                        f"{np.mean(times):.1f} s/epoch on {len(x)} samples")
     if "c" in args.parts:
-        utils.set_random_seed(0)
+        utils.set_random_seed(args.seed)
         seconds, augment_only = augmented_epoch(build("b", args.dropout), x, y, x_test, y_test, args.aug_steps)
         summary.append(f"(c) augmented epoch: {seconds:.1f} s, of which augmentation {augment_only:.1f} s")
     print("\n".join(["summary:", *("  " + s for s in summary)]))
