@@ -95,8 +95,11 @@ def run_study(
         Continue the study if its storage already holds it (Optuna's
         ``load_if_exists``): completed trials are kept, ``n_trials`` is the
         total, RUNNING trials of dead processes are failed and run again.
-        Also how a second process joins a running study (same storage and
-        study name).
+        Without it, a study already in the default journal of ``output``
+        stops the run with :class:`StudyExistsError`; a study in a storage
+        given explicitly (``storage:`` / ``--storage``) is joined: several
+        processes, on one machine or many, given the same storage and study
+        name share one study and its ``n_trials`` budget.
     overwrite : bool, default=False
         Delete a previous study of the same name (and the outputs in
         ``output``) and start afresh.
@@ -437,6 +440,11 @@ def _prepare_storage(spec: StudySpec, *, resume: bool, overwrite: bool):
     exists = study_name in names
     if resume:
         return storage, storage_url, exists
+    if exists and spec.storage is not None and not overwrite:
+        # A storage given explicitly is shared: `automl run` processes (on this
+        # machine or others) that name the same study join it, as Optuna's
+        # load_if_exists; n_trials stays the total over all of them.
+        return storage, storage_url, True
     if overwrite:
         import optuna
 
@@ -620,8 +628,9 @@ def _ask(study, space, seed: int, sampler_for, storage, *, tag: bool) -> dict | 
     The sampler is rebuilt for each trial with a seed derived from the study
     seed and the trial count, so trial ``k``'s draw depends only on the seed
     and the finished history, also across a resume. With ``tag`` the trial
-    records this process until a worker takes it (a crash in between is then
-    recognized on resume).
+    records this process until a worker takes it, so that other processes
+    sharing the study (and a resume after a crash) can tell a live trial from
+    one whose process died.
     """
     study.sampler = sampler_for(len(study.get_trials(deepcopy=False)))
     trial = study.ask()
@@ -689,7 +698,7 @@ def _optimize(spec, study, storage, data, info, *, verbose: int) -> None:
                     while not timed_out and len(batch) < len(free):
                         if budget_used(study.get_trials(deepcopy=False)) >= spec.n_trials:
                             break
-                        task = _ask(study, space, seed, sampler_for, storage, tag=n_jobs > 1)
+                        task = _ask(study, space, seed, sampler_for, storage, tag=True)
                         if task is not None:
                             batch.append(task)
                     start = min((t["number"] for t in batch), default=None)

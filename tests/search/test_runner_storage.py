@@ -94,3 +94,42 @@ def test_blas_threads_per_worker():
     assert _threads(4, 1, 2) == 2 and _threads(4, 2, 8) == 4 and _threads(3, 4, 2) == 1
     with pytest.raises(ValueError, match="'threads_per_worker' parameter of run_study"):
         _threads(0, 1, 2)
+
+
+def test_two_run_processes_given_one_storage_share_the_study(tmp_path):
+    """`automl run` in another process and run_study here, both naming one journal: one study."""
+    import subprocess
+    import sys
+    import time
+
+    import optuna
+    import yaml
+
+    from automl.search import run_study
+
+    journal = tmp_path / "shared.journal"
+    spec = tiny(tmp_path, n_trials=12, epochs=150, storage=str(journal), study_name="shared")
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text(yaml.safe_dump({**spec, "output": str(tmp_path / "a")}))
+    other = subprocess.Popen(
+        [sys.executable, "-m", "automl", "run", str(study_file), "--no-report"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:  # join once the other process has started trials
+            if journal.exists():
+                storage = optuna.storages.JournalStorage(
+                    optuna.storages.journal.JournalFileBackend(str(journal)))
+                if any(s.study_name == "shared" for s in storage.get_all_studies()):
+                    if optuna.load_study(study_name="shared", storage=storage).trials:
+                        break
+            time.sleep(0.1)
+        result = run_study({**spec, "output": str(tmp_path / "b")}, verbose=0, report=False)
+    finally:
+        assert other.wait(timeout=300) == 0, other.stderr.read()
+    trials = result.study.get_trials(deepcopy=False)
+    finished = [t for t in trials if t.state.is_finished()]
+    assert len(finished) == 12 and len({t.number for t in finished}) == 12
+    processes = {t.user_attrs["process"].split(":")[1] for t in finished}
+    assert len(processes) == 2, processes  # both processes ran trials of the one study

@@ -173,8 +173,14 @@ def test_storage_url_and_study_name(tmp_path):
     assert not (a.output_dir / JOURNAL_NAME).exists()
     names = sorted(s.study_name for s in optuna.get_all_study_summaries(url))
     assert names == ["a", "b"]
-    with pytest.raises(StudyExistsError, match="study 'a' already exists in sqlite:///"):
-        run_study(tiny(tmp_path, storage=url, study_name="a", output=str(tmp_path / "c")))
+    # Another run naming study 'a' in that storage joins it: n_trials (3) is the total.
+    joined = run_study(
+        tiny(tmp_path, storage=url, study_name="a", output=str(tmp_path / "c")),
+        verbose=0,
+        report=False,
+    )
+    assert len(joined.study.trials) == 3 and joined.study.trials[0].number == 0
+    assert sorted(s.study_name for s in optuna.get_all_study_summaries(url)) == ["a", "b"]
     assert StudyResult.load(b.output_dir).study.study_name == "b"
 
 
