@@ -30,6 +30,7 @@ import gc
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -122,7 +123,7 @@ def bench_speedup(root: Path, quick: bool) -> dict:
     return row
 
 
-def bench_pruning(root: Path, quick: bool) -> dict:
+def bench_pruning(root: Path, quick: bool, seeds=(0,)) -> dict:
     n = 16 if quick else 40
     rows = {}
     pruners = {
@@ -132,22 +133,29 @@ def bench_pruning(root: Path, quick: bool) -> dict:
         "halving": {"name": "successive_halving", "min_resource": 2, "reduction_factor": 3},
     }
     for name, pruner in pruners.items():
-        result = _run(
-            DEFAULT_STUDY, root / f"prune_{name}", n_trials=n, n_jobs=2, pruner=pruner, seed=0
-        )
-        s = result.summary
+        runs = []
+        for seed in seeds:
+            result = _run(
+                DEFAULT_STUDY, root / f"prune_{name}_{seed}", n_trials=n, n_jobs=2, pruner=pruner,
+                seed=seed,
+            )
+            s = result.summary
+            runs.append((_epochs(result), s["trials_by_state"]["pruned"], s["best_value"],
+                         s["test_score"], s["wall_time_s"]["optimize"]))
+        epochs, pruned, best_val, test, seconds = (statistics.fmean(col) for col in zip(*runs))
         rows[name] = {
-            "epochs_trained": _epochs(result),
-            "pruned": s["trials_by_state"]["pruned"],
-            "best_val": round(s["best_value"], 4),
-            "test": round(s["test_score"], 4),
-            "optimize_s": s["wall_time_s"]["optimize"],
+            "epochs_trained": round(epochs),
+            "pruned": round(pruned, 1),
+            "best_val": round(best_val, 4),
+            "test": round(test, 4),
+            "optimize_s": seconds,
         }
     full = rows["none"]["epochs_trained"]
+    over = f"mean of seeds {list(seeds)}" if len(seeds) > 1 else f"seed {seeds[0]}"
     for name, row in rows.items():
         row["epochs_saved_x"] = round(full / max(row["epochs_trained"], 1), 2)
         print(
-            f"pruning   {name:9s} {n} trials: {row['epochs_trained']} epochs "
+            f"pruning   {name:9s} {n} trials ({over}): {row['epochs_trained']} epochs "
             f"({row['epochs_saved_x']}x fewer than none), {row['pruned']} pruned, best val "
             f"{row['best_val']}, test {row['test']}, {row['optimize_s']:.1f} s"
         )
@@ -246,6 +254,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="+", choices=list(BENCHES), help="run these only")
     parser.add_argument("--keep", metavar="DIR", help="keep the study outputs in DIR")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="pruning: average over study seeds 0..N-1 (parallel runs vary)")
     args = parser.parse_args(argv)
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="automl-bench-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -255,7 +265,10 @@ def main(argv=None) -> int:
     figures = {}
     try:
         for name in args.only or list(BENCHES):
-            figures[name] = BENCHES[name](root, args.quick)
+            if name == "pruning":
+                figures[name] = bench_pruning(root, args.quick, seeds=tuple(range(args.seeds)))
+            else:
+                figures[name] = BENCHES[name](root, args.quick)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

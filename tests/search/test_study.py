@@ -242,3 +242,14 @@ def test_sklearn_engine_study(tmp_path):
     assert result.search is not None and len(result.study.trials) == 2
     assert result.summary["engine"] == "sklearn" and result.test_score is not None
     assert (result.output_dir / "best_model.pkl").is_file()
+
+
+def test_cmaes_sampler_study_runs(tmp_path):
+    result = run_study(
+        tiny(tmp_path, n_trials=4, sampler={"name": "cmaes", "n_startup_trials": 2}),
+        verbose=0,
+        report=False,
+    )
+    assert result.study.user_attrs["sampler"] == "cmaes"
+    rates = [t.params["learning_rate"] for t in result.study.trials]
+    assert len(set(rates)) == 4 and all(3e-3 <= r <= 3e-2 for r in rates)
