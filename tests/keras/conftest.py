@@ -1,20 +1,9 @@
-"""Fixtures shared by the engine tests: float64 scope, global-state restoration, datasets."""
+"""Fixtures shared by the engine tests: float64 scope, datasets (state restoration: ../../conftest.py)."""
 
 import numpy as np
 import pytest
 
 from automl.keras import backend
-from automl.keras.backend import _random
-
-
-@pytest.fixture(autouse=True)
-def _restore_engine_state():
-    """Restore floatx, epsilon and the global seed after every test."""
-    saved = (backend.floatx(), backend.epsilon(), _random._GLOBAL.get())
-    yield
-    backend.set_floatx(saved[0])
-    backend.set_epsilon(saved[1])
-    _random._GLOBAL.set(saved[2])
 
 
 @pytest.fixture()
