@@ -392,6 +392,28 @@ def _quiet_optuna():
 
 
 @contextmanager
+def _deferred_sigint():
+    """Hold a Ctrl-C until the block ends, then raise it (main thread only).
+
+    Asking a trial creates it RUNNING and then tags it with this process; a
+    Ctrl-C in between would leave an untagged trial that the clean-up cannot
+    tell from another process's.
+    """
+    received = []
+    try:
+        old = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if received:
+        raise KeyboardInterrupt
+
+
+@contextmanager
 def _no_sigint():
     """Ignore a second Ctrl-C while cleaning up after the first (main thread only)."""
     try:
@@ -698,7 +720,8 @@ def _optimize(spec, study, storage, data, info, *, verbose: int) -> None:
                     while not timed_out and len(batch) < len(free):
                         if budget_used(study.get_trials(deepcopy=False)) >= spec.n_trials:
                             break
-                        task = _ask(study, space, seed, sampler_for, storage, tag=True)
+                        with _deferred_sigint():
+                            task = _ask(study, space, seed, sampler_for, storage, tag=True)
                         if task is not None:
                             batch.append(task)
                     start = min((t["number"] for t in batch), default=None)
