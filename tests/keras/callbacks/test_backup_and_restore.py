@@ -10,11 +10,6 @@ from automl.keras import Sequential, backend, callbacks, optimizers
 from automl.keras.callbacks import BackupAndRestore, CallbackList
 from automl.keras.layers import Dense
 
-# Skipping finished epochs needs Model.fit to honour model._initial_epoch (set by the callback
-# in on_train_begin, as in Keras); these tests switch on once the model has that attribute.
-_RESUMES = hasattr(Sequential(), "_initial_epoch")
-needs_resume = pytest.mark.skipif(not _RESUMES, reason="Model.fit does not read _initial_epoch yet")
-
 
 def _model(seed):
     with backend.seed_scope(seed):
@@ -87,12 +82,11 @@ def test_restart_restores_weights_and_optimizer_state(tmp_path):
     first = _interrupted_run(backup_dir)
     model = _model(seed=1)  # a fresh process would build different weights
     probe = Snapshots()
-    _fit(model, [BackupAndRestore(backup_dir), probe], epochs=3 if _RESUMES else 1)
+    _fit(model, [BackupAndRestore(backup_dir), probe], epochs=3)
     _assert_state_equal(probe.begin, first.epochs[2])
     assert model.optimizer.iterations >= 9  # 3 epochs of 3 steps were restored
 
 
-@needs_resume
 def test_resumed_run_skips_finished_epochs_and_matches_an_uninterrupted_one(tmp_path):
     backup_dir = tmp_path / "backup"
     _interrupted_run(backup_dir)

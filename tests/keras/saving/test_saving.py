@@ -377,8 +377,6 @@ def test_clone_model(trained):
 
 
 def test_model_methods(trained, tmp_path):
-    if not hasattr(trained, "save"):
-        pytest.skip("Model.save/save_weights/load_weights/to_json are not attached yet")
     trained.save(tmp_path / "m.keras")
     _assert_same_weights(saving.load_model(tmp_path / "m.keras"), trained)
     trained.save_weights(tmp_path / "m.weights.h5")
