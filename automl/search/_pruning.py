@@ -8,6 +8,7 @@ import warnings
 import optuna
 
 from automl.keras.callbacks import Callback
+from automl.keras.callbacks._lr_scheduler import current_learning_rate
 
 __all__ = ["PruningCallback", "TrialDiverged"]
 
@@ -119,8 +120,6 @@ class PruningCallback(Callback):
         if "learning_rate" not in logs and getattr(self.model, "optimizer", None) is not None:
             # Schedules log their own rate (the wrappers' callback runs first); a
             # constant rate is recorded here so every history has the trace.
-            from ..keras.callbacks._lr_scheduler import current_learning_rate
-
             logs = {**logs, "learning_rate": current_learning_rate(self.model)}
         for key, value in logs.items():
             self.epoch_logs.setdefault(key, []).append(float(value))

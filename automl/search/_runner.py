@@ -392,57 +392,50 @@ def _quiet_optuna():
 
 
 @contextmanager
+def _signal_handler(signum, handler):
+    """``handler`` for ``signum`` inside the block; a no-op outside the main thread."""
+    try:
+        old = signal.signal(signum, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signum, old)
+
+
+@contextmanager
 def _deferred_sigint():
-    """Hold a Ctrl-C until the block ends, then raise it (main thread only).
+    """Hold a Ctrl-C until the block ends, then raise it.
 
     Asking a trial creates it RUNNING and then tags it with this process; a
     Ctrl-C in between would leave an untagged trial that the clean-up cannot
     tell from another process's.
     """
     received = []
-    try:
-        old = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    except ValueError:  # not the main thread
+    with _signal_handler(signal.SIGINT, lambda signum, frame: received.append(signum)):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
     if received:
         raise KeyboardInterrupt
 
 
 @contextmanager
 def _no_sigint():
-    """Ignore a second Ctrl-C while cleaning up after the first (main thread only)."""
-    try:
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
+    """Ignore a second Ctrl-C while cleaning up after the first."""
+    with _signal_handler(signal.SIGINT, signal.SIG_IGN):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 @contextmanager
 def _sigterm_interrupts():
     """Treat SIGTERM like Ctrl-C while trials run, so ``kill`` also stops cleanly."""
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        old = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread
+    with _signal_handler(signal.SIGTERM, _raise_interrupt):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 def _prepare_storage(spec: StudySpec, *, resume: bool, overwrite: bool):
