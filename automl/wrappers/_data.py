@@ -5,7 +5,7 @@ Three ideas live here.
 * **Canonical training set.** :func:`distinct_rows` reduces the training data
   to its weighted empirical distribution: one row per distinct ``(x, y)``
   pair, carrying the summed sample weight, zero-weight rows dropped, rows in
-  a canonical order (byte order of their content). Training therefore depends
+  a canonical order (fixed by their content). Training therefore depends
   only on *which* samples are present and *how much* each weighs, never on
   their order or on how the weight is spelled (an integer weight ``k`` and
   ``k`` repeated rows give the same set, hence the same batches and the same
@@ -59,8 +59,32 @@ def densify(x, dtype=None):
 # ----------------------------------------------------------------------
 # Weighted empirical distribution
 # ----------------------------------------------------------------------
+_HASH_SEED = 20261123  # fixed: rows hash the same on every machine and in every process
+
+
+def _row_hashes(words: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of a ``(n, w)`` uint64 array: multiply-add modulo 2**64."""
+    multipliers = np.random.default_rng(_HASH_SEED).integers(
+        0, 2**63, size=words.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    with np.errstate(over="ignore"):
+        return words @ multipliers
+
+
+def _byte_order_codes(raw: np.ndarray) -> np.ndarray:
+    """Rank of each row of a ``(n, nbytes)`` uint8 array among its distinct rows, in byte order."""
+    keys = np.ascontiguousarray(raw).view(np.dtype((np.void, raw.shape[1]))).ravel()
+    return np.unique(keys, return_inverse=True)[1].ravel()
+
+
 def _dense_row_codes(a: np.ndarray) -> np.ndarray:
-    """Rank of each row among the distinct rows of ``a``, in byte order of the rows."""
+    """Rank of each row among the distinct rows of ``a`` (equal bytes, equal rows).
+
+    The ranks follow an order fixed by the rows' content: a 64-bit hash of
+    their bytes, which sorts much faster than the bytes themselves (rows of
+    images share long runs of equal leading bytes). Rows whose hashes are equal
+    are compared byte for byte; on a collision between different rows the
+    ranks fall back to the byte order.
+    """
     a = np.ascontiguousarray(a).reshape(a.shape[0], -1)
     if a.dtype == object:
         # Labels of any Python type: rank through their string form, per column.
@@ -68,8 +92,19 @@ def _dense_row_codes(a: np.ndarray) -> np.ndarray:
         a = np.ascontiguousarray(a, dtype=np.int64)
     if a.shape[1] == 0:
         return np.zeros(a.shape[0], dtype=np.intp)
-    keys = a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel()
-    return np.unique(keys, return_inverse=True)[1].ravel()
+    raw = a.view(np.uint8).reshape(a.shape[0], -1)
+    if raw.shape[1] <= 16:  # a label or two: sorting the bytes is as fast
+        return _byte_order_codes(raw)
+    pad = -raw.shape[1] % 8
+    if pad:
+        raw = np.concatenate([raw, np.zeros((raw.shape[0], pad), dtype=np.uint8)], axis=1)
+    words = raw.view(np.uint64)
+    _, first, codes = np.unique(_row_hashes(words), return_index=True, return_inverse=True)
+    codes = codes.ravel()
+    repeated = np.flatnonzero(first[codes] != np.arange(len(codes)))
+    if len(repeated) and not np.array_equal(words[repeated], words[first[codes[repeated]]]):
+        return _byte_order_codes(raw)
+    return codes
 
 
 def _sparse_row_codes(X) -> np.ndarray:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from automl.wrappers import KerasClassifier, KerasRegressor
+from automl.wrappers import KerasClassifier, KerasRegressor, _data
 from automl.wrappers._data import distinct_rows, validation_split_indices
 
 from .builders import split_halves, two_input_classifier
@@ -36,6 +36,43 @@ def test_distinct_rows_merges_duplicates_drops_zero_weights_and_sorts():
     # Sparse rows are keyed without densifying; the same groups come out.
     rows_s, total_s = distinct_rows(sp.csr_matrix(X), [y], w)
     assert sorted(total_s.tolist()) == sorted(total.tolist())
+
+
+def _wide_rows():
+    """Image-like rows (long runs of equal leading bytes) with duplicates, odd byte width."""
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 3, size=(200, 37)).astype(np.float32)  # 148 bytes: not a multiple of 8
+    X[:, :30] = 0.0
+    X[50], X[120], X[7] = X[3], X[3], X[99]
+    return X
+
+
+def _same_groups(codes, X):
+    _, expected = np.unique(X, axis=0, return_inverse=True)
+    pairs = set(zip(codes.tolist(), expected.ravel().tolist()))
+    return len(pairs) == len(set(codes.tolist())) == len(set(expected.ravel().tolist()))
+
+
+def test_wide_rows_are_grouped_by_their_bytes_in_an_order_fixed_by_content():
+    X = _wide_rows()
+    codes = _data._dense_row_codes(X)
+    assert _same_groups(codes, X)
+    assert codes[50] == codes[120] == codes[3] and codes[7] == codes[99] and codes[3] != codes[7]
+    perm = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_array_equal(_data._dense_row_codes(X[perm]), codes[perm])
+    # -0.0 and 0.0 are different bytes: different rows, as everywhere in the canonical set.
+    Z = np.zeros((2, 37), dtype=np.float32)
+    Z[1, 5] = -0.0
+    assert len(set(_data._dense_row_codes(Z).tolist())) == 2
+
+
+def test_a_hash_collision_falls_back_to_comparing_bytes(monkeypatch):
+    X = _wide_rows()
+    monkeypatch.setattr(_data, "_row_hashes", lambda words: np.zeros(len(words), dtype=np.uint64))
+    codes = _data._dense_row_codes(X)
+    assert _same_groups(codes, X)
+    raw = np.ascontiguousarray(X).view(np.uint8).reshape(len(X), -1)
+    np.testing.assert_array_equal(codes, _data._byte_order_codes(raw))
 
 
 @pytest.mark.parametrize("sparse", [False, True])
