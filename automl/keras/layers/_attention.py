@@ -139,6 +139,8 @@ class Attention(Layer):
     True
     """
 
+    _multiplies_activations = True
+
     _multi_input = True
     _cache_attrs = ("_cache",)
 

@@ -141,6 +141,9 @@ class Layer:
     supports_masking = False
     #: Whether ``call`` accepts ``mask=`` (set from its signature for each subclass).
     _call_takes_mask = False
+    #: Whether ``call`` multiplies activations by each other (attention scores, ``Dot``):
+    #: matrix products the kernels do not show, so the BLAS thread count is left alone.
+    _multiplies_activations = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -605,6 +605,8 @@ class Dot(_Merge):
     (None, 5, 10)
     """
 
+    _multiplies_activations = True
+
     _min_inputs = _max_inputs = 2
     _cache_attrs = ("_x", "_y", "_spec", "_norms", "_out_shape")
 

@@ -115,6 +115,8 @@ class MultiHeadAttention(Layer):
     ((3, 5, 8), (3, 2, 5, 5), 288)
     """
 
+    _multiplies_activations = True
+
     _multi_input = True
     _cache_attrs = ("_cache", "activity_penalty")
 

@@ -27,6 +27,7 @@ from ..layers._masking import mask_to_sample_weight
 from ._adapters import BatchSource, check_steps, is_batch_source, source_kind, unpack_batch
 from ._compile_utils import make_heads
 from ._data import array_batches, as_array, n_samples, shape_str, slice_rows, to_list
+from ._threads import blas_threads
 
 __all__ = ["Model"]
 
@@ -436,6 +437,11 @@ class Model(Layer):
         all). A source that runs out before ``steps_per_epoch`` batches ends
         the epoch with Keras's "Your input ran out of data" warning, and
         training stops once it yields nothing more.
+
+        A model whose largest matrix product per batch is small (under
+        ``models._threads.SMALL_MATMUL`` multiply-adds) trains, evaluates and
+        predicts with one BLAS thread, which is faster for it; the thread count
+        is restored afterwards.
         """
         owner = f"{type(self).__name__}.fit"
         self._check_compiled("fit")
@@ -455,9 +461,10 @@ class Model(Layer):
             first = source.peek()
             if first is None:
                 raise ValueError(f"The 'x' argument of {owner} is a {source.kind} that yielded no batches.")
-            _, first_y, _, _ = self._source_batch(first, owner, class_weight)
+            first_x, first_y, _, _ = self._source_batch(first, owner, class_weight)
             self._resolve_metrics(first_y)
             steps = source.num_batches
+            batch_rows = n_samples(first_x)
         else:
             batch_size = self._check_batch_size(batch_size, owner)
             x = self._as_inputs(x, owner)
@@ -477,6 +484,7 @@ class Model(Layer):
             self._resolve_metrics(y)
             n = n_samples(x)
             steps = math.ceil(n / batch_size)
+            batch_rows = batch_size
             if steps_per_epoch is not None:
                 steps = min(steps, steps_per_epoch)
         val_source = None
@@ -501,57 +509,58 @@ class Model(Layer):
         n_heads = len(self._heads)
         self.stop_training = False
         logs = {}
-        cbl.on_train_begin()
-        # A callback (BackupAndRestore) may resume an interrupted run, as in Keras.
-        resume_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None), None
-        if resume_epoch:
-            initial_epoch = resume_epoch
-        for epoch in range(initial_epoch, epochs):
-            if source is not None and source.peek() is None:
-                source.warn_ran_out()
-                break
-            for metric in self.compiled_metrics:
-                metric.reset_state()
-            loss_total = loss_count = 0.0
-            head_totals = [0.0] * n_heads
-            cbl.on_epoch_begin(epoch)
-            if source is None:
-                batches = array_batches(x, y, sw, batch_size, steps, rng.permutation(n) if shuffle else None)
-            else:
-                batches = self._source_batches(source, owner, class_weight)
-            for step, (xb, yb, swb, size) in enumerate(batches):
-                if batch_hooks:
-                    cbl.on_train_batch_begin(step)
-                value, head_values = self._train_step(xb, yb, swb, state)
-                loss_total += value * size
-                loss_count += size
-                if head_values is not None:
-                    for i, v in enumerate(head_values):
-                        head_totals[i] += v * size
-                if batch_hooks:
-                    cbl.on_train_batch_end(step, self._logs(loss_total / loss_count,
-                                                            [t / loss_count for t in head_totals]))
+        with blas_threads(self, batch_rows):
+            cbl.on_train_begin()
+            # A callback (BackupAndRestore) may resume an interrupted run, as in Keras.
+            resume_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None), None
+            if resume_epoch:
+                initial_epoch = resume_epoch
+            for epoch in range(initial_epoch, epochs):
+                if source is not None and source.peek() is None:
+                    source.warn_ran_out()
+                    break
+                for metric in self.compiled_metrics:
+                    metric.reset_state()
+                loss_total = loss_count = 0.0
+                head_totals = [0.0] * n_heads
+                cbl.on_epoch_begin(epoch)
+                if source is None:
+                    batches = array_batches(x, y, sw, batch_size, steps, rng.permutation(n) if shuffle else None)
+                else:
+                    batches = self._source_batches(source, owner, class_weight)
+                for step, (xb, yb, swb, size) in enumerate(batches):
+                    if batch_hooks:
+                        cbl.on_train_batch_begin(step)
+                    value, head_values = self._train_step(xb, yb, swb, state)
+                    loss_total += value * size
+                    loss_count += size
+                    if head_values is not None:
+                        for i, v in enumerate(head_values):
+                            head_totals[i] += v * size
+                    if batch_hooks:
+                        cbl.on_train_batch_end(step, self._logs(loss_total / loss_count,
+                                                                [t / loss_count for t in head_totals]))
+                    if self.stop_training:
+                        break
+                if source is not None:
+                    source.end_epoch()
+                    if cbl.params["steps"] is None and source.num_batches is not None:
+                        cbl.params["steps"] = source.num_batches  # discovered: the bar shows it from now on
+                count = max(loss_count, 1)
+                logs = self._logs(loss_total / count, [t / count for t in head_totals])
+                if (validation_data is not None or val_source is not None) and (epoch + 1) % validation_freq == 0:
+                    if val_source is None:
+                        val = self._evaluate_arrays(*validation_data, validation_batch_size or batch_size or 32, state)
+                    else:
+                        val = self._evaluate_source(val_source, owner + " validation_data", state)
+                    logs.update({f"val_{k}": v for k, v in (val or {}).items()})
+                logs = dict(sorted(logs.items()))
+                cbl.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
-            if source is not None:
-                source.end_epoch()
-                if cbl.params["steps"] is None and source.num_batches is not None:
-                    cbl.params["steps"] = source.num_batches  # discovered: the bar shows it from now on
-            count = max(loss_count, 1)
-            logs = self._logs(loss_total / count, [t / count for t in head_totals])
-            if (validation_data is not None or val_source is not None) and (epoch + 1) % validation_freq == 0:
-                if val_source is None:
-                    val = self._evaluate_arrays(*validation_data, validation_batch_size or batch_size or 32, state)
-                else:
-                    val = self._evaluate_source(val_source, owner + " validation_data", state)
-                logs.update({f"val_{k}": v for k, v in (val or {}).items()})
-            logs = dict(sorted(logs.items()))
-            cbl.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        if epochs > initial_epoch:
-            self.optimizer.finalize_variable_values([state["params"]])
-        cbl.on_train_end(logs)
+            if epochs > initial_epoch:
+                self.optimizer.finalize_variable_values([state["params"]])
+            cbl.on_train_end(logs)
         self.history = history
         return history
 
@@ -695,7 +704,8 @@ class Model(Layer):
             y = self._as_targets(y, n, owner)
             sw = self._sample_weights(sample_weight, None, y, n, owner)
             self._resolve_metrics(y)
-            logs = self._evaluate_arrays(x, y, sw, batch_size)
+            with blas_threads(self, batch_size):
+                logs = self._evaluate_arrays(x, y, sw, batch_size)
             steps_n = math.ceil(n / batch_size)
         logs = {"loss": logs.pop("loss"), **logs}
         if verbose:
@@ -722,14 +732,15 @@ class Model(Layer):
         x = self._as_inputs(x, owner)
         n = n_samples(x)
         results = None
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            out = self._forward(slice_rows(x, start, stop), training=False)
-            outs = out if isinstance(out, list) else [out]
-            if results is None:
-                results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
-            for result, o in zip(results, outs):
-                result[start:stop] = o
+        with blas_threads(self, batch_size):
+            for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)
+                out = self._forward(slice_rows(x, start, stop), training=False)
+                outs = out if isinstance(out, list) else [out]
+                if results is None:
+                    results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
+                for result, o in zip(results, outs):
+                    result[start:stop] = o
         return results if isinstance(out, list) else results[0]
 
     def _predict_source(self, x, batch_size, steps, owner):
