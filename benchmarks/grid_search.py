@@ -15,10 +15,12 @@ it has no RMSprop) and ``activation`` in ``relu``, ``logistic`` (its name for
 sigmoid), ``tanh``. Since its grid has 6 candidates instead of 9, the figures
 also compare the fit times of the 6 candidates both libraries share.
 
-With n_jobs=1 the process may use every core for BLAS; with n_jobs=2 joblib
-limits each worker to one BLAS thread (cores // n_jobs), so the speed-up
-measures process parallelism against in-process BLAS threading.
-``--single-thread-reference`` adds n_jobs=1 limited to one BLAS thread.
+With n_jobs=2 joblib limits each worker to one BLAS thread (cores // n_jobs).
+With n_jobs=1 this model also trains on one BLAS thread: the engine picks one
+thread for models whose matrix products are this small (automl/keras/models/
+_threads.py; with two threads the n_jobs=1 grid takes 35-39 s instead of
+29-32 s). ``--single-thread-reference`` adds n_jobs=1 with every BLAS call of
+the process (scoring included) limited to one thread.
 
 Usage: python benchmarks/grid_search.py [--data ../shared/datasets/mnist.npz]
        [--n-samples 10000] [--epochs 10] [--skip-sklearn] [--single-thread-reference]
