@@ -17,10 +17,13 @@ starts a replacement.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import math
 import os
+import shutil
 import signal
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,7 +235,13 @@ class ProcessPool:
     def __init__(self, runner: TrialRunner, n_workers: int):
         from joblib.externals.loky.backend.context import get_context
 
-        self.runner = runner
+        # The workers memory-map the data from files written once, instead of each
+        # unpickling its own copy.
+        self._data_dir = tempfile.mkdtemp(prefix="automl-data-")
+        objective = runner.objective
+        if hasattr(objective, "memory_mapped"):
+            objective = objective.memory_mapped(self._data_dir)
+        self.runner = dataclasses.replace(runner, objective=objective)
         self.n_workers = n_workers
         self._ctx = get_context("loky")
         self._workers: list[_Worker | None] = [None] * n_workers
@@ -330,6 +339,7 @@ class ProcessPool:
                 w.process.join(timeout=5)
             w.conn.close()
             w.task = None
+        shutil.rmtree(self._data_dir, ignore_errors=True)
 
 
 def _exit_description(process) -> str:

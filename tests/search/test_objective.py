@@ -324,3 +324,23 @@ def test_pruner_from_spec_prunes_objective(iris):
     trial = _run(_holdout(spec, iris), pruner=make_pruner(spec.pruner)).trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
     assert trial.user_attrs["pruned_at_epoch"] == 0
+
+
+def test_memory_mapped_objective_pickles_paths_and_scores_the_same(iris, tmp_path):
+    objective = _holdout(_spec(), iris)
+    mapped = objective.memory_mapped(tmp_path, min_bytes=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "X_train.npy", "X_val.npy", "y_train.npy", "y_val.npy"]
+    assert objective.X_train is iris[0]  # the original keeps its arrays
+    payload = pickle.dumps(mapped)
+    data_bytes = sum(a.nbytes for a in iris)
+    assert len(pickle.dumps(objective)) - len(payload) > 0.8 * data_bytes  # paths, not data
+    clone = pickle.loads(payload)
+    for name in ("X_train", "y_train", "X_val", "y_val"):
+        value = getattr(clone, name)
+        assert isinstance(value, np.memmap) and not value.flags.writeable
+        np.testing.assert_array_equal(value, getattr(objective, name))
+    assert _run(clone).best_value == _run(objective).best_value
+    # Small arrays stay in the pickle.
+    small = objective.memory_mapped(tmp_path, min_bytes=1 << 30)
+    assert small.X_train is objective.X_train

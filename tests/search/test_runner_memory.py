@@ -2,9 +2,16 @@
 
 import gc
 import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
 
 from automl.search import run_study
 from tests.search.runner_helpers import tiny
+
+HERE = Path(__file__).resolve().parent
 
 
 def _live_models() -> int:
@@ -43,3 +50,23 @@ def test_memory_does_not_grow_with_trials(tmp_path):
     first = study("a", 25)
     second = study("b", 25)
     assert second - first < 8.0, (first, second)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads /proc/self/maps (Linux)")
+def test_workers_memory_map_the_data_instead_of_copying_it(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 100)).astype(np.float32)  # training part > 1 MB: shared
+    np.savez(tmp_path / "big.npz", X=X, y=(X[:, 0] > 0).astype(np.int64))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("AUTOML_MAPS_FILE", str(tmp_path / "maps.txt"))
+    monkeypatch.syspath_prepend(str(HERE))
+    spec = tiny(tmp_path, dataset={"npz": str(tmp_path / "big.npz")}, n_jobs=2, n_trials=2,
+                epochs=1, sampler="random", model="runner_helpers:mlp_reporting_maps")
+    result = run_study(spec, verbose=0, report=False)
+    assert [t.state.name for t in result.study.trials] == ["COMPLETE", "COMPLETE"]
+    maps = (tmp_path / "maps.txt").read_text().split()
+    assert "X_train.npy" in {Path(m).name for m in maps}
+    assert all(Path(m).parent.parent == scratch for m in maps)
+    assert not list(scratch.glob("automl-data-*"))  # removed when the workers stopped
