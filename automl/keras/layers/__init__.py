@@ -2,6 +2,15 @@
 
 from ._activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from ._attention import AdditiveAttention, Attention
+from ._augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from ._base import LAYERS, KerasTensor, Layer, Variable
 from ._conv import (
     Conv1D,
@@ -83,6 +92,8 @@ __all__ = [
     "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D",
     "Cropping2D", "SpatialDropout1D", "SpatialDropout2D", "UpSampling2D", "ZeroPadding2D",
     "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax",
+    "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom",
     "Add", "AlphaDropout", "Average", "BatchNormalization", "Concatenate", "Dot",
     "GaussianDropout", "GaussianNoise", "LayerNormalization", "Maximum", "Minimum",
     "Multiply", "Permute", "RepeatVector", "Reshape", "Subtract",
