@@ -7,6 +7,7 @@ unknown names produce an error listing the valid ones.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 __all__ = ["Registry"]
@@ -99,7 +100,12 @@ class Registry:
         inner = config.get("config") or {}
         if isinstance(obj, type):
             from_config = getattr(obj, "from_config", None)
-            return from_config(inner) if from_config else obj(**inner)
+            if from_config is None:
+                return obj(**inner)
+            if custom_objects and "custom_objects" in inspect.signature(from_config).parameters:
+                # Containers (models, wrappers) resolve their inner objects with the same names.
+                return from_config(inner, custom_objects=custom_objects)
+            return from_config(inner)
         return obj
 
     @staticmethod

@@ -57,6 +57,7 @@ def _topological_nodes(outputs):
     return order
 
 
+@_layers.LAYERS.register  # a functional model nested in a model is one of its layers
 class Functional(Model):
     """A model defined by its input and output tensors (the Keras functional API).
 

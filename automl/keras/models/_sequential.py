@@ -11,6 +11,7 @@ from ._model import Model
 __all__ = ["Sequential"]
 
 
+@_layers.LAYERS.register  # a Sequential nested in a model is one of its layers
 class Sequential(Model):
     """A linear stack of layers.
 

@@ -325,6 +325,37 @@ def test_unknown_model_class_and_custom_objects(saved, tmp_path):
         saving.load_model(bad, custom_objects={"MySequential": dict})
 
 
+class _Doubler(layers.Layer):
+    def call(self, inputs, training=False):
+        return 2.0 * inputs
+
+    def backward(self, grad):
+        return 2.0 * grad
+
+
+@pytest.mark.parametrize("outer", ["functional", "sequential"])
+def test_nested_models_save_and_load(tmp_path, outer):
+    # The tutorials' `data_augmentation = Sequential([...])` called inside a bigger model;
+    # a custom layer inside the nested model resolves through the same custom_objects.
+    from automl.keras import Model
+
+    inner = Sequential([Input((3,)), layers.Dense(4, activation="relu"), _Doubler()], name="block")
+    if outer == "functional":
+        inputs = Input((3,))
+        model = Model(inputs, layers.Dense(2)(inner(inputs)))
+    else:
+        model = Sequential([Input((3,)), inner, layers.Dense(2)])
+    model.compile("adam", "mse")
+    path = tmp_path / "nested.keras"
+    model.save(path)
+    with pytest.raises(ValueError, match="_Doubler"):
+        saving.load_model(path)
+    loaded = saving.load_model(path, custom_objects={"_Doubler": _Doubler})
+    x = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert type(loaded.get_layer("block")) is Sequential
+
+
 # -- JSON and clones --------------------------------------------------------
 def test_to_json_and_model_from_json(trained):
     text = saving.to_json(trained)
