@@ -14,11 +14,15 @@ from ._augmentation import (
 from ._base import LAYERS, KerasTensor, Layer, Variable
 from ._conv import (
     Conv1D,
+    Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
+    Conv3D,
     Convolution1D,
+    Convolution1DTranspose,
     Convolution2D,
     Convolution2DTranspose,
+    Convolution3D,
     DepthwiseConv2D,
     SeparableConv2D,
     SeparableConvolution2D,
@@ -52,25 +56,46 @@ from ._normalization import BatchNormalization, LayerNormalization
 from ._pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     AvgPool1D,
     AvgPool2D,
+    AvgPool3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalAvgPool1D,
     GlobalAvgPool2D,
+    GlobalAvgPool3D,
     GlobalMaxPool1D,
     GlobalMaxPool2D,
+    GlobalMaxPool3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPool1D,
     MaxPool2D,
+    MaxPool3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
 from ._recurrent import GRU, LSTM, SimpleRNN
 from ._reshaping import Permute, RepeatVector, Reshape
 from ._rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
-from ._spatial import Cropping2D, SpatialDropout1D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
+from ._spatial import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 
 __all__ = [
     "AdditiveAttention",
@@ -91,6 +116,11 @@ __all__ = [
     "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D",
     "Cropping2D", "SpatialDropout1D", "SpatialDropout2D", "UpSampling2D", "ZeroPadding2D",
+    "Conv3D", "Conv1DTranspose", "Convolution3D", "Convolution1DTranspose",
+    "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D", "MaxPooling3D",
+    "AvgPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D", "MaxPool3D",
+    "Cropping1D", "Cropping3D", "SpatialDropout3D", "UpSampling1D", "UpSampling3D",
+    "ZeroPadding1D", "ZeroPadding3D",
     "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax",
     "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom",

@@ -1,9 +1,10 @@
-"""Convolution layers: Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose.
+"""Convolution layers: Conv1D/2D/3D, DepthwiseConv2D, SeparableConv2D, Conv1D/2DTranspose.
 
 All work in ``channels_last`` layout; 1-D layers run the 2-D kernels on a unit
-height axis. The forward pass of a convolution is one GEMM of the patch matrix
-``(N * OH * OW, KH * KW * C)`` (see :mod:`._im2col`) with the kernel reshaped
-to ``(KH * KW * C, F)``; the patch matrix is kept (after training calls only)
+height axis, 3-D layers run the same (rank-generic) kernels on three spatial
+axes. The forward pass of a convolution is one GEMM of the patch matrix
+``(N * prod(out), prod(kernel) * C)`` (see :mod:`._im2col`) with the kernel
+reshaped to ``(prod(kernel) * C, F)``; the patch matrix is kept (after training calls only)
 for the backward pass, where
 
 * the kernel gradient is ``patches.T @ grad_z``, written in place into the
@@ -50,12 +51,16 @@ from ._im2col import (
 __all__ = [
     "Conv1D",
     "Conv2D",
+    "Conv3D",
+    "Conv1DTranspose",
     "DepthwiseConv2D",
     "SeparableConv2D",
     "Conv2DTranspose",
     "Convolution1D",
     "Convolution2D",
     "SeparableConvolution2D",
+    "Convolution3D",
+    "Convolution1DTranspose",
     "Convolution2DTranspose",
 ]
 
@@ -63,9 +68,10 @@ __all__ = [
 class _SpatialConv(Layer):
     """Arguments, geometry and the activation / activity-regularizer steps shared by the conv layers.
 
-    Subclasses set ``_rank`` (1 or 2). Internally every layer is 2-D: ``_k2``,
-    ``_s2`` and ``_d2`` are the kernel size, strides and dilation with a unit
-    height prepended for 1-D layers.
+    Subclasses set ``_rank`` (1, 2 or 3). Internally a layer works on
+    ``max(_rank, 2)`` spatial axes: ``_k2``, ``_s2`` and ``_d2`` are the kernel
+    size, strides and dilation with a unit height prepended for 1-D layers
+    (unchanged for 2-D and 3-D layers).
     """
 
     _rank = 2
@@ -88,12 +94,17 @@ class _SpatialConv(Layer):
         self.activation = _activations.get(activation)
         self.use_bias = bool(use_bias)
         self.activity_regularizer = _regularizers.get(activity_regularizer)
-        pad = (1,) * (2 - rank)
+        pad = (1,) * (self._inner_rank() - rank)
         self._k2 = pad + self.kernel_size
         self._s2 = pad + self.strides
         self._d2 = pad + self.dilation_rate
         self._geometries: dict = {}
         self._ones = None
+
+    @classmethod
+    def _inner_rank(cls):
+        """Number of spatial axes of the internal arrays (1-D layers run as 2-D)."""
+        return max(cls._rank, 2)
 
     @staticmethod
     def _add_bias(z, bias):
@@ -118,7 +129,7 @@ class _SpatialConv(Layer):
     def _check_input_shape(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) != self._rank + 2 or input_shape[-1] is None:
-            kind = "(batch, steps, channels)" if self._rank == 1 else "(batch, height, width, channels)"
+            kind = _INPUT_KINDS[self._rank]
             raise ValueError(
                 f"{type(self).__name__} {self.name!r} expects inputs of shape {kind} with a defined "
                 f"channel dimension. Got input shape {input_shape} instead."
@@ -144,7 +155,7 @@ class _SpatialConv(Layer):
         return out
 
     def _geometry(self, hw):
-        """(out_hw, pads) of the internal 2-D convolution for spatial size ``hw`` (memoized)."""
+        """(out_sizes, pads) of the internal convolution for spatial size ``hw`` (memoized)."""
         geometry = self._geometries.get(hw)
         if geometry is None:
             geometry = conv_geometry(hw, self._k2, self._s2, self._d2, self.padding, type(self).__name__)
@@ -155,7 +166,7 @@ class _SpatialConv(Layer):
         return x[:, None] if self._rank == 1 else x
 
     def _out_shape(self, n, out_hw, channels):
-        return (n, out_hw[1], channels) if self._rank == 1 else (n, out_hw[0], out_hw[1], channels)
+        return (n, *out_hw[len(out_hw) - self._rank:], channels)
 
     # -- activation and activity regularizer on the (M, F) pre-activation ----------
     def _activate(self, z):
@@ -192,6 +203,11 @@ class _SpatialConv(Layer):
         }
 
 
+_INPUT_KINDS = {
+    1: "(batch, steps, channels)",
+    2: "(batch, height, width, channels)",
+    3: "(batch, depth, height, width, channels)",
+}
 _INIT = _initializers.serialize
 _REG = _regularizers.serialize
 _CON = _constraints.serialize
@@ -265,8 +281,8 @@ class _Conv(_SpatialConv):
 
     def call(self, inputs, training=False):
         x = self._as_2d(inputs)
-        n, h, w, c = x.shape
-        out_hw, pads = self._geometry((h, w))
+        n, *spatial, c = x.shape
+        out_hw, pads = self._geometry(tuple(spatial))
         xp = pad_spatial(x, pads)
         cols = extract_patches(xp, self._k2, self._s2, self._d2, out_hw, self.groups)
         kernel = self.kernel.value
@@ -307,16 +323,17 @@ class _Conv(_SpatialConv):
                 self._sum_rows(grad_z, self.bias.grad)
         if not self._input_grad_needed:
             return None
-        kh, kw = self._k2
         if g == 1:
-            kernel4 = kernel.reshape(kh, kw, padded_shape[3], f)
-            dxp = gemm_col2im(grad_z, kernel4, padded_shape, self._s2, self._d2, out_hw)
+            kernel_nd = kernel.reshape(*self._k2, padded_shape[-1], f)
+            dxp = gemm_col2im(grad_z, kernel_nd, padded_shape, self._s2, self._d2, out_hw)
         else:
             n = padded_shape[0]
             kg = cols.shape[2]
             w_g = kernel.reshape(kg, g, f // g).transpose(1, 2, 0)  # (g, F/g, Kg)
             dcols = np.matmul(grad_z.reshape(-1, g, f // g).transpose(1, 0, 2), w_g)
-            dcols = dcols.reshape(g, n, out_hw[0], out_hw[1], kh, kw, -1).transpose(1, 2, 3, 4, 5, 0, 6)
+            # (g, N, *out, *kernel, C/g) -> (N, *out, *kernel, g, C/g)
+            last = 2 * len(out_hw) + 1
+            dcols = dcols.reshape(g, n, *out_hw, *self._k2, -1).transpose(*range(1, last + 1), 0, last + 1)
             dxp = col2im(dcols, padded_shape, self._k2, self._s2, self._d2)
         return crop_spatial(dxp, pads).reshape(in_shape)
 
@@ -420,6 +437,56 @@ class Conv1D(_Conv):
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
+@LAYERS.register(aliases=("Convolution3D",))
+class Conv3D(_Conv):
+    """3-D convolution over ``(batch, depth, height, width, channels)`` inputs (volumes, videos).
+
+    ``outputs = activation(cross_correlation(inputs, kernel) + bias)`` with a
+    kernel of shape ``(*kernel_size, channels // groups, filters)``. Same
+    parameters as :class:`Conv2D`, with tuples of 3 ints.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels.
+    kernel_size : int or tuple of 3 ints
+        Depth, height and width of the window.
+    strides : int or tuple of 3 ints, default=(1, 1, 1)
+    padding : {"valid", "same"}, default="valid"
+    data_format : {"channels_last", None}, default=None
+        Only channels_last is supported; ``"channels_first"`` raises.
+    dilation_rate : int or tuple of 3 ints, default=(1, 1, 1)
+        Spacing between kernel taps; > 1 is incompatible with strides > 1.
+    groups : int, default=1
+    activation : str or Activation, default=None
+    use_bias : bool, default=True
+    kernel_initializer, bias_initializer : str or Initializer
+        Defaults ``"glorot_uniform"`` and ``"zeros"``.
+    kernel_regularizer, bias_regularizer, activity_regularizer : Regularizer, optional
+    kernel_constraint, bias_constraint : Constraint, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import Conv3D
+    >>> Conv3D(4, 3, activation="relu")(np.ones((2, 5, 6, 7, 1))).shape
+    (2, 3, 4, 5, 4)
+    >>> Conv3D(4, 3, strides=2, padding="same").compute_output_shape((None, 5, 6, 7, 1))
+    (None, 3, 3, 4, 4)
+    """
+
+    _rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
+                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
 @LAYERS.register
 class DepthwiseConv2D(_SpatialConv):
     """Depthwise 2-D convolution: each input channel convolved with its own ``depth_multiplier`` filters.
@@ -492,8 +559,8 @@ class DepthwiseConv2D(_SpatialConv):
 
     def call(self, inputs, training=False):
         x = self._as_2d(inputs)
-        n, h, w, c = x.shape
-        out_hw, pads = self._geometry((h, w))
+        n, *spatial, c = x.shape
+        out_hw, pads = self._geometry(tuple(spatial))
         xp = pad_spatial(x, pads)
         z = depthwise_forward(xp, self.kernel.value, self._s2, self._d2, out_hw)
         if self.use_bias:
@@ -619,8 +686,8 @@ class SeparableConv2D(_SpatialConv):
 
     def call(self, inputs, training=False):
         x = self._as_2d(inputs)
-        n, h, w, c = x.shape
-        out_hw, pads = self._geometry((h, w))
+        n, *spatial, c = x.shape
+        out_hw, pads = self._geometry(tuple(spatial))
         xp = pad_spatial(x, pads)
         d = depthwise_forward(xp, self.depthwise_kernel.value, self._s2, self._d2, out_hw)
         z = d @ self._pointwise_matrix()
@@ -690,38 +757,13 @@ def _transpose_axis(length, kernel, stride, dilation, padding, output_padding):
     return out, effective - 1 - before
 
 
-@LAYERS.register(aliases=("Convolution2DTranspose",))
-class Conv2DTranspose(_SpatialConv):
-    """Transposed 2-D convolution (a.k.a. deconvolution): the adjoint of :class:`Conv2D`.
-
-    Each input pixel spreads ``kernel[..., :, c]``-weighted copies of its value
-    over a ``kernel_size`` window of the (``strides``-times larger) output. The
-    kernel has shape ``(*kernel_size, filters, channels)``. Output sizes follow
-    Keras: with ``padding="same"`` and no ``output_padding`` the output is
-    ``size * stride``; with ``"valid"`` it is
-    ``(size - 1) * stride + max(effective_kernel, stride)``.
-
-    Parameters
-    ----------
-    filters : int
-    kernel_size, strides, padding, data_format, dilation_rate : as in :class:`Conv2D`
-    output_padding : int or tuple of 2 ints, optional
-        Extra rows/columns at the end of the output, each smaller than the stride.
-    activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-    bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint : as in :class:`Conv2D`
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from automl.keras.layers import Conv2DTranspose
-    >>> Conv2DTranspose(4, 3, strides=2, padding="same")(np.ones((1, 5, 5, 2))).shape
-    (1, 10, 10, 4)
-    """
+class _ConvTranspose(_SpatialConv):
+    """Transposed convolution over ``_rank`` spatial axes; see Conv2DTranspose."""
 
     _cache_attrs = ("_x2d", "_y", "_z", "_meta", "activity_penalty")
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
@@ -775,35 +817,36 @@ class Conv2DTranspose(_SpatialConv):
         """Output size, crop offsets and full-buffer shape for input spatial size ``hw`` (memoized)."""
         layout = self._geometries.get(hw)
         if layout is None:
-            axes = self._axes(hw[2 - self._rank:])
-            if self._rank == 1:
-                axes = [(1, 0), *axes]
+            extra = len(hw) - self._rank  # unit axes prepended for 1-D layers
+            axes = [(1, 0)] * extra + self._axes(hw[extra:])
             out_hw = tuple(a[0] for a in axes)
             crops = tuple(a[1] for a in axes)
             full = tuple(
                 max((length - 1) * s + (k - 1) * d + 1, crop + out)
                 for length, k, s, d, crop, out in zip(hw, self._k2, self._s2, self._d2, crops, out_hw)
             )
-            layout = self._geometries[hw] = (out_hw, crops, full)
+            window = (slice(None), *(slice(crop, crop + out) for crop, out in zip(crops, out_hw)))
+            layout = self._geometries[hw] = (out_hw, window, full)
         return layout
 
     def _kernel_matrix(self):
         kernel = self.kernel.value
-        return kernel.reshape(-1, kernel.shape[-1])  # (KH * KW * F, C)
+        return kernel.reshape(-1, kernel.shape[-1])  # (prod(kernel_size) * F, C)
 
     def call(self, inputs, training=False):
         x = self._as_2d(inputs)
-        n, h, w, c = x.shape
-        out_hw, crops, full = self._layout((h, w))
+        n, *spatial, c = x.shape
+        spatial = tuple(spatial)
+        out_hw, window, full = self._layout(spatial)
         x2d = x.reshape(-1, c)
-        kernel4 = self.kernel.value.reshape(*self._k2, self.filters, c)
-        buf = gemm_col2im(x2d, kernel4, (n, *full, self.filters), self._s2, self._d2, (h, w))
-        z = buf[:, crops[0]:crops[0] + out_hw[0], crops[1]:crops[1] + out_hw[1]].reshape(-1, self.filters)
+        kernel_nd = self.kernel.value.reshape(*self._k2, self.filters, c)
+        buf = gemm_col2im(x2d, kernel_nd, (n, *full, self.filters), self._s2, self._d2, spatial)
+        z = buf[window].reshape(-1, self.filters)
         if self.use_bias:
             self._add_bias(z, self.bias.value)
         y = self._activate(z)
         self._x2d = x2d if training else None
-        self._meta = (inputs.shape, (h, w), out_hw, crops, full)
+        self._meta = (inputs.shape, spatial, out_hw, window, full)
         return y.reshape(self._out_shape(n, out_hw, self.filters))
 
     def backward_from_logits(self, grad_z):
@@ -811,16 +854,16 @@ class Conv2DTranspose(_SpatialConv):
             raise RuntimeError(
                 f"{type(self).__name__} {self.name!r}: backward() needs a preceding call with training=True."
             )
-        in_shape, in_hw, out_hw, crops, full = self._meta
+        in_shape, in_hw, out_hw, window, full = self._meta
         f = self.filters
         grad_z = grad_z.reshape(-1, f)
         n = in_shape[0]
-        g4 = grad_z.reshape(n, out_hw[0], out_hw[1], f)
-        if crops != (0, 0) or tuple(full) != tuple(out_hw):
+        g_nd = grad_z.reshape(n, *out_hw, f)
+        if tuple(full) != tuple(out_hw):  # the output is a crop of the full buffer
             padded = np.zeros((n, *full, f), dtype=grad_z.dtype)
-            padded[:, crops[0]:crops[0] + out_hw[0], crops[1]:crops[1] + out_hw[1]] = g4
-            g4 = padded
-        cols = extract_patches(g4, self._k2, self._s2, self._d2, in_hw)  # (N * H * W, KH * KW * F)
+            padded[window] = g_nd
+            g_nd = padded
+        cols = extract_patches(g_nd, self._k2, self._s2, self._d2, in_hw)  # (N * prod(in), prod(k) * F)
         kernel2d = self._kernel_matrix()
         if self._trainable:
             np.matmul(cols.T, self._x2d, out=matrix_view(self.kernel.grad, kernel2d.shape))
@@ -848,8 +891,85 @@ class Conv2DTranspose(_SpatialConv):
         }
 
 
+@LAYERS.register(aliases=("Convolution2DTranspose",))
+class Conv2DTranspose(_ConvTranspose):
+    """Transposed 2-D convolution (a.k.a. deconvolution): the adjoint of :class:`Conv2D`.
+
+    Each input pixel spreads ``kernel[..., :, c]``-weighted copies of its value
+    over a ``kernel_size`` window of the (``strides``-times larger) output. The
+    kernel has shape ``(*kernel_size, filters, channels)``. Output sizes follow
+    Keras: with ``padding="same"`` and no ``output_padding`` the output is
+    ``size * stride``; with ``"valid"`` it is
+    ``(size - 1) * stride + max(effective_kernel, stride)``.
+
+    Parameters
+    ----------
+    filters : int
+    kernel_size, strides, padding, data_format, dilation_rate : as in :class:`Conv2D`
+    output_padding : int or tuple of 2 ints, optional
+        Extra rows/columns at the end of the output, each smaller than the stride.
+    activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+    bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint : as in :class:`Conv2D`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import Conv2DTranspose
+    >>> Conv2DTranspose(4, 3, strides=2, padding="same")(np.ones((1, 5, 5, 2))).shape
+    (1, 10, 10, 4)
+    """
+
+    _rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
+                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
+@LAYERS.register(aliases=("Convolution1DTranspose",))
+class Conv1DTranspose(_ConvTranspose):
+    """Transposed 1-D convolution over ``(batch, steps, channels)`` inputs: the adjoint of :class:`Conv1D`.
+
+    Each input step spreads ``kernel[:, :, c]``-weighted copies of its value
+    over ``kernel_size`` steps of the (``strides``-times longer) output; the
+    kernel has shape ``(kernel_size, filters, channels)``. Output lengths follow
+    Keras: ``steps * strides`` with ``padding="same"`` and no
+    ``output_padding``, ``(steps - 1) * strides + max(effective_kernel, strides)``
+    with ``"valid"``.
+
+    Parameters
+    ----------
+    filters : int
+    kernel_size : int
+    strides : int, default=1
+    padding : {"valid", "same"}, default="valid"
+    output_padding : int, optional
+        Extra steps at the end of the output, smaller than the stride.
+    data_format : {"channels_last", None}, default=None
+    dilation_rate : int, default=1
+    activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+    bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint : as in :class:`Conv2D`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import Conv1DTranspose
+    >>> Conv1DTranspose(4, 3, strides=2, padding="same")(np.ones((2, 5, 3))).shape
+    (2, 10, 4)
+    """
+
+    _rank = 1
+
+
 # Keras's alternative names.
 Convolution1D = Conv1D
 Convolution2D = Conv2D
+Convolution3D = Conv3D
 SeparableConvolution2D = SeparableConv2D
+Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose

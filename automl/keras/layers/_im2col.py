@@ -1,20 +1,22 @@
-"""Shared kernels of the convolution and pooling layers (channels_last, 2-D).
+"""Shared kernels of the convolution and pooling layers (channels_last, 1 to 3 spatial axes).
 
-Every spatial layer works on ``(N, H, W, C)`` arrays; 1-D layers add a unit
-height axis. A convolution is one GEMM of the patch matrix with the reshaped
-kernel:
+Every window layer works on ``(N, *spatial, C)`` arrays: 2-D layers on
+``(N, H, W, C)``, 3-D layers on ``(N, D, H, W, C)``; 1-D layers add a unit
+height axis and run the 2-D code. A convolution is one GEMM of the patch matrix
+with the reshaped kernel:
 
 * :func:`extract_patches` copies the receptive fields of a padded input into an
-  ``(N * OH * OW, KH * KW * C)`` matrix in a single ``copyto`` from an
-  ``as_strided`` window view. With many channels the copy runs over ``KW * C``
-  contiguous values per window row; with few channels (grey or RGB images) it
-  builds the transpose, one contiguous row per kernel tap, instead.
+  ``(N * prod(out), prod(kernel) * C)`` matrix in a single ``copyto`` from an
+  ``as_strided`` window view. With many channels the copy runs over
+  ``kernel[-1] * C`` contiguous values per window row; with few channels (grey
+  or RGB images, volumes) it builds the transpose, one contiguous row per
+  kernel tap, instead.
 * :func:`gemm_col2im` is the adjoint of "extract, then multiply by the kernel":
   it scatters ``grad @ kernel.T`` back onto the padded input with one GEMM and
-  one strided, vectorized ``+=`` per kernel offset (``KH * KW`` of each, never a
-  loop over pixels), so that the ``(N * OH * OW, KH * KW * C)`` gradient of the
-  patches is never materialized. :func:`col2im` does the same from a given patch
-  gradient (grouped convolutions).
+  one strided, vectorized ``+=`` per kernel offset (``prod(kernel)`` of each,
+  never a loop over pixels), so that the patch gradient is never materialized.
+  :func:`col2im` does the same from a given patch gradient (grouped
+  convolutions).
 * :func:`depthwise_forward` / :func:`depthwise_backward`: one vectorized
   multiply-add per kernel offset, channel by channel.
 
@@ -25,6 +27,8 @@ half before; ``"causal"`` (1-D) pads ``effective_kernel - 1`` before.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -111,9 +115,10 @@ def conv_output_length(length, kernel, stride, dilation, padding):
 
 
 def conv_geometry(in_hw, kernel, strides, dilation, padding, owner="Conv2D"):
-    """Output size and paddings of a 2-D window operation.
+    """Output size and paddings of a window operation over ``len(in_hw)`` spatial axes.
 
-    Returns ``(out_hw, pads)`` with ``pads = ((top, bottom), (left, right))``.
+    Returns ``(out_sizes, pads)`` with one ``(before, after)`` pair per axis, e.g.
+    ``pads = ((top, bottom), (left, right))`` in 2-D.
     """
     out, pads = [], []
     for length, k, s, d in zip(in_hw, kernel, strides, dilation):
@@ -129,170 +134,183 @@ def conv_geometry(in_hw, kernel, strides, dilation, padding, owner="Conv2D"):
     return tuple(out), tuple(pads)
 
 
-# -- padding ----------------------------------------------------------------
+# -- padding ---------------------------------------------------------------
+def _border_slices(sizes, pads):
+    """The index of the interior (unpadded) region of an ``(N, *padded, C)`` array."""
+    return (slice(None), *(slice(before, before + size) for size, (before, _) in zip(sizes, pads)))
+
+
 def pad_spatial(x, pads, value=0.0):
-    """``x`` (N, H, W, C) padded with ``value`` by ``pads = ((top, bottom), (left, right))``."""
-    (top, bottom), (left, right) = pads
-    if not (top or bottom or left or right):
+    """``x`` (N, *spatial, C) padded with ``value`` by ``pads = ((before, after), ...)``, one pair per axis."""
+    if not any(before or after for before, after in pads):
         return x
-    n, h, w, c = x.shape
-    shape = (n, h + top + bottom, w + left + right, c)
+    sizes = x.shape[1:-1]
+    shape = (x.shape[0], *(size + before + after for size, (before, after) in zip(sizes, pads)), x.shape[-1])
     if value == 0.0:
         out = np.zeros(shape, dtype=x.dtype)
     else:
         out = np.empty(shape, dtype=x.dtype)
         out.fill(value)
-    out[:, top:top + h, left:left + w] = x
+    out[_border_slices(sizes, pads)] = x
     return out
 
 
 def crop_spatial(xp, pads):
     """The inverse of :func:`pad_spatial`: a view of ``xp`` without its borders."""
-    (top, bottom), (left, right) = pads
-    if not (top or bottom or left or right):
+    if not any(before or after for before, after in pads):
         return xp
-    return xp[:, top:xp.shape[1] - bottom, left:xp.shape[2] - right]
+    return xp[(slice(None), *(slice(before, size - after) for size, (before, after) in zip(xp.shape[1:], pads)))]
 
 
 # -- im2col / col2im ----------------------------------------------------------
-def window_view(xp, kernel, strides, dilation, out_hw):
-    """A read-only ``(N, OH, OW, KH, KW, C)`` view of the windows of ``xp`` (N, Hp, Wp, C)."""
-    sn, sh, sw, sc = xp.strides
-    (kh, kw), (st_h, st_w), (dh, dw) = kernel, strides, dilation
-    n, c = xp.shape[0], xp.shape[3]
+def window_view(xp, kernel, strides, dilation, out_sizes):
+    """A read-only ``(N, *out_sizes, *kernel, C)`` view of the windows of ``xp`` (N, *padded, C)."""
+    sn, *spatial, sc = xp.strides
     return as_strided(
         xp,
-        (n, out_hw[0], out_hw[1], kh, kw, c),
-        (sn, sh * st_h, sw * st_w, sh * dh, sw * dw, sc),
+        (xp.shape[0], *out_sizes, *kernel, xp.shape[-1]),
+        (sn, *(s * st for s, st in zip(spatial, strides)), *(s * d for s, d in zip(spatial, dilation)), sc),
         writeable=False,
     )
 
 
-def _offset_slices(kernel, strides, dilation, out_hw):
-    """For each kernel offset (i, j): the strided (rows, cols) slices of the padded input it reads."""
-    (kh, kw), (st_h, st_w), (dh, dw) = kernel, strides, dilation
-    h_span, w_span = st_h * (out_hw[0] - 1) + 1, st_w * (out_hw[1] - 1) + 1
-    for i in range(kh):
-        for j in range(kw):
-            yield i, j, (slice(None), slice(i * dh, i * dh + h_span, st_h), slice(j * dw, j * dw + w_span, st_w))
+def _offset_slices(kernel, strides, dilation, out_sizes):
+    """For each kernel offset ``idx`` (row-major): ``(idx, slices)``, the strided slices of the padded input it reads."""
+    spans = [st * (o - 1) + 1 for st, o in zip(strides, out_sizes)]
+    for idx in np.ndindex(*kernel):
+        yield idx, (slice(None), *(slice(i * d, i * d + span, st)
+                                   for i, d, span, st in zip(idx, dilation, spans, strides)))
 
 
 #: Up to this many channels, patch matrices are built column-major (see extract_patches).
 SMALL_CHANNELS = 4
 
 
-def extract_patches(xp, kernel, strides, dilation, out_hw, groups=1):
-    """The patch matrix ``(N * OH * OW, KH * KW * C)`` of ``xp``, in one copy.
+def extract_patches(xp, kernel, strides, dilation, out_sizes, groups=1):
+    """The patch matrix ``(N * prod(out_sizes), prod(kernel) * C)`` of ``xp`` (N, *padded, C), in one copy.
 
-    Column order is ``(kh, kw, c)``, the row-major order of a ``(KH, KW, C, F)``
-    kernel, so that ``patches @ kernel.reshape(-1, F)`` is the convolution.
+    Works for any number of spatial axes (``len(kernel)``). Column order is
+    ``(*kernel, c)``, the row-major order of a ``(*kernel, C, F)`` kernel, so
+    that ``patches @ kernel.reshape(-1, F)`` is the convolution.
 
     With many channels the matrix is C-contiguous: each window row is one run
-    of ``KW * C`` contiguous values (when the width dilation is 1). With few
-    channels (``C <= SMALL_CHANNELS``, e.g. grey or RGB images) such runs are too
-    short to copy fast, so the matrix is built transposed, one contiguous row
-    of ``N * OH * OW`` values per kernel tap, and returned as its (Fortran-ordered)
-    transpose view; BLAS takes either layout without a copy.
+    of ``kernel[-1] * C`` contiguous values (when the last dilation is 1). With
+    few channels (``C <= SMALL_CHANNELS``, e.g. grey or RGB images) such runs are
+    too short to copy fast, so the matrix is built transposed, one contiguous
+    row of ``N * prod(out_sizes)`` values per kernel tap, and returned as its
+    (Fortran-ordered) transpose view; BLAS takes either layout without a copy.
 
     With ``groups > 1`` the result is group-major instead,
-    ``(groups, N * OH * OW, KH * KW * C // groups)``, ready for one batched GEMM.
+    ``(groups, N * prod(out_sizes), prod(kernel) * C // groups)``, ready for one
+    batched GEMM.
     """
-    n, c = xp.shape[0], xp.shape[3]
-    (kh, kw), (st_h, st_w), (dh, dw) = kernel, strides, dilation
-    oh, ow = out_hw
-    m = n * oh * ow
+    rank = len(kernel)
+    n, c = xp.shape[0], xp.shape[-1]
+    m = n * math.prod(out_sizes)
+    taps = math.prod(kernel)
     if groups > 1:
         cg = c // groups
-        view = window_view(xp, kernel, strides, dilation, out_hw)
-        view = view.reshape(n, oh, ow, kh, kw, groups, cg).transpose(5, 0, 1, 2, 3, 4, 6)
-        out = np.empty((groups, m, kh * kw * cg), dtype=xp.dtype)
+        view = window_view(xp, kernel, strides, dilation, out_sizes)
+        view = view.reshape(n, *out_sizes, *kernel, groups, cg)
+        view = view.transpose(2 * rank + 1, *range(2 * rank + 1), 2 * rank + 2)
+        out = np.empty((groups, m, taps * cg), dtype=xp.dtype)
         np.copyto(out.reshape(view.shape), view)
         return out
     if c <= SMALL_CHANNELS:
-        view = window_view(xp, kernel, strides, dilation, out_hw).transpose(3, 4, 5, 0, 1, 2)
-        out = np.empty((kh * kw * c, m), dtype=xp.dtype)
+        view = window_view(xp, kernel, strides, dilation, out_sizes)
+        view = view.transpose(*range(rank + 1, 2 * rank + 2), *range(rank + 1))
+        out = np.empty((taps * c, m), dtype=xp.dtype)
         np.copyto(out.reshape(view.shape), view)
         return out.T
-    if dw == 1 and xp.strides[3] == xp.itemsize and xp.strides[2] == c * xp.itemsize:
-        # A window row is KW * C consecutive values: copy it as one run.
-        sn, sh, sw, _ = xp.strides
-        view = as_strided(xp, (n, oh, ow, kh, kw * c), (sn, sh * st_h, sw * st_w, sh * dh, xp.itemsize),
-                          writeable=False)
+    if dilation[-1] == 1 and xp.strides[-1] == xp.itemsize and xp.strides[-2] == c * xp.itemsize:
+        # A window row is kernel[-1] * C consecutive values: copy it as one run.
+        sn, *spatial, _ = xp.strides
+        view = as_strided(
+            xp,
+            (n, *out_sizes, *kernel[:-1], kernel[-1] * c),
+            (sn, *(s * st for s, st in zip(spatial, strides)),
+             *(s * d for s, d in zip(spatial[:-1], dilation[:-1])), xp.itemsize),
+            writeable=False,
+        )
     else:
-        view = window_view(xp, kernel, strides, dilation, out_hw)
-    out = np.empty((m, kh * kw * c), dtype=xp.dtype)
+        view = window_view(xp, kernel, strides, dilation, out_sizes)
+    out = np.empty((m, taps * c), dtype=xp.dtype)
     np.copyto(out.reshape(view.shape), view)
     return out
 
 
-def gemm_col2im(a2d, kernel, padded_shape, strides, dilation, out_hw):
-    """``col2im(a2d @ kernel.reshape(-1, A).T)`` without the ``(M, KH * KW * B)`` intermediate.
+def gemm_col2im(a2d, kernel, padded_shape, strides, dilation, out_sizes):
+    """``col2im(a2d @ kernel.reshape(-1, A).T)`` without the ``(M, prod(kernel) * B)`` intermediate.
 
     Parameters
     ----------
-    a2d : ndarray of shape (N * OH * OW, A)
+    a2d : ndarray of shape (N * prod(out_sizes), A)
         Per-window values (a convolution's output gradient, or a transposed
         convolution's input).
-    kernel : ndarray of shape (KH, KW, B, A)
+    kernel : ndarray of shape (*kernel_size, B, A)
     padded_shape : tuple
-        ``(N, Hp, Wp, B)`` of the result.
+        ``(N, *padded, B)`` of the result.
 
     Returns
     -------
-    ndarray of ``padded_shape``: for every kernel offset ``(i, j)``, the window
-    values ``a2d @ kernel[i, j].T`` added at that offset. With many channels
+    ndarray of ``padded_shape``: for every kernel offset ``idx``, the window
+    values ``a2d @ kernel[idx].T`` added at that offset. With many channels
     ``B`` that is one ``(M, A) @ (A, B)`` GEMM and one contiguous-source strided
     ``+=`` per offset; with few channels one GEMM for all offsets
-    ``(KH * KW * B, A) @ (A, M)`` gives each offset a contiguous row per channel.
+    ``(prod(kernel_size) * B, A) @ (A, M)`` gives each offset a contiguous row
+    per channel.
     """
-    kh, kw, b, a = kernel.shape
+    *sizes, b, a = kernel.shape
+    taps = math.prod(sizes)
     n = padded_shape[0]
-    oh, ow = out_hw
     out = np.zeros(padded_shape, dtype=a2d.dtype)
-    slices = _offset_slices((kh, kw), strides, dilation, out_hw)
+    slices = _offset_slices(sizes, strides, dilation, out_sizes)
     if b <= SMALL_CHANNELS:
-        rows = kernel.reshape(kh * kw * b, a) @ a2d.T  # (KH * KW * B, M)
-        rows = rows.reshape(kh, kw, b, n, oh, ow)
-        for i, j, sl in slices:
+        rows = kernel.reshape(taps * b, a) @ a2d.T  # (taps * B, M)
+        rows = rows.reshape(taps, b, n, *out_sizes)
+        for tap, (_, sl) in enumerate(slices):
             dst = out[sl]
             if b == 1:
-                dst[..., 0] += rows[i, j, 0]
+                dst[..., 0] += rows[tap, 0]
             else:
-                dst += rows[i, j].transpose(1, 2, 3, 0)
+                dst += np.moveaxis(rows[tap], 0, -1)
         return out
+    kernel3 = kernel.reshape(taps, b, a)
     tmp = np.empty((a2d.shape[0], b), dtype=a2d.dtype)
-    tmp4 = tmp.reshape(n, oh, ow, b)
-    for i, j, sl in slices:
-        np.matmul(a2d, kernel[i, j].T, out=tmp)
-        out[sl] += tmp4
+    tmp_n = tmp.reshape(n, *out_sizes, b)
+    for tap, (_, sl) in enumerate(slices):
+        np.matmul(a2d, kernel3[tap].T, out=tmp)
+        out[sl] += tmp_n
     return out
 
 
 def col2im(cols, padded_shape, kernel, strides, dilation, out=None):
-    """Scatter-add patch values back onto an ``(N, Hp, Wp, C)`` array (the adjoint of im2col).
+    """Scatter-add patch values back onto an ``(N, *padded, C)`` array (the adjoint of im2col).
 
     Parameters
     ----------
-    cols : ndarray of shape (N, OH, OW, KH, KW, *channels)
+    cols : ndarray of shape (N, *out_sizes, *kernel, *channels)
         Any strides; the trailing channel axes (``C``, or ``(groups, C // groups)``)
         multiply to ``C``.
     padded_shape : tuple
-        ``(N, Hp, Wp, C)`` of the result.
+        ``(N, *padded, C)`` of the result.
+    kernel : tuple of ints
+        The window size (its length is the number of spatial axes).
     out : ndarray, optional
         Accumulate into this array (of ``padded_shape``) instead of fresh zeros.
     """
     if out is None:
         out = np.zeros(padded_shape, dtype=cols.dtype)
-    n, oh, ow, kh, kw = cols.shape[:5]
-    channels = cols.shape[5:]
-    (st_h, st_w), (dh, dw) = strides, dilation
-    h_span, w_span = st_h * (oh - 1) + 1, st_w * (ow - 1) + 1
-    for i in range(kh):
-        for j in range(kw):
-            dst = out[:, i * dh:i * dh + h_span:st_h, j * dw:j * dw + w_span:st_w]
-            if len(channels) != 1:
-                dst = dst.reshape(n, oh, ow, *channels)
-            dst += cols[:, :, :, i, j]
+    rank = len(kernel)
+    n = cols.shape[0]
+    out_sizes = cols.shape[1:rank + 1]
+    channels = cols.shape[2 * rank + 1:]
+    lead = (slice(None),) * (rank + 1)
+    for idx, sl in _offset_slices(kernel, strides, dilation, out_sizes):
+        dst = out[sl]
+        if len(channels) != 1:
+            dst = dst.reshape(n, *out_sizes, *channels)
+        dst += cols[lead + idx]
     return out
 
 
@@ -313,45 +331,47 @@ def matrix_view(array, shape):
 
 
 # -- depthwise convolution ------------------------------------------------------
-def depthwise_forward(xp, kernel, strides, dilation, out_hw):
-    """Depthwise convolution of ``xp`` (N, Hp, Wp, C) with ``kernel`` (KH, KW, C, M).
+def depthwise_forward(xp, kernel, strides, dilation, out_sizes):
+    """Depthwise convolution of ``xp`` (N, *padded, C) with ``kernel`` (*kernel_size, C, M).
 
-    Returns ``(N * OH * OW, C * M)``; output channel ``c * M + m`` is input channel
-    ``c`` filtered by ``kernel[..., c, m]``. One vectorized multiply-add per kernel
-    offset, no patch matrix.
+    Returns ``(N * prod(out_sizes), C * M)``; output channel ``c * M + m`` is input
+    channel ``c`` filtered by ``kernel[..., c, m]``. One vectorized multiply-add
+    per kernel offset, no patch matrix.
     """
-    kh, kw, c, m = kernel.shape
+    *sizes, c, m = kernel.shape
     n = xp.shape[0]
-    out = np.empty((n, out_hw[0], out_hw[1], c, m), dtype=xp.dtype)
+    out = np.empty((n, *out_sizes, c, m), dtype=xp.dtype)
     tmp = np.empty_like(out)
-    for i, j, sl in _offset_slices((kh, kw), strides, dilation, out_hw):
-        target = out if (i, j) == (0, 0) else tmp
-        np.multiply(xp[sl][..., None], kernel[i, j], out=target)
-        if target is tmp:
+    for idx, sl in _offset_slices(sizes, strides, dilation, out_sizes):
+        first = not any(idx)
+        target = out if first else tmp
+        np.multiply(xp[sl][..., None], kernel[idx], out=target)
+        if not first:
             out += tmp
     return out.reshape(-1, c * m)
 
 
-def depthwise_backward(xp, kernel, grad, strides, dilation, out_hw, kernel_grad=None, need_input=True):
-    """Gradients of :func:`depthwise_forward` for the upstream ``grad`` (N * OH * OW, C * M).
+def depthwise_backward(xp, kernel, grad, strides, dilation, out_sizes, kernel_grad=None, need_input=True):
+    """Gradients of :func:`depthwise_forward` for the upstream ``grad`` (N * prod(out_sizes), C * M).
 
     Writes the kernel gradient into ``kernel_grad`` (in place) when given and
     returns the gradient w.r.t. the padded input (None unless ``need_input``).
     """
-    kh, kw, c, m = kernel.shape
+    *sizes, c, m = kernel.shape
     n = xp.shape[0]
-    g = grad.reshape(n, out_hw[0], out_hw[1], c, m)
+    g = grad.reshape(n, *out_sizes, c, m)
     dxp = np.zeros(xp.shape, dtype=grad.dtype) if need_input else None
-    for i, j, sl in _offset_slices((kh, kw), strides, dilation, out_hw):
+    pos = "n" + "dhw"[3 - len(sizes):]  # einsum letters of the batch and spatial axes
+    for idx, sl in _offset_slices(sizes, strides, dilation, out_sizes):
         xs = xp[sl]
         if kernel_grad is not None:
             if m == 1:
-                kernel_grad[i, j, :, 0] = np.einsum("nhwc,nhwc->c", xs, g[..., 0])
+                kernel_grad[idx + (slice(None), 0)] = np.einsum(f"{pos}c,{pos}c->c", xs, g[..., 0])
             else:
-                kernel_grad[i, j] = np.einsum("nhwc,nhwcm->cm", xs, g)
+                kernel_grad[idx] = np.einsum(f"{pos}c,{pos}cm->cm", xs, g)
         if need_input:
             if m == 1:
-                dxp[sl] += g[..., 0] * kernel[i, j, :, 0]
+                dxp[sl] += g[..., 0] * kernel[idx + (slice(None), 0)]
             else:
-                dxp[sl] += np.einsum("nhwcm,cm->nhwc", g, kernel[i, j])
+                dxp[sl] += np.einsum(f"{pos}cm,cm->{pos}c", g, kernel[idx])
     return dxp

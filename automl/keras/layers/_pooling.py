@@ -1,14 +1,14 @@
-"""Pooling layers: Max/AveragePooling1D/2D and the global poolings (channels_last).
+"""Pooling layers: Max/AveragePooling1D/2D/3D and the global poolings (channels_last).
 
-Window pooling works on 2-D ``(N, H, W, C)`` arrays (1-D layers add a unit
-height axis) with one vectorized operation per window offset
-(``pool_h * pool_w`` in all), never a loop over pixels:
+Window pooling works on ``(N, H, W, C)`` or ``(N, D, H, W, C)`` arrays (1-D
+layers add a unit height axis) with one vectorized operation per window offset
+(``prod(pool_size)`` in all), never a loop over pixels:
 
 * forward: ``np.maximum`` / ``+=`` of the strided slices of the input that each
   offset reads;
 * max backward, non-overlapping windows (``strides == pool_size``, no padding,
   the common case): an equality mask between the input seen as
-  ``(N, OH, ph, OW, pw, C)`` and the broadcast output, multiplied by the
+  ``(N, OH, ph, OW, pw, C)`` (one more pair of axes in 3-D) and the broadcast output, multiplied by the
   broadcast gradient; ties (frequent after a ReLU) keep only the first maximum
   of each window in row-major order, as TensorFlow's argmax does;
 * max backward otherwise: a scan over the offsets routing each window's
@@ -20,6 +20,9 @@ values in each window, as Keras does.
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
 from ..._validation import param_error
@@ -28,48 +31,46 @@ from ._im2col import (
     check_data_format,
     conv_geometry,
     conv_output_length,
+    crop_spatial,
     normalize_padding,
     normalize_tuple,
+    pad_spatial,
     state_without_caches,
 )
 
 __all__ = [
     "MaxPooling1D",
     "MaxPooling2D",
+    "MaxPooling3D",
     "AveragePooling1D",
     "AveragePooling2D",
+    "AveragePooling3D",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
     "MaxPool1D",
     "MaxPool2D",
+    "MaxPool3D",
     "AvgPool1D",
     "AvgPool2D",
+    "AvgPool3D",
     "GlobalMaxPool1D",
     "GlobalMaxPool2D",
+    "GlobalMaxPool3D",
     "GlobalAvgPool1D",
     "GlobalAvgPool2D",
+    "GlobalAvgPool3D",
 ]
 
 
 def _offsets(pool, strides, out_hw):
-    """Yield ``(i, j, slices)``: the strided slices of the padded input read by window offset (i, j)."""
-    (ph, pw), (sh, sw) = pool, strides
-    h_span, w_span = sh * (out_hw[0] - 1) + 1, sw * (out_hw[1] - 1) + 1
-    for i in range(ph):
-        for j in range(pw):
-            yield i, j, (slice(None), slice(i, i + h_span, sh), slice(j, j + w_span, sw))
-
-
-def _pad(x, pads, value):
-    (top, bottom), (left, right) = pads
-    if not (top or bottom or left or right):
-        return x
-    n, h, w, c = x.shape
-    out = np.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)
-    out[:, top:top + h, left:left + w] = x
-    return out
+    """Yield ``(idx, slices)``: the strided slices of the padded input read by window offset ``idx``."""
+    spans = [st * (o - 1) + 1 for st, o in zip(strides, out_hw)]
+    for idx in np.ndindex(*pool):
+        yield idx, (slice(None), *(slice(i, i + span, st) for i, span, st in zip(idx, spans, strides)))
 
 
 def _window_counts(length, pool, stride, out, before):
@@ -78,8 +79,29 @@ def _window_counts(length, pool, stride, out, before):
     return (np.minimum(start + pool, length) - np.maximum(start, 0)).astype(np.float64)
 
 
+def _split_axes(n, out_hw, pool, c):
+    """``(N, O1, P1, O2, P2, ..., C)``: the shape of an input whose windows tile it, one axis per window offset."""
+    return (n, *(size for o, p in zip(out_hw, pool) for size in (o, p)), c)
+
+
+def _offset_index(idx):
+    """The index of window offset ``idx`` into an array of :func:`_split_axes` shape."""
+    return (slice(None), *(item for i in idx for item in (slice(None), i)))
+
+
+_INPUT_KINDS = {
+    1: "(batch, steps, channels)",
+    2: "(batch, height, width, channels)",
+    3: "(batch, depth, height, width, channels)",
+}
+
+
 class _Pooling(Layer):
-    """Window pooling over 1 or 2 spatial axes (subclasses set ``_rank`` and ``_mode``)."""
+    """Window pooling over 1, 2 or 3 spatial axes (subclasses set ``_rank`` and ``_mode``).
+
+    1-D layers run as 2-D with a unit height; ``_p2`` and ``_s2`` are the pool
+    size and strides on those internal axes.
+    """
 
     _rank = 2
     _mode = "max"
@@ -92,7 +114,7 @@ class _Pooling(Layer):
         self.strides = self.pool_size if strides is None else normalize_tuple(strides, self._rank, "strides", owner)
         self.padding = normalize_padding(padding, owner)
         self.data_format = check_data_format(data_format, owner)
-        pad = (1,) * (2 - self._rank)
+        pad = (1,) * (max(self._rank, 2) - self._rank)
         self._p2, self._s2 = pad + self.pool_size, pad + self.strides
         self._plans: dict = {}
         self._x = self._y = self._meta = None
@@ -103,9 +125,8 @@ class _Pooling(Layer):
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) != self._rank + 2:
-            kind = "(batch, steps, channels)" if self._rank == 1 else "(batch, height, width, channels)"
             raise ValueError(
-                f"{type(self).__name__} {self.name!r} expects inputs of shape {kind}. "
+                f"{type(self).__name__} {self.name!r} expects inputs of shape {_INPUT_KINDS[self._rank]}. "
                 f"Got input shape {input_shape} instead."
             )
         self.compute_output_shape(input_shape)
@@ -127,76 +148,80 @@ class _Pooling(Layer):
         """Geometry for spatial size ``hw``: out size, pads, and whether windows tile the input."""
         plan = self._plans.get(hw)
         if plan is None:
-            out_hw, pads = conv_geometry(hw, self._p2, self._s2, (1, 1), self.padding, type(self).__name__)
-            tiled = self._p2 == self._s2 and not any(a or b for a, b in pads)
+            ones = (1,) * len(hw)
+            out_hw, pads = conv_geometry(hw, self._p2, self._s2, ones, self.padding, type(self).__name__)
+            padded = any(a or b for a, b in pads)
+            tiled = self._p2 == self._s2 and not padded
             counts = None
-            if self._mode == "avg" and any(a or b for a, b in pads):
-                ch = _window_counts(hw[0], self._p2[0], self._s2[0], out_hw[0], pads[0][0])
-                cw = _window_counts(hw[1], self._p2[1], self._s2[1], out_hw[1], pads[1][0])
-                counts = np.outer(ch, cw)[None, :, :, None]
+            if self._mode == "avg" and padded:
+                per_axis = [_window_counts(length, p, st, o, before)
+                            for length, p, st, o, (before, _) in zip(hw, self._p2, self._s2, out_hw, pads)]
+                counts = functools.reduce(np.multiply.outer, per_axis)[None, ..., None]
             plan = self._plans[hw] = (out_hw, pads, tiled, counts)
         return plan
 
     def call(self, inputs, training=False):
         x = inputs[:, None] if self._rank == 1 else inputs
-        n, h, w, c = x.shape
-        out_hw, pads, tiled, counts = self._plan((h, w))
+        n, *spatial, c = x.shape
+        out_hw, pads, tiled, counts = self._plan(tuple(spatial))
         if self._mode == "max":
-            xp = _pad(x, pads, -np.inf)
+            xp = pad_spatial(x, pads, -np.inf)
             slices = _offsets(self._p2, self._s2, out_hw)
-            _, _, first = next(slices)
+            _, first = next(slices)
             y = xp[first].copy()
-            for _, _, sl in slices:
+            for _, sl in slices:
                 np.maximum(y, xp[sl], out=y)
         else:
-            xp = _pad(x, pads, 0.0)
+            xp = pad_spatial(x, pads, 0.0)
             y = None
-            for _, _, sl in _offsets(self._p2, self._s2, out_hw):
+            for _, sl in _offsets(self._p2, self._s2, out_hw):
                 if y is None:
                     y = xp[sl].copy()
                 else:
                     y += xp[sl]
             if counts is None:
-                y *= 1.0 / (self._p2[0] * self._p2[1])
+                y *= 1.0 / math.prod(self._p2)
             else:
                 y /= counts.astype(y.dtype)
         self._x = xp if (training and self._mode == "max") else None
         self._y = y if self._mode == "max" else None
-        self._meta = (inputs.shape, (n, h, w, c), out_hw, pads, tiled, counts)
+        self._meta = (inputs.shape, x.shape, out_hw, pads, tiled, counts)
         return y.reshape(n, out_hw[1], c) if self._rank == 1 else y
 
     def backward(self, grad):
-        in_shape, shape4, out_hw, pads, tiled, counts = self._meta
-        n, h, w, c = shape4
-        g = grad.reshape(n, out_hw[0], out_hw[1], c)
-        (ph, pw), (top, _), (left, _) = self._p2, pads[0], pads[1]
+        in_shape, shape_nd, out_hw, pads, tiled, counts = self._meta
+        n, *spatial, c = shape_nd
+        g = grad.reshape(n, *out_hw, c)
+        pool = self._p2
         if tiled:
             # Windows tile the input (minus the rows/columns past the last window, which get 0).
-            oh, ow = out_hw
-            exact = (oh * ph, ow * pw) == (h, w)
-            dx = np.empty(shape4, dtype=g.dtype) if exact else np.zeros(shape4, dtype=g.dtype)
-            dx6 = dx[:, :oh * ph, :ow * pw].reshape(n, oh, ph, ow, pw, c)  # a view: axes are only split
-            g6 = g[:, :, None, :, None]
+            covered = tuple(o * p for o, p in zip(out_hw, pool))
+            exact = covered == tuple(spatial)
+            dx = np.empty(shape_nd, dtype=g.dtype) if exact else np.zeros(shape_nd, dtype=g.dtype)
+            split = _split_axes(n, out_hw, pool, c)
+            # A view (axes are only split): (N, O1, P1, O2, P2, ..., C).
+            dx_split = dx[(slice(None), *(slice(0, size) for size in covered))].reshape(split)
+            g_split = g.reshape(_split_axes(n, out_hw, (1,) * len(pool), c))
             if self._mode == "avg":
-                np.multiply(g6, 1.0 / (ph * pw), out=dx6)
+                np.multiply(g_split, 1.0 / math.prod(pool), out=dx_split)
                 return dx.reshape(in_shape)
-            mask = self._windows(oh, ow) == self._y[:, :, None, :, None]
+            mask = self._windows(out_hw) == self._y.reshape(g_split.shape)
             if np.count_nonzero(mask) != self._y.size:
                 self._first_max_only(mask)
-            np.multiply(mask, g6, out=dx6)
+            np.multiply(mask, g_split, out=dx_split)
             return dx.reshape(in_shape)
-        hp, wp = h + sum(pads[0]), w + sum(pads[1])
-        dxp = np.zeros((n, hp, wp, c), dtype=g.dtype)
+        padded_shape = (n, *(size + a + b for size, (a, b) in zip(spatial, pads)), c)
+        dxp = np.zeros(padded_shape, dtype=g.dtype)
         if self._mode == "avg":
-            scaled = g / counts.astype(g.dtype) if counts is not None else g * (1.0 / (ph * pw))
-            for _, _, sl in _offsets(self._p2, self._s2, out_hw):
+            scaled = g / counts.astype(g.dtype) if counts is not None else g * (1.0 / math.prod(pool))
+            for _, sl in _offsets(pool, self._s2, out_hw):
                 dxp[sl] += scaled
         else:
             xp, y = self._x, self._y
             taken = np.empty(y.shape, dtype=bool)
             mask = np.empty(y.shape, dtype=bool)
-            for i, j, sl in _offsets(self._p2, self._s2, out_hw):
-                if i == j == 0:
+            for idx, sl in _offsets(pool, self._s2, out_hw):
+                if not any(idx):
                     np.equal(xp[sl], y, out=taken)
                     dxp[sl] += g * taken
                     continue
@@ -204,33 +229,29 @@ class _Pooling(Layer):
                 np.greater(mask, taken, out=mask)  # a max not preceded by another one in its window
                 np.logical_or(taken, mask, out=taken)
                 dxp[sl] += g * mask
-        dx = dxp[:, top:top + h, left:left + w]
-        return dx.reshape(in_shape)
+        return crop_spatial(dxp, pads).reshape(in_shape)
 
-    def _windows(self, oh, ow):
-        """The input of a tiled max pooling seen as (N, OH, ph, OW, pw, C)."""
+    def _windows(self, out_hw):
+        """The input of a tiled max pooling seen as (N, O1, P1, O2, P2, ..., C)."""
         if self._x is None:
             raise RuntimeError(
                 f"{type(self).__name__} {self.name!r}: backward() needs a preceding call with training=True."
             )
         x = self._x
-        (ph, pw) = self._p2
-        n, c = x.shape[0], x.shape[3]
-        return x[:, :oh * ph, :ow * pw].reshape(n, oh, ph, ow, pw, c)
+        covered = (slice(None), *(slice(0, o * p) for o, p in zip(out_hw, self._p2)))
+        return x[covered].reshape(_split_axes(x.shape[0], out_hw, self._p2, x.shape[-1]))
 
     @staticmethod
     def _first_max_only(mask):
-        """Keep, in each window of ``mask`` (N, OH, ph, OW, pw, C), only its first True (row-major)."""
-        ph, pw = mask.shape[2], mask.shape[4]
-        taken = mask[:, :, 0, :, 0].copy()
-        for i in range(ph):
-            for j in range(pw):
-                if (i, j) == (0, 0):
-                    continue
-                view = mask[:, :, i, :, j]
-                np.greater(view, taken, out=view)
-                if (i, j) != (ph - 1, pw - 1):
-                    np.logical_or(taken, view, out=taken)
+        """Keep, in each window of ``mask`` (N, O1, P1, O2, P2, ..., C), only its first True (row-major)."""
+        pool = mask.shape[2:-1:2]
+        offsets = list(np.ndindex(*pool))
+        taken = mask[_offset_index(offsets[0])].copy()
+        for idx in offsets[1:]:
+            view = mask[_offset_index(idx)]
+            np.greater(view, taken, out=view)
+            if idx != offsets[-1]:
+                np.logical_or(taken, view, out=taken)
 
     def get_config(self):
         return {
@@ -274,6 +295,15 @@ class MaxPooling1D(_Pooling):
         super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
 
 
+@LAYERS.register(aliases=("MaxPool3D",))
+class MaxPooling3D(_Pooling):
+    _rank, _mode = 3, "max"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, name=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+
+
 @LAYERS.register(aliases=("AvgPool2D",))
 class AveragePooling2D(_Pooling):
     _rank, _mode = 2, "avg"
@@ -285,6 +315,14 @@ class AveragePooling2D(_Pooling):
 @LAYERS.register(aliases=("AvgPool1D",))
 class AveragePooling1D(_Pooling):
     _rank, _mode = 1, "avg"
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+
+
+@LAYERS.register(aliases=("AvgPool3D",))
+class AveragePooling3D(_Pooling):
+    _rank, _mode = 3, "avg"
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
@@ -325,16 +363,38 @@ _EXAMPLES = {
     >>> AveragePooling1D(2)(np.array([[[1.0], [3.0], [2.0], [0.0]]]))[0, :, 0].tolist()
     [2.0, 1.0]
     """,
+    MaxPooling3D: """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import MaxPooling3D
+    >>> x = np.arange(8.0).reshape(1, 2, 2, 2, 1)
+    >>> MaxPooling3D()(x).ravel().tolist()
+    [7.0]
+    >>> MaxPooling3D(2, padding="same")(np.ones((2, 5, 4, 3, 6))).shape
+    (2, 3, 2, 2, 6)
+    """,
+    AveragePooling3D: """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import AveragePooling3D
+    >>> x = np.arange(8.0).reshape(1, 2, 2, 2, 1)
+    >>> AveragePooling3D(2)(x).ravel().tolist()
+    [3.5]
+    """,
 }
 
-for _cls in (MaxPooling2D, MaxPooling1D, AveragePooling2D, AveragePooling1D):
-    _two = _cls._rank == 2
+_SHAPES = {1: "steps", 2: "height, width", 3: "depth, height, width"}
+
+for _cls in (MaxPooling2D, MaxPooling1D, MaxPooling3D, AveragePooling2D, AveragePooling1D, AveragePooling3D):
+    _r = _cls._rank
     _cls.__doc__ = _POOL_DOC.format(
         kind="Max" if _cls._mode == "max" else "Average",
-        axes="2-D" if _two else "1-D",
-        shape="height, width" if _two else "steps",
-        tuple=" or tuple of 2 ints" if _two else "",
-        default="" if _cls._mode == "avg" else (", default=(2, 2)" if _two else ", default=2"),
+        axes=f"{_r}-D",
+        shape=_SHAPES[_r],
+        tuple=f" or tuple of {_r} ints" if _r > 1 else "",
+        default="" if _cls._mode == "avg" else (f", default={(2,) * _r}" if _r > 1 else ", default=2"),
         pad_note=" (padding is ignored by the max)" if _cls._mode == "max"
         else " (padded entries are left out of the average)",
         example=_EXAMPLES[_cls],
@@ -433,9 +493,19 @@ class GlobalMaxPooling1D(_GlobalPooling):
     _rank, _mode = 1, "max"
 
 
+@LAYERS.register(aliases=("GlobalMaxPool3D",))
+class GlobalMaxPooling3D(_GlobalPooling):
+    _rank, _mode = 3, "max"
+
+
 @LAYERS.register(aliases=("GlobalAvgPool2D",))
 class GlobalAveragePooling2D(_GlobalPooling):
     _rank, _mode = 2, "avg"
+
+
+@LAYERS.register(aliases=("GlobalAvgPool3D",))
+class GlobalAveragePooling3D(_GlobalPooling):
+    _rank, _mode = 3, "avg"
 
 
 @LAYERS.register(aliases=("GlobalAvgPool1D",))
@@ -474,16 +544,19 @@ class GlobalAveragePooling1D(_GlobalPooling):
         return None
 
 
-for _cls in (GlobalMaxPooling2D, GlobalMaxPooling1D, GlobalAveragePooling2D, GlobalAveragePooling1D):
-    _two = _cls._rank == 2
+_AXES = {1: "steps", 2: "height and width", 3: "depth, height and width"}
+
+for _cls in (GlobalMaxPooling2D, GlobalMaxPooling1D, GlobalMaxPooling3D, GlobalAveragePooling2D,
+             GlobalAveragePooling1D, GlobalAveragePooling3D):
+    _r = _cls._rank
     _cls.__doc__ = _GLOBAL_DOC.format(
         kind="max" if _cls._mode == "max" else "average",
         what="maximum" if _cls._mode == "max" else "mean",
-        axes="height and width" if _two else "steps",
-        shape="height, width" if _two else "steps",
+        axes=_AXES[_r],
+        shape=_SHAPES[_r],
         name=_cls.__name__,
-        example_shape="(2, 4, 4, 3)" if _two else "(2, 5, 3)",
-        keep_shape="(2, 1, 1, 3)" if _two else "(2, 1, 3)",
+        example_shape=str((2, *(4,) * _r, 3)).replace("(2, 4, 3)", "(2, 5, 3)"),
+        keep_shape=str((2, *(1,) * _r, 3)),
     )
 GlobalAveragePooling1D.__doc__ = GlobalAveragePooling1D.__doc__.replace(
     "    Examples\n", """    Notes
@@ -496,10 +569,11 @@ GlobalAveragePooling1D.__doc__ = GlobalAveragePooling1D.__doc__.replace(
 
     Examples
 """, 1)
-del _cls, _two
+del _cls, _r, _SHAPES, _AXES
 
 # Keras's alternative names.
-MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
-AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
-GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
-GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)

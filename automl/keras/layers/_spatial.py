@@ -1,25 +1,60 @@
-"""Spatial layers: ZeroPadding2D, Cropping2D, UpSampling2D, SpatialDropout1D/2D (channels_last)."""
+"""Spatial layers: ZeroPadding1D/2D/3D, Cropping1D/2D/3D, UpSampling1D/2D/3D, SpatialDropout1D/2D/3D.
+
+All work on channels_last ``(batch, *spatial, channels)`` arrays with 1, 2 or 3
+spatial axes; each forward and backward pass is one slice assignment or one
+broadcast copy / reshape-sum, never a loop over pixels.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..._validation import param_error
-from ._base import LAYERS, Layer
+from ._base import LAYERS, Layer, check_positive_int
 from ._core import Dropout
 from ._im2col import check_data_format, normalize_tuple
 
-__all__ = ["ZeroPadding2D", "Cropping2D", "UpSampling2D", "SpatialDropout1D", "SpatialDropout2D"]
+__all__ = [
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+]
+
+_INPUT_KINDS = {
+    1: "(batch, steps, channels)",
+    2: "(batch, height, width, channels)",
+    3: "(batch, depth, height, width, channels)",
+}
 
 
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def _normalize_borders(value, name, owner):
-    """``((top, bottom), (left, right))`` from an int, 2 ints (symmetric) or 2 pairs of ints, all >= 0."""
+def _normalize_borders(value, name, owner, rank=2):
+    """One ``(before, after)`` pair per spatial axis, all >= 0.
+
+    For ``rank`` 2 or 3: an int (everywhere), ``rank`` ints (symmetric per
+    axis) or ``rank`` pairs of ints. For ``rank`` 1 (Keras's 1-D layers): an int
+    or one ``(before, after)`` pair.
+    """
+    pairs = None
     if _is_int(value):
-        pairs = ((value, value), (value, value))
+        pairs = ((value, value),) * rank
+    elif rank == 1:
+        try:
+            pairs = (tuple(value),)
+        except TypeError:
+            pairs = None
     else:
         try:
             items = tuple(value)
@@ -28,24 +63,167 @@ def _normalize_borders(value, name, owner):
             pairs = None
     if (
         pairs is None
-        or len(pairs) != 2
+        or len(pairs) != rank
         or not all(len(p) == 2 and all(_is_int(v) and v >= 0 for v in p) for p in pairs)
     ):
-        raise param_error(name, owner, "an int, a tuple of 2 ints or a tuple of 2 tuples of 2 ints, "
-                          "all in the range [0, inf)", value)
+        what = ("an int or a tuple of 2 ints" if rank == 1
+                else f"an int, a tuple of {rank} ints or a tuple of {rank} tuples of 2 ints")
+        raise param_error(name, owner, f"{what}, all in the range [0, inf)", value)
     return tuple((int(a), int(b)) for a, b in pairs)
 
 
-def _check_rank4(layer, input_shape):
-    if len(tuple(input_shape)) != 4:
+def _check_rank(layer, input_shape):
+    if len(tuple(input_shape)) != layer._rank + 2:
         raise ValueError(
-            f"{type(layer).__name__} {layer.name!r} expects inputs of shape (batch, height, width, channels). "
+            f"{type(layer).__name__} {layer.name!r} expects inputs of shape {_INPUT_KINDS[layer._rank]}. "
             f"Got input shape {tuple(input_shape)} instead."
         )
 
 
+def _interior(sizes, borders):
+    """The index of the region of an ``(N, *padded, C)`` array left after removing ``borders``."""
+    return (slice(None), *(slice(before, before + size) for size, (before, _) in zip(sizes, borders)))
+
+
+class _ZeroPadding(Layer):
+    """Zero padding of the ``_rank`` spatial axes; ``_borders`` holds one (before, after) pair per axis."""
+
+    _rank = 2
+    _cache_attrs = ("_in_shape",)
+
+    def __init__(self, padding, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self._borders = _normalize_borders(padding, "padding", owner, self._rank)
+        self.padding = self._borders[0] if self._rank == 1 else self._borders
+        self.data_format = check_data_format(data_format, owner)
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape)
+
+    def compute_output_shape(self, input_shape):
+        n, *spatial, c = tuple(input_shape)
+        return (n, *(None if size is None else size + a + b for size, (a, b) in zip(spatial, self._borders)), c)
+
+    def call(self, inputs, training=False):
+        n, *spatial, c = inputs.shape
+        shape = (n, *(size + a + b for size, (a, b) in zip(spatial, self._borders)), c)
+        out = np.zeros(shape, dtype=inputs.dtype)
+        out[_interior(spatial, self._borders)] = inputs
+        self._in_shape = inputs.shape
+        return out
+
+    def backward(self, grad):
+        return grad[_interior(self._in_shape[1:-1], self._borders)]
+
+    def get_config(self):
+        padding = list(self.padding) if self._rank == 1 else [list(p) for p in self.padding]
+        return {**super().get_config(), "padding": padding, "data_format": self.data_format}
+
+
+class _Cropping(Layer):
+    """Cropping of the ``_rank`` spatial axes; ``_borders`` holds one (before, after) pair per axis."""
+
+    _rank = 2
+    _cache_attrs = ("_in_shape",)
+
+    def __init__(self, cropping, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self._borders = _normalize_borders(cropping, "cropping", owner, self._rank)
+        self.cropping = self._borders[0] if self._rank == 1 else self._borders
+        self.data_format = check_data_format(data_format, owner)
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape)
+        self.compute_output_shape(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        n, *spatial, c = tuple(input_shape)
+        out = []
+        for size, (a, b) in zip(spatial, self._borders):
+            if size is not None and size - a - b < 1:
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r} cannot crop {self.cropping} from inputs of shape "
+                    f"{tuple(input_shape)}: nothing would be left."
+                )
+            out.append(None if size is None else size - a - b)
+        return (n, *out, c)
+
+    def call(self, inputs, training=False):
+        spatial = inputs.shape[1:-1]
+        if any(size - a - b < 1 for size, (a, b) in zip(spatial, self._borders)):
+            self.compute_output_shape(inputs.shape)
+        self._in_shape = inputs.shape
+        return inputs[(slice(None), *(slice(a, size - b) for size, (a, b) in zip(spatial, self._borders)))]
+
+    def backward(self, grad):
+        dx = np.zeros(self._in_shape, dtype=grad.dtype)
+        dx[_interior(grad.shape[1:-1], self._borders)] = grad
+        return dx
+
+    def _config_cropping(self):
+        return list(self.cropping) if self._rank == 1 else [list(p) for p in self.cropping]
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self._config_cropping(), "data_format": self.data_format}
+
+
+class _UpSampling(Layer):
+    """Nearest-neighbour upsampling: entry ``i`` of spatial axis ``k`` repeated ``_factors[k]`` times."""
+
+    _rank = 2
+    _cache_attrs = ("_in_shape",)
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape)
+
+    def compute_output_shape(self, input_shape):
+        n, *spatial, c = tuple(input_shape)
+        return (n, *(None if size is None else size * f for size, f in zip(spatial, self._factors)), c)
+
+    def call(self, inputs, training=False):
+        n, *spatial, c = inputs.shape
+        self._in_shape = inputs.shape
+        # (N, D1, f1, D2, f2, ..., C) filled by one broadcast copy, then merged pairwise.
+        split = (n, *(v for size, f in zip(spatial, self._factors) for v in (size, f)), c)
+        out = np.empty(split, dtype=inputs.dtype)
+        out[...] = inputs.reshape((n, *(v for size in spatial for v in (size, 1)), c))
+        return out.reshape(n, *(size * f for size, f in zip(spatial, self._factors)), c)
+
+    def backward(self, grad):
+        n, *spatial, c = self._in_shape
+        split = (n, *(v for size, f in zip(spatial, self._factors) for v in (size, f)), c)
+        return grad.reshape(split).sum(axis=tuple(range(2, 2 * len(spatial) + 1, 2)))
+
+
 @LAYERS.register
-class ZeroPadding2D(Layer):
+class ZeroPadding1D(_ZeroPadding):
+    """Adds zeros at the start and end of each sequence of ``(batch, steps, channels)`` inputs.
+
+    Parameters
+    ----------
+    padding : int or tuple of 2 ints, default=1
+        The same number of zero steps on both sides, or ``(before, after)``.
+    data_format : {"channels_last", None}, default=None
+        Only channels_last is supported; ``"channels_first"`` raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import ZeroPadding1D
+    >>> ZeroPadding1D((1, 2))(np.ones((1, 2, 1)))[0, :, 0].tolist()
+    [0.0, 1.0, 1.0, 0.0, 0.0]
+    """
+
+    _rank = 1
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
+
+
+@LAYERS.register
+class ZeroPadding2D(_ZeroPadding):
     """Adds rows and columns of zeros around each image.
 
     Parameters
@@ -64,41 +242,68 @@ class ZeroPadding2D(Layer):
     (1, 3, 5, 3)
     """
 
-    _cache_attrs = ("_in_shape",)
+    _rank = 2
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.padding = _normalize_borders(padding, "padding", "ZeroPadding2D")
-        self.data_format = check_data_format(data_format, "ZeroPadding2D")
-
-    def build(self, input_shape):
-        _check_rank4(self, input_shape)
-
-    def compute_output_shape(self, input_shape):
-        n, h, w, c = tuple(input_shape)
-        (top, bottom), (left, right) = self.padding
-        return (n, None if h is None else h + top + bottom, None if w is None else w + left + right, c)
-
-    def call(self, inputs, training=False):
-        (top, bottom), (left, right) = self.padding
-        n, h, w, c = inputs.shape
-        out = np.zeros((n, h + top + bottom, w + left + right, c), dtype=inputs.dtype)
-        out[:, top:top + h, left:left + w] = inputs
-        self._in_shape = inputs.shape
-        return out
-
-    def backward(self, grad):
-        (top, _), (left, _) = self.padding
-        _, h, w, _ = self._in_shape
-        return grad[:, top:top + h, left:left + w]
-
-    def get_config(self):
-        return {**super().get_config(), "padding": [list(p) for p in self.padding],
-                "data_format": self.data_format}
+        super().__init__(padding, data_format, **kwargs)
 
 
 @LAYERS.register
-class Cropping2D(Layer):
+class ZeroPadding3D(_ZeroPadding):
+    """Adds zeros around each volume of ``(batch, depth, height, width, channels)`` inputs.
+
+    Parameters
+    ----------
+    padding : int, tuple of 3 ints or tuple of 3 tuples of 2 ints, default=((1, 1), (1, 1), (1, 1))
+        The same amount on every side; ``(depth, rows, cols)`` on both sides;
+        or ``((front, back), (top, bottom), (left, right))``.
+    data_format : {"channels_last", None}, default=None
+        Only channels_last is supported; ``"channels_first"`` raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import ZeroPadding3D
+    >>> ZeroPadding3D((1, 0, 2))(np.ones((1, 2, 2, 2, 3))).shape
+    (1, 4, 2, 6, 3)
+    """
+
+    _rank = 3
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
+
+
+@LAYERS.register
+class Cropping1D(_Cropping):
+    """Removes steps at the start and end of each sequence of ``(batch, steps, channels)`` inputs.
+
+    Parameters
+    ----------
+    cropping : int or tuple of 2 ints, default=(1, 1)
+        The same number of steps on both sides, or ``(before, after)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import Cropping1D
+    >>> Cropping1D((1, 2))(np.arange(5.0).reshape(1, 5, 1))[0, :, 0].tolist()
+    [1.0, 2.0]
+    """
+
+    _rank = 1
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super().__init__(cropping, None, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("data_format")  # Keras's Cropping1D has no data_format
+        return config
+
+
+@LAYERS.register
+class Cropping2D(_Cropping):
     """Removes rows and columns at the borders of each image.
 
     Parameters
@@ -115,50 +320,66 @@ class Cropping2D(Layer):
     (1, 3, 3, 3)
     """
 
-    _cache_attrs = ("_in_shape",)
+    _rank = 2
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.cropping = _normalize_borders(cropping, "cropping", "Cropping2D")
-        self.data_format = check_data_format(data_format, "Cropping2D")
-
-    def build(self, input_shape):
-        _check_rank4(self, input_shape)
-        self.compute_output_shape(input_shape)
-
-    def compute_output_shape(self, input_shape):
-        n, h, w, c = tuple(input_shape)
-        out = []
-        for size, (a, b) in zip((h, w), self.cropping):
-            if size is not None and size - a - b < 1:
-                raise ValueError(
-                    f"Cropping2D {self.name!r} cannot crop {self.cropping} from inputs of shape "
-                    f"{tuple(input_shape)}: nothing would be left."
-                )
-            out.append(None if size is None else size - a - b)
-        return (n, *out, c)
-
-    def call(self, inputs, training=False):
-        (top, bottom), (left, right) = self.cropping
-        _, h, w, _ = inputs.shape
-        if h - top - bottom < 1 or w - left - right < 1:
-            self.compute_output_shape(inputs.shape)
-        self._in_shape = inputs.shape
-        return inputs[:, top:h - bottom, left:w - right]
-
-    def backward(self, grad):
-        (top, _), (left, _) = self.cropping
-        dx = np.zeros(self._in_shape, dtype=grad.dtype)
-        dx[:, top:top + grad.shape[1], left:left + grad.shape[2]] = grad
-        return dx
-
-    def get_config(self):
-        return {**super().get_config(), "cropping": [list(p) for p in self.cropping],
-                "data_format": self.data_format}
+        super().__init__(cropping, data_format, **kwargs)
 
 
 @LAYERS.register
-class UpSampling2D(Layer):
+class Cropping3D(_Cropping):
+    """Removes slices at the borders of each volume of ``(batch, depth, height, width, channels)`` inputs.
+
+    Parameters
+    ----------
+    cropping : int, tuple of 3 ints or tuple of 3 tuples of 2 ints, default=((1, 1), (1, 1), (1, 1))
+        As ``padding`` in :class:`ZeroPadding3D`.
+    data_format : {"channels_last", None}, default=None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import Cropping3D
+    >>> Cropping3D((1, (0, 2), 1))(np.ones((1, 4, 5, 6, 3))).shape
+    (1, 2, 3, 4, 3)
+    """
+
+    _rank = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
+
+
+@LAYERS.register
+class UpSampling1D(_UpSampling):
+    """Repeats each step of ``(batch, steps, channels)`` inputs ``size`` times.
+
+    Parameters
+    ----------
+    size : int, default=2
+        Upsampling factor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import UpSampling1D
+    >>> UpSampling1D(3)(np.array([[[1.0], [2.0]]]))[0, :, 0].tolist()
+    [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+    """
+
+    _rank = 1
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.size = check_positive_int(size, "size", "UpSampling1D")
+        self._factors = (self.size,)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+@LAYERS.register
+class UpSampling2D(_UpSampling):
     """Repeats each row ``size[0]`` times and each column ``size[1]`` times (nearest-neighbour).
 
     Parameters
@@ -176,41 +397,51 @@ class UpSampling2D(Layer):
     [[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]]
     """
 
-    _cache_attrs = ("_in_shape",)
+    _rank = 2
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
-        self.size = normalize_tuple(size, 2, "size", "UpSampling2D")
+        self.size = self._factors = normalize_tuple(size, 2, "size", "UpSampling2D")
         self.data_format = check_data_format(data_format, "UpSampling2D")
         if interpolation != "nearest":
             raise param_error("interpolation", "UpSampling2D",
                               "'nearest' (the only interpolation automl.keras implements)", interpolation)
         self.interpolation = interpolation
 
-    def build(self, input_shape):
-        _check_rank4(self, input_shape)
-
-    def compute_output_shape(self, input_shape):
-        n, h, w, c = tuple(input_shape)
-        sh, sw = self.size
-        return (n, None if h is None else h * sh, None if w is None else w * sw, c)
-
-    def call(self, inputs, training=False):
-        n, h, w, c = inputs.shape
-        sh, sw = self.size
-        self._in_shape = inputs.shape
-        out = np.empty((n, h, sh, w, sw, c), dtype=inputs.dtype)
-        out[...] = inputs[:, :, None, :, None, :]
-        return out.reshape(n, h * sh, w * sw, c)
-
-    def backward(self, grad):
-        n, h, w, c = self._in_shape
-        sh, sw = self.size
-        return grad.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
-
     def get_config(self):
         return {**super().get_config(), "size": list(self.size), "data_format": self.data_format,
                 "interpolation": self.interpolation}
+
+
+@LAYERS.register
+class UpSampling3D(_UpSampling):
+    """Repeats each slice, row and column of ``(batch, depth, height, width, channels)`` inputs.
+
+    Entry ``(d, h, w)`` of the input fills the ``size``-shaped block at
+    ``(d * size[0], h * size[1], w * size[2])`` of the output (nearest-neighbour).
+
+    Parameters
+    ----------
+    size : int or tuple of 3 ints, default=(2, 2, 2)
+    data_format : {"channels_last", None}, default=None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import UpSampling3D
+    >>> UpSampling3D((1, 2, 3))(np.ones((2, 2, 3, 4, 5))).shape
+    (2, 2, 6, 12, 5)
+    """
+
+    _rank = 3
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.size = self._factors = normalize_tuple(size, 3, "size", "UpSampling3D")
+        self.data_format = check_data_format(data_format, "UpSampling3D")
+
+    def get_config(self):
+        return {**super().get_config(), "size": list(self.size), "data_format": self.data_format}
 
 
 class _SpatialDropout(Dropout):
@@ -287,6 +518,37 @@ class SpatialDropout2D(_SpatialDropout):
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
         self.data_format = check_data_format(data_format, "SpatialDropout2D")
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+@LAYERS.register
+class SpatialDropout3D(_SpatialDropout):
+    """Drops entire feature volumes of ``(batch, depth, height, width, channels)`` inputs in training.
+
+    Parameters
+    ----------
+    rate : float
+        Fraction of the channels to drop, in [0, 1).
+    data_format : {"channels_last", None}, default=None
+    seed : int, optional
+        Seed of this layer's random generator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import SpatialDropout3D
+    >>> y = SpatialDropout3D(0.5, seed=0)(np.ones((2, 2, 3, 3, 4)), training=True)
+    >>> bool(np.all(y.std(axis=(1, 2, 3)) == 0))
+    True
+    """
+
+    _rank = 3
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = check_data_format(data_format, "SpatialDropout3D")
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
