@@ -81,6 +81,7 @@ from ._pooling import (
 )
 from ._recurrent import GRU, LSTM, SimpleRNN
 from ._reshaping import Permute, RepeatVector, Reshape
+from ._rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from ._rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
 from ._spatial import (
     Cropping1D,
@@ -107,6 +108,7 @@ __all__ = [
     "LSTM",
     "Masking",
     "SimpleRNN",
+    "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "TimeDistributed",
     "Wrapper",
     "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",

@@ -20,6 +20,15 @@ With the default activations (tanh, sigmoid) the gate columns of the sigmoid
 gates are pre-scaled by 1/2 so that one ``tanh`` over all gates gives every
 activation (``sigmoid(z) = (1 + tanh(z / 2)) / 2``, exactly as the generic path).
 
+Code layout
+-----------
+Each recurrence (``_SimpleRNNKernel``, ``_LSTMKernel``, ``_GRUKernel``, all
+``_CellKernel``) holds the weights and runs a whole sequence, forward and
+backward; ``_RNN`` is the layer around it (input layout, masks, states,
+outputs). The layers combine the two; the cells of ``_rnn_cells`` (``LSTMCell``
+...) reuse the recurrences and ``RNN(cell)`` reuses ``_RNN``, so
+``RNN(LSTMCell(n))`` and ``LSTM(n)`` run the same code.
+
 Semantics (as Keras 3)
 ----------------------
 * ``go_backwards`` processes the reversed sequence and returns the outputs in
@@ -89,24 +98,29 @@ def _unit_forget_bias(bias_initializer, units):
     return init
 
 
-class _RNN(Layer):
-    """Shared machinery of the recurrent layers (arguments, call, masks, BPTT skeleton).
+class _CellKernel:
+    """Shared part of a built-in recurrence (mixin of the layers and of the cells).
 
-    Subclasses set ``_n_gates`` and ``_n_states`` and implement the weight
-    creation (``_build_weights``), the internal weight layout (``_weights``),
-    the time loop (``_loop``) and its reverse (``_loop_backward``), and the
-    scatter of internal gradients into the weights' buffers (``_store_grads``).
+    Holds the cell-level arguments (units, activations, initializers,
+    regularizers, constraints, dropout rates, seed) and the weights, and runs
+    the whole sequence at once: :meth:`_seq_forward` does the input projection
+    of every timestep as one GEMM and the time loop, :meth:`_seq_backward` the
+    backpropagation through time. Both work time-major, in processing order
+    (already reversed for ``go_backwards``), and keep nothing on ``self``: the
+    caller stores the returned cache. Subclasses set ``_n_gates`` and
+    ``_n_states`` and implement the weight creation (``_build_weights``), the
+    internal weight layout (``_weights``), the time loop (``_loop``) and its
+    reverse (``_loop_backward``), and the scatter of internal gradients into
+    the weights' buffers (``_store_grads``).
     """
 
     _n_gates = 1
     _n_states = 1
-    _cache_attrs = ("_cache", "activity_penalty")
 
-    def _init_rnn(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
-                  recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                  bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
-                  bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
-                  go_backwards, stateful, unroll, zero_output_for_mask):
+    def _init_cell(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
+                   recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
+                   bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint, dropout,
+                   recurrent_dropout, seed):
         owner = type(self).__name__
         self.units = check_positive_int(units, "units", owner)
         self.activation = _check_elementwise(_activations.get(activation), "activation", owner)
@@ -119,7 +133,6 @@ class _RNN(Layer):
         self.kernel_regularizer = _regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = _regularizers.get(recurrent_regularizer)
         self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.activity_regularizer = _regularizers.get(activity_regularizer)
         self.kernel_constraint = _constraints.get(kernel_constraint)
         self.recurrent_constraint = _constraints.get(recurrent_constraint)
         self.bias_constraint = _constraints.get(bias_constraint)
@@ -128,6 +141,144 @@ class _RNN(Layer):
         self.recurrent_dropout = float(check_param("recurrent_dropout", recurrent_dropout, rate, owner))
         check_param("seed", seed, [None, Interval(int, 0, None)], owner)
         self.seed = seed
+        self.kernel = self.recurrent_kernel = self.bias = None
+        self._rng = None
+
+    @property
+    def _tanh_sigmoid(self):
+        """Whether the activations are Keras's defaults (tanh, sigmoid): enables fast paths."""
+        return (self.activation is _activations.get("tanh")
+                and self.recurrent_activation is _activations.get("sigmoid"))
+
+    def _dropout_mask(self, shape, rate, dtype):
+        if self._rng is None:
+            self._rng = make_rng(self.seed)
+        keep = self._rng.random(shape, dtype=np.float32) >= rate
+        return keep.astype(dtype) * dtype.type(1.0 / (1.0 - rate))
+
+    def _add_kernels(self, input_dim, bias_shape, bias_initializer):
+        gu = self._n_gates * self.units
+        self.kernel = self.add_weight((input_dim, gu), self.kernel_initializer, "kernel",
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight((self.units, gu), self.recurrent_initializer,
+                                                "recurrent_kernel", regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight(bias_shape, bias_initializer, "bias",
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    def _cell_config(self):
+        return {
+            "units": self.units,
+            "activation": _activations.serialize(self.activation),
+            "recurrent_activation": _activations.serialize(self.recurrent_activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _INIT(self.kernel_initializer),
+            "recurrent_initializer": _INIT(self.recurrent_initializer),
+            "bias_initializer": _INIT(self.bias_initializer),
+            "kernel_regularizer": _REG(self.kernel_regularizer),
+            "recurrent_regularizer": _REG(self.recurrent_regularizer),
+            "bias_regularizer": _REG(self.bias_regularizer),
+            "kernel_constraint": _CON(self.kernel_constraint),
+            "recurrent_constraint": _CON(self.recurrent_constraint),
+            "bias_constraint": _CON(self.bias_constraint),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+        }
+
+    # -- the whole sequence ---------------------------------------------------
+    def _seq_forward(self, xt, keep, notm, states, training):
+        """Run the recurrence over ``xt`` ``(T, N, D)``; ``(outputs (T, N, U), final states, cache)``.
+
+        ``keep``/``notm`` are the ``(T, N, 1)`` mask and its negation (or None),
+        ``states`` the initial states (arrays of shape ``(N, units)``).
+        """
+        t_steps, n, d = xt.shape
+        dtype = np.dtype(self.dtype)
+        units = self.units
+        dmask = rmask = None
+        if training and 0.0 < self.dropout < 1.0:
+            dmask = self._dropout_mask((n, d), self.dropout, dtype)
+            x2 = (xt * dmask).reshape(t_steps * n, d)
+        else:
+            x2 = np.ascontiguousarray(xt, dtype=dtype).reshape(t_steps * n, d)
+        if training and 0.0 < self.recurrent_dropout < 1.0:
+            rmask = self._dropout_mask((n, units), self.recurrent_dropout, dtype)
+        w = self._weights()
+        z = x2 @ w.get("kernel_fw", w["kernel"])
+        if w["bias_in"] is not None:
+            z += w["bias_in"]
+        z = z.reshape(t_steps, n, -1)
+        cache = {"x2": x2, "z": z, "dmask": dmask, "rmask": rmask, "keep": keep, "notm": notm,
+                 "n": n, "t": t_steps, "d": d,
+                 "kernel": w["kernel"], "recurrent": w["recurrent"], "bias_rec": w["bias_rec"],
+                 "recurrent_fw": w.get("recurrent_fw", w["recurrent"])}
+        h_all = self._loop(cache, [np.asarray(s, dtype=dtype).reshape(n, units) for s in states])
+        return h_all[1:], self._final_states(cache), cache
+
+    def _seq_backward(self, cache, d_seq, d_last, d_states, need_dx):
+        """Backpropagation through time: ``(dx (T, N, D) or None, gradients of the initial states)``.
+
+        ``d_seq`` is the gradient of the outputs of every step (or None),
+        ``d_last`` the one of the last output (or None), ``d_states`` the ones
+        of the final states (owned arrays, modified in place). The weights'
+        gradients are written into their buffers.
+        """
+        n, t_steps = cache["n"], cache["t"]
+        if d_last is not None:
+            d_states[0] += d_last  # the last output is the final hidden state
+        dz, drz, d_init = self._loop_backward(cache, d_seq, d_states)
+        dz2 = dz.reshape(t_steps * n, dz.shape[-1])
+        if self._trainable:
+            d_kernel = cache["x2"].T @ dz2
+            h_prev = cache["h"][:t_steps]
+            if cache["rmask"] is not None:
+                h_prev = h_prev * cache["rmask"]
+            d_recurrent = self._recurrent_grad(cache, h_prev, drz)
+            d_bias_in = dz2.sum(axis=0) if self.use_bias else None
+            d_bias_rec = (drz.reshape(t_steps * n, -1).sum(axis=0)
+                          if self.use_bias and cache["bias_rec"] is not None else None)
+            self._store_grads(d_kernel, d_recurrent, d_bias_in, d_bias_rec)
+        if not need_dx:
+            return None, d_init
+        dx = (dz2 @ cache["kernel"].T).reshape(t_steps, n, cache["d"])
+        if cache["dmask"] is not None:
+            dx *= cache["dmask"]
+        return dx, d_init
+
+    def _recurrent_grad(self, cache, h_prev, drz):
+        t_steps, n = cache["t"], cache["n"]
+        return h_prev.reshape(t_steps * n, -1).T @ drz.reshape(t_steps * n, -1)
+
+
+class _RNN(Layer):
+    """Layer-level machinery of the recurrent layers (call, masks, states, outputs, backward).
+
+    The recurrence itself is run by :meth:`_run_forward` / :meth:`_run_backward`,
+    which default to the layer's own :class:`_CellKernel` methods (SimpleRNN,
+    LSTM, GRU) and are overridden by ``RNN`` to run its cell. Sizes come from
+    ``_state_sizes`` (flat list of the state widths) and ``_output_size``.
+    """
+
+    _cache_attrs = ("_cache", "activity_penalty")
+
+    def _init_rnn(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
+                  recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
+                  bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
+                  bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
+                  go_backwards, stateful, unroll, zero_output_for_mask):
+        self._init_cell(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                        recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
+                        bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
+                        dropout, recurrent_dropout, seed)
+        self.activity_regularizer = _regularizers.get(activity_regularizer)
+        self._init_layer(return_sequences, return_state, go_backwards, stateful, unroll,
+                         zero_output_for_mask)
+
+    def _init_layer(self, return_sequences, return_state, go_backwards, stateful, unroll,
+                    zero_output_for_mask):
+        owner = type(self).__name__
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -141,8 +292,6 @@ class _RNN(Layer):
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
-        self.kernel = self.recurrent_kernel = self.bias = None
-        self._rng = None
         self._cache = None
 
     @property
@@ -150,10 +299,12 @@ class _RNN(Layer):
         return [self.units] * self._n_states
 
     @property
-    def _tanh_sigmoid(self):
-        """Whether the activations are Keras's defaults (tanh, sigmoid): enables fast paths."""
-        return (self.activation is _activations.get("tanh")
-                and self.recurrent_activation is _activations.get("sigmoid"))
+    def _state_sizes(self):
+        return self.state_size
+
+    @property
+    def _output_size(self):
+        return self.units
 
     # -- shapes and masks ---------------------------------------------------
     def _check_shape(self, input_shape):
@@ -171,10 +322,10 @@ class _RNN(Layer):
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
-        batch = input_shape[0]
-        out = (batch, input_shape[1], self.units) if self.return_sequences else (batch, self.units)
+        batch, size = input_shape[0], self._output_size
+        out = (batch, input_shape[1], size) if self.return_sequences else (batch, size)
         if self.return_state:
-            return [out, *((batch, self.units) for _ in range(self._n_states))]
+            return [out, *((batch, s) for s in self._state_sizes)]
         return out
 
     def compute_mask(self, inputs, mask=None):
@@ -182,7 +333,7 @@ class _RNN(Layer):
             mask = mask[0]
         out = mask if self.return_sequences else None
         if self.return_state:
-            return [out, *([None] * self._n_states)]
+            return [out, *([None] * len(self._state_sizes))]
         return out
 
     # -- calling ------------------------------------------------------------
@@ -196,9 +347,10 @@ class _RNN(Layer):
                 initial_state = rest
         if initial_state is not None and not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
-        if initial_state is not None and len(initial_state) != self._n_states:
+        n_states = len(self._state_sizes)
+        if initial_state is not None and len(initial_state) != n_states:
             raise ValueError(
-                f"{type(self).__name__} {self.name!r} expects {self._n_states} initial state(s). "
+                f"{type(self).__name__} {self.name!r} expects {n_states} initial state(s). "
                 f"Got {len(initial_state)} instead."
             )
         if isinstance(inputs, KerasTensor):
@@ -223,11 +375,11 @@ class _RNN(Layer):
         mask = None if mask is None else np.asarray(mask, dtype=bool)
         return self.call(x, training=training, mask=mask)
 
-    def _dropout_mask(self, shape, rate, dtype):
-        if self._rng is None:
-            self._rng = make_rng(self.seed)
-        keep = self._rng.random(shape, dtype=np.float32) >= rate
-        return keep.astype(dtype) * dtype.type(1.0 / (1.0 - rate))
+    def _run_forward(self, xt, keep, notm, states, training):
+        return self._seq_forward(xt, keep, notm, states, training)
+
+    def _run_backward(self, cache, d_seq, d_last, d_states, need_dx):
+        return self._seq_backward(cache, d_seq, d_last, d_states, need_dx)
 
     def call(self, inputs, training=False, mask=None, initial_state=None):
         if isinstance(inputs, (list, tuple)):
@@ -240,18 +392,9 @@ class _RNN(Layer):
         dtype = np.dtype(self.dtype)
         if x.dtype != dtype:
             x = x.astype(dtype)
-        units = self.units
         xt = x.transpose(1, 0, 2)
         if self.go_backwards:
             xt = xt[::-1]
-        dmask = rmask = None
-        if training and 0.0 < self.dropout < 1.0:
-            dmask = self._dropout_mask((n, d), self.dropout, dtype)
-            x2 = (xt * dmask).reshape(t_steps * n, d)
-        else:
-            x2 = np.ascontiguousarray(xt).reshape(t_steps * n, d)
-        if training and 0.0 < self.recurrent_dropout < 1.0:
-            rmask = self._dropout_mask((n, units), self.recurrent_dropout, dtype)
         keep = notm = None
         if mask is not None:
             m = np.asarray(mask, dtype=bool).T
@@ -259,32 +402,26 @@ class _RNN(Layer):
                 m = m[::-1]
             keep = m[..., None]
             notm = ~keep
-        w = self._weights()
-        z = x2 @ w.get("kernel_fw", w["kernel"])
-        if w["bias_in"] is not None:
-            z += w["bias_in"]
-        z = z.reshape(t_steps, n, -1)
-        states = [np.zeros((n, units), dtype=dtype) for _ in range(self._n_states)]
         if initial_state:
-            states = [np.asarray(s, dtype=dtype).reshape(n, units) for s in initial_state]
-        cache = {"x2": x2, "z": z, "dmask": dmask, "rmask": rmask, "keep": keep, "notm": notm,
-                 "n": n, "t": t_steps, "d": d, "with_states": bool(initial_state),
-                 "kernel": w["kernel"], "recurrent": w["recurrent"], "bias_rec": w["bias_rec"],
-                 "recurrent_fw": w.get("recurrent_fw", w["recurrent"])}
-        h_all = self._loop(cache, states)
+            states = [np.asarray(s, dtype=dtype).reshape(n, size)
+                      for s, size in zip(initial_state, self._state_sizes)]
+        else:
+            states = [np.zeros((n, size), dtype=dtype) for size in self._state_sizes]
+        seq, final_states, cache = self._run_forward(xt, keep, notm, states, training)
+        cache.update({"n": n, "t": t_steps, "d": d, "keep": keep, "with_states": bool(initial_state)})
         self._cache = cache
         if self.return_sequences:
-            y = h_all[1:]
+            y = seq
             if self.zero_output_for_mask and keep is not None:
                 y = y * keep
             output = np.ascontiguousarray(y.transpose(1, 0, 2))
         else:
-            output = h_all[t_steps].copy()
+            output = seq[t_steps - 1].copy()
             if self.zero_output_for_mask and keep is not None:
                 output *= keep[t_steps - 1]
         outputs = [output]
         if self.return_state:
-            outputs += [s.copy() for s in self._final_states(cache)]
+            outputs += [s.copy() for s in final_states]
         if self.activity_regularizer is not None:
             self.activity_penalty = float(sum(self.activity_regularizer(o) for o in outputs))
             cache["outputs"] = outputs
@@ -292,45 +429,30 @@ class _RNN(Layer):
 
     def backward(self, grad):
         cache = self._cache
-        n, t_steps, units = cache["n"], cache["t"], self.units
+        n, t_steps = cache["n"], cache["t"]
         grads = list(grad) if self.return_state else [grad]
         if self.activity_regularizer is not None:
             for i, out in enumerate(cache["outputs"]):
                 g = np.zeros_like(out) if grads[i] is None else np.array(grads[i], dtype=out.dtype)
                 self.activity_regularizer.add_gradient(out, g)
                 grads[i] = g
-        dtype = cache["z"].dtype
+        dtype = np.dtype(self.dtype)
         g_out = grads[0]
         keep = cache["keep"]
-        d_seq = None
-        d_states = [np.zeros((n, units), dtype=dtype) if g is None else np.array(g, dtype=dtype)
-                    for g in grads[1:]] or [np.zeros((n, units), dtype=dtype) for _ in range(self._n_states)]
+        d_seq = d_last = None
+        sizes = self._state_sizes
+        d_states = [np.zeros((n, s), dtype=dtype) if g is None else np.array(g, dtype=dtype)
+                    for g, s in zip(grads[1:], sizes)] or [np.zeros((n, s), dtype=dtype) for s in sizes]
         if g_out is not None:
             if self.return_sequences:
-                d_seq = g_out.transpose(1, 0, 2)
+                d_seq = g_out.transpose(1, 0, 2)  # outputs are in processing order
                 if self.zero_output_for_mask and keep is not None:
                     d_seq = d_seq * keep
             else:
-                g_last = g_out * keep[t_steps - 1] if (self.zero_output_for_mask and keep is not None) else g_out
-                d_states[0] += g_last
-        dz, drz, d_init = self._loop_backward(cache, d_seq, d_states)
-        gu = dz.shape[-1]
-        dz2 = dz.reshape(t_steps * n, gu)
-        if self._trainable:
-            d_kernel = cache["x2"].T @ dz2
-            h_prev = cache["h"][:t_steps]
-            if cache["rmask"] is not None:
-                h_prev = h_prev * cache["rmask"]
-            d_recurrent = self._recurrent_grad(cache, h_prev, drz)
-            d_bias_in = dz2.sum(axis=0) if self.use_bias else None
-            d_bias_rec = (drz.reshape(t_steps * n, -1).sum(axis=0)
-                          if self.use_bias and cache["bias_rec"] is not None else None)
-            self._store_grads(d_kernel, d_recurrent, d_bias_in, d_bias_rec)
+                d_last = g_out * keep[t_steps - 1] if (self.zero_output_for_mask and keep is not None) else g_out
+        dx, d_init = self._run_backward(cache, d_seq, d_last, d_states, self._input_grad_needed)
         if not self._input_grad_needed:
             return None
-        dx = (dz2 @ cache["kernel"].T).reshape(t_steps, n, cache["d"])
-        if cache["dmask"] is not None:
-            dx *= cache["dmask"]
         if self.go_backwards:
             dx = dx[::-1]
         dx = np.ascontiguousarray(dx.transpose(1, 0, 2))
@@ -338,55 +460,26 @@ class _RNN(Layer):
             return [dx, *d_init]
         return dx
 
-    def _recurrent_grad(self, cache, h_prev, drz):
-        t_steps, n = cache["t"], cache["n"]
-        return h_prev.reshape(t_steps * n, -1).T @ drz.reshape(t_steps * n, -1)
-
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_cache"] = None
         return state
 
-    # -- config ------------------------------------------------------------
-    def get_config(self):
-        config = {
-            **super().get_config(),
+    def _layer_config(self):
+        return {
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
             "unroll": self.unroll,
             "zero_output_for_mask": self.zero_output_for_mask,
-            "units": self.units,
-            "activation": _activations.serialize(self.activation),
-            "recurrent_activation": _activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": _INIT(self.kernel_initializer),
-            "recurrent_initializer": _INIT(self.recurrent_initializer),
-            "bias_initializer": _INIT(self.bias_initializer),
-            "kernel_regularizer": _REG(self.kernel_regularizer),
-            "recurrent_regularizer": _REG(self.recurrent_regularizer),
-            "bias_regularizer": _REG(self.bias_regularizer),
-            "activity_regularizer": _REG(self.activity_regularizer),
-            "kernel_constraint": _CON(self.kernel_constraint),
-            "recurrent_constraint": _CON(self.recurrent_constraint),
-            "bias_constraint": _CON(self.bias_constraint),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
         }
-        return config
 
-    def _add_kernels(self, input_dim, bias_shape, bias_initializer):
-        gu = self._n_gates * self.units
-        self.kernel = self.add_weight((input_dim, gu), self.kernel_initializer, "kernel",
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight((self.units, gu), self.recurrent_initializer,
-                                                "recurrent_kernel", regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight(bias_shape, bias_initializer, "bias",
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+    # -- config ------------------------------------------------------------
+    def get_config(self):
+        config = {**super().get_config(), **self._layer_config(), **self._cell_config()}
+        config["activity_regularizer"] = _REG(self.activity_regularizer)
+        return config
 
 
 _RNN_DOC_COMMON = """
@@ -418,35 +511,8 @@ _RNN_DOC_COMMON = """
 """
 
 
-@LAYERS.register
-class SimpleRNN(_RNN):
-    """Fully-connected RNN whose output is fed back: ``h_t = activation(x_t W + h_{t-1} U + b)``.
-
-    Parameters
-    ----------
-    units : int
-    activation : str or Activation, default="tanh"
-    {common}
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from automl.keras.layers import SimpleRNN
-    >>> SimpleRNN(4, return_sequences=True)(np.ones((2, 5, 3))).shape
-    (2, 5, 4)
-    """
-
-    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, seed=None, zero_output_for_mask=False, **kwargs):
-        super().__init__(**kwargs)
-        self._init_rnn(units, activation, "linear", use_bias, kernel_initializer, recurrent_initializer,
-                       bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                       activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
-                       dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
-                       stateful, unroll, zero_output_for_mask)
+class _SimpleRNNKernel(_CellKernel):
+    """The SimpleRNN recurrence ``h_t = activation(x_t W + h_{t-1} U + b)`` (layer and cell)."""
 
     def _build_weights(self, input_dim):
         self._add_kernels(input_dim, (self.units,), self.bias_initializer)
@@ -508,65 +574,54 @@ class SimpleRNN(_RNN):
         if self.use_bias:
             self.bias.grad[...] = d_bias
 
+
+@LAYERS.register
+class SimpleRNN(_SimpleRNNKernel, _RNN):
+    """Fully-connected RNN whose output is fed back: ``h_t = activation(x_t W + h_{t-1} U + b)``.
+
+    Parameters
+    ----------
+    units : int
+    activation : str or Activation, default="tanh"
+    {common}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import SimpleRNN
+    >>> SimpleRNN(4, return_sequences=True)(np.ones((2, 5, 3))).shape
+    (2, 5, 4)
+    """
+
+    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, unroll=False, seed=None, zero_output_for_mask=False, **kwargs):
+        super().__init__(**kwargs)
+        self._init_rnn(units, activation, "linear", use_bias, kernel_initializer, recurrent_initializer,
+                       bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+                       activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
+                       dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
+                       stateful, unroll, zero_output_for_mask)
+
     def get_config(self):
         config = super().get_config()
         del config["recurrent_activation"]
         return config
 
 
-@LAYERS.register
-class LSTM(_RNN):
-    """Long Short-Term Memory layer (Hochreiter & Schmidhuber, 1997).
-
-    With gates ``i, f, o = recurrent_activation(...)`` and the candidate
-    ``g = activation(...)`` (each ``x_t W + h_{t-1} U + b`` over its block of
-    the kernels, laid out ``i, f, c, o`` as in Keras),
-    ``c_t = f * c_{t-1} + i * g`` and ``h_t = o * activation(c_t)``.
-
-    Parameters
-    ----------
-    units : int
-    activation : str or Activation, default="tanh"
-    recurrent_activation : str or Activation, default="sigmoid"
-    unit_forget_bias : bool, default=True
-        Initialize the forget-gate bias to one (and the rest with ``bias_initializer``).
-    {common}
-    use_cudnn : {"auto", True, False}, default="auto"
-        Accepted for compatibility and ignored.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from automl.keras.layers import LSTM
-    >>> output, h, c = LSTM(4, return_state=True)(np.ones((2, 5, 3)))
-    >>> output.shape, h.shape, c.shape
-    ((2, 4), (2, 4), (2, 4))
-    """
+class _LSTMKernel(_CellKernel):
+    """The LSTM recurrence (layer and cell); internally the gates are ordered (i, f, o, c)."""
 
     _n_gates = 4
     _n_states = 2
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, use_cudnn="auto",
-                 zero_output_for_mask=False, **kwargs):
-        kwargs.pop("implementation", None)
-        super().__init__(**kwargs)
-        self._init_rnn(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                       bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
-                       bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
-                       go_backwards, stateful, unroll, zero_output_for_mask)
-        self.unit_forget_bias = bool(unit_forget_bias)
-        check_param("use_cudnn", use_cudnn, [Options(("auto", True, False))], "LSTM")
-        self.use_cudnn = use_cudnn
+    @property
+    def _perm(self):
+        """Internal gate order (i, f, o, c): the recurrent-activation gates are one block."""
         u = self.units
-        # Internal gate order (i, f, o, c): the recurrent-activation gates are one block.
-        self._perm = np.r_[0:2 * u, 3 * u:4 * u, 2 * u:3 * u]
+        return np.r_[0:2 * u, 3 * u:4 * u, 2 * u:3 * u]
 
     def _build_weights(self, input_dim):
         init = self.bias_initializer
@@ -704,48 +759,44 @@ class LSTM(_RNN):
         if self.use_bias:
             self.bias.grad[p] = d_bias
 
-    def get_config(self):
-        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
-
 
 @LAYERS.register
-class GRU(_RNN):
-    """Gated Recurrent Unit (Cho et al., 2014), Keras's default ``reset_after`` variant.
+class LSTM(_LSTMKernel, _RNN):
+    """Long Short-Term Memory layer (Hochreiter & Schmidhuber, 1997).
 
-    Gates ``z, r = recurrent_activation(...)`` (kernels laid out ``z, r, h`` as
-    in Keras), candidate ``hh = activation(x_t W_h + r * (h_{t-1} U_h + b_rh))``
-    (``reset_after=True``; ``activation(x_t W_h + (r * h_{t-1}) U_h)`` when False)
-    and ``h_t = z * h_{t-1} + (1 - z) * hh``. With ``reset_after`` the bias has
-    shape ``(2, 3 * units)``: input bias then recurrent bias.
+    With gates ``i, f, o = recurrent_activation(...)`` and the candidate
+    ``g = activation(...)`` (each ``x_t W + h_{t-1} U + b`` over its block of
+    the kernels, laid out ``i, f, c, o`` as in Keras),
+    ``c_t = f * c_{t-1} + i * g`` and ``h_t = o * activation(c_t)``.
 
     Parameters
     ----------
     units : int
     activation : str or Activation, default="tanh"
     recurrent_activation : str or Activation, default="sigmoid"
+    unit_forget_bias : bool, default=True
+        Initialize the forget-gate bias to one (and the rest with ``bias_initializer``).
     {common}
-    reset_after : bool, default=True
-        Apply the reset gate after the recurrent product (cuDNN-compatible convention).
     use_cudnn : {"auto", True, False}, default="auto"
         Accepted for compatibility and ignored.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from automl.keras.layers import GRU
-    >>> GRU(4)(np.ones((2, 5, 3))).shape
-    (2, 4)
+    >>> from automl.keras.layers import LSTM
+    >>> output, h, c = LSTM(4, return_state=True)(np.ones((2, 5, 3)))
+    >>> output.shape, h.shape, c.shape
+    ((2, 4), (2, 4), (2, 4))
     """
-
-    _n_gates = 3
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
-                 seed=None, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 unroll=False, reset_after=True, use_cudnn="auto", zero_output_for_mask=False, **kwargs):
+                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, use_cudnn="auto",
+                 zero_output_for_mask=False, **kwargs):
         kwargs.pop("implementation", None)
         super().__init__(**kwargs)
         self._init_rnn(units, activation, recurrent_activation, use_bias, kernel_initializer,
@@ -753,9 +804,18 @@ class GRU(_RNN):
                        bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
                        bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
                        go_backwards, stateful, unroll, zero_output_for_mask)
-        self.reset_after = bool(reset_after)
-        check_param("use_cudnn", use_cudnn, [Options(("auto", True, False))], "GRU")
+        self.unit_forget_bias = bool(unit_forget_bias)
+        check_param("use_cudnn", use_cudnn, [Options(("auto", True, False))], "LSTM")
         self.use_cudnn = use_cudnn
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+class _GRUKernel(_CellKernel):
+    """The GRU recurrence (layer and cell), both ``reset_after`` conventions."""
+
+    _n_gates = 3
 
     def _build_weights(self, input_dim):
         shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
@@ -923,6 +983,54 @@ class GRU(_RNN):
                 self.bias.grad[1] = d_bias_rec
             else:
                 self.bias.grad[...] = d_bias_in
+
+
+@LAYERS.register
+class GRU(_GRUKernel, _RNN):
+    """Gated Recurrent Unit (Cho et al., 2014), Keras's default ``reset_after`` variant.
+
+    Gates ``z, r = recurrent_activation(...)`` (kernels laid out ``z, r, h`` as
+    in Keras), candidate ``hh = activation(x_t W_h + r * (h_{t-1} U_h + b_rh))``
+    (``reset_after=True``; ``activation(x_t W_h + (r * h_{t-1}) U_h)`` when False)
+    and ``h_t = z * h_{t-1} + (1 - z) * hh``. With ``reset_after`` the bias has
+    shape ``(2, 3 * units)``: input bias then recurrent bias.
+
+    Parameters
+    ----------
+    units : int
+    activation : str or Activation, default="tanh"
+    recurrent_activation : str or Activation, default="sigmoid"
+    {common}
+    reset_after : bool, default=True
+        Apply the reset gate after the recurrent product (cuDNN-compatible convention).
+    use_cudnn : {"auto", True, False}, default="auto"
+        Accepted for compatibility and ignored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import GRU
+    >>> GRU(4)(np.ones((2, 5, 3))).shape
+    (2, 4)
+    """
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
+                 seed=None, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
+                 unroll=False, reset_after=True, use_cudnn="auto", zero_output_for_mask=False, **kwargs):
+        kwargs.pop("implementation", None)
+        super().__init__(**kwargs)
+        self._init_rnn(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                       recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
+                       bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
+                       bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
+                       go_backwards, stateful, unroll, zero_output_for_mask)
+        self.reset_after = bool(reset_after)
+        check_param("use_cudnn", use_cudnn, [Options(("auto", True, False))], "GRU")
+        self.use_cudnn = use_cudnn
 
     def get_config(self):
         return {**super().get_config(), "reset_after": self.reset_after}
