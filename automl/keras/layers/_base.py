@@ -189,7 +189,7 @@ class Layer:
         dtype=None,
     ) -> Variable:
         init = _initializers.get(initializer)
-        value = np.ascontiguousarray(init(tuple(shape), dtype=dtype or self.dtype))
+        value = np.require(init(tuple(shape), dtype=dtype or self.dtype), requirements="C")
         var = Variable(
             value,
             f"{self.name}/{name or 'variable'}",

@@ -147,3 +147,10 @@ def test_dropout_config_round_trip():
 def test_dropout_rate_outside_0_1_is_rejected(rate):
     with pytest.raises(ValueError, match=r"The 'rate' parameter of Dropout must be a float in the range \[0, 1\)"):
         Dropout(rate)
+
+
+def test_add_weight_keeps_a_scalar_shape():
+    from automl.keras.layers import Layer
+
+    layer = Layer()
+    assert layer.add_weight((), "ones", "scale").value.shape == ()
