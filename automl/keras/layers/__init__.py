@@ -27,10 +27,12 @@ from ._conv import (
     SeparableConv2D,
     SeparableConvolution2D,
 )
-from ._core import Activation, Dropout, Flatten
+from ._core import Activation, ActivityRegularization, Dropout, Flatten, Identity
 from ._dense import Dense
+from ._einsum_dense import EinsumDense
 from ._embedding import Embedding
 from ._input import Input, InputLayer
+from ._lambda import Lambda
 from ._masking import Masking
 from ._merging import (
     Add,
@@ -52,7 +54,12 @@ from ._merging import (
 )
 from ._multi_head_attention import MultiHeadAttention
 from ._noise import AlphaDropout, GaussianDropout, GaussianNoise
-from ._normalization import BatchNormalization, LayerNormalization
+from ._normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
 from ._pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -78,6 +85,14 @@ from ._pooling import (
     MaxPooling1D,
     MaxPooling2D,
     MaxPooling3D,
+)
+from ._preprocessing import (
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    Normalization,
+    Rescaling,
+    Resizing,
 )
 from ._recurrent import GRU, LSTM, SimpleRNN
 from ._reshaping import Permute, RepeatVector, Reshape
@@ -131,6 +146,9 @@ __all__ = [
     "Multiply", "Permute", "RepeatVector", "Reshape", "Subtract",
     "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
     "LAYERS",
+    "ActivityRegularization", "EinsumDense", "GroupNormalization", "Identity", "Lambda",
+    "UnitNormalization",
+    "CategoryEncoding", "CenterCrop", "Discretization", "Normalization", "Rescaling", "Resizing",
     "Activation",
     "Dense",
     "Dropout",

@@ -1,4 +1,4 @@
-"""Small core layers: Activation, Dropout, Flatten."""
+"""Small core layers: Activation, Dropout, Flatten, Identity, ActivityRegularization."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import numpy as np
 
 from ..._validation import Interval, check_param
 from .. import activations as _activations
+from .. import regularizers as _regularizers
 from ..backend import make_rng
 from ._base import LAYERS, Layer
 
-__all__ = ["Activation", "Dropout", "Flatten"]
+__all__ = ["Activation", "ActivityRegularization", "Dropout", "Flatten", "Identity"]
 
 
 @LAYERS.register
@@ -120,3 +121,75 @@ class Flatten(Layer):
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+@LAYERS.register
+class Identity(Layer):
+    """Returns its input unchanged (a placeholder, e.g. for an optional block).
+
+    >>> from automl.keras.layers import Identity
+    >>> Identity()([[1.0, 2.0]]).tolist()
+    [[1.0, 2.0]]
+    """
+
+    supports_masking = True
+
+    def call(self, inputs, training=False):
+        return inputs
+
+    def backward(self, grad):
+        return grad if self._input_grad_needed else None
+
+
+@LAYERS.register
+class ActivityRegularization(Layer):
+    """Returns its input unchanged and adds ``l1 * sum(|x|) + l2 * sum(x**2)`` to the loss.
+
+    As in Keras 3, the penalty is taken over the whole batch (it is not divided
+    by the batch size); the model adds it to the training loss and its gradient
+    ``l1 * sign(x) + 2 * l2 * x`` to the input gradient.
+
+    Parameters
+    ----------
+    l1 : float, default=0.0
+        L1 regularization factor (non-negative).
+    l2 : float, default=0.0
+        L2 regularization factor (non-negative).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import ActivityRegularization
+    >>> layer = ActivityRegularization(l1=0.1)
+    >>> layer(np.array([[1.0, -2.0]]), training=True).tolist()
+    [[1.0, -2.0]]
+    >>> round(float(layer.activity_penalty), 6)
+    0.3
+    """
+
+    _cache_attrs = ("_x", "activity_penalty")
+    supports_masking = True
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(**kwargs)
+        owner = "ActivityRegularization"
+        self.l1 = float(check_param("l1", l1, [Interval(float, 0, None)], owner))
+        self.l2 = float(check_param("l2", l2, [Interval(float, 0, None)], owner))
+        #: The model collects layers with an ``activity_regularizer`` and adds their penalty.
+        self.activity_regularizer = _regularizers.L1L2(l1=self.l1, l2=self.l2)
+        self._x = None
+
+    def call(self, inputs, training=False):
+        self._x = inputs
+        self.activity_penalty = self.activity_regularizer(inputs)
+        return inputs
+
+    def backward(self, grad):
+        if not self._input_grad_needed:
+            return None
+        grad = np.array(grad, dtype=self._x.dtype)
+        self.activity_regularizer.add_gradient(self._x, grad)
+        return grad
+
+    def get_config(self):
+        return {**super().get_config(), "l1": self.l1, "l2": self.l2}

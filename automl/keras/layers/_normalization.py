@@ -1,4 +1,4 @@
-"""BatchNormalization and LayerNormalization.
+"""BatchNormalization, LayerNormalization, GroupNormalization and UnitNormalization.
 
 Both normalize ``x`` to ``x_hat = (x - mean) / sqrt(var + epsilon)`` and
 return ``gamma * x_hat + beta``. BatchNormalization takes the statistics over
@@ -16,6 +16,12 @@ with ``c = sum(m) + backend.epsilon()``; with ``s = mean * backend.epsilon() / c
 (the tiny effect of the epsilon in ``c``) the input gradient becomes::
 
     dL/dx = (g - m / c * (sum(g) + sum(g * x_hat) * (x_hat - s))) * gamma / sqrt(var + epsilon)
+
+GroupNormalization splits the channels into groups and takes the same
+statistics per sample and group (the first formula, means over each group's
+entries). UnitNormalization returns ``y = x * r`` with
+``r = 1 / sqrt(max(sum(x**2), 1e-12))`` over ``axis``, whose input gradient is
+``r * (g - y * sum(g * y))`` (just ``r * g`` where the floor is active).
 """
 
 from __future__ import annotations
@@ -24,12 +30,13 @@ import numpy as np
 
 from ..._registry import Registry
 from ..._validation import Interval, check_param, param_error
+from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from ..backend import epsilon as _epsilon
 from ._base import LAYERS, Layer
 
-__all__ = ["BatchNormalization", "LayerNormalization"]
+__all__ = ["BatchNormalization", "GroupNormalization", "LayerNormalization", "UnitNormalization"]
 
 
 def _check_axis(axis, ndim, owner, input_shape):
@@ -465,3 +472,242 @@ class LayerNormalization(Layer):
             "beta_constraint": None,
             "gamma_constraint": None,
         }
+
+
+def _axis_list(axis, owner):
+    if isinstance(axis, (list, tuple)) and axis and all(_is_int(a) for a in axis):
+        return [int(a) for a in axis]
+    if _is_int(axis):
+        return int(axis)
+    raise TypeError(
+        f"The 'axis' parameter of {owner} must be an int or a non-empty list of ints. "
+        f"Got {axis!r} instead."
+    )
+
+
+@LAYERS.register
+class GroupNormalization(Layer):
+    """Normalizes each sample over groups of channels (Wu & He, 2018).
+
+    The ``C`` channels along ``axis`` are split into ``groups`` groups of
+    ``C // groups`` consecutive channels; each sample is normalized with the
+    mean and variance of each group, taken over the group's channels and every
+    other non-batch axis, then scaled by ``gamma`` and shifted by ``beta``
+    (one value per channel). ``groups=1`` is close to LayerNormalization and
+    ``groups=-1`` (one group per channel) is instance normalization.
+
+    Parameters
+    ----------
+    groups : int, default=32
+        Number of groups, in ``[1, C]``, dividing ``C``; -1 for ``C`` groups.
+    axis : int, default=-1
+        The channel axis (not the batch axis).
+    epsilon : float, default=1e-3
+        Added to the variance.
+    center : bool, default=True
+        Whether to add the learned offset ``beta``.
+    scale : bool, default=True
+        Whether to multiply by the learned ``gamma``.
+    beta_initializer, gamma_initializer : str or Initializer
+        Defaults ``"zeros"`` and ``"ones"``.
+    beta_regularizer, gamma_regularizer : Regularizer, optional
+    beta_constraint, gamma_constraint : Constraint, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import GroupNormalization
+    >>> layer = GroupNormalization(groups=2)
+    >>> y = layer(np.arange(8.0).reshape(1, 2, 4))
+    >>> y.shape, [w.shape for w in layer.get_weights()]
+    ((1, 2, 4), [(4,), (4,)])
+    >>> bool(np.allclose(y[..., :2].mean(), 0.0))
+    True
+    """
+
+    _cache_attrs = ("_xhat", "_inv")
+    supports_masking = True  # per-sample statistics: the mask passes through (Keras)
+
+    def __init__(
+        self,
+        groups=32,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        owner = "GroupNormalization"
+        if not _is_int(groups) or not (groups >= 1 or groups == -1):
+            raise param_error("groups", owner, "an int in the range [1, inf) or -1", groups)
+        if not _is_int(axis):
+            raise param_error("axis", owner, "an int", axis, TypeError)
+        self.groups = int(groups)
+        self.axis = int(axis)
+        self.epsilon = float(check_param("epsilon", epsilon, [Interval(float, 0, None)], owner))
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = _initializers.get(beta_initializer)
+        self.gamma_initializer = _initializers.get(gamma_initializer)
+        self.beta_regularizer = _regularizers.get(beta_regularizer)
+        self.gamma_regularizer = _regularizers.get(gamma_regularizer)
+        self.beta_constraint = _constraints.get(beta_constraint)
+        self.gamma_constraint = _constraints.get(gamma_constraint)
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        ndim = len(input_shape)
+        axis = _check_axis(self.axis, ndim, "GroupNormalization", input_shape)
+        if axis == 0:
+            raise ValueError(
+                f"The 'axis' parameter of GroupNormalization must not be the batch axis. "
+                f"Got {self.axis!r} instead for input shape {input_shape}."
+            )
+        dim = input_shape[axis]
+        if dim is None:
+            raise ValueError(
+                f"Axis {self.axis} of the inputs to GroupNormalization {self.name!r} must have a "
+                f"defined size. Got input shape {input_shape} instead."
+            )
+        groups = dim if self.groups == -1 else self.groups
+        if groups > dim or dim % groups:
+            raise ValueError(
+                f"The number of groups of GroupNormalization {self.name!r} ({groups}) must divide "
+                f"the number of channels ({dim}) and not exceed it."
+            )
+        if self.scale:
+            self.gamma = self.add_weight((dim,), self.gamma_initializer, "gamma",
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
+        if self.center:
+            self.beta = self.add_weight((dim,), self.beta_initializer, "beta",
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
+        # The inputs are viewed as (..., groups, dim // groups, ...) along ``axis``.
+        self._split = (axis, groups, dim // groups)
+        grouped_ndim = ndim + 1
+        self._reduce = tuple(i for i in range(1, grouped_ndim) if i != axis)
+        self._param_axes = tuple(i for i in range(grouped_ndim) if i not in (axis, axis + 1))
+        self._param_shape = tuple(
+            groups if i == axis else dim // groups if i == axis + 1 else 1 for i in range(grouped_ndim)
+        )
+
+    def _grouped(self, x):
+        axis, groups, size = self._split
+        return x.reshape(*x.shape[:axis], groups, size, *x.shape[axis + 1:])
+
+    def call(self, inputs, training=False):
+        x = self._grouped(inputs)
+        red = self._reduce
+        centered = x - x.mean(axis=red, keepdims=True)
+        inv = 1.0 / np.sqrt(np.square(centered).mean(axis=red, keepdims=True) + self.epsilon)
+        centered *= inv
+        self._xhat, self._inv = centered, inv
+        out = centered * self.gamma.value.reshape(self._param_shape) if self.scale else centered.copy()
+        if self.center:
+            out += self.beta.value.reshape(self._param_shape)
+        return out.reshape(inputs.shape)
+
+    def backward(self, grad):
+        xhat, red = self._xhat, self._reduce
+        grad = grad.reshape(xhat.shape)
+        if self._trainable:
+            if self.scale:
+                self.gamma.grad[...] = (grad * xhat).sum(axis=self._param_axes).reshape(-1)
+            if self.center:
+                self.beta.grad[...] = grad.sum(axis=self._param_axes).reshape(-1)
+        if not self._input_grad_needed:
+            return None
+        h = grad * self.gamma.value.reshape(self._param_shape) if self.scale else grad.copy()
+        proj = (h * xhat).mean(axis=red, keepdims=True)
+        h -= h.mean(axis=red, keepdims=True)
+        h -= xhat * proj
+        h *= self._inv
+        shape = list(xhat.shape)
+        axis = self._split[0]
+        shape[axis:axis + 2] = [shape[axis] * shape[axis + 1]]
+        return h.reshape(shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "groups": self.groups,
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": Registry.serialize(self.beta_initializer),
+            "gamma_initializer": Registry.serialize(self.gamma_initializer),
+            "beta_regularizer": Registry.serialize(self.beta_regularizer),
+            "gamma_regularizer": Registry.serialize(self.gamma_regularizer),
+            "beta_constraint": _constraints.serialize(self.beta_constraint),
+            "gamma_constraint": _constraints.serialize(self.gamma_constraint),
+        }
+
+
+#: Floor of the squared norm in UnitNormalization (Keras's value).
+_UNIT_NORM_FLOOR = 1e-12
+
+
+@LAYERS.register
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm over ``axis``.
+
+    ``y = x / sqrt(max(sum(x**2, axis), 1e-12))``.
+
+    Parameters
+    ----------
+    axis : int or list of int, default=-1
+        The axis or axes whose norm is made 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import UnitNormalization
+    >>> y = UnitNormalization()(np.array([[3.0, 4.0], [0.0, 2.0]]))
+    >>> np.round(y.astype(float), 3).tolist()
+    [[0.6, 0.8], [0.0, 1.0]]
+    """
+
+    _cache_attrs = ("_y", "_r", "_active")
+    supports_masking = True
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = _axis_list(axis, "UnitNormalization")
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        given = self.axis if isinstance(self.axis, list) else [self.axis]
+        axes = [_check_axis(a, len(input_shape), "UnitNormalization", input_shape) for a in given]
+        self._axes = tuple(sorted(set(axes)))
+
+    def call(self, inputs, training=False):
+        square_sum = np.square(inputs).sum(axis=self._axes, keepdims=True)
+        active = square_sum > _UNIT_NORM_FLOOR
+        np.maximum(square_sum, _UNIT_NORM_FLOOR, out=square_sum)
+        r = 1.0 / np.sqrt(square_sum)
+        y = inputs * r
+        self._y, self._r, self._active = y, r, active
+        return y
+
+    def backward(self, grad):
+        if not self._input_grad_needed:
+            return None
+        y = self._y
+        proj = (grad * y).sum(axis=self._axes, keepdims=True)
+        proj *= self._active
+        out = grad - y * proj
+        out *= self._r
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
