@@ -282,7 +282,8 @@ class Objective:
     """Picklable Optuna objective, run in the study's worker processes.
 
     Each trial draws estimator kwargs from ``space``, derives its seed
-    ``trial_seed(study_seed, trial.number)``, fits on the training part(s) with
+    ``trial_seed(study_seed, trial.number)`` (``retry_of`` instead of the number
+    for a retried trial), fits on the training part(s) with
     the pruning callback (and early stopping), scores the validation part(s)
     with ``sklearn.metrics.get_scorer(metric)`` and returns the score (the mean
     over folds), or ``(score, n_params | latency)`` with a second objective.
@@ -481,7 +482,8 @@ class Objective:
         import optuna
 
         params = self.space.suggest(trial)
-        seed = trial_seed(self.study_seed, trial.number)
+        # A retry (see fail_trial) trains with the seed of the trial it repeats.
+        seed = trial_seed(self.study_seed, trial.user_attrs.get("retry_of", trial.number))
         trial.set_user_attr("seed", seed)
         trial.set_user_attr("worker", _worker())
         kfold = self.folds is not None

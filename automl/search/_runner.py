@@ -141,8 +141,9 @@ def run_study(
 
     Notes
     -----
-    **Seeds.** Trial ``i`` trains with ``trial_seed(seed, i)`` and its
-    parameters are drawn by a sampler seeded from ``(seed, i)`` in the parent
+    **Seeds.** Trial ``i`` trains with ``trial_seed(seed, i)`` (a retry of
+    trial ``i`` after its worker died or the run stopped, with the same seed and
+    parameters as trial ``i``) and its parameters are drawn by a sampler seeded from ``(seed, i)`` in the parent
     process, so with ``n_jobs=1`` the same study run twice gives identical
     trials, and :func:`rerun_trial` reproduces a finished trial's score.
 
@@ -271,6 +272,8 @@ def rerun_trial(source, number: int, *, study_name: str | None = None) -> float:
     data = _split(spec)
     objective = _make_objective(spec, data, attrs["seed"])
     fixed = optuna.trial.FixedTrial(dict(matches[0].params), number=number)
+    if "retry_of" in matches[0].user_attrs:  # a retry trains with its original's seed
+        fixed.set_user_attr("retry_of", matches[0].user_attrs["retry_of"])
     with threadpool_limits(limits=int(attrs.get("threads_per_worker", 1))):
         value = objective(fixed)
     return float(value[0] if isinstance(value, (list, tuple)) else value)
@@ -649,7 +652,9 @@ def _ask(study, space, seed: int, sampler_for, storage, *, tag: bool) -> dict | 
     """
     study.sampler = sampler_for(len(study.get_trials(deepcopy=False)))
     trial = study.ask()
-    tseed = trial_seed(seed, trial.number)
+    # A retried trial (its worker died, or the run was interrupted) trains with the
+    # seed of the trial it repeats, so it gives the result that trial would have.
+    tseed = trial_seed(seed, trial.user_attrs.get("retry_of", trial.number))
     if tag:
         trial.set_user_attr("process", process_tag())
     try:

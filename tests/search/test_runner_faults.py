@@ -12,7 +12,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from automl.search import resume_study, run_study
+from automl.search import rerun_trial, resume_study, run_study
 from automl.search._storage import open_storage
 from tests.search.runner_helpers import tiny
 
@@ -96,6 +96,12 @@ def test_ctrl_c_in_process_then_resume(tmp_path, fault, capsys):
     assert trials[2].params == lost.params and trials[2].user_attrs["retry_of"] == 1
     assert trials[0].datetime_start == study.trials[0].datetime_start  # kept, not repeated
     assert result.summary["trials_by_state"]["complete"] == 3
+    # The retry uses the lost trial's seed: it scores what trial 1 scores in a clean run.
+    clean = run_study(faulty(tmp_path, n_trials=2, output=str(tmp_path / "clean")), verbose=0,
+                      report=False).study.trials
+    assert trials[2].user_attrs["seed"] == clean[1].user_attrs["seed"]
+    assert trials[2].params == clean[1].params and trials[2].value == clean[1].value
+    assert rerun_trial(out, 2) == trials[2].value
 
 
 def test_killed_worker_fails_its_trial_which_runs_again(tmp_path, fault):
@@ -109,6 +115,7 @@ def test_killed_worker_fails_its_trial_which_runs_again(tmp_path, fault):
     retry = [t for t in trials if t.user_attrs.get("retry_of") == failed[0].number]
     assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE
     assert retry[0].params == failed[0].params
+    assert retry[0].user_attrs["seed"] == failed[0].user_attrs["seed"]
     assert result.summary["trials_by_state"]["complete"] == 4
     assert result.summary["lost_trials"] == [failed[0].number]
     assert not [t for t in trials if t.state == TrialState.RUNNING]
