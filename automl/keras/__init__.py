@@ -2,12 +2,19 @@
 
 Keras code runs after replacing the ``keras.`` / ``tensorflow.keras.`` prefix
 with ``automl.keras.``.
+
+``automl.keras.__version__`` (and :func:`version`) is the Keras API version
+this engine mirrors (Keras 3: names, argument order, defaults and config
+layout), so version checks in Keras code take the Keras 3 branches. It is not
+the version of the ``automl`` package (``automl.__version__``) and does not
+promise every Keras 3 feature.
 """
 
 from . import (
     activations,
     backend,
     callbacks,
+    config,
     constraints,
     datasets,
     initializers,
@@ -18,20 +25,50 @@ from . import (
     ops,
     optimizers,
     preprocessing,
+    random,
     regularizers,
     saving,
     utils,
 )
-from .layers import Input
+from .initializers import Initializer
+from .layers import Input, KerasTensor, Layer, Variable
+from .losses import Loss
+from .metrics import Metric
 from .models import Model, Sequential
+from .optimizers import Optimizer
+from .regularizers import Regularizer
+
+#: The Keras API version this engine mirrors (not ``automl.__version__``).
+__version__ = "3.0.0"
+
+
+def version() -> str:
+    """The Keras API version this engine mirrors (``__version__``).
+
+    >>> import automl.keras
+    >>> automl.keras.version().split(".")[0]
+    '3'
+    """
+    return __version__
+
 
 __all__ = [
+    "Initializer",
     "Input",
+    "KerasTensor",
+    "Layer",
+    "Loss",
+    "Metric",
     "Model",
+    "Optimizer",
+    "Regularizer",
     "Sequential",
+    "Variable",
+    "__version__",
     "activations",
     "backend",
     "callbacks",
+    "config",
     "constraints",
     "datasets",
     "initializers",
@@ -42,7 +79,9 @@ __all__ = [
     "ops",
     "optimizers",
     "preprocessing",
+    "random",
     "regularizers",
     "saving",
     "utils",
+    "version",
 ]

@@ -230,8 +230,9 @@ class _ChecksumMismatch(ValueError):
     pass
 
 
-def _download(url: str, target: Path, algorithm: str, expected: str, timeout: float) -> None:
-    """Stream ``url`` into a temporary file beside ``target``; verify; atomically replace."""
+def _download(url: str, target: Path, algorithm: str, expected: str | None, timeout: float) -> None:
+    """Stream ``url`` into a temporary file beside ``target``; verify (unless ``expected``
+    is None: no published checksum); atomically replace."""
     print(f"Downloading data from {url}", file=sys.stderr)
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     # A unique temporary name: concurrent downloads never share a partial file,
@@ -253,7 +254,7 @@ def _download(url: str, target: Path, algorithm: str, expected: str, timeout: fl
                 f"transfer truncated: received {received} of {int(declared)} bytes"
             )
         actual = h.hexdigest()
-        if actual != expected:
+        if expected is not None and actual != expected:
             raise _ChecksumMismatch(
                 f"checksum mismatch: the downloaded file has {algorithm} {actual}, "
                 f"expected {expected}; the file was discarded"

@@ -1,5 +1,11 @@
-"""Data preprocessing (``automl.keras.preprocessing``): :mod:`.image` augmentation."""
+"""Data preprocessing (``automl.keras.preprocessing``, mirrors ``keras.preprocessing``).
 
-from . import image
+:mod:`.image` augmentation, :mod:`.sequence` padding, and the dataset
+builders also found in :mod:`automl.keras.utils`.
+"""
 
-__all__ = ["image"]
+from ..utils._text_dataset import text_dataset_from_directory
+from ..utils._timeseries_dataset import timeseries_dataset_from_array
+from . import image, sequence
+
+__all__ = ["image", "sequence", "text_dataset_from_directory", "timeseries_dataset_from_array"]

@@ -1,8 +1,17 @@
 """Saving and loading models and weights (``automl.keras.saving``).
 
-See :mod:`automl.keras.saving._saving` for the ``.keras`` archive layout.
+See :mod:`automl.keras.saving._saving` for the ``.keras`` archive layout and
+:mod:`automl.keras.saving._object_registration` for custom objects.
 """
 
+from ._object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from ._saving import (
     clone_model,
     load_model,
@@ -12,13 +21,22 @@ from ._saving import (
     save_weights,
     to_json,
 )
+from ._serialization import deserialize_keras_object, serialize_keras_object
 
 __all__ = [
+    "CustomObjectScope",
     "clone_model",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
     "load_model",
     "load_weights",
     "model_from_json",
+    "register_keras_serializable",
     "save_model",
     "save_weights",
+    "serialize_keras_object",
     "to_json",
 ]

@@ -22,8 +22,10 @@ without the optimizer state.
 
 Loading never runs code from the file: JSON is parsed, arrays are read with
 ``allow_pickle=False``, and class names resolve only through the engine's
-registries (layers, losses, metrics, optimizers, schedules) and an explicit
-``custom_objects`` mapping. Any defect in the file raises a ``ValueError``
+registries (layers, losses, metrics, optimizers, schedules), an explicit
+``custom_objects`` mapping and the objects the user registered in the running
+process (``register_keras_serializable``, ``get_custom_objects()``,
+``custom_object_scope``). Any defect in the file raises a ``ValueError``
 naming the file and the problem.
 """
 
@@ -42,6 +44,7 @@ import zlib
 import numpy as np
 
 from ... import __version__ as _automl_version
+from ... import _registry
 from ..._validation import param_error
 
 __all__ = [
@@ -257,6 +260,8 @@ def _model_class(class_name, custom_objects):
         cls = custom_objects[class_name]
     elif class_name in builtin:
         cls = builtin[class_name]
+    elif _registry.custom_object(class_name) is not None:
+        cls = _registry.custom_object(class_name)
     else:
         raise ValueError(
             f"Unknown model class {class_name!r}: expected one of {', '.join(sorted(builtin))}, "
@@ -397,6 +402,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     filepath : str, path-like or binary file object
     custom_objects : dict, optional
         Extra ``name -> class`` entries for classes outside the registries.
+        Objects registered with ``register_keras_serializable`` (or in
+        ``get_custom_objects()`` or an active ``custom_object_scope``) resolve
+        without being listed here.
     compile : bool, default=True
         Recompile with the saved compile arguments and restore the optimizer state.
     safe_mode : bool, default=True
@@ -411,6 +419,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise param_error("custom_objects", "load_model", "a dict or None", custom_objects, TypeError)
+    custom_objects = _registry.effective_custom_objects(custom_objects, _registry.builtin_names())
     reader = _Reader(filepath)
     with reader.open_zip() as archive:
         metadata = reader.json_member(archive, METADATA_FILE)
@@ -498,6 +507,7 @@ def model_from_json(json_string, custom_objects=None):
         raise ValueError(f"Cannot read a model from JSON: {exc}.") from None
     if not isinstance(config, dict):
         raise ValueError(f"Cannot read a model from JSON: expected an object. Got {config!r}.")
+    custom_objects = _registry.effective_custom_objects(custom_objects, _registry.builtin_names())
     return _model_from_config(config, custom_objects)
 
 

@@ -1,7 +1,46 @@
-"""Utilities (``automl.keras.utils``)."""
+"""Utilities (``automl.keras.utils``, mirrors ``keras.utils``)."""
 
 from ..backend._random import set_random_seed
+from ..callbacks._progbar import Progbar
+from ..saving._object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from ..saving._serialization import deserialize_keras_object, serialize_keras_object
+from ._data_adapter_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from ._dataset_utils import split_dataset
+from ._file_utils import get_file
+from ._numerical_utils import normalize
 from ._py_dataset import PyDataset, Sequence
+from ._sequence_utils import pad_sequences
+from ._text_dataset import text_dataset_from_directory
+from ._timeseries_dataset import timeseries_dataset_from_array
 from ._utils import to_categorical
 
-__all__ = ["PyDataset", "Sequence", "set_random_seed", "to_categorical"]
+__all__ = [
+    "CustomObjectScope",
+    "Progbar",
+    "PyDataset",
+    "Sequence",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_file",
+    "get_registered_name",
+    "get_registered_object",
+    "normalize",
+    "pack_x_y_sample_weight",
+    "pad_sequences",
+    "register_keras_serializable",
+    "serialize_keras_object",
+    "set_random_seed",
+    "split_dataset",
+    "text_dataset_from_directory",
+    "timeseries_dataset_from_array",
+    "to_categorical",
+    "unpack_x_y_sample_weight",
+]
