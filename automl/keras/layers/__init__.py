@@ -31,8 +31,10 @@ from ._core import Activation, ActivityRegularization, Dropout, Flatten, Identit
 from ._dense import Dense
 from ._einsum_dense import EinsumDense
 from ._embedding import Embedding
+from ._hashing import Hashing
 from ._input import Input, InputLayer
 from ._lambda import Lambda
+from ._lookup import IntegerLookup, StringLookup
 from ._masking import Masking
 from ._merging import (
     Add,
@@ -112,6 +114,7 @@ from ._spatial import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from ._text_vectorization import TextVectorization
 
 __all__ = [
     "AdditiveAttention",
@@ -149,6 +152,7 @@ __all__ = [
     "ActivityRegularization", "EinsumDense", "GroupNormalization", "Identity", "Lambda",
     "UnitNormalization",
     "CategoryEncoding", "CenterCrop", "Discretization", "Normalization", "Rescaling", "Resizing",
+    "Hashing", "IntegerLookup", "StringLookup", "TextVectorization",
     "Activation",
     "Dense",
     "Dropout",

@@ -18,6 +18,7 @@ output gradients (``None`` for outputs nobody used) in ``backward``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 
@@ -114,6 +115,27 @@ class KerasTensor:
 _LAYER_KWARGS = {"name", "trainable", "dtype", "input_shape", "input_dim", "batch_input_shape", "weights"}
 
 
+
+def _accepting_training(call):
+    """``call`` itself, or a wrapper taking (and dropping) ``training`` when it has none.
+
+    Keras layers may define ``call(self, inputs)`` (or ``call(self, inputs, mask=None)``);
+    the engine always passes ``training``. Calls with more positional parameters
+    (RNN cells' ``call(inputs, states)``) are left as they are.
+    """
+    params = inspect.signature(call).parameters
+    required = [p for p in params.values() if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_any = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values())
+    if "training" in params or takes_any or len(required) != 2:  # (self, inputs) only
+        return call
+
+    @functools.wraps(call)
+    def call_without_training(self, inputs, training=False, **kwargs):
+        return call(self, inputs, **kwargs)
+
+    return call_without_training
+
 class Layer:
     """Base class of all layers.
 
@@ -144,10 +166,15 @@ class Layer:
     #: Whether ``call`` multiplies activations by each other (attention scores, ``Dot``):
     #: matrix products the kernels do not show, so the BLAS thread count is left alone.
     _multiplies_activations = False
+    #: Whether eager calls cast numeric inputs to the layer's dtype. Layers taking strings
+    #: or integer tokens (lookups, hashing) set False; string inputs are never cast.
+    _cast_inputs = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._call_takes_mask = "mask" in inspect.signature(cls.call).parameters
+        if "call" in cls.__dict__:
+            cls.call = _accepting_training(cls.call)
         if "supports_masking" not in cls.__dict__ and "compute_mask" in cls.__dict__:
             cls.supports_masking = True
 
@@ -304,7 +331,7 @@ class Layer:
             self._maybe_build(inputs.shape)
             return symbolic_outputs(self, self.compute_output_shape(inputs.shape), (inputs,))
         x = np.asarray(inputs)
-        if x.dtype != self.dtype:
+        if x.dtype != self.dtype and self._cast_inputs and x.dtype.kind not in "USO":
             x = x.astype(self.dtype)
         self._maybe_build((None, *x.shape[1:]))
         if mask is not None and self._call_takes_mask:

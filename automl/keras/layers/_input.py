@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._base import LAYERS, KerasTensor, Layer
 
 __all__ = ["InputLayer", "Input"]
 
 
+def is_string_dtype(dtype) -> bool:
+    """Whether ``dtype`` means strings (Keras's ``"string"``; also ``str``, bytes and object)."""
+    if dtype is None:
+        return False
+    if isinstance(dtype, str) and dtype.lower() in ("string", "str", "bytes", "object"):
+        return True
+    try:
+        return np.dtype(dtype).kind in "USO"
+    except TypeError:
+        return False
+
+
 @LAYERS.register
 class InputLayer(Layer):
-    """The layer behind :func:`Input`; passes its inputs through."""
+    """The layer behind :func:`Input`; passes its inputs through.
+
+    ``dtype`` is the dtype of the data the model takes: float by default
+    (inputs are converted to ``floatx``), an integer type (kept as integers),
+    or ``"string"`` (arrays of ``str`` / bytes / objects, passed to the first
+    layers unchanged, e.g. to a ``TextVectorization``).
+    """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
         if shape is None and "input_shape" in kwargs:
@@ -20,7 +40,10 @@ class InputLayer(Layer):
             raise ValueError("The 'shape' parameter of InputLayer must be a tuple. Got None instead.")
         if isinstance(shape, int):
             shape = (shape,)
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        string = is_string_dtype(dtype)
+        super().__init__(name=name, dtype=None if string else dtype, **kwargs)
+        if string:
+            self.dtype = "string"
         self.shape = tuple(None if d is None else int(d) for d in shape)
         self.batch_size = batch_size
         self._maybe_build((batch_size, *self.shape))
@@ -42,10 +65,14 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, **kwargs) -> KerasTensor:  # noqa: N802
-    """A symbolic input of the given per-sample ``shape``.
+    """A symbolic input of the given per-sample ``shape`` (and ``dtype``, float by default).
+
+    ``dtype="string"`` makes a model that takes raw strings (see :class:`InputLayer`).
 
     >>> from automl.keras import Input
     >>> Input(shape=(64,)).shape
     (None, 64)
+    >>> Input(shape=(1,), dtype="string").layer.dtype
+    'string'
     """
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, **kwargs).output

@@ -19,10 +19,18 @@ def shape_str(shape) -> str:
     return f"({dims}{',' if len(shape) == 1 else ''})"
 
 
-def as_array(x, name, owner) -> np.ndarray:
-    """A finite float array with at least one sample, or a clear error."""
+def as_array(x, name, owner, dtype=None) -> np.ndarray:
+    """A finite float array with at least one sample, or a clear error.
+
+    ``dtype`` is what the model's input takes: None for floats (converted to
+    ``floatx``), ``"string"`` for strings (str / bytes / object arrays, kept as
+    they are), ``"any"`` (kept as given: the first layer converts it), or an
+    integer dtype (integer arrays kept, others converted).
+    """
     if x is None:
         raise ValueError(f"The {name!r} argument of {owner} must be an array. Got None instead.")
+    if dtype is not None:
+        return _as_typed_array(x, name, owner, dtype)
     try:
         arr = np.asarray(x, dtype=floatx())
     except (TypeError, ValueError) as exc:
@@ -35,6 +43,32 @@ def as_array(x, name, owner) -> np.ndarray:
             f"The {name!r} argument of {owner} must hold at least one sample. Got shape {arr.shape}."
         )
     check_finite_array(arr, name, owner)
+    return arr
+
+
+def _as_typed_array(x, name, owner, dtype) -> np.ndarray:
+    arr = np.asarray(x)
+    kind = arr.dtype.kind
+    if dtype == "string":
+        if kind not in "USO":
+            raise ValueError(
+                f"The {name!r} argument of {owner} must be an array of strings (the model's input has "
+                f"dtype 'string'). Got an array of dtype {arr.dtype} instead."
+            )
+    elif dtype != "any":
+        if kind in "USO":
+            raise ValueError(
+                f"The {name!r} argument of {owner} must be a numeric array (the model's input has dtype "
+                f"{dtype}). Got an array of dtype {arr.dtype} instead."
+            )
+        if arr.dtype != dtype:
+            if kind == "f":
+                check_finite_array(arr, name, owner)
+            arr = arr.astype(dtype)
+    if arr.ndim == 0 or arr.shape[0] == 0:
+        raise ValueError(
+            f"The {name!r} argument of {owner} must hold at least one sample. Got shape {arr.shape}."
+        )
     return arr
 
 

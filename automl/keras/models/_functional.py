@@ -143,6 +143,9 @@ class Functional(Model):
     def _input_shapes(self):
         return [t.shape for t in self._inputs]
 
+    def _input_dtypes(self):
+        return [self._data_dtype(layer) for layer in self._input_layers]
+
     def _output_shapes(self):
         return [t.shape for t in self._outputs]
 

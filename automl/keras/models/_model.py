@@ -235,15 +235,48 @@ class Model(Layer):
         return int(sum(v.value.size for v in self.weights))
 
     # -- data preparation --------------------------------------------------
+    def _input_dtypes(self) -> list:
+        """Per input, what ``as_array`` converts it to: None (floatx), "string", "any" or an int dtype."""
+        return [None]
+
+    @staticmethod
+    def _data_dtype(input_layer, first_layer=None):
+        """What the data of one input is converted to, from its InputLayer (or the layer it feeds)."""
+        dtype = None if input_layer is None else input_layer.dtype
+        if dtype == "string":
+            return "string"
+        if dtype is not None and np.dtype(dtype).kind in "iu":
+            return dtype
+        if first_layer is not None and not first_layer._cast_inputs:
+            return "any"
+        return None
+
+    @property
+    def _cast_inputs(self):
+        # Eager calls cast to floats only when every input takes floats.
+        return all(d is None for d in self._input_dtypes())
+
     def _as_inputs(self, x, owner):
-        """Validated float inputs: one array for one-input models, else a list."""
+        """Validated inputs: one array for one-input models, else a list.
+
+        Inputs are floats (``floatx``) unless the model's ``Input`` says
+        otherwise (``dtype="string"`` or an integer dtype). As in Keras, an
+        array with one axis less than the input (whose last axis has size 1)
+        gets that axis, and one with an extra last axis of size 1 loses it.
+        """
+        dtypes = self._input_dtypes()
         if not self.built:
             first = x[0] if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape") else x
-            sample = as_array(first, "x", owner)
+            sample = as_array(first, "x", owner, dtypes[0])
             self.build((None, *sample.shape[1:]))
+            dtypes = self._input_dtypes()
         names, shapes = self._input_names(), self._input_shapes()
-        arrays = [as_array(a, "x", owner) for a in to_list(x, names, "x", owner)]
+        arrays = [as_array(a, "x", owner, d) for a, d in zip(to_list(x, names, "x", owner), dtypes)]
         for i, (arr, expected) in enumerate(zip(arrays, shapes)):
+            if arr.ndim == len(expected) - 1 and len(expected) > 1 and expected[-1] == 1:
+                arrays[i] = arr = arr[..., None]
+            elif arr.ndim == len(expected) + 1 and arr.shape[-1] == 1:
+                arrays[i] = arr = arr[..., 0]
             if arr.ndim != len(expected) or any(
                 e is not None and e != a for e, a in zip(expected[1:], arr.shape[1:])
             ):

@@ -79,6 +79,9 @@ class Sequential(Model):
     def layers(self) -> list[Layer]:
         return list(self._stack)
 
+    def _input_dtypes(self):
+        return [self._data_dtype(self._input_layer, self._stack[0] if self._stack else None)]
+
     def build(self, input_shape=None):
         if input_shape is None:
             input_shape = self.input_shape

@@ -154,3 +154,28 @@ def test_add_weight_keeps_a_scalar_shape():
 
     layer = Layer()
     assert layer.add_weight((), "ones", "scale").value.shape == ()
+
+
+def test_custom_layers_may_define_call_without_training():
+    # Keras tutorials write `def call(self, inputs):`; the engine passes `training` anyway.
+    from automl.keras import Input, Sequential
+    from automl.keras.layers import Dense, Layer
+
+    class Double(Layer):
+        def call(self, inputs):
+            return 2.0 * inputs
+
+        def backward(self, grad):
+            return 2.0 * grad
+
+    class MaskedDouble(Double):
+        def call(self, inputs, mask=None):
+            return 2.0 * inputs
+
+    x = np.linspace(-1, 1, 24, dtype="float32").reshape(8, 3)
+    for layer in (Double(), MaskedDouble()):
+        model = Sequential([Input((3,)), Dense(4), layer, Dense(1)])
+        model.compile("sgd", "mse")
+        model.fit(x, x[:, :1], epochs=1, verbose=0)
+        np.testing.assert_allclose(layer(x, training=True), 2.0 * x)
+        assert model.predict(x, verbose=0).shape == (8, 1)
