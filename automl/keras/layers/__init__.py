@@ -1,5 +1,6 @@
 """Layers (``automl.keras.layers``)."""
 
+from ... import _registry
 from ._activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from ._attention import AdditiveAttention, Attention
 from ._augmentation import (
@@ -169,7 +170,11 @@ __all__ = [
 
 
 def serialize(layer: Layer) -> dict:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    config = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    registered = _registry.CUSTOM_NAMES.get(type(layer))
+    if registered is not None:  # register_keras_serializable: its "package>name" wins on load
+        config["registered_name"] = registered
+    return config
 
 
 def deserialize(config, custom_objects=None) -> Layer:

@@ -160,3 +160,16 @@ def test_functional_model_with_registered_layer(tmp_path):
     model.save(tmp_path / "f.keras")
     loaded = saving.load_model(tmp_path / "f.keras")
     assert any(isinstance(layer, Scale) for layer in loaded.layers)
+
+
+def test_a_registered_layer_named_like_a_builtin_survives_save_and_load(tmp_path):
+    @saving.register_keras_serializable(package="Mine")
+    class Dense(layers.Dense):  # the same class name as the built-in
+        pass
+
+    model = Sequential([Input((3,)), Dense(2)])
+    assert layers.serialize(model.layers[0])["registered_name"] == "Mine>Dense"
+    assert "registered_name" not in layers.serialize(layers.Dense(2))
+    path = tmp_path / "m.keras"
+    model.save(path)
+    assert type(saving.load_model(path).layers[0]) is Dense
