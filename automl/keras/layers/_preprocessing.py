@@ -751,6 +751,21 @@ class _ResizePlan:
         return grad
 
 
+def resize_images(images, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
+                  pad_to_aspect_ratio=False, fill_value=0.0):
+    """Resize a float batch ``(n, h, w, c)`` to ``(n, height, width, c)`` as :class:`Resizing` does.
+
+    Half-pixel sampling without antialiasing (``"bilinear"`` or
+    ``"nearest"``), after an optional centred crop (or even padding with
+    ``fill_value``) to the target aspect ratio. Returns a new array of the
+    input's dtype. Used by the image file utilities of ``automl.keras.utils``.
+    """
+    images = np.asarray(images)
+    plan = _ResizePlan(images.shape[1], images.shape[2], height, width, interpolation,
+                       crop_to_aspect_ratio, pad_to_aspect_ratio, fill_value, images.dtype)
+    return plan.forward(images)
+
+
 def _check_image_rank(layer, input_shape):
     if len(tuple(input_shape)) != 4:
         raise ValueError(

@@ -4,8 +4,15 @@
 builders also found in :mod:`automl.keras.utils`.
 """
 
+from ..utils._image_dataset import image_dataset_from_directory
 from ..utils._text_dataset import text_dataset_from_directory
 from ..utils._timeseries_dataset import timeseries_dataset_from_array
 from . import image, sequence
 
-__all__ = ["image", "sequence", "text_dataset_from_directory", "timeseries_dataset_from_array"]
+__all__ = [
+    "image",
+    "sequence",
+    "image_dataset_from_directory",
+    "text_dataset_from_directory",
+    "timeseries_dataset_from_array",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -13,7 +14,7 @@ from ..backend import floatx, make_rng
 from ..utils._py_dataset import PyDataset
 from ._affine import FILL_MODES, affine_matrices, affine_resample, is_identity
 
-__all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator"]
+__all__ = ["DataFrameIterator", "DirectoryIterator", "ImageDataGenerator", "Iterator", "NumpyArrayIterator"]
 
 _OWNER = "ImageDataGenerator"
 
@@ -126,7 +127,9 @@ class ImageDataGenerator:
     same ``seed`` gives the same batches; without a seed the generator derives
     from the global seed (``utils.set_random_seed``).
 
-    ``flow_from_directory`` and ``flow_from_dataframe`` are not implemented.
+    :meth:`flow_from_directory` and :meth:`flow_from_dataframe` read image
+    files with Pillow (an optional dependency), then augment each batch
+    as :meth:`flow` does.
 
     Examples
     --------
@@ -289,18 +292,126 @@ class ImageDataGenerator:
             save_format=save_format, ignore_class_split=ignore_class_split, subset=subset, dtype=self.dtype,
         )
 
-    def flow_from_directory(self, directory, *args, **kwargs):
-        """Not implemented: load the images into an array and use :meth:`flow`."""
-        raise NotImplementedError(
-            "ImageDataGenerator.flow_from_directory is not implemented in automl.keras; load the images "
-            "into a NumPy array and use flow()."
+    def flow_from_directory(self, directory, target_size=(256, 256), color_mode="rgb", classes=None,
+                            class_mode="categorical", batch_size=32, shuffle=True, seed=None,
+                            save_to_dir=None, save_prefix="", save_format="png", follow_links=False,
+                            subset=None, interpolation="nearest", keep_aspect_ratio=False):
+        """Batches of augmented images read from class folders: a :class:`DirectoryIterator`.
+
+        Parameters
+        ----------
+        directory : str or path-like
+            One subfolder per class; the ``.png``, ``.jpg``, ``.jpeg``,
+            ``.bmp``, ``.ppm``, ``.tif`` and ``.tiff`` files under each
+            (nested folders included) are its images, read with Pillow.
+        target_size : (height, width), default=(256, 256)
+            Every image is resized to this size (Pillow, ``interpolation``).
+        color_mode : {"rgb", "rgba", "grayscale"}, default="rgb"
+        classes : list of str, optional
+            The subfolders to use, in label order; by default all of them in
+            alphanumeric order.
+        class_mode : {"categorical", "binary", "sparse", "input", None}, default="categorical"
+            Targets as one-hot rows, float 0/1 values, float class indices,
+            the images themselves (autoencoders), or none (images alone).
+        batch_size : int, default=32
+        shuffle : bool, default=True
+            Reshuffle the images every epoch; otherwise alphanumeric order.
+        seed : int, optional
+            Seed of the shuffling and of the random transforms.
+        save_to_dir : str, optional
+            Also save every augmented image served, as
+            ``{save_prefix}_{index}_{n}.{save_format}`` in this folder.
+        save_prefix : str, default=""
+        save_format : str, default="png"
+        follow_links : bool, default=False
+            Visit folders behind symbolic links.
+        subset : {"training", "validation"}, optional
+            With the generator's ``validation_split``: the first fraction of
+            each class folder is the validation subset, the rest training.
+        interpolation : str, default="nearest"
+            Pillow's filter: "nearest", "bilinear", "bicubic", "hamming",
+            "box" or "lanczos".
+        keep_aspect_ratio : bool, default=False
+            Resize the largest centred window with the target aspect ratio.
+
+        Returns
+        -------
+        DirectoryIterator
+            A :class:`~automl.keras.utils.PyDataset` that ``model.fit`` takes;
+            ``class_indices`` maps the class names to their indices.
+        """
+        return DirectoryIterator(
+            directory, self, target_size=target_size, color_mode=color_mode, classes=classes,
+            class_mode=class_mode, batch_size=batch_size, shuffle=shuffle, seed=seed,
+            data_format=self.data_format, save_to_dir=save_to_dir, save_prefix=save_prefix,
+            save_format=save_format, follow_links=follow_links, subset=subset,
+            interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio, dtype=self.dtype,
         )
 
-    def flow_from_dataframe(self, dataframe, *args, **kwargs):
-        """Not implemented: load the images into an array and use :meth:`flow`."""
-        raise NotImplementedError(
-            "ImageDataGenerator.flow_from_dataframe is not implemented in automl.keras; load the images "
-            "into a NumPy array and use flow()."
+    def flow_from_dataframe(self, dataframe, directory=None, x_col="filename", y_col="class",
+                            weight_col=None, target_size=(256, 256), color_mode="rgb", classes=None,
+                            class_mode="categorical", batch_size=32, shuffle=True, seed=None,
+                            save_to_dir=None, save_prefix="", save_format="png", subset=None,
+                            interpolation="nearest", validate_filenames=True, **kwargs):
+        """Batches of augmented images listed in a pandas DataFrame: a :class:`DataFrameIterator`.
+
+        Parameters
+        ----------
+        dataframe : pandas.DataFrame
+            One row per image: its file in ``x_col`` and its target(s) in
+            ``y_col``.
+        directory : str, optional
+            The folder the file names are relative to (None: they are paths).
+        x_col : str, default="filename"
+        y_col : str or list of str, default="class"
+            The target column (a list of columns with ``class_mode="multi_output"``).
+        weight_col : str, optional
+            A numeric column of sample weights, served as a third element.
+        target_size, color_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, interpolation
+            As in :meth:`flow_from_directory`.
+        classes : list of str, optional
+            The classes to keep, in label order (rows of other classes are
+            dropped); by default the sorted distinct values of ``y_col``.
+        class_mode : {"categorical", "binary", "sparse", "input", "multi_output", "raw", None}
+            ``"categorical"`` (the default; ``y_col`` values may be lists of
+            classes, giving multi-hot rows), ``"binary"`` and ``"sparse"``
+            (string classes, as float 0/1 values or class indices),
+            ``"input"`` (the images), ``"multi_output"`` (a list of the
+            ``y_col`` columns), ``"raw"`` (the ``y_col`` values as they are;
+            ``"other"`` is its deprecated name) or None (images alone).
+        subset : {"training", "validation"}, optional
+            With the generator's ``validation_split``: the first fraction of
+            the rows is the validation subset, the rest training.
+        validate_filenames : bool, default=True
+            Drop (with a warning) the rows whose file is missing or not an image.
+        **kwargs
+            The deprecated ``has_ext``, ``sort`` and ``drop_duplicates`` are
+            ignored with a DeprecationWarning, as in Keras.
+
+        Returns
+        -------
+        DataFrameIterator
+        """
+        for name, advice in (("has_ext", "filenames in the dataframe have to match the exact filenames "
+                                         "on disk"),
+                             ("sort", "batches follow the order of the dataframe when shuffle=False"),
+                             ("drop_duplicates", "use pandas.DataFrame.drop_duplicates")):
+            if name in kwargs:
+                warnings.warn(f"{name} is deprecated: {advice}.", DeprecationWarning, stacklevel=2)
+        unknown = sorted(set(kwargs) - {"has_ext", "sort", "drop_duplicates"})
+        if unknown:
+            raise TypeError(f"ImageDataGenerator.flow_from_dataframe got unexpected keyword arguments "
+                            f"{unknown}.")
+        if class_mode == "other":
+            warnings.warn('class_mode="other" is deprecated, use class_mode="raw".', DeprecationWarning,
+                          stacklevel=2)
+            class_mode = "raw"
+        return DataFrameIterator(
+            dataframe, directory, self, x_col=x_col, y_col=y_col, weight_col=weight_col,
+            target_size=target_size, color_mode=color_mode, classes=classes, class_mode=class_mode,
+            batch_size=batch_size, shuffle=shuffle, seed=seed, data_format=self.data_format,
+            save_to_dir=save_to_dir, save_prefix=save_prefix, save_format=save_format, subset=subset,
+            interpolation=interpolation, validate_filenames=validate_filenames, dtype=self.dtype,
         )
 
     # -- normalization ----------------------------------------------------------
@@ -608,6 +719,12 @@ class Iterator(PyDataset):
     def _get_batches_of_transformed_samples(self, index_array):
         raise NotImplementedError
 
+    def _transform(self, batch_x):
+        """Random transforms then normalization of a float batch (its own copy), with the iterator's rng."""
+        gen = self.image_data_generator
+        params = gen._random_params(len(batch_x), batch_x.shape[1], batch_x.shape[2], self.rng)
+        return gen.standardize(gen._apply_batch(batch_x, params))
+
 
 class NumpyArrayIterator(Iterator):
     """Augmented batches of in-memory images, as returned by :meth:`ImageDataGenerator.flow`.
@@ -682,10 +799,7 @@ class NumpyArrayIterator(Iterator):
         super().__init__(x.shape[0], batch_size, shuffle, seed)
 
     def _get_batches_of_transformed_samples(self, index_array):
-        gen = self.image_data_generator
-        batch_x = self.x.take(index_array, axis=0).astype(self.dtype, copy=False)
-        params = gen._random_params(len(index_array), batch_x.shape[1], batch_x.shape[2], self.rng)
-        batch_x = gen.standardize(gen._apply_batch(batch_x, params))
+        batch_x = self._transform(self.x.take(index_array, axis=0).astype(self.dtype, copy=False))
         if self.x_misc:
             batch_x = [batch_x] + [m.take(index_array, axis=0) for m in self.x_misc]
         if self.y is None:
@@ -694,3 +808,285 @@ class NumpyArrayIterator(Iterator):
         if self.sample_weight is not None:
             output += (self.sample_weight.take(index_array, axis=0),)
         return output
+
+
+WHITE_LIST_FORMATS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
+_CLASS_MODES = ("categorical", "binary", "sparse", "input", None)
+
+
+class _FilesIterator(Iterator):
+    """Augmented batches of image files (``filepaths``, ``classes`` / ``labels``); Keras's ``BatchFromFilesMixin``."""
+
+    def _set_processing_attrs(self, owner, image_data_generator, target_size, color_mode, data_format,
+                              save_to_dir, save_prefix, save_format, subset, interpolation,
+                              keep_aspect_ratio, dtype):
+        from ..utils._image_utils import PIL_INTERPOLATIONS, check_color_mode, check_size, pil_image
+
+        pil_image(owner)
+        if data_format not in (None, "channels_last"):
+            raise param_error("data_format", owner, "'channels_last'", data_format)
+        self.image_data_generator = image_data_generator
+        self.target_size = check_size(target_size, "target_size", owner)
+        self.color_mode = color_mode
+        self.image_shape = self.target_size + (check_color_mode(color_mode, owner),)
+        self.data_format = "channels_last"
+        if interpolation not in PIL_INTERPOLATIONS:
+            raise param_error("interpolation", owner, "one of " + ", ".join(map(repr, PIL_INTERPOLATIONS)),
+                              interpolation)
+        self.interpolation = interpolation
+        self.keep_aspect_ratio = bool(keep_aspect_ratio)
+        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, save_format
+        self._saved = 0
+        self.dtype = floatx() if dtype is None else np.dtype(dtype).name
+        self.subset = subset
+        self.split = None
+        if subset is not None:
+            if subset not in ("training", "validation"):
+                raise param_error("subset", owner, "None, 'training' or 'validation'", subset)
+            split = getattr(image_data_generator, "_validation_split", 0.0)
+            if not split:
+                raise ValueError(f"The 'subset' argument of {owner} needs a validation_split in the "
+                                 f"ImageDataGenerator. Got validation_split={split!r}.")
+            self.split = (0.0, split) if subset == "validation" else (split, 1.0)
+
+    @property
+    def filepaths(self):
+        """The paths of the image files, in sample order."""
+        return self._filepaths
+
+    @property
+    def labels(self):
+        """The target of every sample (class indices, or the raw / multi-output targets)."""
+        return self.classes
+
+    @property
+    def sample_weight(self):
+        return None
+
+    def _get_batches_of_transformed_samples(self, index_array):
+        from ..utils._image_utils import img_to_array, load_img, save_img
+
+        batch_x = np.empty((len(index_array),) + self.image_shape, dtype=self.dtype)
+        paths = self.filepaths
+        for i, j in enumerate(index_array):
+            img = load_img(paths[j], color_mode=self.color_mode, target_size=self.target_size,
+                           interpolation=self.interpolation, keep_aspect_ratio=self.keep_aspect_ratio)
+            batch_x[i] = img_to_array(img, dtype=self.dtype)
+            img.close()
+        if self.image_data_generator is not None:
+            batch_x = self._transform(batch_x)
+        if self.save_to_dir:
+            for i, j in enumerate(index_array):
+                name = f"{self.save_prefix}_{j}_{self._saved}.{self.save_format}"
+                save_img(os.path.join(self.save_to_dir, name), batch_x[i], scale=True)
+                self._saved += 1
+        return self._targets_for(batch_x, index_array)
+
+    def _targets_for(self, batch_x, index_array):
+        mode = self.class_mode
+        if mode is None:
+            return batch_x
+        if mode == "input":
+            batch_y = batch_x.copy()
+        elif mode in ("binary", "sparse"):
+            batch_y = np.asarray(self.classes)[index_array].astype(self.dtype)
+        elif mode == "categorical":
+            batch_y = np.zeros((len(index_array), len(self.class_indices)), dtype=self.dtype)
+            if isinstance(self.classes, np.ndarray):
+                batch_y[np.arange(len(index_array)), self.classes[index_array]] = 1
+            else:  # multi-label rows: lists of class indices
+                for i, j in enumerate(index_array):
+                    batch_y[i, self.classes[j]] = 1
+        elif mode == "multi_output":
+            batch_y = [output[index_array] for output in self._targets]
+        else:  # raw
+            batch_y = self._targets[index_array]
+        if self.sample_weight is None:
+            return batch_x, batch_y
+        return batch_x, batch_y, self.sample_weight[index_array]
+
+
+class DirectoryIterator(_FilesIterator):
+    """Augmented batches of the images in class folders, as returned by :meth:`ImageDataGenerator.flow_from_directory`.
+
+    Attributes
+    ----------
+    class_indices : dict
+        Class name to class index.
+    classes : ndarray of int32
+        The class index of every image.
+    filenames : list of str
+        The image files relative to ``directory``.
+    filepaths : list of str
+    samples, num_classes : int
+    """
+
+    allowed_class_modes = set(_CLASS_MODES)
+
+    def __init__(self, directory, image_data_generator, target_size=(256, 256), color_mode="rgb",
+                 classes=None, class_mode="categorical", batch_size=32, shuffle=True, seed=None,
+                 data_format=None, save_to_dir=None, save_prefix="", save_format="png",
+                 follow_links=False, subset=None, interpolation="nearest", keep_aspect_ratio=False,
+                 dtype=None):
+        from ..utils._text_dataset import list_files
+
+        owner = "ImageDataGenerator.flow_from_directory"
+        if not isinstance(directory, (str, os.PathLike)) or not os.path.isdir(directory):
+            raise param_error("directory", owner, "the path of an existing directory", directory)
+        self._set_processing_attrs(owner, image_data_generator, target_size, color_mode, data_format,
+                                   save_to_dir, save_prefix, save_format, subset, interpolation,
+                                   keep_aspect_ratio, dtype)
+        if class_mode not in _CLASS_MODES:
+            raise param_error("class_mode", owner, "one of 'categorical', 'binary', 'sparse', 'input', None",
+                              class_mode)
+        self.directory = os.fspath(directory)
+        self.class_mode = class_mode
+        if not classes:
+            classes = sorted(d for d in os.listdir(self.directory)
+                             if os.path.isdir(os.path.join(self.directory, d)))
+        else:
+            missing = [c for c in classes if not os.path.isdir(os.path.join(self.directory, c))]
+            if missing:
+                raise ValueError(f"The 'classes' argument of {owner} must name subfolders of "
+                                 f"{self.directory!r}. Got missing folders {missing}.")
+        self.num_classes = len(classes)
+        self.class_indices = dict(zip(classes, range(len(classes))))
+        self.filenames, labels = [], []
+        for name in classes:
+            found = list_files(os.path.join(self.directory, name), follow_links, WHITE_LIST_FORMATS)
+            if self.split is not None:
+                found = found[int(self.split[0] * len(found)):int(self.split[1] * len(found))]
+            self.filenames.extend(os.path.relpath(p, self.directory) for p in found)
+            labels.extend([self.class_indices[name]] * len(found))
+        self.classes = np.asarray(labels, dtype=np.int32)
+        self.samples = len(self.filenames)
+        print(f"Found {self.samples} images belonging to {self.num_classes} classes.")
+        self._filepaths = [os.path.join(self.directory, f) for f in self.filenames]
+        super().__init__(self.samples, batch_size, shuffle, seed)
+
+
+class DataFrameIterator(_FilesIterator):
+    """Augmented batches of the images a DataFrame lists, as returned by :meth:`ImageDataGenerator.flow_from_dataframe`.
+
+    Attributes
+    ----------
+    class_indices : dict
+        Class name to class index (label class modes only).
+    classes : ndarray of int32 or list
+        The class index of every image (lists of indices for multi-label rows).
+    filenames, filepaths : list of str
+    samples : int
+    """
+
+    allowed_class_modes = {"binary", "categorical", "input", "multi_output", "raw", "sparse", None}
+
+    def __init__(self, dataframe, directory=None, image_data_generator=None, x_col="filename", y_col="class",
+                 weight_col=None, target_size=(256, 256), color_mode="rgb", classes=None,
+                 class_mode="categorical", batch_size=32, shuffle=True, seed=None, data_format="channels_last",
+                 save_to_dir=None, save_prefix="", save_format="png", subset=None, interpolation="nearest",
+                 keep_aspect_ratio=False, dtype="float32", validate_filenames=True):
+        owner = "ImageDataGenerator.flow_from_dataframe"
+        self._set_processing_attrs(owner, image_data_generator, target_size, color_mode, data_format,
+                                   save_to_dir, save_prefix, save_format, subset, interpolation,
+                                   keep_aspect_ratio, dtype)
+        if not hasattr(dataframe, "columns") or not hasattr(dataframe, "iloc"):
+            raise param_error("dataframe", owner, "a pandas DataFrame", type(dataframe).__name__, TypeError)
+        if class_mode not in self.allowed_class_modes:
+            raise param_error("class_mode", owner, "one of 'binary', 'categorical', 'input', 'multi_output', "
+                              "'raw', 'sparse', None", class_mode)
+        self.class_mode = class_mode
+        self.directory = "" if directory is None else os.fspath(directory)
+        df = dataframe.copy()
+        labelled = class_mode in ("binary", "categorical", "sparse")
+        self._check_params(owner, df, x_col, y_col, weight_col, classes)
+        if validate_filenames:
+            paths = [os.path.join(self.directory, f) for f in df[x_col]]
+            keep = np.array([p.lower().endswith(WHITE_LIST_FORMATS) and os.path.isfile(p) for p in paths],
+                            dtype=bool)
+            if not keep.all():
+                warnings.warn(f"Found {int((~keep).sum())} invalid image filename(s) in x_col={x_col!r}. "
+                              "These filename(s) will be ignored.", UserWarning, stacklevel=3)
+            df = df[keep]
+        self.classes = None
+        if labelled:
+            df, classes = self._filter_classes(df, y_col, classes)
+            self.class_indices = dict(zip(classes, range(len(classes))))
+        if self.split is not None:
+            n = len(df)
+            df = df.iloc[int(self.split[0] * n):int(self.split[1] * n)]
+        if labelled:
+            ids = [[self.class_indices[c] for c in v] if isinstance(v, (list, tuple))
+                   else self.class_indices[v] for v in df[y_col]]
+            multi = any(isinstance(v, list) for v in ids)
+            self.classes = ids if multi else np.asarray(ids, dtype=np.int32)
+        self.filenames = df[x_col].tolist()
+        self._sample_weight = df[weight_col].to_numpy() if weight_col else None
+        if class_mode == "multi_output":
+            self._targets = [np.array(df[col].tolist()) for col in y_col]
+        elif class_mode == "raw":
+            self._targets = df[y_col].to_numpy()
+        self.samples = len(self.filenames)
+        validated = "validated" if validate_filenames else "non-validated"
+        print(f"Found {self.samples} {validated} image filenames"
+              + (f" belonging to {len(self.class_indices)} classes." if labelled else "."))
+        self._filepaths = [os.path.join(self.directory, f) for f in self.filenames]
+        super().__init__(self.samples, batch_size, shuffle, seed)
+
+    def _check_params(self, owner, df, x_col, y_col, weight_col, classes):
+        mode = self.class_mode
+        if mode == "multi_output" and not isinstance(y_col, list):
+            raise TypeError(f"The 'y_col' argument of {owner} must be a list of columns with "
+                            f"class_mode='multi_output'. Got {type(y_col).__name__} instead.")
+        columns = [x_col] + ([] if mode in ("input", None) else (y_col if isinstance(y_col, list) else [y_col]))
+        columns += [weight_col] if weight_col else []
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise ValueError(f"The dataframe of {owner} has no column(s) {missing}: its columns are "
+                             f"{list(df.columns)}.")
+        if not all(isinstance(v, str) for v in df[x_col]):
+            raise TypeError(f"All values in column x_col={x_col!r} of {owner} must be strings.")
+        if mode in ("binary", "sparse") and not all(isinstance(v, str) for v in df[y_col]):
+            raise TypeError(f"With class_mode={mode!r}, the values of column y_col={y_col!r} of {owner} "
+                            "must be strings.")
+        if mode == "binary":
+            n = len(set(classes)) if classes else df[y_col].nunique()
+            if n != 2:
+                raise ValueError(f"class_mode='binary' needs exactly 2 classes. Got {n}.")
+        if mode == "categorical" and not all(isinstance(v, (str, list, tuple)) for v in df[y_col]):
+            raise TypeError(f"With class_mode='categorical', the values of column y_col={y_col!r} of "
+                            f"{owner} must be strings, lists or tuples.")
+        if classes and mode in ("input", "multi_output", "raw", None):
+            warnings.warn(f"classes will be ignored given the class_mode={mode!r}.", UserWarning, stacklevel=4)
+        if weight_col and not np.issubdtype(df[weight_col].dtype, np.number):
+            raise TypeError(f"Column weight_col={weight_col!r} of {owner} must be numeric.")
+
+    @staticmethod
+    def _filter_classes(df, y_col, classes):
+        """Keep the rows of ``classes`` (default: all, sorted); the classes in label order."""
+        if classes:
+            classes = list(dict.fromkeys(classes))
+            wanted = set(classes)
+
+            def keep(v):
+                if isinstance(v, (list, tuple)):
+                    return [c for c in v if c in wanted] or None
+                return v if v in wanted else None
+
+            df = df.copy()
+            df[y_col] = df[y_col].apply(keep)
+        else:
+            found = set()
+            for v in df[y_col]:
+                found.update(v if isinstance(v, (list, tuple)) else [v])
+            classes = sorted(found)
+        return df.dropna(subset=[y_col]), classes
+
+    @property
+    def labels(self):
+        if self.class_mode in ("multi_output", "raw"):
+            return self._targets
+        return self.classes
+
+    @property
+    def sample_weight(self):
+        return self._sample_weight

@@ -1,17 +1,38 @@
 """Image augmentation (``automl.keras.preprocessing.image``, Keras's legacy image API).
 
-``ImageDataGenerator(...).flow(x, y)`` yields augmented batches that
-``model.fit`` trains on directly.
+``ImageDataGenerator(...).flow(x, y)`` (or ``.flow_from_directory(path)``,
+``.flow_from_dataframe(df)``) yields augmented batches that ``model.fit``
+trains on directly; ``load_img``, ``img_to_array``, ``array_to_img``,
+``save_img`` and ``smart_resize`` read, convert and write images (Pillow).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..utils._image_utils import array_to_img, img_to_array, load_img, save_img, smart_resize
 from ._affine import FILL_MODES, affine_matrices, affine_resample
-from ._image_data_generator import ImageDataGenerator, Iterator, NumpyArrayIterator
+from ._image_data_generator import (
+    DataFrameIterator,
+    DirectoryIterator,
+    ImageDataGenerator,
+    Iterator,
+    NumpyArrayIterator,
+)
 
-__all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator", "apply_affine_transform"]
+__all__ = [
+    "DataFrameIterator",
+    "DirectoryIterator",
+    "ImageDataGenerator",
+    "Iterator",
+    "NumpyArrayIterator",
+    "apply_affine_transform",
+    "array_to_img",
+    "img_to_array",
+    "load_img",
+    "save_img",
+    "smart_resize",
+]
 
 
 def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis=0, col_axis=1,

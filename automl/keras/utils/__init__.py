@@ -14,6 +14,8 @@ from ..saving._serialization import deserialize_keras_object, serialize_keras_ob
 from ._data_adapter_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from ._dataset_utils import split_dataset
 from ._file_utils import get_file
+from ._image_dataset import image_dataset_from_directory
+from ._image_utils import array_to_img, img_to_array, load_img, save_img
 from ._numerical_utils import normalize
 from ._py_dataset import PyDataset, Sequence
 from ._sequence_utils import pad_sequences
@@ -26,16 +28,21 @@ __all__ = [
     "Progbar",
     "PyDataset",
     "Sequence",
+    "array_to_img",
     "custom_object_scope",
     "deserialize_keras_object",
     "get_custom_objects",
     "get_file",
+    "image_dataset_from_directory",
+    "img_to_array",
+    "load_img",
     "get_registered_name",
     "get_registered_object",
     "normalize",
     "pack_x_y_sample_weight",
     "pad_sequences",
     "register_keras_serializable",
+    "save_img",
     "serialize_keras_object",
     "set_random_seed",
     "split_dataset",

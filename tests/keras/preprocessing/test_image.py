@@ -338,5 +338,5 @@ def test_bad_flow_and_fit_arguments():
         ImageDataGenerator().flow(x, subset="training")
     with pytest.raises(ValueError, match=r"ImageDataGenerator.fit must have rank 4"):
         gen.fit(np.zeros((4, 3, 3)))
-    with pytest.raises(NotImplementedError, match="flow_from_directory"):
+    with pytest.raises(ValueError, match="'directory' parameter of ImageDataGenerator.flow_from_directory"):
         gen.flow_from_directory("images/")
