@@ -11,6 +11,7 @@ from ._lr_scheduler import LearningRateScheduler
 from ._model_checkpoint import ModelCheckpoint
 from ._progbar import Progbar, ProgbarLogger
 from ._reduce_lr_on_plateau import ReduceLROnPlateau
+from ._tensorboard import TensorBoard
 from ._terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Progbar",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
     "find_learning_rate",
 ]
