@@ -112,6 +112,24 @@ class KerasTensor:
         return f"<KerasTensor shape={self.shape}, name={self.name}>"
 
 
+#: The tape recording a subclassed model's training forward pass (see
+#: ``models._subclassed``), or None. Eager layer calls check it once.
+_recording = None
+
+
+def _taped(call_method):
+    """``__call__`` of a Layer subclass that overrides it, routed to the tape while one records."""
+
+    @functools.wraps(call_method)
+    def __call__(self, *args, **kwargs):  # noqa: N807
+        if _recording is not None:
+            return _recording.call(self, call_method, args, kwargs)
+        return call_method(self, *args, **kwargs)
+
+    __call__._taped = True
+    return __call__
+
+
 _LAYER_KWARGS = {"name", "trainable", "dtype", "input_shape", "input_dim", "batch_input_shape", "weights"}
 
 
@@ -169,6 +187,13 @@ class Layer:
     #: Whether eager calls cast numeric inputs to the layer's dtype. Layers taking strings
     #: or integer tokens (lookups, hashing) set False; string inputs are never cast.
     _cast_inputs = True
+    #: Whether the layer's own attributes holding layers (directly or in lists, tuples and
+    #: dicts) make sublayers whose weights it owns: true for classes defined outside
+    #: automl (user layers and subclassed models), as Keras tracks them.
+    _auto_track = False
+    #: Whether training differentiates ``call`` by tracing it (layers composed of sublayers
+    #: without a ``backward`` of their own, and subclassed models).
+    _traced = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -177,6 +202,12 @@ class Layer:
             cls.call = _accepting_training(cls.call)
         if "supports_masking" not in cls.__dict__ and "compute_mask" in cls.__dict__:
             cls.supports_masking = True
+        if "__call__" in cls.__dict__ and not getattr(cls.__call__, "_taped", False):
+            cls.__call__ = _taped(cls.__dict__["__call__"])
+        if not cls.__module__.startswith("automl."):
+            from ..models._subclassed import setup_class
+
+            setup_class(cls)
 
     def __init__(self, *, name=None, trainable=True, dtype=None, **kwargs):
         unknown = set(kwargs) - _LAYER_KWARGS
@@ -235,38 +266,55 @@ class Layer:
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
 
+    def _tracked_layers(self) -> list[Layer]:
+        """The sublayers this layer owns (``_auto_track`` classes), in assignment order."""
+        if not self._auto_track:
+            return []
+        from ..models._subclassed import tracked_layers
+
+        return tracked_layers(self)
+
     @property
     def weights(self) -> list[Variable]:
+        if self._auto_track:
+            return _unique([*self._variables, *(v for la in self._tracked_layers() for v in la.weights)])
         return list(self._variables)
 
     @property
     def trainable_weights(self) -> list[Variable]:
         if not self._trainable:
             return []
-        return [v for v in self._variables if v.trainable]
+        own = [v for v in self._variables if v.trainable]
+        if self._auto_track:
+            return _unique([*own, *(v for la in self._tracked_layers() for v in la.trainable_weights)])
+        return own
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
         if not self._trainable:
-            return list(self._variables)
-        return [v for v in self._variables if not v.trainable]
+            return self.weights
+        own = [v for v in self._variables if not v.trainable]
+        if self._auto_track:
+            return _unique([*own, *(v for la in self._tracked_layers() for v in la.non_trainable_weights)])
+        return own
 
     def get_weights(self) -> list[np.ndarray]:
-        return [v.numpy() for v in self._variables]
+        return [v.numpy() for v in self.weights]
 
     def set_weights(self, weights) -> None:
         weights = list(weights)
-        if len(weights) != len(self._variables):
+        variables = self.weights
+        if len(weights) != len(variables):
             raise ValueError(
-                f"Layer {self.name!r} expects {len(self._variables)} weight arrays "
-                f"({', '.join(str(v.shape) for v in self._variables)}). "
+                f"Layer {self.name!r} expects {len(variables)} weight arrays "
+                f"({', '.join(str(v.shape) for v in variables)}). "
                 f"Got {len(weights)} instead."
             )
-        for var, w in zip(self._variables, weights):
+        for var, w in zip(variables, weights):
             var.assign(w)
 
     def count_params(self) -> int:
-        return int(sum(v.value.size for v in self._variables))
+        return int(sum(v.value.size for v in self.weights))
 
     # -- contract ----------------------------------------------------------
     def build(self, input_shape) -> None:
@@ -324,7 +372,13 @@ class Layer:
             )
         return outputs, None
 
-    def __call__(self, inputs, training=False, mask=None):
+    def __call__(self, inputs, training=None, mask=None):
+        if _recording is not None:
+            return _recording.call(self, Layer._eager_call, (inputs,), {"training": training, "mask": mask})
+        return self._eager_call(inputs, training, mask)
+
+    def _eager_call(self, inputs, training=None, mask=None):
+        training = bool(training)
         if self._multi_input:
             return self._call_multi(list(inputs), training, mask)
         if isinstance(inputs, KerasTensor):
@@ -363,6 +417,11 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(variables):
+    seen = set()
+    return [v for v in variables if not (id(v) in seen or seen.add(id(v)))]
 
 
 def symbolic_outputs(layer, shape, inputs, multi=False):

@@ -61,7 +61,10 @@ class Model(Layer):
             from ._functional import Functional
 
             return super().__new__(Functional)
-        return super().__new__(cls)
+        model = super().__new__(cls)
+        if cls._traced:  # a subclassed model: its constructor arguments make its default config
+            model._init_call = (args, kwargs)
+        return model
 
     def __init__(self, *args, name=None, trainable=True, **kwargs):
         if args:
@@ -97,6 +100,12 @@ class Model(Layer):
             Weights of the outputs' losses in the total loss (multi-output models).
         metrics : list of str or Metric, or a list of lists / dict per output, optional
         """
+        if self._traced and (isinstance(loss, dict) or (isinstance(loss, (list, tuple)) and len(loss) > 1)):
+            raise NotImplementedError(
+                f"Subclassed model {self.name!r} ({type(self).__name__}) got one loss per output: "
+                "subclassed models have a single output here. Build a model with several outputs "
+                "with the functional API (Model(inputs, [out1, out2]))."
+            )
         if metrics is None and isinstance(loss_weights, (list, tuple)) and any(
             isinstance(m, (str, _metrics.Metric)) or callable(m) for m in loss_weights
         ):
@@ -133,6 +142,8 @@ class Model(Layer):
         return ["loss", *names]
 
     def _output_names(self) -> list[str]:
+        if self._traced:
+            return ["output"]
         return [self.output_layer.name] if self.layers else ["output"]
 
     def _input_names(self) -> list[str]:
@@ -153,12 +164,25 @@ class Model(Layer):
                 f"You must call compile() on {type(self).__name__} {self.name!r} before {method}()."
             )
 
-    # -- to implement ------------------------------------------------------
+    # -- forward and backward ------------------------------------------------
+    # Sequential and Functional override ``_forward`` / ``_backward``; a subclassed
+    # model (Keras's imperative API) runs its own ``call``, traced in training
+    # (see ``models._subclassed``).
     def _forward(self, x, training=False):
-        raise NotImplementedError
+        if type(self).call is Model.call:
+            raise NotImplementedError(
+                f"Model {self.name!r} ({type(self).__name__}) has no call() method: a subclassed "
+                "model must implement call(self, inputs, training=False)."
+            )
+        return self.call(x, training=training)
 
     def _backward(self, grad, fused=False):
-        raise NotImplementedError
+        tape = getattr(self, "_local_tape", None)
+        if tape is None:
+            raise RuntimeError(
+                f"Model {self.name!r} has no recorded training forward pass to differentiate."
+            )
+        return tape.backward(grad)
 
     def call(self, inputs, training=False):
         return self._forward(inputs, training=training)
@@ -166,9 +190,24 @@ class Model(Layer):
     def backward(self, grad):
         return self._backward(grad)
 
+    def build(self, input_shape=None):
+        """Build a subclassed model: create its weights by calling it on a batch of zeros."""
+        if not self._traced:
+            return super().build(input_shape)
+        if input_shape is None:
+            raise ValueError(
+                f"The 'input_shape' argument of {type(self).__name__}.build must be a shape tuple "
+                "such as (None, 784). Got None instead."
+            )
+        shape = [tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(input_shape)
+        self.input_shape = shape
+        self.output_shape = self.compute_output_shape(shape)
+        self.built = True
+        return None
+
     @property
     def layers(self) -> list[Layer]:
-        return []
+        return self._tracked_layers()
 
     def _mark_input_grads(self):
         """Tell each layer whether its input gradient is needed (none before the first trainable)."""
@@ -201,18 +240,26 @@ class Model(Layer):
         print_summary(self, line_length=line_length, print_fn=print_fn)
 
     # -- weights -----------------------------------------------------------
+    # A subclassed model (``_auto_track``) owns the layers of its attributes; the same
+    # layer or variable reached twice counts once.
     @property
     def weights(self):
+        if self._auto_track:
+            return Layer.weights.fget(self)
         return [v for layer in self.layers for v in layer.weights]
 
     @property
     def trainable_weights(self):
+        if self._auto_track:
+            return Layer.trainable_weights.fget(self)
         if not self.trainable:
             return []
         return [v for layer in self.layers for v in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
+        if self._auto_track:
+            return Layer.non_trainable_weights.fget(self)
         if not self.trainable:
             return self.weights
         return [v for layer in self.layers for v in layer.non_trainable_weights]
@@ -265,10 +312,17 @@ class Model(Layer):
         gets that axis, and one with an extra last axis of size 1 loses it.
         """
         dtypes = self._input_dtypes()
+        if self._traced and (isinstance(x, dict) or (
+                isinstance(x, (list, tuple)) and len(x) > 1 and all(hasattr(a, "shape") for a in x))):
+            raise NotImplementedError(
+                f"{owner} got several input arrays, but subclassed model {self.name!r} "
+                f"({type(self).__name__}) takes a single input here. Build a model with several "
+                "inputs with the functional API (Model([in1, in2], outputs))."
+            )
         if not self.built:
             first = x[0] if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape") else x
             sample = as_array(first, "x", owner, dtypes[0])
-            self.build((None, *sample.shape[1:]))
+            self._maybe_build((None, *sample.shape[1:]))
             dtypes = self._input_dtypes()
         names, shapes = self._input_names(), self._input_shapes()
         arrays = [as_array(a, "x", owner, d) for a, d in zip(to_list(x, names, "x", owner), dtypes)]
@@ -848,7 +902,22 @@ class Model(Layer):
         return self.predict(x, batch_size=n_samples(self._as_inputs(x, "predict_on_batch")), verbose=0)
 
     def _output_layers(self) -> list[Layer]:
+        if self._traced:  # no fixed output layer: losses are not fused with an activation
+            return [None] * len(self._output_shapes())
         return [self.output_layer]
+
+    def get_config(self):
+        """A subclassed model's config: its constructor arguments, when they are plain values.
+
+        As in Keras, a subclassed model whose constructor takes other objects
+        must implement ``get_config`` (and ``from_config`` if needed) to be
+        saved as a whole; ``save_weights`` / ``load_weights`` always work.
+        """
+        if not self._traced:
+            return super().get_config()
+        from ._subclassed import auto_config
+
+        return auto_config(self)
 
     def _flat_layers(self):
         """Every layer, recursing into nested models."""

@@ -14,6 +14,19 @@ import numpy as np
 
 __all__ = ["Tensor", "gradient", "is_tensor", "value_of"]
 
+#: Where traced Tensors currently flow (set while a subclassed model records its
+#: training forward pass), so that errors can say what to do instead.
+_CONTEXT = {"where": None}
+
+
+def _untraced_hint(what):
+    where = _CONTEXT["where"]
+    if where is None:
+        return f"{what} inside a differentiated loss; use automl.keras.ops / backend operations or NumPy ufuncs."
+    return (f"{what} in {where}: layer outputs are traced there so that training can "
+            "differentiate the math between layers. Use automl.keras.ops (ops.concatenate, ops.matmul, "
+            "ops.mean, ...) or Python operators for math between layers, not plain NumPy functions.")
+
 
 class Tensor:
     """An array plus the operation that produced it (``parents`` and ``backward``)."""
@@ -42,10 +55,7 @@ class Tensor:
         return self.value
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            "A traced Tensor cannot be converted to a NumPy array inside a differentiated loss; "
-            "use automl.keras.ops / backend operations or NumPy ufuncs."
-        )
+        raise TypeError(_untraced_hint("A traced Tensor cannot be converted to a NumPy array"))
 
     # -- operators ---------------------------------------------------------
     def __add__(self, other):
@@ -75,6 +85,12 @@ class Tensor:
 
     def __rpow__(self, other):
         return power(other, self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
 
     def __neg__(self):
         return negative(self)
@@ -121,7 +137,7 @@ class Tensor:
             return NotImplemented
         op = _UFUNCS.get(ufunc)
         if op is None:
-            raise TypeError(f"np.{ufunc.__name__} has no gradient in automl's loss autodiff.")
+            raise TypeError(_untraced_hint(f"np.{ufunc.__name__} has no gradient"))
         extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting")}
         if extra:
             return NotImplemented
@@ -130,7 +146,7 @@ class Tensor:
     def __array_function__(self, func, types, args, kwargs):
         op = _FUNCTIONS.get(func)
         if op is None:
-            raise TypeError(f"np.{func.__name__} has no gradient in automl's loss autodiff.")
+            raise TypeError(_untraced_hint(f"np.{func.__name__} has no gradient"))
         return op(*args, **kwargs)
 
 
@@ -300,6 +316,102 @@ def cast(x, dtype):
     if isinstance(x, Tensor):
         return Tensor(x.value.astype(dtype), (x,), lambda g: (g,))
     return np.asarray(x).astype(dtype)
+
+
+def matmul(a, b):
+    va, vb = value_of(a), value_of(b)
+    out = np.matmul(va, vb)
+    if not (isinstance(a, Tensor) or isinstance(b, Tensor)):
+        return out
+
+    def backward(g):
+        ga = gb = None
+        if isinstance(a, Tensor):
+            ga = np.matmul(g, np.swapaxes(vb, -1, -2)) if vb.ndim > 1 else np.multiply.outer(g, vb)
+            ga = _unbroadcast(ga, va.shape)
+        if isinstance(b, Tensor):
+            if va.ndim > 1:
+                gb = np.matmul(np.swapaxes(va, -1, -2), g if vb.ndim > 1 else g[..., None])
+                gb = _unbroadcast(gb if vb.ndim > 1 else gb[..., 0], vb.shape)
+            else:
+                gb = np.multiply.outer(va, g)
+        return ga, gb
+
+    return _make(out, (a, b), backward)
+
+
+def concatenate(xs, axis=0):
+    xs = list(xs)
+    values = [value_of(x) for x in xs]
+    out = np.concatenate(values, axis=axis)
+    if not any(isinstance(x, Tensor) for x in xs):
+        return out
+    bounds = np.cumsum([v.shape[axis] for v in values])[:-1]
+
+    def backward(g):
+        return tuple(np.split(g, bounds, axis=axis))
+
+    return _make(out, xs, backward)
+
+
+def stack(xs, axis=0):
+    xs = list(xs)
+    out = np.stack([value_of(x) for x in xs], axis=axis)
+    if not any(isinstance(x, Tensor) for x in xs):
+        return out
+
+    def backward(g):
+        return tuple(np.take(g, i, axis=axis) for i in range(len(xs)))
+
+    return _make(out, xs, backward)
+
+
+def expand_dims(x, axis):
+    vx = value_of(x)
+    out = np.expand_dims(vx, axis)
+    if not isinstance(x, Tensor):
+        return out
+    return Tensor(out, (x,), lambda g: (np.reshape(g, vx.shape),))
+
+
+def squeeze(x, axis=None):
+    vx = value_of(x)
+    out = np.squeeze(vx, axis)
+    if not isinstance(x, Tensor):
+        return out
+    return Tensor(out, (x,), lambda g: (np.reshape(g, vx.shape),))
+
+
+def _reduce_extreme(fn):
+    def op(x, axis=None, keepdims=False):
+        vx = value_of(x)
+        out = fn(vx, axis=axis, keepdims=keepdims)
+        if not isinstance(x, Tensor):
+            return out
+        axes = _axes(axis, vx.ndim)
+
+        def backward(g):
+            full = fn(vx, axis=axes, keepdims=True)
+            hit = vx == full
+            g = np.asarray(g) if keepdims else np.expand_dims(g, axes)
+            return (hit * (g / hit.sum(axis=axes, keepdims=True)),)
+
+        return Tensor(out, (x,), backward)
+
+    return op
+
+
+reduce_max = _reduce_extreme(np.max)
+reduce_min = _reduce_extreme(np.min)
+
+
+def softmax(x, axis=-1):
+    vx = value_of(x)
+    e = np.exp(vx - vx.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+    if not isinstance(x, Tensor):
+        return out
+    return Tensor(out, (x,), lambda g: (out * (g - (g * out).sum(axis=axis, keepdims=True)),))
 
 
 def gradient(output: Tensor, leaf: Tensor, seed=None) -> np.ndarray:
