@@ -492,8 +492,19 @@ class SpatialDropout1D(_SpatialDropout):
     _rank = 1
 
 
+class _ImageSpatialDropout(_SpatialDropout):
+    """Spatial dropout of 2-D and 3-D feature maps, which take ``data_format``."""
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = check_data_format(data_format, type(self).__name__)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
 @LAYERS.register
-class SpatialDropout2D(_SpatialDropout):
+class SpatialDropout2D(_ImageSpatialDropout):
     """Drops entire feature maps of ``(batch, height, width, channels)`` inputs in training.
 
     Parameters
@@ -515,16 +526,9 @@ class SpatialDropout2D(_SpatialDropout):
 
     _rank = 2
 
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
-        super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = check_data_format(data_format, "SpatialDropout2D")
-
-    def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
-
 
 @LAYERS.register
-class SpatialDropout3D(_SpatialDropout):
+class SpatialDropout3D(_ImageSpatialDropout):
     """Drops entire feature volumes of ``(batch, depth, height, width, channels)`` inputs in training.
 
     Parameters
@@ -546,9 +550,3 @@ class SpatialDropout3D(_SpatialDropout):
 
     _rank = 3
 
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
-        super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = check_data_format(data_format, "SpatialDropout3D")
-
-    def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
