@@ -35,6 +35,7 @@ from ..preprocessing._affine import (
 )
 from ._base import LAYERS, Layer, check_positive_int
 from ._im2col import check_data_format
+from ._preprocessing import _ResizePlan
 
 __all__ = [
     "RandomBrightness",
@@ -550,20 +551,6 @@ class RandomBrightness(_ClippedAugmentation):
 
 
 # -- cropping ---------------------------------------------------------------------
-def _resize_matrix(size_in, size_out):
-    """Bilinear interpolation matrix ``(size_out, size_in)`` with half-pixel centres, edges clamped."""
-    src = (np.arange(size_out) + 0.5) * (size_in / size_out) - 0.5
-    np.clip(src, 0.0, size_in - 1.0, out=src)
-    first = np.floor(src).astype(np.intp)
-    second = np.minimum(first + 1, size_in - 1)
-    frac = src - first
-    m = np.zeros((size_out, size_in))
-    rows = np.arange(size_out)
-    m[rows, first] += 1.0 - frac
-    m[rows, second] += frac
-    return m
-
-
 @LAYERS.register
 class RandomCrop(_RandomImageLayer):
     """Crops a random ``height x width`` window, the same for the whole batch, in training.
@@ -612,33 +599,26 @@ class RandomCrop(_RandomImageLayer):
             rng = self._generator()
             top = int(rng.integers(0, h - self.height + 1))
             left = int(rng.integers(0, w - self.width + 1))
-            window = (top, left, self.height, self.width)
+            self._state = (x.shape, (top, left))
+            out = x[:, top:top + self.height, left:left + self.width].copy()
         else:
-            crop_h = max(min(h, int(w * self.height / self.width)), 1)
-            crop_w = max(min(w, int(h * self.width / self.height)), 1)
-            window = ((h - crop_h) // 2, (w - crop_w) // 2, crop_h, crop_w)
-        top, left, crop_h, crop_w = window
-        out = x[:, top:top + crop_h, left:left + crop_w]
-        resize = None
-        if (crop_h, crop_w) != (self.height, self.width):
-            resize = (_resize_matrix(crop_h, self.height), _resize_matrix(crop_w, self.width))
-            rows, cols = (m.astype(x.dtype) for m in resize)
-            out = np.einsum("oh,bhwc,pw->bopc", rows, out, cols, optimize=True)
-        else:
-            out = out.copy()
-        self._state = (x.shape, window, resize)
+            # The largest centred window with the target aspect ratio, resized: Resizing's plan.
+            plan = _ResizePlan(h, w, self.height, self.width, "bilinear", True, False, 0.0, x.dtype)
+            self._state = (x.shape, plan)
+            out = plan.forward(x)
         return out[0] if self._unbatched else out
 
     def backward(self, grad):
         if not self._input_grad_needed:
             return None
         g = grad[None] if self._unbatched else grad
-        shape, (top, left, crop_h, crop_w), resize = self._state
-        if resize is not None:
-            g = np.einsum("oh,bopc,pw->bhwc", resize[0].astype(g.dtype), g, resize[1].astype(g.dtype),
-                          optimize=True)
-        out = np.zeros(shape, dtype=grad.dtype)
-        out[:, top:top + crop_h, left:left + crop_w] = g
+        shape, where = self._state
+        if isinstance(where, _ResizePlan):
+            out = where.backward(g)
+        else:
+            top, left = where
+            out = np.zeros(shape, dtype=grad.dtype)
+            out[:, top:top + self.height, left:left + self.width] = g
         return out[0] if self._unbatched else out
 
     def get_config(self):
