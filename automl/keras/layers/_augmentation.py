@@ -25,12 +25,10 @@ import numpy as np
 from ..._validation import Interval, Options, check_param, param_error
 from ..backend import make_rng
 from ..preprocessing._affine import (
-    _EDGE_TOLERANCE,
     FILL_MODES,
-    _corners,
-    _map_index,
     affine_matrices,
     affine_resample,
+    affine_resample_adjoint,
     is_identity,
 )
 from ._base import LAYERS, Layer, check_positive_int
@@ -214,51 +212,6 @@ class RandomFlip(_RandomImageLayer):
 
 
 # -- geometric (affine) augmentations ------------------------------------------
-def _affine_adjoint(grad, matrices, fill_mode, order):
-    """Transpose of ``affine_resample(x, matrices, fill_mode, cval, order)`` applied to ``grad``.
-
-    Every output pixel read up to four input pixels with bilinear weights (one
-    with weight 1 for nearest); its gradient is scatter-added back to them
-    with the same weights. Output pixels filled with ``cval`` ("constant")
-    send nothing back.
-    """
-    b, h, w, c = grad.shape
-    p = h * w
-    grid = np.ones((3, p))
-    grid[1], grid[0] = np.divmod(np.arange(p, dtype=np.float64), w)
-    sx = matrices[:, 0, :] @ grid
-    sy = matrices[:, 1, :] @ grid
-    inside = None
-    if fill_mode == "constant":
-        low = -_EDGE_TOLERANCE
-        inside = (sx >= low) & (sx <= w - 1 + _EDGE_TOLERANCE) & (sy >= low) & (sy <= h - 1 + _EDGE_TOLERANCE)
-    base = (np.arange(b) * p)[:, None]
-    if order == 0:
-        ix = _map_index(np.floor(sx + 0.5).astype(np.intp), w, fill_mode)
-        iy = _map_index(np.floor(sy + 0.5).astype(np.intp), h, fill_mode)
-        taps = [(base + iy * w + ix, np.ones((b, p)))]
-    else:
-        x0, dx, wx = _corners(sx, w, fill_mode)
-        y0, dy, wy = _corners(sy, h, fill_mode)
-        top_left = base + y0 * w + x0
-        dy = dy * w
-        taps = [
-            (top_left, (1.0 - wx) * (1.0 - wy)),
-            (top_left + dx, wx * (1.0 - wy)),
-            (top_left + dy, (1.0 - wx) * wy),
-            (top_left + dy + dx, wx * wy),
-        ]
-    g = grad.reshape(b, p, c).astype(np.float64, copy=False)
-    channels = np.arange(c)
-    out = np.zeros(b * p * c)
-    for index, weight in taps:
-        if inside is not None:
-            weight = weight * inside
-        flat = (index[..., None] * c + channels).ravel()
-        out += np.bincount(flat, weights=(g * weight[..., None]).ravel(), minlength=b * p * c)
-    return out.reshape(grad.shape).astype(grad.dtype, copy=False)
-
-
 class _AffineAugmentation(_RandomImageLayer):
     """A random affine map per image, resampled by ``preprocessing._affine``.
 
@@ -290,7 +243,7 @@ class _AffineAugmentation(_RandomImageLayer):
         return affine_resample(x, matrices, self.fill_mode, self.fill_value, self._order)
 
     def _adjoint(self, grad):
-        return _affine_adjoint(grad, self._state, self.fill_mode, self._order)
+        return affine_resample_adjoint(grad, self._state, self.fill_mode, self._order)
 
     def _matrices(self, rng, n, h, w):
         raise NotImplementedError

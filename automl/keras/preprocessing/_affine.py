@@ -99,6 +99,21 @@ def _corners(coord, size, fill_mode):
     return first, step, coord
 
 
+def _source_coords(matrices, h, w, fill_mode):
+    """Input column and row ``(B, H*W)`` of every output pixel, and (for "constant") the
+    mask of those falling outside the image (None otherwise)."""
+    p = h * w
+    grid = np.ones((3, p))
+    grid[1], grid[0] = np.divmod(np.arange(p, dtype=np.float64), w)  # rows, cols
+    sx = matrices[:, 0, :] @ grid
+    sy = matrices[:, 1, :] @ grid
+    outside = None
+    if fill_mode == "constant":
+        low, high_x, high_y = -_EDGE_TOLERANCE, w - 1 + _EDGE_TOLERANCE, h - 1 + _EDGE_TOLERANCE
+        outside = (sx < low) | (sx > high_x) | (sy < low) | (sy > high_y)
+    return sx, sy, outside
+
+
 def affine_resample(x, matrices, fill_mode="nearest", cval=0.0, order=1):
     """Resample a batch ``x`` of shape ``(B, H, W, C)`` through per-image matrices ``(B, 3, 3)``.
 
@@ -106,14 +121,7 @@ def affine_resample(x, matrices, fill_mode="nearest", cval=0.0, order=1):
     """
     b, h, w, c = x.shape
     p = h * w
-    grid = np.ones((3, p))
-    grid[1], grid[0] = np.divmod(np.arange(p, dtype=np.float64), w)  # rows, cols
-    sx = matrices[:, 0, :] @ grid  # (B, P): input column of every output pixel
-    sy = matrices[:, 1, :] @ grid  # (B, P): input row
-    outside = None
-    if fill_mode == "constant":
-        low, high_x, high_y = -_EDGE_TOLERANCE, w - 1 + _EDGE_TOLERANCE, h - 1 + _EDGE_TOLERANCE
-        outside = (sx < low) | (sx > high_x) | (sy < low) | (sy > high_y)
+    sx, sy, outside = _source_coords(matrices, h, w, fill_mode)
     flat = x.reshape(b * p, c)
     base = (np.arange(b) * p)[:, None]
     if order == 0:
@@ -152,3 +160,41 @@ def affine_resample(x, matrices, fill_mode="nearest", cval=0.0, order=1):
     if outside is not None:
         result[outside] = cval
     return result.reshape(b, h, w, c)
+
+
+def affine_resample_adjoint(grad, matrices, fill_mode="nearest", order=1):
+    """Transpose of ``affine_resample(x, matrices, fill_mode, cval, order)`` applied to ``grad``.
+
+    Every output pixel read up to four input pixels with bilinear weights (one
+    with weight 1 for nearest); its gradient is scatter-added back to them
+    with the same weights. Output pixels filled with ``cval`` ("constant")
+    send nothing back.
+    """
+    b, h, w, c = grad.shape
+    p = h * w
+    sx, sy, outside = _source_coords(matrices, h, w, fill_mode)
+    base = (np.arange(b) * p)[:, None]
+    if order == 0:
+        ix = _map_index(np.floor(sx + 0.5).astype(np.intp), w, fill_mode)
+        iy = _map_index(np.floor(sy + 0.5).astype(np.intp), h, fill_mode)
+        taps = [(base + iy * w + ix, np.ones((b, p)))]
+    else:
+        x0, dx, wx = _corners(sx, w, fill_mode)
+        y0, dy, wy = _corners(sy, h, fill_mode)
+        top_left = base + y0 * w + x0
+        dy = dy * w
+        taps = [
+            (top_left, (1.0 - wx) * (1.0 - wy)),
+            (top_left + dx, wx * (1.0 - wy)),
+            (top_left + dy, (1.0 - wx) * wy),
+            (top_left + dy + dx, wx * wy),
+        ]
+    g = grad.reshape(b, p, c).astype(np.float64, copy=False)
+    channels = np.arange(c)
+    out = np.zeros(b * p * c)
+    for index, weight in taps:
+        if outside is not None:
+            weight = weight * ~outside
+        flat = (index[..., None] * c + channels).ravel()
+        out += np.bincount(flat, weights=(g * weight[..., None]).ravel(), minlength=b * p * c)
+    return out.reshape(grad.shape).astype(grad.dtype, copy=False)
