@@ -16,6 +16,7 @@ import numpy as np
 from ..._validation import param_error
 from ..backend import floatx
 from ._base import LAYERS, Layer
+from ._index_encoding import ENCODING_MODES, encode_indices, no_gradient
 
 __all__ = ["Hashing"]
 
@@ -225,53 +226,6 @@ def hash_buckets(values, num_buckets, salt=None, encoding="utf-8") -> np.ndarray
     return np.asarray(hashed, dtype=np.int64)[inverse.reshape(-1)].reshape(keys.shape)
 
 
-def encode_indices(idx, output_mode, depth, dtype, weights=None):
-    """Int ``idx`` as one-hot / multi-hot / count vectors; negative indices are dropped.
-
-    Keras's shapes: ``"one_hot"`` replaces a last axis of size 1, else appends one;
-    ``"multi_hot"`` / ``"count"`` treat the last axis as the sample (a 1-D
-    input is one value per sample). ``weights`` (per vocabulary index)
-    multiply the counts (TF-IDF).
-    """
-    if output_mode == "one_hot":
-        if idx.ndim > 1 and idx.shape[-1] == 1:
-            idx = idx[..., 0]
-        out = np.zeros((*idx.shape, depth), dtype=dtype)
-        flat = out.reshape(-1, depth)
-        sel = idx.reshape(-1)
-        keep = np.flatnonzero(sel >= 0)
-        flat[keep, sel[keep]] = 1
-        return out
-    if idx.ndim <= 1:
-        idx = idx.reshape(-1, 1)
-    rows = idx.reshape(-1, idx.shape[-1])
-    keep = rows >= 0
-    flat = (rows + (np.arange(rows.shape[0]) * depth)[:, None])[keep]
-    if output_mode == "multi_hot":
-        out = np.zeros(rows.shape[0] * depth, dtype=dtype)
-        out[flat] = 1
-    else:
-        out = np.bincount(flat, minlength=rows.shape[0] * depth).astype(dtype)
-    out = out.reshape(*idx.shape[:-1], depth)
-    if weights is not None:
-        out *= weights[:depth].astype(dtype, copy=False)
-    return out
-
-
-def no_gradient(layer, what="token indices"):
-    """``None`` when nobody needs the input gradient, else a clear error (lookups are not differentiable)."""
-    if not layer._input_grad_needed:
-        return None
-    raise ValueError(
-        f"{type(layer).__name__} layer {layer.name!r} has no gradient: it maps its inputs to {what}, "
-        "which is not differentiable. Put it before every layer with trainable weights (e.g. as the "
-        "first layer of the model)."
-    )
-
-
-_MODES = ("int", "one_hot", "multi_hot", "count")
-
-
 @LAYERS.register
 class Hashing(Layer):
     """Hashes categorical values (strings or integers) into ``num_bins`` bins.
@@ -314,8 +268,8 @@ class Hashing(Layer):
         super().__init__(**kwargs)
         if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) or num_bins < 1:
             raise param_error("num_bins", "Hashing", "an int in the range [1, inf)", num_bins)
-        if output_mode not in _MODES:
-            raise param_error("output_mode", "Hashing", "one of {" + ", ".join(map(repr, _MODES)) + "}",
+        if output_mode not in ENCODING_MODES:
+            raise param_error("output_mode", "Hashing", "one of {" + ", ".join(map(repr, ENCODING_MODES)) + "}",
                               output_mode)
         if output_mode == "int" and self.dtype not in ("int32", "int64"):
             raise param_error("dtype", "Hashing", "'int32' or 'int64' when output_mode='int'", self.dtype)

@@ -27,7 +27,8 @@ import numpy as np
 from ..._validation import param_error
 from ..backend import floatx
 from ._base import LAYERS, Layer
-from ._hashing import encode_indices, hash_buckets, no_gradient
+from ._hashing import hash_buckets
+from ._index_encoding import encode_indices, encoded_shape, no_gradient
 
 __all__ = ["StringLookup", "IntegerLookup"]
 
@@ -45,16 +46,6 @@ def as_str_array(values, encoding="utf-8") -> np.ndarray:
         flat = [v.decode(encoding) if isinstance(v, bytes) else str(v) for v in x.reshape(-1).tolist()]
         return np.array(flat, dtype=str).reshape(x.shape) if flat else np.zeros(x.shape, dtype=str)
     return x.astype(str)
-
-
-def _encoded_shape(shape, output_mode, depth):
-    """Keras's output shape of an encoding of indices of ``shape``."""
-    shape = tuple(shape)
-    if output_mode == "int":
-        return shape
-    if output_mode == "one_hot":
-        return (*shape[:-1], depth) if len(shape) > 1 and shape[-1] == 1 else (*shape, depth)
-    return (shape[0], depth) if len(shape) == 1 else (*shape[:-1], depth)
 
 
 class _IndexLookup(Layer):
@@ -311,7 +302,7 @@ class _IndexLookup(Layer):
         return self.vocabulary_size() if self._vocab_ready else None
 
     def compute_output_shape(self, input_shape):
-        return _encoded_shape(input_shape, self.output_mode, self._depth())
+        return encoded_shape(input_shape, self.output_mode, self._depth())
 
     def _lookup(self, tokens):
         """Indices of ``tokens`` (an array from ``_as_tokens``): OOV hashed, mask 0 (or -1: dropped)."""
@@ -373,7 +364,7 @@ class _IndexLookup(Layer):
         if self.output_mode == "tf_idf" and weights is None:
             raise ValueError(f"{type(self).__name__} layer {self.name!r} has no idf_weights: adapt it or set them.")
         mode = "count" if self.output_mode == "tf_idf" else self.output_mode
-        return encode_indices(indices, mode, self._depth(), self.dtype, weights)
+        return encode_indices(indices, mode, self._depth(), self.dtype, idf_weights=weights)
 
     def call(self, inputs, training=False):
         self._check_ready()

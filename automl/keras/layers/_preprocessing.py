@@ -25,6 +25,7 @@ from ..._validation import Interval, Options, check_param, param_error
 from ..backend import epsilon as _epsilon
 from ._base import LAYERS, KerasTensor, Layer, check_positive_int
 from ._im2col import check_data_format
+from ._index_encoding import ENCODING_MODES, encode_indices, encoded_shape, no_gradient
 
 __all__ = ["Rescaling", "Normalization", "Discretization", "CategoryEncoding", "Resizing", "CenterCrop"]
 
@@ -80,57 +81,6 @@ def _adapt_batches(data, batch_size, steps, owner):
         if batch.ndim == 0 or batch.shape[0] == 0:
             continue
         yield batch
-
-
-def _encoded_shape(input_shape, output_mode, depth):
-    """Output shape of an index encoding (Keras's rules for one_hot / multi_hot / count)."""
-    shape = tuple(input_shape)
-    if output_mode == "int":
-        return shape
-    if len(shape) == 1:  # a batch of scalars: one sample each
-        return (shape[0], depth)
-    if output_mode == "one_hot" and shape[-1] != 1:
-        return (*shape, depth)
-    return (*shape[:-1], depth)
-
-
-def _encode(indices, output_mode, depth, dtype, count_weights=None, owner="CategoryEncoding"):
-    """One-hot / multi-hot / count encoding of the int array ``indices`` (values in [0, depth))."""
-    if output_mode == "int":
-        return indices
-    idx = indices[:, None] if indices.ndim == 1 else indices
-    if output_mode == "one_hot":
-        idx = idx[..., 0] if idx.shape[-1] == 1 else idx
-        out = np.zeros((*idx.shape, depth), dtype=dtype)
-        np.put_along_axis(out, idx[..., None], 1, axis=-1)
-        return out
-    if output_mode == "count" and idx.ndim > 2:
-        raise ValueError(
-            f"{owner} with output_mode='count' takes inputs of rank 2 or less (batch, sample_length). "
-            f"Got input shape {indices.shape} instead."
-        )
-    rows = idx.reshape(-1, idx.shape[-1])
-    flat = rows + (np.arange(rows.shape[0]) * depth)[:, None]
-    if output_mode == "multi_hot":
-        out = np.zeros(rows.shape[0] * depth, dtype=dtype)
-        out[flat.ravel()] = 1
-    else:
-        weights = None if count_weights is None else np.reshape(count_weights, -1)
-        out = np.bincount(flat.ravel(), weights=weights, minlength=rows.shape[0] * depth).astype(dtype)
-    return out.reshape(*idx.shape[:-1], depth)
-
-
-def _no_gradient(layer):
-    if not layer._input_grad_needed:
-        return None
-    raise ValueError(
-        f"{type(layer).__name__} layer {layer.name!r} has no gradient: its outputs are bin or token "
-        "indicators, piecewise constant in its inputs. Put it before every layer with trainable "
-        "weights (e.g. as the first layer of the model)."
-    )
-
-
-_ENCODING_MODES = ("int", "one_hot", "multi_hot", "count")
 
 
 # -- Rescaling -------------------------------------------------------------------
@@ -464,7 +414,7 @@ class Discretization(Layer):
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int", sparse=False,
                  **kwargs):
         super().__init__(**kwargs)
-        _check_encoding_args(output_mode, sparse, "Discretization", _ENCODING_MODES)
+        _check_encoding_args(output_mode, sparse, "Discretization", ENCODING_MODES)
         if num_bins is not None and bin_boundaries is not None:
             raise ValueError(
                 "Discretization takes either 'num_bins' or 'bin_boundaries', not both. Got "
@@ -515,7 +465,7 @@ class Discretization(Layer):
         self.bin_boundaries = _quantile_boundaries(np.sort(np.concatenate(values).astype(self.dtype)), self.num_bins).tolist()
 
     def compute_output_shape(self, input_shape):
-        return _encoded_shape(input_shape, self.output_mode, self._depth)
+        return encoded_shape(input_shape, self.output_mode, self._depth)
 
     def call(self, inputs, training=False):
         if self.bin_boundaries is None:
@@ -524,10 +474,10 @@ class Discretization(Layer):
                 f"{self.name}.adapt(data) before using it, or pass bin_boundaries= to the constructor."
             )
         indices = np.digitize(inputs, self.bin_boundaries).astype(np.int64)
-        return _encode(indices, self.output_mode, self._depth, self.dtype, owner="Discretization")
+        return encode_indices(indices, self.output_mode, self._depth, self.dtype)
 
     def backward(self, grad):
-        return _no_gradient(self)
+        return no_gradient(self, "bin or token indicators")
 
     def get_config(self):
         return {
@@ -583,7 +533,7 @@ class CategoryEncoding(Layer):
         super().__init__(**kwargs)
         if output_mode == "binary":
             output_mode = "multi_hot"
-        _check_encoding_args(output_mode, sparse, "CategoryEncoding", _ENCODING_MODES[1:])
+        _check_encoding_args(output_mode, sparse, "CategoryEncoding", ENCODING_MODES[1:])
         if num_tokens is None:
             raise ValueError(
                 "The 'num_tokens' parameter of CategoryEncoding must be set (an int in the range [1, inf)). "
@@ -607,7 +557,7 @@ class CategoryEncoding(Layer):
         return self.call(x, training=training, count_weights=count_weights)
 
     def compute_output_shape(self, input_shape):
-        return _encoded_shape(input_shape, self.output_mode, self.num_tokens)
+        return encoded_shape(input_shape, self.output_mode, self.num_tokens)
 
     def call(self, inputs, training=False, count_weights=None):
         x = np.asarray(inputs)
@@ -632,10 +582,16 @@ class CategoryEncoding(Layer):
                     f"The count_weights of CategoryEncoding layer {self.name!r} must have the shape of "
                     f"the inputs {x.shape}. Got {count_weights.shape} instead."
                 )
-        return _encode(idx, self.output_mode, self.num_tokens, self.dtype, count_weights, "CategoryEncoding")
+        if self.output_mode == "count" and idx.ndim > 2:
+            raise ValueError(
+                f"CategoryEncoding with output_mode='count' takes inputs of rank 2 or less (batch, "
+                f"sample_length). Got input shape {idx.shape} instead."
+            )
+        return encode_indices(idx, self.output_mode, self.num_tokens, self.dtype,
+                              count_weights=count_weights)
 
     def backward(self, grad):
-        return _no_gradient(self)
+        return no_gradient(self, "bin or token indicators")
 
     def get_config(self):
         return {**super().get_config(), "num_tokens": self.num_tokens, "output_mode": self.output_mode,

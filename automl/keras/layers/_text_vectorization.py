@@ -20,7 +20,7 @@ import numpy as np
 from ..._registry import custom_object
 from ..._validation import param_error
 from ._base import LAYERS, Layer
-from ._hashing import no_gradient
+from ._index_encoding import no_gradient
 from ._lambda import _function_config
 from ._lookup import StringLookup, _adapt_batches, as_str_array
 
