@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1D/2D/3D, DepthwiseConv2D, SeparableConv2D, Conv1D/2DTranspose.
+"""Convolution layers: Conv1D/2D/3D, DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1D/2D/3DTranspose.
 
 All work in ``channels_last`` layout; 1-D layers run the 2-D kernels on a unit
 height axis, 3-D layers run the same (rank-generic) kernels on three spatial
@@ -53,15 +53,20 @@ __all__ = [
     "Conv2D",
     "Conv3D",
     "Conv1DTranspose",
+    "DepthwiseConv1D",
     "DepthwiseConv2D",
+    "SeparableConv1D",
     "SeparableConv2D",
     "Conv2DTranspose",
+    "Conv3DTranspose",
     "Convolution1D",
     "Convolution2D",
+    "SeparableConvolution1D",
     "SeparableConvolution2D",
     "Convolution3D",
     "Convolution1DTranspose",
     "Convolution2DTranspose",
+    "Convolution3DTranspose",
 ]
 
 
@@ -164,6 +169,10 @@ class _SpatialConv(Layer):
 
     def _as_2d(self, x):
         return x[:, None] if self._rank == 1 else x
+
+    def _as_inner(self, kernel):
+        """A view of a ``(*kernel_size, ...)`` weight (or gradient) with the unit height of 1-D layers prepended."""
+        return kernel if self._rank > 1 else matrix_view(kernel, (1, *kernel.shape))
 
     def _out_shape(self, n, out_hw, channels):
         return (n, *out_hw[len(out_hw) - self._rank:], channels)
@@ -487,40 +496,13 @@ class Conv3D(_Conv):
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
-@LAYERS.register
-class DepthwiseConv2D(_SpatialConv):
-    """Depthwise 2-D convolution: each input channel convolved with its own ``depth_multiplier`` filters.
-
-    The kernel has shape ``(*kernel_size, channels, depth_multiplier)``; output
-    channel ``c * depth_multiplier + m`` is input channel ``c`` filtered by
-    ``kernel[..., c, m]``.
-
-    Parameters
-    ----------
-    kernel_size : int or tuple of 2 ints
-    strides : int or tuple of 2 ints, default=(1, 1)
-    padding : {"valid", "same"}, default="valid"
-    depth_multiplier : int, default=1
-    data_format : {"channels_last", None}, default=None
-    dilation_rate : int or tuple of 2 ints, default=(1, 1)
-    activation, use_bias : as in :class:`Conv2D`
-    depthwise_initializer, bias_initializer : str or Initializer
-        Defaults ``"glorot_uniform"`` and ``"zeros"``.
-    depthwise_regularizer, bias_regularizer, activity_regularizer : Regularizer, optional
-    depthwise_constraint, bias_constraint : Constraint, optional
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from automl.keras.layers import DepthwiseConv2D
-    >>> DepthwiseConv2D(3, depth_multiplier=2)(np.ones((1, 5, 5, 3))).shape
-    (1, 3, 3, 6)
-    """
+class _DepthwiseConv(_SpatialConv):
+    """Depthwise convolution over ``_rank`` spatial axes; see DepthwiseConv2D."""
 
     _cache_attrs = ("_xp", "_y", "_z", "_meta", "activity_penalty")
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
+                 dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
                  bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
@@ -562,7 +544,7 @@ class DepthwiseConv2D(_SpatialConv):
         n, *spatial, c = x.shape
         out_hw, pads = self._geometry(tuple(spatial))
         xp = pad_spatial(x, pads)
-        z = depthwise_forward(xp, self.kernel.value, self._s2, self._d2, out_hw)
+        z = depthwise_forward(xp, self._as_inner(self.kernel.value), self._s2, self._d2, out_hw)
         if self.use_bias:
             self._add_bias(z, self.bias.value)
         y = self._activate(z)
@@ -580,8 +562,8 @@ class DepthwiseConv2D(_SpatialConv):
         trainable = self._trainable
         if trainable and self.use_bias:
             self._sum_rows(grad_z, self.bias.grad)
-        dxp = depthwise_backward(self._xp, self.kernel.value, grad_z, self._s2, self._d2, out_hw,
-                                 kernel_grad=self.kernel.grad if trainable else None,
+        dxp = depthwise_backward(self._xp, self._as_inner(self.kernel.value), grad_z, self._s2, self._d2,
+                                 out_hw, kernel_grad=self._as_inner(self.kernel.grad) if trainable else None,
                                  need_input=self._input_grad_needed)
         return None if dxp is None else crop_spatial(dxp, pads).reshape(in_shape)
 
@@ -602,36 +584,13 @@ class DepthwiseConv2D(_SpatialConv):
         }
 
 
-@LAYERS.register(aliases=("SeparableConvolution2D",))
-class SeparableConv2D(_SpatialConv):
-    """Depthwise separable 2-D convolution: a depthwise convolution, then a 1x1 pointwise one.
-
-    Weights: ``depthwise_kernel`` of shape ``(*kernel_size, channels, depth_multiplier)``,
-    ``pointwise_kernel`` of shape ``(1, 1, channels * depth_multiplier, filters)`` and
-    ``bias`` of shape ``(filters,)`` (added after the pointwise step).
-
-    Parameters
-    ----------
-    filters : int
-    kernel_size, strides, padding, data_format, dilation_rate : as in :class:`Conv2D`
-    depth_multiplier : int, default=1
-    activation, use_bias : as in :class:`Conv2D`
-    depthwise_initializer, pointwise_initializer, bias_initializer : str or Initializer
-    depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer : optional
-    depthwise_constraint, pointwise_constraint, bias_constraint : optional
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from automl.keras.layers import SeparableConv2D
-    >>> SeparableConv2D(8, 3, padding="same")(np.ones((1, 6, 6, 3))).shape
-    (1, 6, 6, 8)
-    """
+class _SeparableConv(_SpatialConv):
+    """Depthwise separable convolution over ``_rank`` spatial axes; see SeparableConv2D."""
 
     _cache_attrs = ("_xp", "_d", "_y", "_z", "_meta", "activity_penalty")
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
                  bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
@@ -689,7 +648,7 @@ class SeparableConv2D(_SpatialConv):
         n, *spatial, c = x.shape
         out_hw, pads = self._geometry(tuple(spatial))
         xp = pad_spatial(x, pads)
-        d = depthwise_forward(xp, self.depthwise_kernel.value, self._s2, self._d2, out_hw)
+        d = depthwise_forward(xp, self._as_inner(self.depthwise_kernel.value), self._s2, self._d2, out_hw)
         z = d @ self._pointwise_matrix()
         if self.use_bias:
             self._add_bias(z, self.bias.value)
@@ -712,8 +671,9 @@ class SeparableConv2D(_SpatialConv):
             if self.use_bias:
                 self._sum_rows(grad_z, self.bias.grad)
         grad_d = grad_z @ pointwise.T
-        dxp = depthwise_backward(self._xp, self.depthwise_kernel.value, grad_d, self._s2, self._d2, out_hw,
-                                 kernel_grad=self.depthwise_kernel.grad if trainable else None,
+        dxp = depthwise_backward(self._xp, self._as_inner(self.depthwise_kernel.value), grad_d, self._s2,
+                                 self._d2, out_hw,
+                                 kernel_grad=self._as_inner(self.depthwise_kernel.grad) if trainable else None,
                                  need_input=self._input_grad_needed)
         return None if dxp is None else crop_spatial(dxp, pads).reshape(in_shape)
 
@@ -736,6 +696,152 @@ class SeparableConv2D(_SpatialConv):
             "pointwise_constraint": _CON(self.pointwise_constraint),
             "bias_constraint": _CON(self.bias_constraint),
         }
+
+
+@LAYERS.register
+class DepthwiseConv2D(_DepthwiseConv):
+    """Depthwise 2-D convolution: each input channel convolved with its own ``depth_multiplier`` filters.
+
+    The kernel has shape ``(*kernel_size, channels, depth_multiplier)``; output
+    channel ``c * depth_multiplier + m`` is input channel ``c`` filtered by
+    ``kernel[..., c, m]``.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of 2 ints
+    strides : int or tuple of 2 ints, default=(1, 1)
+    padding : {"valid", "same"}, default="valid"
+    depth_multiplier : int, default=1
+    data_format : {"channels_last", None}, default=None
+    dilation_rate : int or tuple of 2 ints, default=(1, 1)
+    activation, use_bias : as in :class:`Conv2D`
+    depthwise_initializer, bias_initializer : str or Initializer
+        Defaults ``"glorot_uniform"`` and ``"zeros"``.
+    depthwise_regularizer, bias_regularizer, activity_regularizer : Regularizer, optional
+    depthwise_constraint, bias_constraint : Constraint, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import DepthwiseConv2D
+    >>> DepthwiseConv2D(3, depth_multiplier=2)(np.ones((1, 5, 5, 3))).shape
+    (1, 3, 3, 6)
+    """
+
+    _rank = 2
+
+    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
+                 dilation_rate=(1, 1), activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, activation,
+                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer,
+                         bias_regularizer, activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+
+
+@LAYERS.register
+class DepthwiseConv1D(_DepthwiseConv):
+    """Depthwise 1-D convolution: each input channel of ``(batch, steps, channels)`` filtered on its own.
+
+    The kernel has shape ``(kernel_size, channels, depth_multiplier)``; output
+    channel ``c * depth_multiplier + m`` is input channel ``c`` filtered by
+    ``kernel[:, c, m]``. Same parameters as :class:`DepthwiseConv2D`, with
+    single ints.
+
+    Parameters
+    ----------
+    kernel_size : int
+    strides : int, default=1
+    padding : {"valid", "same"}, default="valid"
+    depth_multiplier : int, default=1
+    data_format : {"channels_last", None}, default=None
+    dilation_rate : int, default=1
+    activation, use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer,
+    bias_regularizer, activity_regularizer, depthwise_constraint, bias_constraint : as in
+    :class:`DepthwiseConv2D`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import DepthwiseConv1D
+    >>> DepthwiseConv1D(3, depth_multiplier=3, strides=2)(np.ones((4, 10, 12))).shape
+    (4, 4, 36)
+    """
+
+    _rank = 1
+
+
+@LAYERS.register(aliases=("SeparableConvolution2D",))
+class SeparableConv2D(_SeparableConv):
+    """Depthwise separable 2-D convolution: a depthwise convolution, then a 1x1 pointwise one.
+
+    Weights: ``depthwise_kernel`` of shape ``(*kernel_size, channels, depth_multiplier)``,
+    ``pointwise_kernel`` of shape ``(1, 1, channels * depth_multiplier, filters)`` and
+    ``bias`` of shape ``(filters,)`` (added after the pointwise step).
+
+    Parameters
+    ----------
+    filters : int
+    kernel_size, strides, padding, data_format, dilation_rate : as in :class:`Conv2D`
+    depth_multiplier : int, default=1
+    activation, use_bias : as in :class:`Conv2D`
+    depthwise_initializer, pointwise_initializer, bias_initializer : str or Initializer
+    depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer : optional
+    depthwise_constraint, pointwise_constraint, bias_constraint : optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import SeparableConv2D
+    >>> SeparableConv2D(8, 3, padding="same")(np.ones((1, 6, 6, 3))).shape
+    (1, 6, 6, 8)
+    """
+
+    _rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
+                 pointwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, depth_multiplier,
+                         activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
+                         depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
+                         depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
+
+
+@LAYERS.register(aliases=("SeparableConvolution1D",))
+class SeparableConv1D(_SeparableConv):
+    """Depthwise separable 1-D convolution: a depthwise convolution, then a pointwise (size 1) one.
+
+    Weights: ``depthwise_kernel`` of shape ``(kernel_size, channels, depth_multiplier)``,
+    ``pointwise_kernel`` of shape ``(1, channels * depth_multiplier, filters)`` and
+    ``bias`` of shape ``(filters,)``. Same parameters as :class:`SeparableConv2D`,
+    with single ints.
+
+    Parameters
+    ----------
+    filters : int
+    kernel_size : int
+    strides : int, default=1
+    padding : {"valid", "same"}, default="valid"
+    data_format : {"channels_last", None}, default=None
+    dilation_rate : int, default=1
+    depth_multiplier : int, default=1
+    activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
+    depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
+    depthwise_constraint, pointwise_constraint, bias_constraint : as in :class:`SeparableConv2D`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import SeparableConv1D
+    >>> SeparableConv1D(8, 3, padding="same")(np.ones((2, 10, 4))).shape
+    (2, 10, 8)
+    """
+
+    _rank = 1
 
 
 def _transpose_axis(length, kernel, stride, dilation, padding, output_padding):
@@ -966,10 +1072,54 @@ class Conv1DTranspose(_ConvTranspose):
     _rank = 1
 
 
+@LAYERS.register(aliases=("Convolution3DTranspose",))
+class Conv3DTranspose(_ConvTranspose):
+    """Transposed 3-D convolution over ``(batch, depth, height, width, channels)``: the adjoint of :class:`Conv3D`.
+
+    Each input voxel spreads ``kernel[..., :, c]``-weighted copies of its value
+    over a ``kernel_size`` window of the (``strides``-times larger) output; the
+    kernel has shape ``(*kernel_size, filters, channels)``. Output sizes follow
+    Keras, as in :class:`Conv2DTranspose`.
+
+    Parameters
+    ----------
+    filters : int
+    kernel_size : int or tuple of 3 ints
+    strides : int or tuple of 3 ints, default=(1, 1, 1)
+    padding : {"valid", "same"}, default="valid"
+    output_padding : int or tuple of 3 ints, optional
+        Extra planes/rows/columns at the end of the output, each smaller than the stride.
+    data_format : {"channels_last", None}, default=None
+    dilation_rate : int or tuple of 3 ints, default=(1, 1, 1)
+    activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+    bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint : as in :class:`Conv2D`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.layers import Conv3DTranspose
+    >>> Conv3DTranspose(4, 2, strides=2)(np.ones((1, 3, 4, 5, 2))).shape
+    (1, 6, 8, 10, 4)
+    """
+
+    _rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
+                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
 # Keras's alternative names.
 Convolution1D = Conv1D
 Convolution2D = Conv2D
 Convolution3D = Conv3D
+SeparableConvolution1D = SeparableConv1D
 SeparableConvolution2D = SeparableConv2D
 Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose
