@@ -3,11 +3,13 @@
 from ..._registry import Registry
 from . import schedules
 from ._adadelta import Adadelta
+from ._adafactor import Adafactor
 from ._adagrad import Adagrad
 from ._adamax import Adamax
 from ._adamw import AdamW
 from ._base import OPTIMIZERS, Optimizer
 from ._ftrl import Ftrl
+from ._lamb import Lamb
 from ._lion import Lion
 from ._nadam import Nadam
 from ._optimizers import SGD, Adam, RMSprop
@@ -25,6 +27,8 @@ __all__ = [
     "Adamax",
     "Lion",
     "Ftrl",
+    "Adafactor",
+    "Lamb",
     "get",
     "schedules",
     "serialize",

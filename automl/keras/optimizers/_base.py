@@ -164,15 +164,19 @@ class Optimizer:
         if self.weight_decay:
             for param in params:
                 param *= 1.0 - lr * self.weight_decay
+        self._update_params(params, grads, var_grads, lr)
+        if self.use_ema:
+            self._update_moving_averages(params)
+        self.iterations += 1
+
+    def _update_params(self, params, grads, var_grads, lr) -> None:
+        """Call :meth:`update_step` on every parameter (elementwise rules: chunk by chunk)."""
         flat_params = [p.reshape(-1) for p in params]
         flat_grads = [g.reshape(-1) for g in grads]
         # Update chunk by chunk so that a step's working set (parameter, gradient,
         # slots, scratch) stays in cache: several times faster on large models.
         for owner, (slots, tmp, a, b) in zip(self._chunk_owner, self._chunked_slots):
             self.update_step(flat_params[owner][a:b], flat_grads[owner][a:b], slots, lr, tmp)
-        if self.use_ema:
-            self._update_moving_averages(params)
-        self.iterations += 1
 
     # -- exponential moving average of the weights ----------------------------
     def _update_moving_averages(self, params) -> None:
