@@ -43,7 +43,8 @@ REFERENCE = {
     "linear": lambda v: v,
 }
 ELEMENTWISE = sorted(REFERENCE)
-ALL_NAMES = sorted(activations.ACTIVATIONS.names())
+# glu halves an axis and threshold needs its parameters: tests/keras/test_activations_more.py
+ALL_NAMES = sorted(set(activations.ACTIVATIONS.names()) - {"glu", "threshold"})
 POINTS = np.array([-7.5, -3.2, -2.9, -1.0, -0.3, 0.4, 1.0, 2.5, 3.3, 6.7])
 
 

@@ -32,7 +32,7 @@ def test_unknown_loss_name_lists_the_valid_ones():
 
 
 def test_unknown_activation_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match=r"Could not interpret activation identifier: 'rellu'\. Expected one of: elu, .*linear, .*relu, .*sigmoid, .*softmax, .*tanh"):
+    with pytest.raises(ValueError, match=r"Could not interpret activation identifier: 'rellu'\. Expected one of: celu, elu, .*linear, .*relu, .*sigmoid, .*softmax, .*tanh"):
         Dense(3, activation="rellu")
 
 
