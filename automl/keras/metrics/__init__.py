@@ -20,8 +20,12 @@ from ..losses import (
 )
 from ._confusion import *  # noqa: F403
 from ._confusion import __all__ as _confusion_names
+from ._correlation_metrics import *  # noqa: F403
+from ._correlation_metrics import __all__ as _correlation_names
 from ._f_score import *  # noqa: F403
 from ._f_score import __all__ as _f_score_names
+from ._iou_metrics import *  # noqa: F403
+from ._iou_metrics import __all__ as _iou_names
 from ._loss_metrics import *  # noqa: F403
 from ._loss_metrics import __all__ as _loss_metric_names
 from ._metrics import *  # noqa: F403
@@ -29,9 +33,11 @@ from ._metrics import __all__ as _names
 from ._metrics import deserialize, get, serialize
 from ._regression import *  # noqa: F403
 from ._regression import __all__ as _regression_names
+from ._threshold_metrics import *  # noqa: F403
+from ._threshold_metrics import __all__ as _threshold_names
 
 __all__ = [*_names, *_confusion_names, *_f_score_names, *_loss_metric_names, *_regression_names,
-           "deserialize", "get", "serialize"]
+           *_iou_names, *_threshold_names, *_correlation_names, "deserialize", "get", "serialize"]
 # Per-sample functions shared with ``losses``, exported here as in ``keras.metrics``.
 __all__ += [
     "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
