@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from automl.keras import Sequential, losses
+from automl.keras import Sequential, losses, utils
 from automl.keras.layers import Dense, UnitNormalization
 from automl.testing import check_loss_gradients
 
@@ -261,6 +261,7 @@ def _segmentation_data(n=48, seed=0):
 @pytest.mark.parametrize("loss", ["dice", "tversky", losses.Tversky(alpha=0.7, beta=0.3, axis=-1)])
 def test_overlap_losses_train(loss):
     x, y = _segmentation_data()
+    utils.set_random_seed(0)
     model = Sequential([Dense(4, input_shape=(3,), activation="sigmoid")])
     model.compile("adam", loss)
     history = model.fit(x, y, epochs=10, batch_size=16, verbose=0)
@@ -270,6 +271,7 @@ def test_overlap_losses_train(loss):
 def test_generalized_crossentropy_trains():
     x, y = _segmentation_data(seed=1)
     labels = y[:, :3].argmax(axis=1)
+    utils.set_random_seed(0)
     model = Sequential([Dense(3, input_shape=(3,), activation="softmax")])
     model.compile("adam", "categorical_generalized_cross_entropy")
     history = model.fit(x, labels, epochs=10, batch_size=16, verbose=0)
@@ -281,6 +283,7 @@ def test_circle_trains_normalized_embeddings():
     labels = np.repeat(np.arange(3), 16)
     centers = rng.standard_normal((3, 4))
     x = (centers[labels] + 0.5 * rng.standard_normal((48, 4))).astype("float32")
+    utils.set_random_seed(0)
     model = Sequential([Dense(4, input_shape=(4,)), UnitNormalization()])
     model.compile("adam", losses.Circle(gamma=10.0))
     history = model.fit(x, labels, epochs=10, batch_size=48, shuffle=False, verbose=0)
