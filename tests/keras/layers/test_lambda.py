@@ -5,6 +5,7 @@ import pytest
 
 from automl.keras import Input, Model, Sequential, backend, ops, saving
 from automl.keras.layers import Dense, Lambda
+from automl.keras.utils import set_random_seed
 from automl.testing import check_layer_gradients, check_model_gradients, floatx_scope
 
 
@@ -150,6 +151,7 @@ def test_invalid_arguments():
 
 
 def test_sequential_with_a_traced_lambda_trains():
+    set_random_seed(0)  # the initial weights
     x, y = _regression()
     model = Sequential([Input((4,)), Dense(8), Lambda(lambda t: ops.relu(t) * 2.0), Dense(1)])
     model.compile(optimizer="adam", loss="mse")
@@ -168,6 +170,7 @@ def test_model_gradients_through_a_lambda():
 
 
 def test_functional_model_with_a_lambda_on_two_tensors():
+    set_random_seed(0)  # the initial weights
     a, b = Input((3,)), Input((3,))
     ha, hb = Dense(4)(a), Dense(4)(b)
     distance = Lambda(lambda t: ops.abs(t[0] - t[1]))([ha, hb])
@@ -182,6 +185,7 @@ def test_functional_model_with_a_lambda_on_two_tensors():
 
 
 def test_plain_numpy_lambda_as_first_layer_trains():
+    set_random_seed(0)  # the initial weights
     x, y = _regression()
     model = Sequential([Input((4,)), Lambda(numpy_features), Dense(1)])
     assert model.output_shape == (None, 1)
