@@ -6,15 +6,18 @@
 - :func:`standardized_target` wraps a regressor so that it learns a
   standardized target and predicts in the original units;
 - :class:`EnsembleSelection` picks a weighted ensemble greedily from models'
-  validation predictions (Caruana et al., 2004), and :class:`WeightedEnsemble`
   is the fitted estimator that averages those models;
 - :func:`baseline_estimators` returns the gradient-boosting and regularized
   linear baselines a search should beat.
 """
 
+from ._ensemble_selection import EnsembleSelection
 from ._preprocessor import ColumnsDroppedWarning, TabularPreprocessor
+from ._target import standardized_target
 
 __all__ = [
     "ColumnsDroppedWarning",
+    "EnsembleSelection",
     "TabularPreprocessor",
+    "standardized_target",
 ]
