@@ -61,6 +61,17 @@ def _stack_predictions(predictions, owner: str) -> np.ndarray:
         )
     if not np.isfinite(P).all():
         raise ValueError(f"The 'predictions' argument of {owner} must be finite.")
+    if P.ndim == 3:
+        # Probabilities computed in float32 sum to one only to ~1e-7; make it exact so that
+        # scorers do not warn, but refuse anything that is not probabilities at all.
+        sums = P.sum(axis=2, keepdims=True)
+        if (P < 0).any() or np.abs(sums - 1.0).max() > 1e-4:
+            raise ValueError(
+                f"The 'predictions' argument of {owner} must hold class probabilities "
+                "(non-negative, each row summing to 1) for classification. Got rows summing "
+                f"to {float(sums.min()):.6g}..{float(sums.max()):.6g}."
+            )
+        P = P / sums
     return P
 
 

@@ -156,6 +156,8 @@ def test_bad_arguments():
         EnsembleSelection(5).fit(P, y[:3])
     with pytest.raises(ValueError, match="must be finite"):
         EnsembleSelection(5).fit(np.stack([y, y * np.nan]), y)
+    with pytest.raises(ValueError, match="class probabilities .* summing to 1"):
+        EnsembleSelection(5).fit(np.full((2, 5, 2), 0.6), y)
     ens = EnsembleSelection(3).fit(P, y)
     with pytest.raises(ValueError, match="stack the 2 models' predictions"):
         ens.predict(P[:1])
