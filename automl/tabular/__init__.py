@@ -12,6 +12,7 @@
   linear baselines a search should beat.
 """
 
+from ._baselines import baseline_estimators
 from ._ensemble_selection import EnsembleSelection
 from ._preprocessor import ColumnsDroppedWarning, TabularPreprocessor
 from ._target import standardized_target
@@ -22,5 +23,6 @@ __all__ = [
     "EnsembleSelection",
     "TabularPreprocessor",
     "WeightedEnsemble",
+    "baseline_estimators",
     "standardized_target",
 ]
