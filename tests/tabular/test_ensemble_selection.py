@@ -161,3 +161,33 @@ def test_bad_arguments():
     ens = EnsembleSelection(3).fit(P, y)
     with pytest.raises(ValueError, match="stack the 2 models' predictions"):
         ens.predict(P[:1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(
+    "scoring",
+    [
+        "neg_log_loss",
+        "accuracy",
+        "r2",
+        "neg_mean_squared_error",
+        "neg_root_mean_squared_error",
+        "neg_mean_absolute_error",
+    ],
+)
+def test_vectorized_scorers_choose_as_the_scorer_does(scoring, seed):
+    # Common scorer names are evaluated for all candidates at once; passing the scorer
+    # object instead takes the one-call-per-candidate path. Both must pick the same models.
+    rng = np.random.default_rng(seed)
+    n_models, n = 6, 40
+    if scoring in ("neg_log_loss", "accuracy"):
+        y = np.r_[0, 1, 2, rng.integers(0, 3, n - 3)]
+        P = rng.dirichlet(np.ones(3), size=(n_models, n))
+    else:
+        y = rng.normal(size=n)
+        P = y + rng.normal(scale=rng.uniform(0.3, 2.0, size=(n_models, 1)), size=(n_models, n))
+    fast = EnsembleSelection(15, scoring=scoring).fit(P, y)
+    slow = EnsembleSelection(15, scoring=get_scorer(scoring)).fit(P, y)
+    np.testing.assert_array_equal(fast.indices_, slow.indices_)
+    np.testing.assert_array_equal(fast.trajectory_, slow.trajectory_)
+    np.testing.assert_array_equal(fast.weights_, slow.weights_)
