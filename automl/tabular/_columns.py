@@ -95,15 +95,18 @@ def parse_datetime_text(values: pd.Series) -> tuple[str | None, pd.Series | None
     so that a column is read the same way at fit and at transform. Text that
     is entirely numeric is not taken for dates.
     """
-    if not len(values) or not values.map(lambda v: isinstance(v, str)).all():
-        return None, None
-    if pd.to_numeric(values, errors="coerce").notna().all():
+    if not len(values) or not isinstance(values.iloc[0], str):
         return None, None
     # Month-first, then day-first: the first format that reads every value wins.
     first = values.iloc[0]
-    for fmt in dict.fromkeys(guess_datetime_format(first, dayfirst=d) for d in (False, True)):
-        if fmt is None:
-            continue
+    formats = [
+        f for f in dict.fromkeys(guess_datetime_format(first, dayfirst=d) for d in (0, 1)) if f
+    ]
+    if not formats or not values.map(lambda v: isinstance(v, str)).all():
+        return None, None
+    if pd.to_numeric(values, errors="coerce").notna().all():
+        return None, None
+    for fmt in formats:
         parsed = pd.to_datetime(values, format=fmt, errors="coerce")
         if not parsed.isna().any():
             return fmt, parsed
@@ -151,7 +154,7 @@ def plan_column(
     if n_missing == n_rows:
         return plan(DROP, "all values missing", 0)
     text = _is_text(series)
-    if text:
+    if text and ptypes.is_object_dtype(series.dtype):  # a string dtype holds only strings
         _check_scalar_values(values, name)
     n_unique = values.nunique()
     if n_unique == 1 and n_missing == 0:

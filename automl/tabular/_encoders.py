@@ -33,6 +33,8 @@ def _column_strings(series: pd.Series) -> np.ndarray:
         text = v.astype(str)
         text[whole] = v[whole].astype(np.int64).astype(str)
         out[present] = text
+    elif ptypes.is_string_dtype(values.dtype) and not ptypes.is_object_dtype(values.dtype):
+        out[present] = values.to_numpy(dtype=object)
     else:
         out[present] = [str(v) for v in values]
     return out
@@ -47,8 +49,11 @@ def category_strings(X) -> np.ndarray:
     """
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
     if frame.shape[1] == 0:
-        return np.empty((len(frame), 0), dtype=object)
-    return np.column_stack([_column_strings(frame.iloc[:, j]) for j in range(frame.shape[1])])
+        return np.empty((len(frame), 0), dtype=str)
+    # A NumPy string array (not object): scikit-learn's encoders then find and count
+    # levels with np.unique rather than element by element in Python.
+    columns = [_column_strings(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    return np.column_stack(columns).astype(str)
 
 
 class DatetimeParts(TransformerMixin, BaseEstimator):
