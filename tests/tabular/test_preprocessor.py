@@ -441,3 +441,35 @@ def test_get_feature_names_out_checks_input_features(fitted):
     assert len(pre.get_feature_names_out(["age", "city"])) == 4
     with pytest.raises(ValueError, match="input_features is not equal"):
         pre.get_feature_names_out(["a", "b"])
+
+
+def test_nullable_timezone_and_mixed_dtypes():
+    n = 60
+    X = pd.DataFrame(
+        {
+            "tz": pd.date_range("2021-01-01", periods=n, freq="37h", tz="Europe/Paris"),
+            "nb": pd.array([True, False, None] * 20, dtype="boolean"),
+            "cat": pd.Categorical(["x", "y", None] * 20),
+            "catint": pd.Categorical([1, 2, 3] * 20),
+            "i64na": pd.array([1, 2, None] * 20, dtype="Int64"),
+            "f": pd.array(np.linspace(0, 1, n), dtype="Float64"),
+            "objmix": ["a", 1, 2.5] * 20,
+        }
+    )
+    pre = _fit(X)
+    treatments = {c: _treatment(pre, c) for c in X.columns}
+    assert treatments == {
+        "tz": "datetime",
+        "nb": "onehot",
+        "cat": "onehot",
+        "catint": "onehot",
+        "i64na": "onehot",
+        "f": "numeric",
+        "objmix": "onehot",
+    }
+    # 92 days of 2021: the year does not vary, so it is not a feature.
+    assert "datetime__tz_year" not in pre.column_treatments_["tz"]["features"]
+    Xt = pre.transform(X)
+    assert Xt.shape == (n, 20) and np.isfinite(Xt).all()
+    # A category column arriving as plain integers keeps its levels.
+    np.testing.assert_array_equal(pre.transform(X.astype({"catint": "int64"})), Xt)
