@@ -1,0 +1,141 @@
+"""ONNX converters of the convolution and pooling layers.
+
+Keras layers work channels last, ONNX's Conv and pooling ops channels first:
+each layer is wrapped in a Transpose to ``(N, C, *spatial)`` and one back, so
+the exported model takes the Keras layout (onnxruntime removes the
+back-to-back transposes between consecutive layers). Paddings are explicit
+(Keras's "same" puts the extra row/column after, as ONNX's SAME_UPPER) when
+the spatial size is known, ``auto_pad="SAME_UPPER"`` otherwise; "causal"
+pads ``(kernel - 1) * dilation`` before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import layers as L
+from ._activations import apply_activation
+from ._converter import converts, describe
+
+__all__: list = []
+
+
+def _to_channels_first(g, x, rank, base):
+    return g.op("Transpose", [x], f"{base}/nchw", perm=[0, rank + 1, *range(1, rank + 1)])
+
+
+def _to_channels_last(g, x, rank, base):
+    return g.op("Transpose", [x], f"{base}/nhwc", perm=[0, *range(2, rank + 2), 1])
+
+
+def _padding_attrs(layer, spatial, kernel, strides, dilation):
+    """``{"pads": [...]}`` or ``{"auto_pad": ...}`` reproducing Keras's padding."""
+    padding = layer.padding
+    rank = len(kernel)
+    if padding == "valid":
+        return {"pads": [0] * (2 * rank)}
+    if padding == "causal":
+        before = [(k - 1) * d for k, d in zip(kernel, dilation)]
+        return {"pads": before + [0] * rank}
+    if any(s is None for s in spatial):
+        return {"auto_pad": "SAME_UPPER"}
+    before, after = [], []
+    for length, k, s, d in zip(spatial, kernel, strides, dilation):
+        out = -(-length // s)
+        total = max((out - 1) * s + (k - 1) * d + 1 - length, 0)
+        before.append(total // 2)
+        after.append(total - total // 2)
+    return {"pads": before + after}
+
+
+def _conv_node(g, x, weight, bias, call, *, groups=1, strides=None, dilation=None, base=None, kernel=None):
+    layer = call.layer
+    rank = layer._rank
+    kernel = tuple(layer.kernel_size) if kernel is None else kernel
+    strides = tuple(layer.strides) if strides is None else strides
+    dilation = tuple(layer.dilation_rate) if dilation is None else dilation
+    attrs = _padding_attrs(layer, call.shape[1:1 + rank], kernel, strides, dilation)
+    inputs = [x, g.const(weight, f"{base}/weight")]
+    if bias is not None:
+        inputs.append(g.const(bias, f"{base}/bias"))
+    return g.op("Conv", inputs, f"{base}/conv", kernel_shape=list(kernel), strides=list(strides),
+                dilations=list(dilation), group=groups, **attrs)
+
+
+def _oihw(kernel):
+    """Keras kernel ``(*k, C_in, C_out)`` as ONNX's ``(C_out, C_in, *k)``."""
+    rank = kernel.ndim - 2
+    return np.transpose(kernel, (rank + 1, rank, *range(rank)))
+
+
+def _finish(g, call, y):
+    layer = call.layer
+    y = _to_channels_last(g, y, layer._rank, call.base)
+    return apply_activation(g, layer.activation, y, call.base, describe(layer))
+
+
+@converts(L.Conv1D, L.Conv2D, L.Conv3D)
+def _conv(g, call):
+    layer = call.layer
+    x = _to_channels_first(g, call.x, layer._rank, call.base)
+    bias = layer.bias.numpy() if layer.use_bias else None
+    y = _conv_node(g, x, _oihw(layer.kernel.numpy()), bias, call, groups=layer.groups, base=call.base)
+    return _finish(g, call, y)
+
+
+def _depthwise_weight(kernel):
+    """Keras depthwise kernel ``(*k, C, M)`` as a grouped ONNX weight ``(C * M, 1, *k)``."""
+    rank = kernel.ndim - 2
+    flat = kernel.reshape(*kernel.shape[:rank], -1)  # output channel c * M + m
+    return np.transpose(flat, (rank, *range(rank)))[:, None]
+
+
+@converts(L.DepthwiseConv1D, L.DepthwiseConv2D)
+def _depthwise(g, call):
+    layer = call.layer
+    channels = call.shape[-1]
+    x = _to_channels_first(g, call.x, layer._rank, call.base)
+    bias = layer.bias.numpy() if layer.use_bias else None
+    y = _conv_node(g, x, _depthwise_weight(layer.kernel.numpy()), bias, call, groups=channels, base=call.base)
+    return _finish(g, call, y)
+
+
+@converts(L.SeparableConv1D, L.SeparableConv2D)
+def _separable(g, call):
+    layer = call.layer
+    rank = layer._rank
+    channels = call.shape[-1]
+    x = _to_channels_first(g, call.x, rank, call.base)
+    d = _conv_node(g, x, _depthwise_weight(layer.depthwise_kernel.numpy()), None, call, groups=channels,
+                   base=f"{call.base}/depthwise")
+    bias = layer.bias.numpy() if layer.use_bias else None
+    point = g.const(_oihw(layer.pointwise_kernel.numpy()), f"{call.base}/pointwise")
+    inputs = [d, point] + ([g.const(bias, f"{call.base}/bias")] if bias is not None else [])
+    y = g.op("Conv", inputs, f"{call.base}/pointwise", kernel_shape=[1] * rank)
+    return _finish(g, call, y)
+
+
+# -- pooling -------------------------------------------------------------------
+@converts(L.MaxPooling1D, L.MaxPooling2D, L.MaxPooling3D, L.AveragePooling1D, L.AveragePooling2D,
+          L.AveragePooling3D)
+def _pooling(g, call):
+    layer = call.layer
+    rank = layer._rank
+    kernel, strides = tuple(layer.pool_size), tuple(layer.strides)
+    attrs = _padding_attrs(layer, call.shape[1:1 + rank], kernel, strides, (1,) * rank)
+    x = _to_channels_first(g, call.x, rank, call.base)
+    if layer._mode == "max":
+        y = g.op("MaxPool", [x], f"{call.base}/pool", kernel_shape=list(kernel), strides=list(strides), **attrs)
+    else:  # Keras averages over the window's entries inside the input only
+        y = g.op("AveragePool", [x], f"{call.base}/pool", kernel_shape=list(kernel), strides=list(strides),
+                 count_include_pad=0, **attrs)
+    return _to_channels_last(g, y, rank, call.base)
+
+
+@converts(L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.GlobalMaxPooling3D, L.GlobalAveragePooling1D,
+          L.GlobalAveragePooling2D, L.GlobalAveragePooling3D)
+def _global_pooling(g, call):
+    layer = call.layer
+    op = "ReduceMax" if layer._mode == "max" else "ReduceMean"
+    axes = list(range(1, layer._rank + 1))
+    return g.op(op, [call.x], call.base, axes=axes, keepdims=int(layer.keepdims))

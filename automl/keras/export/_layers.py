@@ -1,0 +1,264 @@
+"""ONNX converters of the core, activation, normalization, reshaping, merging and preprocessing layers.
+
+Layers that only act in training (dropout and noise layers, activity
+regularization) are the identity at inference and add no node.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import layers as L
+from ..backend import epsilon
+from ._activations import apply_activation
+from ._converter import converts, describe
+
+__all__: list = []
+
+
+def _act(g, call, activation, x):
+    return apply_activation(g, activation, x, call.base, describe(call.layer))
+
+
+def _weight(variable):
+    return np.asarray(variable.numpy() if hasattr(variable, "numpy") else variable)
+
+
+# -- core ----------------------------------------------------------------------
+@converts(L.Dense)
+def _dense(g, call):
+    layer = call.layer
+    y = g.op("MatMul", [call.x, g.const(_weight(layer.kernel), f"{call.base}/kernel")], f"{call.base}/matmul")
+    if layer.use_bias:
+        y = g.op("Add", [y, g.const(_weight(layer.bias), f"{call.base}/bias")], f"{call.base}/bias_add")
+    return _act(g, call, layer.activation, y)
+
+
+@converts(L.Activation, L.ReLU, L.LeakyReLU, L.ELU, L.Softmax)
+def _activation(g, call):
+    return _act(g, call, call.layer.activation, call.x)
+
+
+@converts(L.PReLU)
+def _prelu(g, call):
+    return g.op("PRelu", [call.x, g.const(_weight(call.layer.alpha), f"{call.base}/alpha")], call.base)
+
+
+@converts(L.Dropout, L.SpatialDropout1D, L.SpatialDropout2D, L.SpatialDropout3D, L.GaussianNoise,
+          L.GaussianDropout, L.AlphaDropout, L.ActivityRegularization, L.Identity)
+def _identity(g, call):
+    return call.x  # training-only behaviour: the identity at inference
+
+
+# -- normalization -------------------------------------------------------------
+def _param_shape(ndim, axes, sizes):
+    shape = [1] * ndim
+    for a, d in zip(axes, sizes):
+        shape[a] = d
+    return shape
+
+
+@converts(L.BatchNormalization)
+def _batch_norm(g, call):
+    layer = call.layer
+    ndim = len(call.shape)
+    axis = layer.axis % ndim
+    var = _weight(layer.moving_variance).astype(np.float64)
+    inv = 1.0 / np.sqrt(var + layer.epsilon)
+    scale = inv * (_weight(layer.gamma) if layer.scale else 1.0)
+    shift = -_weight(layer.moving_mean) * scale
+    if layer.center:
+        shift = shift + _weight(layer.beta)
+    shape = _param_shape(ndim, [axis], [len(var)])
+    y = g.op("Mul", [call.x, g.const(scale.reshape(shape), f"{call.base}/scale")], f"{call.base}/scaled")
+    return g.op("Add", [y, g.const(shift.reshape(shape), f"{call.base}/shift")], call.base)
+
+
+@converts(L.LayerNormalization)
+def _layer_norm(g, call):
+    layer, x, base = call.layer, call.x, call.base
+    ndim = len(call.shape)
+    given = layer.axis if isinstance(layer.axis, list) else [layer.axis]
+    axes = sorted(a % ndim for a in given)
+    mean = g.op("ReduceMean", [x], f"{base}/mean", axes=axes, keepdims=1)
+    centered = g.op("Sub", [x, mean], f"{base}/centered")
+    var = g.op("ReduceMean", [g.op("Mul", [centered, centered], f"{base}/sq")], f"{base}/var", axes=axes,
+               keepdims=1)
+    std = g.op("Sqrt", [g.op("Add", [var, g.const(layer.epsilon)], f"{base}/var_eps")], f"{base}/std")
+    y = g.op("Div", [x if layer.rms_scaling else centered, std], f"{base}/normalized")
+    pshape = _param_shape(ndim, axes, [call.shape[a] for a in axes])
+    if layer.gamma is not None:
+        y = g.op("Mul", [y, g.const(_weight(layer.gamma).reshape(pshape), f"{base}/gamma")], f"{base}/scaled")
+    if layer.beta is not None:
+        y = g.op("Add", [y, g.const(_weight(layer.beta).reshape(pshape), f"{base}/beta")], base)
+    return y
+
+
+@converts(L.UnitNormalization)
+def _unit_norm(g, call):
+    layer = call.layer
+    ndim = len(call.shape)
+    given = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
+    axes = sorted(a % ndim for a in given)
+    return _l2_normalize(g, call.x, axes, call.base)
+
+
+def _l2_normalize(g, x, axes, base):
+    """``x / max(||x||, epsilon)`` along ``axes`` (as the engine's Dot and UnitNormalization)."""
+    sq = g.op("ReduceSum", [g.op("Mul", [x, x], f"{base}/sq"), g.ints(axes)], f"{base}/sumsq", keepdims=1)
+    norm = g.op("Max", [g.op("Sqrt", [sq], f"{base}/norm"), g.const(epsilon())], f"{base}/norm_eps")
+    return g.op("Div", [x, norm], f"{base}/l2")
+
+
+# -- reshaping -----------------------------------------------------------------
+@converts(L.Flatten)
+def _flatten(g, call):
+    if len(call.shape) == 2:
+        return call.x
+    return g.op("Flatten", [call.x], call.base, axis=1)
+
+
+@converts(L.Reshape)
+def _reshape(g, call):
+    return g.op("Reshape", [call.x, g.ints([0, *call.layer.target_shape])], call.base)
+
+
+@converts(L.Permute)
+def _permute(g, call):
+    return g.op("Transpose", [call.x], call.base, perm=[0, *call.layer.dims])
+
+
+@converts(L.RepeatVector)
+def _repeat_vector(g, call):
+    y = g.op("Unsqueeze", [call.x, g.ints([1])], f"{call.base}/unsqueeze")
+    return g.op("Tile", [y, g.ints([1, call.layer.n, 1])], call.base)
+
+
+@converts(L.Embedding)
+def _embedding(g, call):
+    layer = call.layer
+    table = g.const(_weight(layer.embeddings), f"{call.base}/embeddings")
+    idx = g.op("Cast", [call.x], f"{call.base}/indices", to=7)  # INT64 (floats truncate, as astype)
+    return g.op("Gather", [table, idx], call.base, axis=0)
+
+
+# -- spatial padding, cropping, upsampling ---------------------------------------
+@converts(L.ZeroPadding1D, L.ZeroPadding2D, L.ZeroPadding3D)
+def _zero_padding(g, call):
+    borders = call.layer._borders
+    before = [0, *(a for a, _ in borders), 0]
+    after = [0, *(b for _, b in borders), 0]
+    return g.op("Pad", [call.x, g.ints(before + after)], call.base, mode="constant")
+
+
+@converts(L.Cropping1D, L.Cropping2D, L.Cropping3D)
+def _cropping(g, call):
+    borders = call.layer._borders
+    axes = list(range(1, len(borders) + 1))
+    starts = [a for a, _ in borders]
+    ends = [-b if b else np.iinfo(np.int64).max for _, b in borders]
+    return g.op("Slice", [call.x, g.ints(starts), g.ints(ends), g.ints(axes)], call.base)
+
+
+@converts(L.UpSampling1D, L.UpSampling2D, L.UpSampling3D)
+def _upsampling(g, call):
+    layer = call.layer
+    if getattr(layer, "interpolation", "nearest") != "nearest":
+        raise call.error(f"interpolation={layer.interpolation!r} is not exported (only 'nearest')")
+    factors = layer._factors if hasattr(layer, "_factors") else (layer.size,)
+    scales = g.const([1.0, *map(float, factors), 1.0], f"{call.base}/scales")
+    return g.op("Resize", [call.x, "", scales], call.base, mode="nearest",
+                coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+
+
+# -- merging -------------------------------------------------------------------
+def _aligned(g, call):
+    """The inputs with size-1 axes inserted after the batch axis up to the largest rank (as the engine)."""
+    ndim = max(len(s) for s in call.shapes)
+    out = []
+    for name, shape in zip(call.inputs, call.shapes):
+        missing = ndim - len(shape)
+        if missing:
+            name = g.op("Unsqueeze", [name, g.ints(list(range(1, missing + 1)))], f"{call.base}/align")
+        out.append(name)
+    return out
+
+
+def _fold(g, op, names, base):
+    y = names[0]
+    for other in names[1:]:
+        y = g.op(op, [y, other], base)
+    return y
+
+
+@converts(L.Add)
+def _add(g, call):
+    return _fold(g, "Add", _aligned(g, call), call.base)
+
+
+@converts(L.Subtract)
+def _subtract(g, call):
+    a, b = _aligned(g, call)
+    return g.op("Sub", [a, b], call.base)
+
+
+@converts(L.Multiply)
+def _multiply(g, call):
+    return _fold(g, "Mul", _aligned(g, call), call.base)
+
+
+@converts(L.Average)
+def _average(g, call):
+    names = _aligned(g, call)
+    total = _fold(g, "Add", names, f"{call.base}/sum")
+    return g.op("Mul", [total, g.const(1.0 / len(names))], call.base)
+
+
+@converts(L.Maximum)
+def _maximum(g, call):
+    return g.op("Max", _aligned(g, call), call.base)
+
+
+@converts(L.Minimum)
+def _minimum(g, call):
+    return g.op("Min", _aligned(g, call), call.base)
+
+
+@converts(L.Concatenate)
+def _concatenate(g, call):
+    ndim = len(call.shapes[0])
+    return g.op("Concat", list(call.inputs), call.base, axis=call.layer.axis % ndim)
+
+
+@converts(L.Dot)
+def _dot(g, call):
+    layer = call.layer
+    (s0, s1), (x, y) = call.shapes, call.inputs
+    a0, a1 = layer._resolve_axes(len(s0), len(s1), [s0, s1])
+    if layer.normalize:
+        x = _l2_normalize(g, x, [a0], f"{call.base}/x")
+        y = _l2_normalize(g, y, [a1], f"{call.base}/y")
+    e1, e2, eo = layer._einsum_spec(len(s0), len(s1), a0, a1)
+    out = g.op("Einsum", [x, y], f"{call.base}/einsum", equation=f"{e1},{e2}->{eo}")
+    if len(eo) == 1:
+        out = g.op("Unsqueeze", [out, g.ints([1])], call.base)
+    return out
+
+
+# -- preprocessing -------------------------------------------------------------
+@converts(L.Rescaling)
+def _rescaling(g, call):
+    layer = call.layer
+    y = g.op("Mul", [call.x, g.const(layer.scale, f"{call.base}/scale")], f"{call.base}/scaled")
+    return g.op("Add", [y, g.const(layer.offset, f"{call.base}/offset")], call.base)
+
+
+@converts(L.Normalization)
+def _normalization(g, call):
+    layer = call.layer
+    mean, denom = layer._stats()  # raises the layer's own error when it was never adapted
+    mean = g.const(mean, f"{call.base}/mean")
+    denom = g.const(denom, f"{call.base}/denom")
+    if layer.invert:
+        return g.op("Add", [g.op("Mul", [call.x, denom], f"{call.base}/scaled"), mean], call.base)
+    return g.op("Div", [g.op("Sub", [call.x, mean], f"{call.base}/centered"), denom], call.base)

@@ -1,0 +1,78 @@
+"""``to_onnx`` / ``export_onnx``: a model's inference graph as an ONNX model.
+
+The converters live in private modules that import ``onnx`` at the top; they
+are imported on the first export, after :func:`import_onnx` has checked that
+the package is installed.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ._onnx_imports import import_onnx
+
+__all__ = ["to_onnx", "export_onnx"]
+
+
+def to_onnx(model, *, name=None):
+    """The ONNX model (an ``onnx.ModelProto``) of ``model``'s inference pass.
+
+    Parameters
+    ----------
+    model : Sequential or functional Model
+        A built model; nested models are inlined.
+    name : str, optional
+        The graph's name (default: the model's name).
+
+    Returns
+    -------
+    onnx.ModelProto
+        Opset 17. Inputs are named after the model's input layers and take the
+        Keras layout (channels last) with a dynamic batch dimension; outputs
+        are named after the output layers.
+
+    Raises
+    ------
+    ImportError
+        When the ``onnx`` package is missing (``pip install "automl[onnx]"``).
+    ValueError
+        For a layer (or activation) without an ONNX mapping, naming it.
+
+    Examples
+    --------
+    >>> from automl.keras import Sequential, Input, layers
+    >>> from automl.keras.export import to_onnx
+    >>> model = Sequential([Input(shape=(4,)), layers.Dense(3, activation="softmax")])
+    >>> proto = to_onnx(model)
+    >>> [node.op_type for node in proto.graph.node]
+    ['MatMul', 'Add', 'Softmax', 'Identity']
+    """
+    import_onnx()
+    from . import _activations, _conv, _layers, _recurrent  # noqa: F401 (register the converters)
+    from ._converter import model_to_graph
+
+    graph = model_to_graph(model, name)
+    return graph.model(doc=f"automl.keras model {model.name!r}")
+
+
+def export_onnx(model, filepath, *, name=None, verbose=False):
+    """Write ``model`` as an ONNX file at ``filepath`` (see :func:`to_onnx`); return the path.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from automl.keras import Sequential, Input, layers
+    >>> from automl.keras.export import export_onnx
+    >>> model = Sequential([Input(shape=(4,)), layers.Dense(2)])
+    >>> path = export_onnx(model, os.path.join(tempfile.mkdtemp(), "m.onnx"))
+    >>> os.path.getsize(path) > 0
+    True
+    """
+    path = os.fspath(filepath)
+    proto = to_onnx(model, name=name)
+    onnx = import_onnx()
+    onnx.checker.check_model(proto)
+    onnx.save_model(proto, path)
+    if verbose:
+        print(f"Saved ONNX model {model.name!r} to {path}")
+    return path
