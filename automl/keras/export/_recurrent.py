@@ -1,0 +1,162 @@
+"""ONNX converters of SimpleRNN, LSTM, GRU and Bidirectional.
+
+Each layer becomes one ONNX ``RNN`` / ``LSTM`` / ``GRU`` node on the
+time-major input (``Transpose`` to ``(T, N, D)``). Weights are transposed to
+ONNX's ``(gates * units, D)`` layout with the gates reordered: Keras's LSTM
+gates are (i, f, c, o), ONNX's (i, o, f, c); both GRUs order them (z, r, h).
+Keras's ``reset_after`` GRU (its default, two bias vectors) is ONNX's
+``linear_before_reset=1``. ``go_backwards`` reverses the input along time
+and, as Keras, returns the outputs in processing order. Bidirectional runs
+its forward and backward layers and merges them as Keras does (the backward
+sequence flipped back to input order). Masks are not exported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import layers as L
+from ._activations import activation_name
+from ._converter import LayerCall, converts
+
+__all__: list = []
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+#: Keras activation name -> (ONNX RNN activation, alpha, beta) (None where the op takes none).
+_RNN_ACTIVATIONS = {
+    "tanh": ("Tanh", None, None),
+    "sigmoid": ("Sigmoid", None, None),
+    "softsign": ("Softsign", None, None),
+    "softplus": ("Softplus", None, None),
+    "hard_sigmoid": ("HardSigmoid", 1.0 / 6.0, 0.5),
+    "linear": ("Affine", 1.0, 0.0),
+}
+
+
+def _rnn_activation(call, act, what):
+    name = activation_name(act)
+    if name == "relu" and act._plain:
+        return ("Relu", None, None)
+    if name in _RNN_ACTIVATIONS:
+        return _RNN_ACTIVATIONS[name]
+    raise call.error(
+        f"its {what} {name!r} is not one of the activations of ONNX's recurrent ops "
+        f"({', '.join(sorted([*_RNN_ACTIVATIONS, 'relu']))})"
+    )
+
+
+def _activation_attrs(specs):
+    attrs = {"activations": [s[0] for s in specs]}
+    if any(s[1] is not None for s in specs):
+        # onnxruntime reads one alpha/beta per activation that takes them, in order
+        attrs["activation_alpha"] = [float(s[1]) for s in specs if s[1] is not None]
+        attrs["activation_beta"] = [float(s[2]) for s in specs if s[2] is not None]
+    return attrs
+
+
+def _blocks(matrix, order, units):
+    """Columns of ``matrix`` ``(rows, G * units)`` regrouped in gate ``order``."""
+    return np.concatenate([matrix[..., k * units:(k + 1) * units] for k in order], axis=-1)
+
+
+def _onnx_weights(layer):
+    """(op type, W, R, B, extra attrs) of a SimpleRNN / LSTM / GRU layer in ONNX's layout."""
+    u = layer.units
+    kernel, recurrent = layer.kernel.numpy(), layer.recurrent_kernel.numpy()
+    if isinstance(layer, L.LSTM):
+        op, order, n_gates = "LSTM", (0, 3, 1, 2), 4
+    elif isinstance(layer, L.GRU):
+        op, order, n_gates = "GRU", (0, 1, 2), 3
+    else:
+        op, order, n_gates = "RNN", (0,), 1
+    w = _blocks(kernel, order, u).T[None]
+    r = _blocks(recurrent, order, u).T[None]
+    zeros = np.zeros(n_gates * u, dtype=np.float32)
+    attrs = {}
+    if not layer.use_bias:
+        b_in, b_rec = zeros, zeros
+    elif op == "GRU" and layer.reset_after:
+        bias = layer.bias.numpy()
+        b_in, b_rec = _blocks(bias[0], order, u), _blocks(bias[1], order, u)
+    else:
+        b_in, b_rec = _blocks(layer.bias.numpy(), order, u), zeros
+    if op == "GRU":
+        attrs["linear_before_reset"] = int(layer.reset_after)
+    b = np.concatenate([b_in, b_rec])[None]
+    return op, w, r, b, attrs
+
+
+def _reverse_time(g, x, base):
+    return g.op("Slice", [x, g.ints([-1]), g.ints([-_INT64_MAX]), g.ints([0]), g.ints([-1])], base)
+
+
+def _run_rnn(g, call, layer, x, states, base):
+    """Outputs of one recurrent layer: [output, *final states] (Keras order), batch-major."""
+    if getattr(layer, "stateful", False):
+        raise call.error("stateful recurrent layers are not exported")
+    op, w, r, b, attrs = _onnx_weights(layer)
+    if op == "LSTM":
+        ract = _rnn_activation(call, layer.recurrent_activation, "recurrent_activation")
+        act = _rnn_activation(call, layer.activation, "activation")
+        specs = [ract, act, act]
+    elif op == "GRU":
+        specs = [_rnn_activation(call, layer.recurrent_activation, "recurrent_activation"),
+                 _rnn_activation(call, layer.activation, "activation")]
+    else:
+        specs = [_rnn_activation(call, layer.activation, "activation")]
+    attrs.update(_activation_attrs(specs))
+    xt = g.op("Transpose", [x], f"{base}/time_major", perm=[1, 0, 2])
+    if layer.go_backwards:
+        xt = _reverse_time(g, xt, f"{base}/reversed")
+    init = [g.op("Unsqueeze", [s, g.ints([0])], f"{base}/initial_state") for s in states]
+    inputs = [xt, g.const(w, f"{base}/W"), g.const(r, f"{base}/R"), g.const(b, f"{base}/B"), ""]
+    inputs += init[:1] or [""]
+    if op == "LSTM":
+        inputs += init[1:2] or [""]
+    n_out = 3 if op == "LSTM" else 2
+    outs = g.op(op, inputs, f"{base}/{op.lower()}", n_out=n_out, hidden_size=layer.units, **attrs)
+    y, states_out = outs[0], outs[1:]
+    if layer.return_sequences:  # (T, 1, N, U) -> (N, T, U)
+        seq = g.op("Squeeze", [y, g.ints([1])], f"{base}/seq")
+        output = g.op("Transpose", [seq], f"{base}/sequences", perm=[1, 0, 2])
+    else:
+        output = g.op("Squeeze", [states_out[0], g.ints([0])], f"{base}/last")
+    result = [output]
+    if layer.return_state:
+        result += [g.op("Squeeze", [s, g.ints([0])], f"{base}/state") for s in states_out]
+    return result
+
+
+@converts(L.SimpleRNN, L.LSTM, L.GRU)
+def _recurrent(g, call: LayerCall):
+    return _run_rnn(g, call, call.layer, call.x, call.inputs[1:], call.base)
+
+
+@converts(L.Bidirectional)
+def _bidirectional(g, call: LayerCall):
+    layer = call.layer
+    fw, bw = layer.forward_layer, layer.backward_layer
+    for inner in (fw, bw):
+        if type(inner) not in (L.SimpleRNN, L.LSTM, L.GRU):
+            raise call.error(f"its inner layer {inner.name!r} ({type(inner).__name__}) is not exported")
+    states = call.inputs[1:]
+    half = len(states) // 2
+    y_fw = _run_rnn(g, call, fw, call.x, states[:half], f"{call.base}/forward")
+    y_bw = _run_rnn(g, call, bw, call.x, states[half:], f"{call.base}/backward")
+    a, b = y_fw[0], y_bw[0]
+    if layer.return_sequences:
+        b = g.op("Slice", [b, g.ints([-1]), g.ints([-_INT64_MAX]), g.ints([1]), g.ints([-1])],
+                 f"{call.base}/backward_aligned")
+    mode = layer.merge_mode
+    if mode == "concat":
+        merged = [g.op("Concat", [a, b], call.base, axis=-1)]
+    elif mode == "sum":
+        merged = [g.op("Add", [a, b], call.base)]
+    elif mode == "ave":
+        merged = [g.op("Mul", [g.op("Add", [a, b], f"{call.base}/sum"), g.const(0.5)], call.base)]
+    elif mode == "mul":
+        merged = [g.op("Mul", [a, b], call.base)]
+    else:
+        merged = [a, b]
+    return merged + y_fw[1:] + y_bw[1:]
