@@ -11,10 +11,12 @@ import os
 
 from ._onnx_imports import import_onnx
 
+OPSET = 17  # the opset the converters write (see _graph.OPSET)
+
 __all__ = ["to_onnx", "export_onnx"]
 
 
-def to_onnx(model, *, name=None):
+def to_onnx(model, *, name=None, opset_version=None):
     """The ONNX model (an ``onnx.ModelProto``) of ``model``'s inference pass.
 
     Parameters
@@ -23,11 +25,14 @@ def to_onnx(model, *, name=None):
         A built model; nested models are inlined.
     name : str, optional
         The graph's name (default: the model's name).
+    opset_version : int, optional
+        The ONNX opset; the graph is built for opset 17 and converted with
+        ``onnx.version_converter`` when another is asked for.
 
     Returns
     -------
     onnx.ModelProto
-        Opset 17. Inputs are named after the model's input layers and take the
+        Opset 17 unless ``opset_version`` says otherwise. Inputs are named after the model's input layers and take the
         Keras layout (channels last) with a dynamic batch dimension; outputs
         are named after the output layers.
 
@@ -52,11 +57,27 @@ def to_onnx(model, *, name=None):
     from ._converter import model_to_graph
 
     graph = model_to_graph(model, name)
-    return graph.model(doc=f"automl.keras model {model.name!r}")
+    proto = graph.model(doc=f"automl.keras model {model.name!r}")
+    if opset_version is None:
+        return proto
+    if isinstance(opset_version, bool) or not isinstance(opset_version, int) or opset_version < 7:
+        raise ValueError(f"The 'opset_version' parameter of to_onnx must be an int >= 7. Got {opset_version!r} "
+                         "instead.")
+    if opset_version == OPSET:
+        return proto
+    onnx = import_onnx()
+    try:
+        return onnx.version_converter.convert_version(proto, int(opset_version))
+    except Exception as error:  # the converter raises several types
+        raise ValueError(f"Cannot convert the ONNX graph of model {model.name!r} to opset {opset_version}: "
+                         f"{error}") from error
 
 
-def export_onnx(model, filepath, *, name=None, verbose=False):
+def export_onnx(model, filepath, *, name=None, opset_version=None, verbose=False, input_signature=None):
     """Write ``model`` as an ONNX file at ``filepath`` (see :func:`to_onnx`); return the path.
+
+    ``input_signature`` (Keras's argument) must be None: the graph takes the
+    model's own inputs, with a dynamic batch dimension.
 
     Examples
     --------
@@ -69,7 +90,12 @@ def export_onnx(model, filepath, *, name=None, verbose=False):
     True
     """
     path = os.fspath(filepath)
-    proto = to_onnx(model, name=name)
+    if input_signature is not None:
+        raise ValueError(
+            "The 'input_signature' parameter of export is not supported by automl.keras: the ONNX graph "
+            f"takes the model's inputs (with a dynamic batch dimension). Got {input_signature!r} instead."
+        )
+    proto = to_onnx(model, name=name, opset_version=opset_version)
     onnx = import_onnx()
     onnx.checker.check_model(proto)
     onnx.save_model(proto, path)

@@ -110,3 +110,28 @@ def test_activation_registry_has_no_unexpected_gap():
 
     missing = set(activations.ACTIVATIONS.names()) - set(ACTIVATION_CONVERTERS)
     assert missing == {"sparsemax"}
+
+
+@pytest.mark.parametrize("opset", [18, 20])
+def test_other_opsets_are_converted(opset, tmp_path):
+    import onnx
+    import onnxruntime as ort
+
+    model = Sequential([Input(shape=(3, 4)), layers.LayerNormalization(), layers.Dense(3, activation="gelu"),
+                        layers.GlobalAveragePooling1D()])
+    path = tmp_path / "m.onnx"
+    model.export(str(path), opset_version=opset)
+    proto = onnx.load(str(path))
+    assert proto.opset_import[0].version == opset
+    x = np.random.default_rng(0).normal(size=(5, 3, 4)).astype("float32")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=1e-5, rtol=1e-5)
+
+
+def test_input_signature_and_bad_opsets_are_refused(tmp_path):
+    model = Sequential([Input(shape=(4,)), layers.Dense(2)])
+    with pytest.raises(ValueError, match="input_signature"):
+        model.export(str(tmp_path / "m.onnx"), input_signature=[(None, 4)])
+    with pytest.raises(ValueError, match="opset_version"):
+        model.export(str(tmp_path / "m.onnx"), opset_version="17")
