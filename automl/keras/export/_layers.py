@@ -34,6 +34,16 @@ def _dense(g, call):
     return _act(g, call, layer.activation, y)
 
 
+@converts(L.EinsumDense)
+def _einsum_dense(g, call):
+    layer = call.layer
+    kernel = g.const(_weight(layer.kernel), f"{call.base}/kernel")
+    y = g.op("Einsum", [call.x, kernel], f"{call.base}/einsum", equation=layer._forward_eq)
+    if layer.bias is not None:
+        y = g.op("Add", [y, g.const(_weight(layer.bias), f"{call.base}/bias")], f"{call.base}/bias_add")
+    return _act(g, call, layer.activation, y)
+
+
 @converts(L.Activation, L.ReLU, L.LeakyReLU, L.ELU, L.Softmax)
 def _activation(g, call):
     return _act(g, call, call.layer.activation, call.x)
@@ -100,7 +110,38 @@ def _unit_norm(g, call):
     ndim = len(call.shape)
     given = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
     axes = sorted(a % ndim for a in given)
-    return _l2_normalize(g, call.x, axes, call.base)
+    x, base = call.x, call.base
+    sq = g.op("ReduceSum", [g.op("Mul", [x, x], f"{base}/sq"), g.ints(axes)], f"{base}/sumsq", keepdims=1)
+    floor = g.op("Max", [sq, g.const(1e-12)], f"{base}/floored")  # Keras's floor of the squared norm
+    return g.op("Div", [x, g.op("Sqrt", [floor], f"{base}/norm")], base)
+
+
+@converts(L.GroupNormalization)
+def _group_norm(g, call):
+    layer, x, base = call.layer, call.x, call.base
+    shape = call.shape
+    ndim = len(shape)
+    axis = layer.axis % ndim
+    groups = layer.groups
+    dims = list(shape[1:])
+    if sum(d is None for d in dims) > 1:
+        raise call.error("more than one unknown dimension besides the batch")
+    dims = [-1 if d is None else d for d in dims]
+    grouped = [0, *dims[:axis - 1], groups, dims[axis - 1] // groups, *dims[axis:]]
+    xg = g.op("Reshape", [x, g.ints(grouped)], f"{base}/grouped")
+    red = [i for i in range(1, ndim + 1) if i != axis]
+    mean = g.op("ReduceMean", [xg], f"{base}/mean", axes=red, keepdims=1)
+    centered = g.op("Sub", [xg, mean], f"{base}/centered")
+    var = g.op("ReduceMean", [g.op("Mul", [centered, centered], f"{base}/sq")], f"{base}/var", axes=red,
+               keepdims=1)
+    std = g.op("Sqrt", [g.op("Add", [var, g.const(layer.epsilon)], f"{base}/var_eps")], f"{base}/std")
+    y = g.op("Div", [centered, std], f"{base}/normalized")
+    pshape = [groups if i == axis else shape[axis] // groups if i == axis + 1 else 1 for i in range(ndim + 1)]
+    if layer.scale:
+        y = g.op("Mul", [y, g.const(_weight(layer.gamma).reshape(pshape), f"{base}/gamma")], f"{base}/scaled")
+    if layer.center:
+        y = g.op("Add", [y, g.const(_weight(layer.beta).reshape(pshape), f"{base}/beta")], f"{base}/shifted")
+    return g.op("Reshape", [y, g.op("Shape", [x], f"{base}/shape")], base)
 
 
 def _l2_normalize(g, x, axes, base):

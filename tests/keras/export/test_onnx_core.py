@@ -73,6 +73,13 @@ def test_activation_parameters(act, rng, check_onnx):
         layers.LayerNormalization(axis=[1, 2], center=False),
         layers.LayerNormalization(rms_scaling=True),
         layers.UnitNormalization(),
+        layers.UnitNormalization(axis=[1, 2]),
+        layers.GroupNormalization(groups=2),
+        layers.GroupNormalization(groups=1, axis=1, center=False),
+        layers.GroupNormalization(groups=4, scale=False),
+        layers.EinsumDense("abc,cd->abd", output_shape=(3, 5), bias_axes="d", activation="relu"),
+        layers.EinsumDense("abc,cde->abde", output_shape=(3, 2, 5), bias_axes="de"),
+        layers.EinsumDense("...c,cd->...d", output_shape=6),
         layers.Flatten(),
         layers.Reshape((12,)),
         layers.Reshape((2, -1)),
@@ -89,6 +96,9 @@ def test_activation_parameters(act, rng, check_onnx):
 )
 def test_layers_on_sequences(layer, rng, check_onnx):
     model = Sequential([Input(shape=(3, 4)), layer])
+    weights = layer.get_weights()
+    if weights:  # non-trivial gammas, betas, kernels and slopes
+        layer.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in weights])
     check_onnx(model, _x(rng, 8, 3, 4))
 
 
