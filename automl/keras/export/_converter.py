@@ -19,7 +19,8 @@ from ..layers import InputLayer
 from ..models import Functional, Model, Sequential
 from ._graph import Graph
 
-__all__ = ["LayerCall", "converts", "describe", "convert_model", "model_to_graph", "LAYER_CONVERTERS"]
+__all__ = ["LayerCall", "converts", "describe", "convert_layer", "convert_model", "model_to_graph",
+           "LAYER_CONVERTERS"]
 
 #: Layer class -> converter ``fn(graph, call) -> str | list[str]``.
 LAYER_CONVERTERS: dict = {}
@@ -74,7 +75,8 @@ def _shape_list(shape) -> list:
     return [tuple(s) for s in shape] if isinstance(shape, list) else [tuple(shape)]
 
 
-def _convert_layer(g: Graph, call: LayerCall) -> list[str]:
+def convert_layer(g: Graph, call: LayerCall) -> list[str]:
+    """The ONNX output names of one layer call (a nested model's nodes, or its converter's)."""
     layer = call.layer
     if isinstance(layer, Model):
         outputs, _ = convert_model(g, layer, call.inputs, call.shapes)
@@ -111,7 +113,7 @@ def _convert_sequential(g, model, inputs, shapes):
     for layer in model.layers:
         out_shape = layer.compute_output_shape(shape)
         call = LayerCall(layer, [x], [shape], _shape_list(out_shape))
-        outs = _convert_layer(g, call)
+        outs = convert_layer(g, call)
         if len(outs) != 1:
             raise call.error("a layer of a Sequential model must have one output")
         x, shape = outs[0], tuple(out_shape)
@@ -152,7 +154,7 @@ def _convert_functional(g, model, inputs, shapes):
                          dict(node.call_kwargs or {}))
         if call.kwargs:
             raise call.error(f"call options {sorted(call.kwargs)} are not exported")
-        outs = _convert_layer(g, call)
+        outs = convert_layer(g, call)
         if len(outs) != len(outs_t):
             raise call.error(f"expected {len(outs_t)} output(s), the converter made {len(outs)}")
         for tensor, name in zip(outs_t, outs):

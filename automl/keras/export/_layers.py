@@ -11,7 +11,7 @@ import numpy as np
 from .. import layers as L
 from ..backend import epsilon
 from ._activations import apply_activation
-from ._converter import converts, describe
+from ._converter import LayerCall, convert_layer, converts, describe
 
 __all__: list = []
 
@@ -303,3 +303,22 @@ def _normalization(g, call):
     if layer.invert:
         return g.op("Add", [g.op("Mul", [call.x, denom], f"{call.base}/scaled"), mean], call.base)
     return g.op("Div", [g.op("Sub", [call.x, mean], f"{call.base}/centered"), denom], call.base)
+
+
+# -- wrappers --------------------------------------------------------------------
+@converts(L.TimeDistributed)
+def _time_distributed(g, call):
+    inner = call.layer.layer
+    shape = call.shape
+    if any(d is None for d in shape[2:]):
+        raise call.error(f"the per-step shape {shape[2:]} must be known")
+    inner_in = (None, *shape[2:])
+    inner_out = inner.compute_output_shape(inner_in)
+    if isinstance(inner_out, list) or any(d is None for d in inner_out[1:]):
+        raise call.error(f"the inner layer's per-step output shape {inner_out} must be one known shape")
+    folded = g.op("Reshape", [call.x, g.ints([-1, *shape[2:]])], f"{call.base}/folded")
+    (y,) = convert_layer(g, LayerCall(inner, [folded], [inner_in], [tuple(inner_out)]))
+    leading = g.op("Slice", [g.op("Shape", [call.x], f"{call.base}/shape"), g.ints([0]), g.ints([2])],
+                   f"{call.base}/batch_steps")
+    target = g.op("Concat", [leading, g.ints(list(inner_out[1:]))], f"{call.base}/unfolded_shape", axis=0)
+    return g.op("Reshape", [y, target], call.base)

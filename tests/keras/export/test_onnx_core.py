@@ -215,3 +215,15 @@ def test_graph_input_and_output_names_and_dynamic_batch(rng, tmp_path):
     assert session.get_inputs()[0].shape == ["batch", 4]
     for n in (1, 3, 100):
         assert session.run(None, {"features": _x(rng, n, 4)})[0].shape == (n, 2)
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [layers.Dense(3, activation="relu"), layers.Conv1D(2, 2, padding="same"), layers.Flatten(),
+     Sequential([Input(shape=(4,)), layers.Dense(5), layers.Dense(2)])],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_time_distributed(inner, rng, check_onnx):
+    shape = (3, 4) if not isinstance(inner, layers.Conv1D) else (3, 4, 2)
+    model = Sequential([Input(shape=shape), layers.TimeDistributed(inner)])
+    check_onnx(model, _x(rng, 5, *shape))
