@@ -139,3 +139,27 @@ def _global_pooling(g, call):
     op = "ReduceMax" if layer._mode == "max" else "ReduceMean"
     axes = list(range(1, layer._rank + 1))
     return g.op(op, [call.x], call.base, axes=axes, keepdims=int(layer.keepdims))
+
+
+@converts(L.Conv1DTranspose, L.Conv2DTranspose, L.Conv3DTranspose)
+def _conv_transpose(g, call):
+    layer = call.layer
+    rank = layer._rank
+    spatial = call.shape[1:1 + rank]
+    if any(s is None for s in spatial):
+        raise call.error(f"transposed convolutions need a known spatial input size, got {spatial}")
+    begin, end, extra = [], [], []
+    for length, k, s, d, (out, crop) in zip(spatial, layer.kernel_size, layer.strides, layer.dilation_rate,
+                                            layer._axes(spatial)):
+        natural = (length - 1) * s + (k - 1) * d + 1
+        begin.append(crop)
+        end.append(max(natural - crop - out, 0))
+        extra.append(max(crop + out - natural, 0))  # zeros past the last window
+    x = _to_channels_first(g, call.x, rank, call.base)
+    inputs = [x, g.const(_oihw(layer.kernel.numpy()), f"{call.base}/weight")]
+    if layer.use_bias:
+        inputs.append(g.const(layer.bias.numpy(), f"{call.base}/bias"))
+    y = g.op("ConvTranspose", inputs, f"{call.base}/conv_transpose", kernel_shape=list(layer.kernel_size),
+             strides=list(layer.strides), dilations=list(layer.dilation_rate), pads=begin + end,
+             output_padding=extra)
+    return _finish(g, call, y)

@@ -172,3 +172,33 @@ def test_conv_branches_in_a_functional_model(rng, check_onnx):
     check_onnx(model, _x(rng, 4, 8, 8, 2))
 
 
+
+
+_TRANSPOSED = [
+    dict(filters=3, kernel_size=3),
+    dict(filters=3, kernel_size=3, strides=2),
+    dict(filters=3, kernel_size=3, strides=2, padding="same"),
+    dict(filters=3, kernel_size=4, strides=2, padding="same", activation="relu"),
+    dict(filters=3, kernel_size=3, strides=2, padding="same", output_padding=0),
+    dict(filters=3, kernel_size=2, strides=3, padding="valid", output_padding=2),
+    dict(filters=3, kernel_size=3, dilation_rate=2, padding="same"),
+    dict(filters=2, kernel_size=(2, 3), strides=(1, 2), use_bias=False),
+]
+
+
+@pytest.mark.parametrize("kwargs", _TRANSPOSED, ids=str)
+def test_conv2d_transpose(kwargs, rng, check_onnx):
+    model = Sequential([Input(shape=(5, 6, 2)), layers.Conv2DTranspose(**kwargs)])
+    _randomize_bias(model, rng)
+    check_onnx(model, _x(rng, 3, 5, 6, 2))
+
+
+@pytest.mark.parametrize("kwargs", [dict(filters=3, kernel_size=3, strides=2, padding="same"),
+                                    dict(filters=2, kernel_size=3, strides=2, output_padding=1)], ids=str)
+def test_conv1d_and_3d_transpose(kwargs, rng, check_onnx):
+    model = Sequential([Input(shape=(7, 2)), layers.Conv1DTranspose(**kwargs)])
+    _randomize_bias(model, rng)
+    check_onnx(model, _x(rng, 3, 7, 2))
+    model = Sequential([Input(shape=(3, 4, 3, 2)), layers.Conv3DTranspose(**kwargs)])
+    _randomize_bias(model, rng)
+    check_onnx(model, _x(rng, 2, 3, 4, 3, 2))
