@@ -60,75 +60,97 @@ def _blocks(matrix, order, units):
     return np.concatenate([matrix[..., k * units:(k + 1) * units] for k in order], axis=-1)
 
 
-def _onnx_weights(layer):
-    """(op type, W, R, B, extra attrs) of a SimpleRNN / LSTM / GRU layer in ONNX's layout."""
-    u = layer.units
-    kernel, recurrent = layer.kernel.numpy(), layer.recurrent_kernel.numpy()
-    if isinstance(layer, L.LSTM):
-        op, order, n_gates = "LSTM", (0, 3, 1, 2), 4
-    elif isinstance(layer, L.GRU):
-        op, order, n_gates = "GRU", (0, 1, 2), 3
-    else:
-        op, order, n_gates = "RNN", (0,), 1
+_KINDS = {L.LSTM: "LSTM", L.LSTMCell: "LSTM", L.GRU: "GRU", L.GRUCell: "GRU", L.SimpleRNN: "RNN",
+          L.SimpleRNNCell: "RNN"}
+
+
+def _onnx_weights(cell):
+    """(op type, W, R, B, extra attrs) of a SimpleRNN / LSTM / GRU layer or cell in ONNX's layout."""
+    u = cell.units
+    kernel, recurrent = cell.kernel.numpy(), cell.recurrent_kernel.numpy()
+    op = _KINDS[type(cell)]
+    order, n_gates = {"LSTM": ((0, 3, 1, 2), 4), "GRU": ((0, 1, 2), 3), "RNN": ((0,), 1)}[op]
     w = _blocks(kernel, order, u).T[None]
     r = _blocks(recurrent, order, u).T[None]
     zeros = np.zeros(n_gates * u, dtype=np.float32)
     attrs = {}
-    if not layer.use_bias:
+    if not cell.use_bias:
         b_in, b_rec = zeros, zeros
-    elif op == "GRU" and layer.reset_after:
-        bias = layer.bias.numpy()
+    elif op == "GRU" and cell.reset_after:
+        bias = cell.bias.numpy()
         b_in, b_rec = _blocks(bias[0], order, u), _blocks(bias[1], order, u)
     else:
-        b_in, b_rec = _blocks(layer.bias.numpy(), order, u), zeros
+        b_in, b_rec = _blocks(cell.bias.numpy(), order, u), zeros
     if op == "GRU":
-        attrs["linear_before_reset"] = int(layer.reset_after)
+        attrs["linear_before_reset"] = int(cell.reset_after)
     b = np.concatenate([b_in, b_rec])[None]
     return op, w, r, b, attrs
 
 
-def _reverse_time(g, x, base):
-    return g.op("Slice", [x, g.ints([-1]), g.ints([-_INT64_MAX]), g.ints([0]), g.ints([-1])], base)
+def _reverse_time(g, x, base, axis=0):
+    return g.op("Slice", [x, g.ints([-1]), g.ints([-_INT64_MAX]), g.ints([axis]), g.ints([-1])], base)
 
 
-def _run_rnn(g, call, layer, x, states, base):
-    """Outputs of one recurrent layer: [output, *final states] (Keras order), batch-major."""
-    if getattr(layer, "stateful", False):
-        raise call.error("stateful recurrent layers are not exported")
-    op, w, r, b, attrs = _onnx_weights(layer)
+def _run_cell(g, call, cell, xt, states, base):
+    """One ONNX recurrent node over the time-major ``xt``: (sequence (T, N, U), [final states (N, U)])."""
+    op, w, r, b, attrs = _onnx_weights(cell)
     if op == "LSTM":
-        ract = _rnn_activation(call, layer.recurrent_activation, "recurrent_activation")
-        act = _rnn_activation(call, layer.activation, "activation")
+        ract = _rnn_activation(call, cell.recurrent_activation, "recurrent_activation")
+        act = _rnn_activation(call, cell.activation, "activation")
         specs = [ract, act, act]
     elif op == "GRU":
-        specs = [_rnn_activation(call, layer.recurrent_activation, "recurrent_activation"),
-                 _rnn_activation(call, layer.activation, "activation")]
+        specs = [_rnn_activation(call, cell.recurrent_activation, "recurrent_activation"),
+                 _rnn_activation(call, cell.activation, "activation")]
     else:
-        specs = [_rnn_activation(call, layer.activation, "activation")]
+        specs = [_rnn_activation(call, cell.activation, "activation")]
     attrs.update(_activation_attrs(specs))
-    xt = g.op("Transpose", [x], f"{base}/time_major", perm=[1, 0, 2])
-    if layer.go_backwards:
-        xt = _reverse_time(g, xt, f"{base}/reversed")
     init = [g.op("Unsqueeze", [s, g.ints([0])], f"{base}/initial_state") for s in states]
     inputs = [xt, g.const(w, f"{base}/W"), g.const(r, f"{base}/R"), g.const(b, f"{base}/B"), ""]
     inputs += init[:1] or [""]
     if op == "LSTM":
         inputs += init[1:2] or [""]
     n_out = 3 if op == "LSTM" else 2
-    outs = g.op(op, inputs, f"{base}/{op.lower()}", n_out=n_out, hidden_size=layer.units, **attrs)
-    y, states_out = outs[0], outs[1:]
-    if layer.return_sequences:  # (T, 1, N, U) -> (N, T, U)
-        seq = g.op("Squeeze", [y, g.ints([1])], f"{base}/seq")
+    outs = g.op(op, inputs, f"{base}/{op.lower()}", n_out=n_out, hidden_size=cell.units, **attrs)
+    seq = g.op("Squeeze", [outs[0], g.ints([1])], f"{base}/seq")  # (T, 1, N, U) -> (T, N, U)
+    return seq, [g.op("Squeeze", [s, g.ints([0])], f"{base}/state") for s in outs[1:]]
+
+
+def _cells(call, layer):
+    """The built-in cells run by ``layer`` (a recurrent layer, or RNN over a cell or stacked cells)."""
+    if type(layer) in _KINDS:
+        return [layer]
+    cell = layer.cell
+    cells = list(cell.cells) if isinstance(cell, L.StackedRNNCells) else [cell]
+    for c in cells:
+        if type(c) not in _KINDS:
+            raise call.error(f"its cell {getattr(c, 'name', c)!r} ({type(c).__name__}) is not exported "
+                             "(only SimpleRNNCell, LSTMCell and GRUCell are)")
+    return cells
+
+
+def _run_rnn(g, call, layer, x, states, base):
+    """Outputs of one recurrent layer: [output, *final states] (Keras order), batch-major."""
+    if getattr(layer, "stateful", False):
+        raise call.error("stateful recurrent layers are not exported")
+    cells = _cells(call, layer)
+    seq = g.op("Transpose", [x], f"{base}/time_major", perm=[1, 0, 2])
+    if layer.go_backwards:
+        seq = _reverse_time(g, seq, f"{base}/reversed")
+    final, offset = [], 0
+    for i, cell in enumerate(cells):
+        n_states = 2 if _KINDS[type(cell)] == "LSTM" else 1
+        given = list(states[offset:offset + n_states])
+        offset += n_states
+        seq, cell_states = _run_cell(g, call, cell, seq, given, base if len(cells) == 1 else f"{base}/cell{i}")
+        final += cell_states
+    if layer.return_sequences:
         output = g.op("Transpose", [seq], f"{base}/sequences", perm=[1, 0, 2])
     else:
-        output = g.op("Squeeze", [states_out[0], g.ints([0])], f"{base}/last")
-    result = [output]
-    if layer.return_state:
-        result += [g.op("Squeeze", [s, g.ints([0])], f"{base}/state") for s in states_out]
-    return result
+        output = final[-(2 if _KINDS[type(cells[-1])] == "LSTM" else 1)]  # the last cell's h
+    return [output, *final] if layer.return_state else [output]
 
 
-@converts(L.SimpleRNN, L.LSTM, L.GRU)
+@converts(L.SimpleRNN, L.LSTM, L.GRU, L.RNN)
 def _recurrent(g, call: LayerCall):
     return _run_rnn(g, call, call.layer, call.x, call.inputs[1:], call.base)
 
@@ -138,7 +160,7 @@ def _bidirectional(g, call: LayerCall):
     layer = call.layer
     fw, bw = layer.forward_layer, layer.backward_layer
     for inner in (fw, bw):
-        if type(inner) not in (L.SimpleRNN, L.LSTM, L.GRU):
+        if type(inner) not in (L.SimpleRNN, L.LSTM, L.GRU, L.RNN):
             raise call.error(f"its inner layer {inner.name!r} ({type(inner).__name__}) is not exported")
     states = call.inputs[1:]
     half = len(states) // 2
@@ -146,8 +168,7 @@ def _bidirectional(g, call: LayerCall):
     y_bw = _run_rnn(g, call, bw, call.x, states[half:], f"{call.base}/backward")
     a, b = y_fw[0], y_bw[0]
     if layer.return_sequences:
-        b = g.op("Slice", [b, g.ints([-1]), g.ints([-_INT64_MAX]), g.ints([1]), g.ints([-1])],
-                 f"{call.base}/backward_aligned")
+        b = _reverse_time(g, b, f"{call.base}/backward_aligned", axis=1)
     mode = layer.merge_mode
     if mode == "concat":
         merged = [g.op("Concat", [a, b], call.base, axis=-1)]

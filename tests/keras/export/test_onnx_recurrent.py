@@ -96,3 +96,26 @@ def test_unsupported_rnn_activation_is_named(rng, tmp_path):
     model = Sequential([Input(shape=(4, 2)), layers.LSTM(3, activation="gelu", name="gelu_lstm")])
     with pytest.raises(ValueError, match=r"layer 'gelu_lstm' \(LSTM\).*activation 'gelu'"):
         model.export(str(tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [lambda: layers.SimpleRNNCell(4), lambda: layers.LSTMCell(4), lambda: layers.GRUCell(4, reset_after=False),
+     lambda: [layers.LSTMCell(4), layers.GRUCell(3), layers.SimpleRNNCell(2)]],
+    ids=["SimpleRNNCell", "LSTMCell", "GRUCell", "stacked"],
+)
+@pytest.mark.parametrize("options", [{}, {"return_sequences": True, "go_backwards": True},
+                                     {"return_state": True}], ids=str)
+def test_rnn_over_cells(cell, options, rng, check_onnx):
+    x = Input(shape=(6, 3))
+    out = layers.RNN(cell(), **options)(x)
+    model = Model(x, out)
+    _randomize(model, rng)
+    check_onnx(model, _x(rng, 3, 6, 3))
+
+
+def test_bidirectional_rnn_over_a_cell(rng, check_onnx):
+    model = Sequential([Input(shape=(5, 3)), layers.Bidirectional(layers.RNN(layers.GRUCell(3),
+                                                                             return_sequences=True))])
+    _randomize(model, rng)
+    check_onnx(model, _x(rng, 3, 5, 3))
