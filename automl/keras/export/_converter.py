@@ -26,10 +26,15 @@ __all__ = ["LayerCall", "converts", "describe", "convert_layer", "convert_model"
 LAYER_CONVERTERS: dict = {}
 
 
-def converts(*classes):
-    """Register the decorated function as the ONNX converter of ``classes`` (exact types)."""
+def converts(*classes, call_options=()):
+    """Register the decorated function as the ONNX converter of ``classes`` (exact types).
+
+    ``call_options`` names the keyword options of a layer call (``use_causal_mask=...``)
+    the converter reads from ``LayerCall.kwargs``; a call with any other option is refused.
+    """
 
     def deco(fn):
+        fn.call_options = frozenset(call_options)
         for cls in classes:
             LAYER_CONVERTERS[cls] = fn
         return fn
@@ -90,6 +95,9 @@ def convert_layer(g: Graph, call: LayerCall) -> list[str]:
         )
     if getattr(layer, "mask_zero", False):
         raise call.error("masks (mask_zero=True) are not exported; use mask_zero=False")
+    unknown = sorted(set(call.kwargs) - converter.call_options)
+    if unknown:
+        raise call.error(f"the call options {unknown} are not exported")
     out = converter(g, call)
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
@@ -152,8 +160,6 @@ def _convert_functional(g, model, inputs, shapes):
         outs_t = list(node.siblings) if node.siblings is not None else [node]
         call = LayerCall(node.layer, args, [t.shape for t in node.inputs], [t.shape for t in outs_t],
                          dict(node.call_kwargs or {}))
-        if call.kwargs:
-            raise call.error(f"call options {sorted(call.kwargs)} are not exported")
         outs = convert_layer(g, call)
         if len(outs) != len(outs_t):
             raise call.error(f"expected {len(outs_t)} output(s), the converter made {len(outs)}")

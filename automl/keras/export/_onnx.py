@@ -53,7 +53,7 @@ def to_onnx(model, *, name=None, opset_version=None):
     ['MatMul', 'Add', 'Softmax', 'Identity']
     """
     import_onnx()
-    from . import _activations, _conv, _layers, _recurrent  # noqa: F401 (register the converters)
+    from . import _activations, _attention, _conv, _layers, _recurrent  # noqa: F401 (register the converters)
     from ._converter import model_to_graph
 
     graph = model_to_graph(model, name)
