@@ -1,4 +1,4 @@
-"""ONNX converter of MultiHeadAttention (query/value of shape ``(batch, steps, dim)``).
+"""ONNX converters of MultiHeadAttention, Attention and AdditiveAttention (``(batch, steps, dim)`` inputs).
 
 The projections are Einsum nodes on Keras's kernels ``(dim, heads, head_dim)``;
 scores ``q k^T / sqrt(key_dim)`` get ``-1e9`` where the attention mask (an
@@ -18,6 +18,58 @@ from ._converter import converts
 __all__: list = []
 
 _LARGE_NEGATIVE = 1e9
+
+
+def _causal(g, query, value, base):
+    """``(Tq, Tv)`` booleans, True where ``j <= i``, from the inputs' step counts."""
+    steps = [g.op("Slice", [g.op("Shape", [t], f"{base}/shape"), g.ints([1]), g.ints([2])], f"{base}/steps")
+             for t in (query, value)]
+    ones = g.op("ConstantOfShape", [g.op("Concat", steps, f"{base}/tqtv", axis=0)], f"{base}/ones",
+                value=_tensor_attr(np.ones(1, dtype=np.int64)))
+    return g.op("Cast", [g.op("Trilu", [ones], f"{base}/lower", upper=0)], f"{base}/causal", to=9)
+
+
+def _masked_softmax(g, scores, keep, base):
+    """Softmax over the last axis of ``scores - 1e9 * (not keep)`` (the engine's masked softmax)."""
+    if keep is not None:
+        drop = g.op("Cast", [g.op("Not", [keep], f"{base}/masked")], f"{base}/masked_f", to=1)
+        scores = g.op("Sub", [scores, g.op("Mul", [drop, g.const(_LARGE_NEGATIVE)], f"{base}/penalty")],
+                      f"{base}/masked_scores")
+    return g.op("Softmax", [scores], f"{base}/weights", axis=-1)
+
+
+@converts(L.Attention, L.AdditiveAttention, call_options=("return_attention_scores", "use_causal_mask"))
+def _attention(g, call):
+    layer, base = call.layer, call.base
+    if any(len(s) != 3 for s in call.shapes):
+        raise call.error(f"only inputs of shape (batch, steps, dim) are exported, got {call.shapes}")
+    q, v = call.inputs[0], call.inputs[1]
+    k = call.inputs[2] if len(call.inputs) == 3 else v
+    if type(layer) is L.Attention and layer.score_mode == "dot":
+        scores = g.op("MatMul", [q, g.op("Transpose", [k], f"{base}/keys", perm=[0, 2, 1])], f"{base}/scores")
+        if layer.scale is not None:
+            scores = g.op("Mul", [scores, g.const(layer.scale.numpy())], f"{base}/scaled")
+    else:  # tanh of every query + key pair: (B, Tq, Tv, dim)
+        pairs = g.op("Add", [g.op("Unsqueeze", [q, g.ints([2])], f"{base}/q"),
+                             g.op("Unsqueeze", [k, g.ints([1])], f"{base}/k")], f"{base}/pairs")
+        if type(layer) is L.Attention:
+            if layer.scale is not None:
+                pairs = g.op("Mul", [pairs, g.const(layer.scale.numpy())], f"{base}/scaled")
+            e = g.op("Tanh", [pairs], f"{base}/tanh")
+            total = g.op("ReduceSum", [e, g.ints([-1])], f"{base}/sum", keepdims=0)
+            scores = g.op("Mul", [total, g.const(layer.concat_score_weight.numpy())], f"{base}/scores")
+        else:
+            e = g.op("Tanh", [pairs], f"{base}/tanh")
+            if layer.scale is None:
+                scores = g.op("ReduceSum", [e, g.ints([-1])], f"{base}/scores", keepdims=0)
+            else:
+                scores = g.op("MatMul", [e, g.const(layer.scale.numpy(), f"{base}/scale")], f"{base}/scores")
+    keep = _causal(g, q, v, base) if call.kwargs.get("use_causal_mask") else None
+    weights = _masked_softmax(g, scores, keep, base)
+    out = g.op("MatMul", [weights, v], base)
+    if call.kwargs.get("return_attention_scores"):
+        return [out, weights]
+    return out
 
 
 def _projection(g, x, kernel, bias, base):
@@ -52,19 +104,9 @@ def _multi_head_attention(g, call):
         m = g.op("Cast", [mask], f"{base}/mask", to=9)  # BOOL
         keep = g.op("Unsqueeze", [m, g.ints([1])], f"{base}/mask_heads")
     if call.kwargs.get("use_causal_mask"):
-        sizes = g.op("Concat", [g.op("Slice", [g.op("Shape", [query], f"{base}/q_shape"), g.ints([1]), g.ints([2])],
-                                     f"{base}/tq"),
-                                g.op("Slice", [g.op("Shape", [value], f"{base}/v_shape"), g.ints([1]), g.ints([2])],
-                                     f"{base}/tv")], f"{base}/tqtv", axis=0)
-        ones = g.op("ConstantOfShape", [sizes], f"{base}/ones",
-                    value=_tensor_attr(np.ones(1, dtype=np.int64)))
-        causal = g.op("Cast", [g.op("Trilu", [ones], f"{base}/lower", upper=0)], f"{base}/causal", to=9)
+        causal = _causal(g, query, value, base)
         keep = causal if keep is None else g.op("And", [keep, causal], f"{base}/keep")
-    if keep is not None:
-        drop = g.op("Cast", [g.op("Not", [keep], f"{base}/masked")], f"{base}/masked_f", to=1)
-        scores = g.op("Sub", [scores, g.op("Mul", [drop, g.const(_LARGE_NEGATIVE)], f"{base}/penalty")],
-                      f"{base}/masked_scores")
-    weights = g.op("Softmax", [scores], f"{base}/weights", axis=-1)
+    weights = _masked_softmax(g, scores, keep, base)
     ctx = g.op("Einsum", [weights, v], f"{base}/context", equation="bnqk,bnkh->bnqh")
     kernel, bias = proj["attention_output"]
     w = kernel.numpy()

@@ -59,3 +59,19 @@ def test_transformer_block(rng, check_onnx):
     out = layers.Dense(3, activation="softmax")(layers.GlobalAveragePooling1D()(h))
     model = Model(tokens, out)
     check_onnx(model, rng.integers(0, 20, size=(4, 6)))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [lambda: layers.Attention(), lambda: layers.Attention(use_scale=True),
+     lambda: layers.Attention(score_mode="concat"), lambda: layers.Attention(score_mode="concat", use_scale=True),
+     lambda: layers.AdditiveAttention(), lambda: layers.AdditiveAttention(use_scale=False)],
+    ids=["dot", "dot-scale", "concat", "concat-scale", "additive", "additive-no-scale"],
+)
+@pytest.mark.parametrize("options", [{}, {"use_causal_mask": True, "return_attention_scores": True}], ids=str)
+def test_attention_layers(layer, options, rng, check_onnx):
+    q, v, k = Input(shape=(4, 3)), Input(shape=(5, 2)), Input(shape=(5, 3))
+    out = layer()([q, v, k], **options)
+    model = Model([q, v, k], out)
+    _randomize(model, rng)
+    check_onnx(model, [_x(rng, 3, 4, 3), _x(rng, 3, 5, 2), _x(rng, 3, 5, 3)])
