@@ -26,15 +26,17 @@ __all__ = ["LayerCall", "converts", "describe", "convert_layer", "convert_model"
 LAYER_CONVERTERS: dict = {}
 
 
-def converts(*classes, call_options=()):
+def converts(*classes, call_options=(), takes_ints=False):
     """Register the decorated function as the ONNX converter of ``classes`` (exact types).
 
     ``call_options`` names the keyword options of a layer call (``use_causal_mask=...``)
     the converter reads from ``LayerCall.kwargs``; a call with any other option is refused.
+    ``takes_ints``: the converter accepts integer tensors (others get them cast to float32).
     """
 
     def deco(fn):
         fn.call_options = frozenset(call_options)
+        fn.takes_ints = bool(takes_ints)
         for cls in classes:
             LAYER_CONVERTERS[cls] = fn
         return fn
@@ -98,6 +100,8 @@ def convert_layer(g: Graph, call: LayerCall) -> list[str]:
     unknown = sorted(set(call.kwargs) - converter.call_options)
     if unknown:
         raise call.error(f"the call options {unknown} are not exported")
+    if not converter.takes_ints:  # integer model inputs reach float layers as floats (as in the engine)
+        call.inputs = [g.as_float(name) for name in call.inputs]
     out = converter(g, call)
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
@@ -108,7 +112,11 @@ def convert_model(g: Graph, model, inputs: list, shapes: list):
         return _convert_sequential(g, model, inputs, shapes)
     if isinstance(model, Functional):
         return _convert_functional(g, model, inputs, shapes)
-    raise ValueError(
+    raise _subclassed_error(model)
+
+
+def _subclassed_error(model):
+    return ValueError(
         f"Cannot export model {model.name!r} ({type(model).__name__}) to ONNX: only Sequential and "
         "functional models (and models nested in them) are exported, not subclassed models."
     )
@@ -196,7 +204,7 @@ def model_to_graph(model, graph_name=None) -> Graph:
     if not isinstance(model, Model):
         raise TypeError(f"The 'model' argument of export must be an automl.keras Model. Got {model!r} instead.")
     if not isinstance(model, (Sequential, Functional)):
-        convert_model(None, model, [], [])  # raises the subclassed-model error
+        raise _subclassed_error(model)
     if not model.built or model.input_shape is None:
         raise ValueError(
             f"Cannot export model {model.name!r} to ONNX before it is built: give it an Input, "

@@ -51,6 +51,7 @@ class Graph:
         self.outputs: list = []
         self._used: set[str] = set()
         self._consts: dict = {}
+        self._non_float: dict = {}  # integer graph inputs -> their float32 cast (once made)
 
     # -- names -------------------------------------------------------------
     def unique(self, base: str) -> str:
@@ -70,7 +71,17 @@ class Graph:
         dims = ["batch" if (i == 0 and d is None) else (f"{name}_d{i}" if d is None else int(d))
                  for i, d in enumerate(shape)]
         self.inputs.append(helper.make_tensor_value_info(name, onnx_dtype(dtype), dims))
+        if np.dtype(dtype).kind != "f":
+            self._non_float[name] = None
         return name
+
+    def as_float(self, name: str) -> str:
+        """``name``, or a float32 cast of it when it is an integer graph input (one cast per input)."""
+        if name not in self._non_float:
+            return name
+        if self._non_float[name] is None:
+            self._non_float[name] = self.op("Cast", [name], f"{name}/float", to=TensorProto.FLOAT)
+        return self._non_float[name]
 
     def add_output(self, source: str, name, dtype, shape) -> str:
         """Expose ``source`` as a graph output called ``name`` (through an Identity node)."""

@@ -55,7 +55,7 @@ def _prelu(g, call):
 
 
 @converts(L.Dropout, L.SpatialDropout1D, L.SpatialDropout2D, L.SpatialDropout3D, L.GaussianNoise,
-          L.GaussianDropout, L.AlphaDropout, L.ActivityRegularization, L.Identity)
+          L.GaussianDropout, L.AlphaDropout, L.ActivityRegularization, L.Identity, takes_ints=True)
 def _identity(g, call):
     return call.x  # training-only behaviour: the identity at inference
 
@@ -175,7 +175,7 @@ def _repeat_vector(g, call):
     return g.op("Tile", [y, g.ints([1, call.layer.n, 1])], call.base)
 
 
-@converts(L.Embedding)
+@converts(L.Embedding, takes_ints=True)
 def _embedding(g, call):
     layer = call.layer
     table = g.const(_weight(layer.embeddings), f"{call.base}/embeddings")

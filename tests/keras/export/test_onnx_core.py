@@ -227,3 +227,10 @@ def test_time_distributed(inner, rng, check_onnx):
     shape = (3, 4) if not isinstance(inner, layers.Conv1D) else (3, 4, 2)
     model = Sequential([Input(shape=shape), layers.TimeDistributed(inner)])
     check_onnx(model, _x(rng, 5, *shape))
+
+
+def test_integer_inputs_feed_float_layers(rng, check_onnx):
+    ids = Input(shape=(3,), dtype="int64")
+    emb = layers.Flatten()(layers.Embedding(10, 2)(ids))
+    both = layers.Concatenate()([emb, layers.Dense(2)(ids)])
+    check_onnx(Model(ids, both), rng.integers(0, 10, size=(4, 3)))
