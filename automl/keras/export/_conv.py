@@ -133,9 +133,19 @@ def _pooling(g, call):
 
 
 @converts(L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.GlobalMaxPooling3D, L.GlobalAveragePooling1D,
-          L.GlobalAveragePooling2D, L.GlobalAveragePooling3D)
+          L.GlobalAveragePooling2D, L.GlobalAveragePooling3D, masks="handle")
 def _global_pooling(g, call):
     layer = call.layer
+    mask = call.masks[0] if call.masks else None
+    if mask is not None and isinstance(layer, L.GlobalAveragePooling1D):
+        # the mean over the kept steps (0 / 0 = NaN for a fully masked sample, as the engine)
+        keep = g.op("Unsqueeze", [g.op("Cast", [mask], f"{call.base}/keep", to=1), g.ints([-1])], f"{call.base}/keep")
+        total = g.op("ReduceSum", [g.op("Mul", [call.x, keep], f"{call.base}/kept"), g.ints([1])],
+                     f"{call.base}/sum", keepdims=int(layer.keepdims))
+        count = g.op("ReduceSum", [keep, g.ints([1])], f"{call.base}/count", keepdims=int(layer.keepdims))
+        return g.op("Div", [total, count], call.base)
+    if mask is not None and layer.supports_masking:
+        raise call.error("masked inputs of this pooling layer are not exported")
     op = "ReduceMax" if layer._mode == "max" else "ReduceMean"
     axes = list(range(1, layer._rank + 1))
     return g.op(op, [call.x], call.base, axes=axes, keepdims=int(layer.keepdims))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..layers import InputLayer
+from ..layers import InputLayer, Layer
 from ..models import Functional, Model, Sequential
 from ._graph import Graph
 
@@ -26,17 +26,23 @@ __all__ = ["LayerCall", "converts", "describe", "convert_layer", "convert_model"
 LAYER_CONVERTERS: dict = {}
 
 
-def converts(*classes, call_options=(), takes_ints=False):
+def converts(*classes, call_options=(), takes_ints=False, masks="none"):
     """Register the decorated function as the ONNX converter of ``classes`` (exact types).
 
     ``call_options`` names the keyword options of a layer call (``use_causal_mask=...``)
     the converter reads from ``LayerCall.kwargs``; a call with any other option is refused.
     ``takes_ints``: the converter accepts integer tensors (others get them cast to float32).
+    ``masks``: ``"none"`` (a masked input is refused, unless the layer passes its mask
+    through unchanged or drops it, as the engine decides from ``supports_masking`` and
+    ``compute_mask``), ``"ignore"`` (the mask does not change the inference values and
+    passes through) or ``"handle"`` (the converter reads ``call.masks`` and records
+    the masks of its outputs in ``graph.masks``).
     """
 
     def deco(fn):
         fn.call_options = frozenset(call_options)
         fn.takes_ints = bool(takes_ints)
+        fn.masks = masks
         for cls in classes:
             LAYER_CONVERTERS[cls] = fn
         return fn
@@ -57,6 +63,8 @@ class LayerCall:
     shapes: list
     out_shapes: list
     kwargs: dict = field(default_factory=dict)
+    #: The ONNX names of the input masks (bool, ``(batch, steps)``), None where unmasked.
+    masks: list = field(default_factory=list)
 
     @property
     def x(self) -> str:
@@ -95,15 +103,38 @@ def convert_layer(g: Graph, call: LayerCall) -> list[str]:
             f"Cannot export {describe(layer)} to ONNX: {type(layer).__name__} has no ONNX mapping. "
             f"Exportable layers: {', '.join(names)}, and Sequential/functional models of them."
         )
-    if getattr(layer, "mask_zero", False):
-        raise call.error("masks (mask_zero=True) are not exported; use mask_zero=False")
     unknown = sorted(set(call.kwargs) - converter.call_options)
     if unknown:
         raise call.error(f"the call options {unknown} are not exported")
+    call.masks = [g.masks.get(name) for name in call.inputs]
+    mode = _mask_mode(call, converter)
     if not converter.takes_ints:  # integer model inputs reach float layers as floats (as in the engine)
         call.inputs = [g.as_float(name) for name in call.inputs]
     out = converter(g, call)
-    return list(out) if isinstance(out, (list, tuple)) else [out]
+    out = list(out) if isinstance(out, (list, tuple)) else [out]
+    if mode == "pass":
+        g.masks[out[0]] = call.masks[0]
+    elif mode == "drop":  # a fresh name for an output that is an input, which keeps its mask
+        out = [g.op("Identity", [name], f"{call.base}/unmasked") if name in call.inputs else name
+               for name in out]
+    return out
+
+
+def _mask_mode(call, converter) -> str:
+    """What happens to the input masks of ``call``: "none", "pass", "drop" or "handle"."""
+    layer = call.layer
+    if all(m is None for m in call.masks):
+        return "none"
+    if converter.masks == "handle":
+        return "handle"
+    if not layer.supports_masking:
+        return "drop"  # the engine drops the mask (with a warning) and so does the export
+    single = len(call.inputs) == 1 and len(call.out_shapes) == 1
+    default_mask = type(layer).compute_mask is Layer.compute_mask
+    if single and default_mask and (converter.masks == "ignore" or not layer._call_takes_mask):
+        return "pass"
+    raise call.error("it receives a mask (from Embedding(mask_zero=True) or Masking), and the masked "
+                     f"computation of {type(layer).__name__} is not exported")
 
 
 def convert_model(g: Graph, model, inputs: list, shapes: list):

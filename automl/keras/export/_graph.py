@@ -52,6 +52,7 @@ class Graph:
         self._used: set[str] = set()
         self._consts: dict = {}
         self._non_float: dict = {}  # integer graph inputs -> their float32 cast (once made)
+        self.masks: dict = {}  # tensor -> its Keras mask (a bool tensor), where it has one
 
     # -- names -------------------------------------------------------------
     def unique(self, base: str) -> str:

@@ -68,7 +68,7 @@ def _param_shape(ndim, axes, sizes):
     return shape
 
 
-@converts(L.BatchNormalization)
+@converts(L.BatchNormalization, masks="ignore")  # masks only change the training statistics
 def _batch_norm(g, call):
     layer = call.layer
     ndim = len(call.shape)
@@ -180,7 +180,24 @@ def _embedding(g, call):
     layer = call.layer
     table = g.const(_weight(layer.embeddings), f"{call.base}/embeddings")
     idx = g.op("Cast", [call.x], f"{call.base}/indices", to=7)  # INT64 (floats truncate, as astype)
-    return g.op("Gather", [table, idx], call.base, axis=0)
+    out = g.op("Gather", [table, idx], call.base, axis=0)
+    if layer.mask_zero:  # Keras's mask: the non-zero indices
+        zero = g.op("Equal", [idx, g.const(0, dtype=np.int64)], f"{call.base}/padding")
+        g.masks[out] = g.op("Not", [zero], f"{call.base}/mask")
+    return out
+
+
+@converts(L.Masking, masks="handle")
+def _masking(g, call):
+    """Steps whose features all equal ``mask_value`` are zeroed and masked."""
+    x, base = call.x, call.base
+    differs = g.op("Not", [g.op("Equal", [x, g.const(call.layer.mask_value)], f"{base}/equal")], f"{base}/differs")
+    keep = g.op("ReduceMax", [g.op("Cast", [differs], f"{base}/differs_f", to=1)], f"{base}/keep", axes=[-1],
+                keepdims=1)
+    out = g.op("Mul", [x, keep], base)
+    g.masks[out] = g.op("Cast", [g.op("Squeeze", [keep, g.ints([-1])], f"{base}/keep_steps")], f"{base}/mask",
+                        to=9)
+    return out
 
 
 # -- spatial padding, cropping, upsampling ---------------------------------------
@@ -232,15 +249,26 @@ def _fold(g, op, names, base):
     return y
 
 
-@converts(L.Add)
+def _merged_mask(g, call, out):
+    """The engine's mask of an element-wise merge: the OR of the input masks when every input has one."""
+    masks = call.masks
+    if masks and all(m is not None for m in masks):
+        mask = masks[0]
+        for other in masks[1:]:
+            mask = g.op("Or", [mask, other], f"{call.base}/mask")
+        g.masks[out] = mask
+    return out
+
+
+@converts(L.Add, masks="handle")
 def _add(g, call):
-    return _fold(g, "Add", _aligned(g, call), call.base)
+    return _merged_mask(g, call, _fold(g, "Add", _aligned(g, call), call.base))
 
 
-@converts(L.Subtract)
+@converts(L.Subtract, masks="handle")
 def _subtract(g, call):
     a, b = _aligned(g, call)
-    return g.op("Sub", [a, b], call.base)
+    return _merged_mask(g, call, g.op("Sub", [a, b], call.base))
 
 
 @converts(L.Multiply)
@@ -248,11 +276,11 @@ def _multiply(g, call):
     return _fold(g, "Mul", _aligned(g, call), call.base)
 
 
-@converts(L.Average)
+@converts(L.Average, masks="handle")
 def _average(g, call):
     names = _aligned(g, call)
     total = _fold(g, "Add", names, f"{call.base}/sum")
-    return g.op("Mul", [total, g.const(1.0 / len(names))], call.base)
+    return _merged_mask(g, call, g.op("Mul", [total, g.const(1.0 / len(names))], call.base))
 
 
 @converts(L.Maximum)

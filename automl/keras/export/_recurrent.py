@@ -91,7 +91,47 @@ def _reverse_time(g, x, base, axis=0):
     return g.op("Slice", [x, g.ints([-1]), g.ints([-_INT64_MAX]), g.ints([axis]), g.ints([-1])], base)
 
 
-def _run_cell(g, call, cell, xt, states, base):
+def _compact(g, x, mask, base):
+    """Each row's kept steps moved to the front in order: (x, lengths (N,) int32, positions (N, T)).
+
+    A masked step carries the state, so the recurrence over the kept steps alone gives
+    the same states; ``positions[n, t]`` is the index, in the compacted sequence, of
+    the step whose output step ``t`` carries (-1 before the first kept step).
+    """
+    kept = g.op("Cast", [mask], f"{base}/kept", to=7)  # INT64
+    steps = g.op("Slice", [g.op("Shape", [x], f"{base}/shape"), g.ints([1]), g.ints([2])], f"{base}/steps")
+    arange = g.op("Range", [g.const(0, dtype=np.int64), g.op("Squeeze", [steps], f"{base}/t"),
+                            g.const(1, dtype=np.int64)], f"{base}/arange")
+    # kept steps first, each group in time order: sort the keys (1 - kept) * T + t
+    dropped = g.op("Sub", [g.const(1, dtype=np.int64), kept], f"{base}/dropped")
+    key = g.op("Add", [g.op("Mul", [dropped, steps], f"{base}/key_hi"), arange], f"{base}/key")
+    _, order = g.op("TopK", [key, steps], f"{base}/order", n_out=2, axis=1, largest=0, sorted=1)
+    index = g.op("Expand", [g.op("Unsqueeze", [order, g.ints([2])], f"{base}/order3"), g.op("Shape", [x], f"{base}/xs")],
+                 f"{base}/index")
+    compact = g.op("GatherElements", [x, index], f"{base}/compact", axis=1)
+    lengths = g.op("Cast", [g.op("ReduceSum", [kept, g.ints([1])], f"{base}/count", keepdims=0)],
+                   f"{base}/lengths", to=6)  # INT32
+    positions = g.op("Sub", [g.op("CumSum", [kept, g.const(1, dtype=np.int64)], f"{base}/cumsum"),
+                             g.const(1, dtype=np.int64)], f"{base}/positions")
+    return compact, lengths, positions
+
+
+def _expand_masked_sequence(g, seq_bm, positions, mask, first, zero_masked, base):
+    """Per input step, the output it carries (``first`` before any kept step; 0 at masked steps if asked)."""
+    clamped = g.op("Max", [positions, g.const(0, dtype=np.int64)], f"{base}/clamped")
+    index = g.op("Expand", [g.op("Unsqueeze", [clamped, g.ints([2])], f"{base}/pos3"),
+                            g.op("Shape", [seq_bm], f"{base}/ys")], f"{base}/pos_index")
+    out = g.op("GatherElements", [seq_bm, index], f"{base}/carried", axis=1)
+    before = g.op("Unsqueeze", [g.op("Less", [positions, g.const(0, dtype=np.int64)], f"{base}/before"),
+                                g.ints([2])], f"{base}/before3")
+    out = g.op("Where", [before, first, out], f"{base}/with_initial")
+    if zero_masked:
+        keep = g.op("Unsqueeze", [g.op("Cast", [mask], f"{base}/keep_f", to=1), g.ints([2])], f"{base}/keep3")
+        out = g.op("Mul", [out, keep], f"{base}/zeroed")
+    return out
+
+
+def _run_cell(g, call, cell, xt, states, base, lengths=None):
     """One ONNX recurrent node over the time-major ``xt``: (sequence (T, N, U), [final states (N, U)])."""
     op, w, r, b, attrs = _onnx_weights(cell)
     if op == "LSTM":
@@ -105,7 +145,7 @@ def _run_cell(g, call, cell, xt, states, base):
         specs = [_rnn_activation(call, cell.activation, "activation")]
     attrs.update(_activation_attrs(specs))
     init = [g.op("Unsqueeze", [s, g.ints([0])], f"{base}/initial_state") for s in states]
-    inputs = [xt, g.const(w, f"{base}/W"), g.const(r, f"{base}/R"), g.const(b, f"{base}/B"), ""]
+    inputs = [xt, g.const(w, f"{base}/W"), g.const(r, f"{base}/R"), g.const(b, f"{base}/B"), lengths or ""]
     inputs += init[:1] or [""]
     if op == "LSTM":
         inputs += init[1:2] or [""]
@@ -128,34 +168,66 @@ def _cells(call, layer):
     return cells
 
 
-def _run_rnn(g, call, layer, x, states, base):
-    """Outputs of one recurrent layer: [output, *final states] (Keras order), batch-major."""
+def _run_rnn(g, call, layer, x, states, base, mask=None):
+    """Outputs of one recurrent layer: [output, *final states] (Keras order), batch-major.
+
+    With a mask (``(N, T)`` booleans), masked steps carry the state as in Keras: the
+    recurrence runs over each row's kept steps (``sequence_lens``) and every step
+    outputs the output it carries.
+    """
     if getattr(layer, "stateful", False):
         raise call.error("stateful recurrent layers are not exported")
     cells = _cells(call, layer)
-    seq = g.op("Transpose", [x], f"{base}/time_major", perm=[1, 0, 2])
+    lengths = positions = None
     if layer.go_backwards:
-        seq = _reverse_time(g, seq, f"{base}/reversed")
-    final, offset = [], 0
+        x = _reverse_time(g, x, f"{base}/reversed", axis=1)
+        if mask is not None:
+            mask = _reverse_time(g, mask, f"{base}/reversed_mask", axis=1)
+    if mask is not None:
+        x, lengths, positions = _compact(g, x, mask, f"{base}/mask")
+    seq = g.op("Transpose", [x], f"{base}/time_major", perm=[1, 0, 2])
+    final, offset, firsts = [], 0, []
     for i, cell in enumerate(cells):
         n_states = 2 if _KINDS[type(cell)] == "LSTM" else 1
         given = list(states[offset:offset + n_states])
         offset += n_states
-        seq, cell_states = _run_cell(g, call, cell, seq, given, base if len(cells) == 1 else f"{base}/cell{i}")
+        seq, cell_states = _run_cell(g, call, cell, seq, given, base if len(cells) == 1 else f"{base}/cell{i}",
+                                     lengths)
+        firsts.append(given[0] if given else None)
         final += cell_states
+    if mask is not None:  # a fully masked row keeps its initial states (zeros unless given)
+        empty = g.op("Unsqueeze", [g.op("Equal", [lengths, g.const(0, dtype=np.int32)], f"{base}/empty"),
+                                   g.ints([1])], f"{base}/empty2")
+        fixed, offset = [], 0
+        for cell in cells:
+            n_states = 2 if _KINDS[type(cell)] == "LSTM" else 1
+            for j in range(n_states):
+                init = states[offset + j] if offset + j < len(states) else g.const(0.0)
+                fixed.append(g.op("Where", [empty, init, final[offset + j]], f"{base}/final_state"))
+            offset += n_states
+        final = fixed
     if layer.return_sequences:
         output = g.op("Transpose", [seq], f"{base}/sequences", perm=[1, 0, 2])
+        if mask is not None:
+            first = g.const(0.0) if firsts[-1] is None else g.op("Unsqueeze", [firsts[-1], g.ints([1])],
+                                                                 f"{base}/first")
+            output = _expand_masked_sequence(g, output, positions, mask, first, layer.zero_output_for_mask,
+                                             f"{base}/mask")
     else:
         output = final[-(2 if _KINDS[type(cells[-1])] == "LSTM" else 1)]  # the last cell's h
     return [output, *final] if layer.return_state else [output]
 
 
-@converts(L.SimpleRNN, L.LSTM, L.GRU, L.RNN)
+@converts(L.SimpleRNN, L.LSTM, L.GRU, L.RNN, masks="handle")
 def _recurrent(g, call: LayerCall):
-    return _run_rnn(g, call, call.layer, call.x, call.inputs[1:], call.base)
+    mask = call.masks[0] if call.masks else None
+    outs = _run_rnn(g, call, call.layer, call.x, call.inputs[1:], call.base, mask)
+    if mask is not None and call.layer.return_sequences:
+        g.masks[outs[0]] = mask  # the input mask, as the engine's compute_mask
+    return outs
 
 
-@converts(L.Bidirectional)
+@converts(L.Bidirectional, masks="handle")
 def _bidirectional(g, call: LayerCall):
     layer = call.layer
     fw, bw = layer.forward_layer, layer.backward_layer
@@ -164,8 +236,9 @@ def _bidirectional(g, call: LayerCall):
             raise call.error(f"its inner layer {inner.name!r} ({type(inner).__name__}) is not exported")
     states = call.inputs[1:]
     half = len(states) // 2
-    y_fw = _run_rnn(g, call, fw, call.x, states[:half], f"{call.base}/forward")
-    y_bw = _run_rnn(g, call, bw, call.x, states[half:], f"{call.base}/backward")
+    mask = call.masks[0] if call.masks else None
+    y_fw = _run_rnn(g, call, fw, call.x, states[:half], f"{call.base}/forward", mask)
+    y_bw = _run_rnn(g, call, bw, call.x, states[half:], f"{call.base}/backward", mask)
     a, b = y_fw[0], y_bw[0]
     if layer.return_sequences:
         b = _reverse_time(g, b, f"{call.base}/backward_aligned", axis=1)
@@ -180,4 +253,7 @@ def _bidirectional(g, call: LayerCall):
         merged = [g.op("Mul", [a, b], call.base)]
     else:
         merged = [a, b]
+    if mask is not None and layer.return_sequences:
+        for name in merged:
+            g.masks[name] = mask
     return merged + y_fw[1:] + y_bw[1:]
