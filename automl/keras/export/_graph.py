@@ -76,6 +76,14 @@ class Graph:
             self._non_float[name] = None
         return name
 
+    def mark_int(self, name: str) -> str:
+        """Record that ``name`` holds int64 values (float layers get a cast of it)."""
+        self._non_float.setdefault(name, None)
+        return name
+
+    def is_int(self, name: str) -> bool:
+        return name in self._non_float
+
     def as_float(self, name: str) -> str:
         """``name``, or a float32 cast of it when it is an integer graph input (one cast per input)."""
         if name not in self._non_float:
@@ -87,6 +95,11 @@ class Graph:
     def add_output(self, source: str, name, dtype, shape) -> str:
         """Expose ``source`` as a graph output called ``name`` (through an Identity node)."""
         name = self.unique(name)
+        if source in self._non_float and np.dtype(dtype).kind == "f":
+            dtype = np.int64  # an integer output (Discretization's indices, an integer input passed through)
+            for spec in self.inputs:
+                if spec.name == source:
+                    dtype = helper.tensor_dtype_to_np_dtype(spec.type.tensor_type.elem_type)
         self.nodes.append(helper.make_node("Identity", [source], [name], name=self.unique(f"{name}/out")))
         dims = ["batch" if (i == 0 and d is None) else (None if d is None else int(d))
                 for i, d in enumerate(shape)]

@@ -55,7 +55,9 @@ def _prelu(g, call):
 
 
 @converts(L.Dropout, L.SpatialDropout1D, L.SpatialDropout2D, L.SpatialDropout3D, L.GaussianNoise,
-          L.GaussianDropout, L.AlphaDropout, L.ActivityRegularization, L.Identity, takes_ints=True)
+          L.GaussianDropout, L.AlphaDropout, L.ActivityRegularization, L.Identity, L.RandomFlip,
+          L.RandomRotation, L.RandomZoom, L.RandomTranslation, L.RandomContrast, L.RandomBrightness,
+          takes_ints=True)
 def _identity(g, call):
     return call.x  # training-only behaviour: the identity at inference
 
@@ -350,3 +352,44 @@ def _time_distributed(g, call):
                    f"{call.base}/batch_steps")
     target = g.op("Concat", [leading, g.ints(list(inner_out[1:]))], f"{call.base}/unfolded_shape", axis=0)
     return g.op("Reshape", [y, target], call.base)
+
+
+# -- index encodings -------------------------------------------------------------
+def _encode(g, idx, shape, mode, depth, base):
+    """Int64 ``idx`` encoded as the engine's ``encode_indices`` (negative indices give zeros)."""
+    if mode == "int":
+        return g.mark_int(idx)
+    tokens = g.const(np.arange(depth), f"{base}/tokens", dtype=np.int64)
+    if mode == "one_hot":
+        if len(shape) > 1 and shape[-1] == 1:
+            idx = g.op("Squeeze", [idx, g.ints([-1])], f"{base}/squeezed")
+        hits = g.op("Equal", [g.op("Unsqueeze", [idx, g.ints([-1])], f"{base}/expanded"), tokens], f"{base}/hits")
+        return g.op("Cast", [hits], base, to=1)
+    if len(shape) == 1:
+        idx = g.op("Unsqueeze", [idx, g.ints([-1])], f"{base}/rows")
+    hits = g.op("Cast", [g.op("Equal", [g.op("Unsqueeze", [idx, g.ints([-1])], f"{base}/expanded"), tokens],
+                              f"{base}/hits")], f"{base}/hits_f", to=1)
+    op = "ReduceMax" if mode == "multi_hot" else "ReduceSum"
+    if op == "ReduceMax":
+        return g.op(op, [hits], base, axes=[-2], keepdims=0)
+    return g.op(op, [hits, g.ints([-2])], base, keepdims=0)
+
+
+@converts(L.CategoryEncoding, takes_ints=True)
+def _category_encoding(g, call):
+    layer = call.layer
+    idx = g.op("Cast", [call.x], f"{call.base}/indices", to=7)  # INT64 (floats truncate, as astype)
+    return _encode(g, idx, call.shape, layer.output_mode, layer.num_tokens, call.base)
+
+
+@converts(L.Discretization)
+def _discretization(g, call):
+    layer = call.layer
+    if layer.bin_boundaries is None:
+        raise call.error("it has no bin boundaries yet (adapt it or pass bin_boundaries=)")
+    bins = g.const(np.asarray(layer.bin_boundaries, dtype=np.float32), f"{call.base}/boundaries")
+    above = g.op("GreaterOrEqual", [g.op("Unsqueeze", [call.x, g.ints([-1])], f"{call.base}/x"), bins],
+                 f"{call.base}/above")
+    idx = g.op("ReduceSum", [g.op("Cast", [above], f"{call.base}/above_i", to=7), g.ints([-1])],
+               f"{call.base}/bins", keepdims=0)  # np.digitize: how many boundaries are <= x
+    return _encode(g, idx, call.shape, layer.output_mode, layer._depth, call.base)

@@ -234,3 +234,43 @@ def test_integer_inputs_feed_float_layers(rng, check_onnx):
     emb = layers.Flatten()(layers.Embedding(10, 2)(ids))
     both = layers.Concatenate()([emb, layers.Dense(2)(ids)])
     check_onnx(Model(ids, both), rng.integers(0, 10, size=(4, 3)))
+
+
+@pytest.mark.parametrize("mode", ["one_hot", "multi_hot", "count"])
+@pytest.mark.parametrize("shape", [(1,), (4,)], ids=str)
+def test_category_encoding(mode, shape, rng, check_onnx):
+    if mode == "one_hot" and shape == (4,):
+        model = Sequential([Input(shape=shape, dtype="int64"), layers.CategoryEncoding(5, output_mode=mode),
+                            layers.Flatten()])
+    else:
+        model = Sequential([Input(shape=shape, dtype="int64"), layers.CategoryEncoding(5, output_mode=mode)])
+    check_onnx(model, rng.integers(0, 5, size=(7, *shape)))
+
+
+@pytest.mark.parametrize("mode", ["int", "one_hot", "multi_hot", "count"])
+def test_discretization(mode, rng, check_onnx):
+    x = Input(shape=(3,))
+    disc = layers.Discretization(bin_boundaries=[-1.0, 0.0, 0.5, 2.0], output_mode=mode)(x)
+    model = Model(x, disc)
+    data = _x(rng, 9, 3)
+    data[0] = [-1.0, 0.0, 2.0]  # on the boundaries
+    check_onnx(model, data)
+
+
+def test_discretization_feeding_an_embedding_and_a_dense(rng, check_onnx):
+    x = Input(shape=(3,))
+    idx = layers.Discretization(bin_boundaries=[-0.5, 0.5])(x)
+    emb = layers.Flatten()(layers.Embedding(3, 2)(idx))
+    model = Model(x, layers.Concatenate()([emb, layers.Dense(2)(idx)]))
+    check_onnx(model, _x(rng, 6, 3))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [layers.RandomFlip(), layers.RandomRotation(0.2), layers.RandomZoom(0.2), layers.RandomTranslation(0.1, 0.1),
+     layers.RandomContrast(0.3), layers.RandomBrightness(0.2)],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_augmentation_is_the_identity_at_inference(layer, rng, check_onnx):
+    model = Sequential([Input(shape=(6, 5, 3)), layer, layers.Conv2D(2, 3)])
+    check_onnx(model, rng.uniform(0, 255, size=(2, 6, 5, 3)).astype("float32"), rtol=1e-5, atol=1e-3)
