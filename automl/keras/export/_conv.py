@@ -173,3 +173,40 @@ def _conv_transpose(g, call):
              strides=list(layer.strides), dilations=list(layer.dilation_rate), pads=begin + end,
              output_padding=extra)
     return _finish(g, call, y)
+
+
+# -- resampling ----------------------------------------------------------------
+def _sample_axis(g, x, sampler, axis, base):
+    """The engine's half-pixel sampling along ``axis``: gathers of the two neighbours, mixed by weight."""
+    lo = g.op("Gather", [x, g.const(sampler.lo, f"{base}/lo", dtype=np.int64)], f"{base}/at_lo", axis=axis)
+    if sampler.frac is None:
+        return lo
+    shape = [-1] + [1] * (3 - axis)  # broadcast the weights over the axes after ``axis``
+    frac = np.asarray(sampler.frac, dtype=np.float32).reshape(shape)
+    hi = g.op("Gather", [x, g.const(sampler.hi, f"{base}/hi", dtype=np.int64)], f"{base}/at_hi", axis=axis)
+    mixed_lo = g.op("Mul", [lo, g.const(1.0 - frac, f"{base}/w_lo")], f"{base}/mixed_lo")
+    mixed_hi = g.op("Mul", [hi, g.const(frac, f"{base}/w_hi")], f"{base}/mixed_hi")
+    return g.op("Add", [mixed_lo, mixed_hi], base)
+
+
+@converts(L.Resizing, L.CenterCrop)
+def _resample(g, call):
+    layer = call.layer
+    _, h, w, _ = call.shape
+    if h is None or w is None:
+        raise call.error(f"resizing needs a known input height and width, got {call.shape}")
+    plan = layer._make_plan(h, w, np.dtype(np.float32))
+    x = call.x
+    if plan.crop is not None:
+        top, ch, left, cw = plan.crop
+        x = g.op("Slice", [x, g.ints([top, left]), g.ints([top + ch, left + cw]), g.ints([1, 2])],
+                 f"{call.base}/crop")
+    elif plan.pad is not None:
+        top, left = plan.pad
+        x = g.op("Pad", [x, g.ints([0, top, left, 0, 0, top, left, 0]), g.const(plan.fill_value)],
+                 f"{call.base}/pad", mode="constant")
+    if plan.rows is not None:
+        x = _sample_axis(g, x, plan.rows, 1, f"{call.base}/rows")
+    if plan.cols is not None:
+        x = _sample_axis(g, x, plan.cols, 2, f"{call.base}/cols")
+    return x if x != call.x else g.op("Identity", [x], call.base)
