@@ -213,3 +213,29 @@ def test_format_keras_refuses_preprocessing_and_other_formats(tmp_path):
         export_pipeline(pipe, tmp_path / "p.keras", format="keras")
     with pytest.raises(ValueError, match="'format'.*Got 'pmml'"):
         export_pipeline(pipe, tmp_path / "p.pmml", format="pmml")
+
+
+def test_one_hot_and_multilabel_targets(tmp_path):
+    X, y = _data()
+    onehot = np.eye(3, dtype=int)[y]
+    multilabel = np.column_stack([y > 0, y > 1, X[:, 2] > -1]).astype(int)
+    for target in (onehot, multilabel):
+        pipe = make_pipeline(StandardScaler(), _clf()).fit(X, target)
+        out = _run(export_pipeline(pipe, tmp_path / "m.onnx"), X)
+        np.testing.assert_allclose(out["probabilities"], pipe.predict_proba(X), atol=1e-5, rtol=1e-5)
+        np.testing.assert_array_equal(out["label"], pipe.predict(X))
+
+
+def test_logits_output_and_a_custom_network(tmp_path):
+    from automl.keras import Input, Model, layers, losses
+
+    def build(meta):
+        x = Input(shape=(meta["n_features_in_"],))
+        h = layers.BatchNormalization()(layers.Dense(8, activation="relu")(x))
+        return Model(x, layers.Dense(meta["n_classes_"])(h))
+
+    X, y = _data()
+    clf = KerasClassifier(model=build, loss=losses.SparseCategoricalCrossentropy(from_logits=True), epochs=3,
+                          random_state=0, verbose=0)
+    pipe = make_pipeline(MinMaxScaler(), clf).fit(X, y)
+    _check_classifier(pipe, X, tmp_path)
