@@ -343,7 +343,21 @@ def _n_classes(wrapper):
 
 
 def pipeline_to_onnx(pipeline_or_estimator):
-    """The ``onnx.ModelProto`` of a fitted pipeline ending in a Keras wrapper (see :func:`export_pipeline`)."""
+    """The ``onnx.ModelProto`` of a fitted pipeline ending in a Keras wrapper (see :func:`export_pipeline`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from automl.wrappers import KerasRegressor, pipeline_to_onnx
+    >>> X = np.random.default_rng(0).normal(size=(40, 2)); y = X.sum(axis=1)
+    >>> pipe = make_pipeline(MinMaxScaler(), KerasRegressor(hidden_layer_sizes=(4,), epochs=1,
+    ...                                                     random_state=0)).fit(X, y)
+    >>> proto = pipeline_to_onnx(pipe)
+    >>> [i.name for i in proto.graph.input], [o.name for o in proto.graph.output]
+    (['features'], ['predictions'])
+    """
     onnx = _import_onnx()
     from onnx import compose
 
