@@ -10,12 +10,16 @@ wrapper's own post-processing: a classifier outputs ``probabilities`` (as
 around the wrapper has its linear target scaling folded in).
 
 Supported steps: StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler,
-SimpleImputer (numeric, with ``add_indicator``), OneHotEncoder (numeric
-categories; unknown categories give all-zero columns, as
-``handle_unknown="ignore"``), ColumnTransformer over those (columns by index,
-boolean mask, slice, or name when fitted on a DataFrame; remainder dropped or
-passed through), FunctionTransformer without a function, nested Pipelines and
-``"passthrough"``. Any other step raises a ValueError naming it.
+Normalizer, SimpleImputer (numeric, with ``add_indicator``), OneHotEncoder
+(numeric categories, infrequent categories, ``drop``; unknown categories give
+all-zero columns, as ``handle_unknown="ignore"``, or the infrequent column),
+OrdinalEncoder and TargetEncoder (numeric categories), feature selectors
+(``get_support``), ColumnTransformer over those (columns by index, boolean
+mask, slice, or name when fitted on a DataFrame; remainder dropped or passed
+through), FunctionTransformer without a function, nested Pipelines and
+``"passthrough"``. Any other step raises a ValueError naming it. A graph
+cannot raise: where scikit-learn would refuse an unknown category
+(``handle_unknown="error"``), the exported graph encodes it as unknown.
 """
 
 from __future__ import annotations
@@ -87,23 +91,28 @@ def _unsupported(name, step, why=None):
     detail = f": {why}" if why else ""
     return ValueError(
         f"Cannot export {_step_name(name, step)} of the pipeline to ONNX{detail}. Supported steps: "
-        "StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler, SimpleImputer, OneHotEncoder, "
-        "ColumnTransformer, FunctionTransformer(func=None), Pipeline and 'passthrough'."
+        "StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler, Normalizer, SimpleImputer, OneHotEncoder, "
+        "OrdinalEncoder, TargetEncoder, feature selectors, ColumnTransformer, FunctionTransformer(func=None), "
+        "Pipeline and 'passthrough'."
     )
 
 
 # -- preprocessing steps: (nodes, x, width, name, step) -> (tensor, width) ---------------------
 def _transform(g, x, width, name, step):
     from sklearn.compose import ColumnTransformer
+    from sklearn.feature_selection import SelectorMixin
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import (
         FunctionTransformer,
         MaxAbsScaler,
         MinMaxScaler,
+        Normalizer,
         OneHotEncoder,
+        OrdinalEncoder,
         RobustScaler,
         StandardScaler,
+        TargetEncoder,
     )
 
     if step is None or (isinstance(step, str) and step == "passthrough"):
@@ -137,6 +146,17 @@ def _transform(g, x, width, name, step):
         return _imputer(g, x, width, name, step)
     if kind is OneHotEncoder:
         return _one_hot(g, x, width, name, step)
+    if kind is OrdinalEncoder:
+        return _ordinal(g, x, width, name, step)
+    if kind is TargetEncoder:
+        return _target_encoder(g, x, width, name, step)
+    if kind is Normalizer:
+        return _normalizer(g, x, step), width
+    if isinstance(step, SelectorMixin):
+        keep = np.flatnonzero(step.get_support())
+        if not len(keep):
+            raise _unsupported(name, step, "it keeps no feature")
+        return g.op("Gather", [x, g.ints(keep, "selected")], axis=1), len(keep)
     if kind is ColumnTransformer:
         return _column_transformer(g, x, width, name, step)
     if kind is FunctionTransformer:
@@ -144,6 +164,18 @@ def _transform(g, x, width, name, step):
             raise _unsupported(name, step, "a FunctionTransformer with a function cannot be written as ONNX nodes")
         return x, width
     raise _unsupported(name, step)
+
+
+def _normalizer(g, x, step):
+    """Rows scaled to unit l1 / l2 / max norm (zero rows stay zero, as sklearn)."""
+    if step.norm == "l1":
+        norm = g.op("ReduceSum", [g.op("Abs", [x]), g.ints([1])], keepdims=1)
+    elif step.norm == "l2":
+        norm = g.op("Sqrt", [g.op("ReduceSum", [g.op("Mul", [x, x]), g.ints([1])], keepdims=1)])
+    else:
+        norm = g.op("ReduceMax", [g.op("Abs", [x])], axes=[1], keepdims=1)
+    safe = g.op("Where", [g.op("Equal", [norm, g.const(0.0)]), g.const(1.0), norm])
+    return g.op("Div", [x, safe])
 
 
 def _missing_mask(g, x, missing):
@@ -177,28 +209,95 @@ def _imputer(g, x, width, name, step):
     return out, out_width
 
 
+def _numeric_categories(name, step, j, cats):
+    cats = np.asarray(cats)
+    if cats.dtype.kind not in "fiub":
+        raise _unsupported(name, step, f"feature {j} has non-numeric categories")
+    return cats.astype(np.float64)
+
+
+def _category_hits(g, x, j, cats):
+    """``(N, len(cats))`` float32: 1 where column ``j`` equals each category (NaN matches a NaN category)."""
+    column = g.op("Gather", [x, g.ints([j], "column")], axis=1)  # (N, 1)
+    finite = cats[~np.isnan(cats)]
+    hits = g.op("Equal", [column, g.const(finite.reshape(1, -1), "categories")])
+    if len(finite) < len(cats):  # sklearn sorts NaN last among the categories
+        hits = g.op("Concat", [hits, g.op("IsNaN", [column])], axis=1)
+    return g.op("Cast", [hits], to=g.onnx.TensorProto.FLOAT)
+
+
 def _one_hot(g, x, width, name, step):
-    if getattr(step, "_infrequent_enabled", False):
-        raise _unsupported(name, step, "infrequent categories (min_frequency / max_categories) are not exported")
+    infrequent = getattr(step, "infrequent_categories_", None)
     drop = getattr(step, "drop_idx_", None)
+    if infrequent is not None and drop is not None:
+        raise _unsupported(name, step, "drop together with infrequent categories is not exported")
+    unknown_to_infrequent = step.handle_unknown == "infrequent_if_exist"
     parts, out_width = [], 0
     for j, cats in enumerate(step.categories_):
-        cats = np.asarray(cats)
-        if cats.dtype.kind not in "fiub":
-            raise _unsupported(name, step, f"feature {j} has non-numeric categories")
+        cats = _numeric_categories(name, step, j, cats)
+        rare = None if infrequent is None else infrequent[j]
         if drop is not None and drop[j] is not None:
             cats = np.delete(cats, int(drop[j]))
-        if len(cats) == 0:
-            continue
-        if np.isnan(cats.astype(np.float64)).any():
-            raise _unsupported(name, step, "a NaN category is not exported (impute before encoding)")
-        column = g.op("Gather", [x, g.ints([j], "column")], axis=1)  # (N, 1)
-        hits = g.op("Equal", [column, g.const(cats.reshape(1, -1), "categories")])
-        parts.append(g.op("Cast", [hits], to=g.onnx.TensorProto.FLOAT))
-        out_width += len(cats)
+        if rare is not None:
+            rare = np.asarray(rare, dtype=np.float64)
+            is_rare = np.isin(cats, rare) | (np.isnan(cats) & np.isnan(rare).any())
+            frequent = cats[~is_rare]
+        else:
+            frequent = cats
+        if len(frequent):
+            parts.append(_category_hits(g, x, j, frequent))
+            out_width += len(frequent)
+        if rare is not None:  # one last column for the infrequent (and, if asked, unknown) categories
+            if unknown_to_infrequent and len(frequent):  # whatever is not a frequent category
+                known = g.op("ReduceMax", [parts[-1]], axes=[1], keepdims=1)
+                column = g.op("Sub", [g.const(1.0), known])
+            elif unknown_to_infrequent:  # every category is infrequent: all ones
+                shape = g.op("Shape", [g.op("Gather", [x, g.ints([j])], axis=1)])
+                column = g.op("Expand", [g.const(np.ones((1, 1))), shape])
+            else:
+                column = g.op("ReduceMax", [_category_hits(g, x, j, rare)], axes=[1], keepdims=1)
+            parts.append(column)
+            out_width += 1
     if not parts:
         raise _unsupported(name, step, "it outputs no column")
     return (parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)), out_width
+
+
+def _ordinal(g, x, width, name, step):
+    """Category ``k`` of feature ``j`` -> ``k``; unknown -> ``unknown_value``; NaN -> ``encoded_missing_value``."""
+    if getattr(step, "infrequent_categories_", None) is not None:
+        raise _unsupported(name, step, "infrequent categories are not exported")
+    unknown = step.unknown_value if step.handle_unknown == "use_encoded_value" else np.nan
+    parts = []
+    for j, cats in enumerate(step.categories_):
+        cats = _numeric_categories(name, step, j, cats)
+        finite = cats[~np.isnan(cats)]
+        hits = _category_hits(g, x, j, finite)  # (N, k)
+        code = g.op("MatMul", [hits, g.const(np.arange(len(finite)).reshape(-1, 1), "codes")])
+        known = g.op("Cast", [g.op("ReduceMax", [hits], axes=[1], keepdims=1)], to=g.onnx.TensorProto.BOOL)
+        code = g.op("Where", [known, code, g.const(unknown)])
+        if len(finite) < len(cats):  # NaN is a category: its code is encoded_missing_value
+            column = g.op("Gather", [x, g.ints([j])], axis=1)
+            code = g.op("Where", [g.op("IsNaN", [column]), g.const(step.encoded_missing_value), code])
+        parts.append(code)
+    return (parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)), len(parts)
+
+
+def _target_encoder(g, x, width, name, step):
+    """Each category's fitted encoding (one column per feature, per class for multiclass); unknown -> the mean."""
+    n_features = len(step.categories_)
+    per_feature = len(step.encodings_) // n_features
+    means = np.atleast_1d(np.asarray(step.target_mean_, dtype=np.float64))
+    parts = []
+    for j, cats in enumerate(step.categories_):
+        cats = _numeric_categories(name, step, j, cats)
+        hits = _category_hits(g, x, j, cats)  # a NaN category matches NaN
+        table = np.column_stack([step.encodings_[j * per_feature + c] for c in range(per_feature)])
+        encoded = g.op("MatMul", [hits, g.const(table, "encodings")])
+        unknown = g.op("Sub", [g.const(1.0), g.op("ReduceMax", [hits], axes=[1], keepdims=1)])
+        parts.append(g.op("Add", [encoded, g.op("Mul", [unknown, g.const(means.reshape(1, -1), "mean")])]))
+    out = parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)
+    return out, n_features * per_feature
 
 
 def _column_indices(ct, columns, width, name):

@@ -239,3 +239,61 @@ def test_logits_output_and_a_custom_network(tmp_path):
                           random_state=0, verbose=0)
     pipe = make_pipeline(MinMaxScaler(), clf).fit(X, y)
     _check_classifier(pipe, X, tmp_path)
+
+
+def _category_data(seed=0, n=150):
+    """Two numeric columns and two category columns (one with rare values and NaNs)."""
+    rng = np.random.default_rng(seed)
+    num = rng.normal(size=(n, 2))
+    common = rng.choice([0.0, 1.0, 2.0], size=n)
+    rare = rng.choice([0.0, 1.0, 5.0, 7.0, np.nan], size=n, p=[0.45, 0.4, 0.05, 0.05, 0.05])
+    X = np.column_stack([num, common, rare])
+    y = ((num[:, 0] > 0).astype(int) + (common > 0)).astype(int)
+    return X, y
+
+
+@pytest.mark.filterwarnings("ignore:Found unknown categories")
+@pytest.mark.parametrize(
+    "encoder",
+    [
+        lambda: OneHotEncoder(min_frequency=10, handle_unknown="infrequent_if_exist"),
+        lambda: OneHotEncoder(max_categories=3, handle_unknown="ignore"),
+        lambda: OneHotEncoder(handle_unknown="ignore"),  # NaN as a category
+        lambda: OneHotEncoder(drop="if_binary", handle_unknown="ignore"),
+        lambda: _ordinal(),
+        lambda: _target(),
+    ],
+    ids=["infrequent-if-exist", "max-categories", "nan-category", "drop-if-binary", "ordinal", "target"],
+)
+def test_category_encoders(encoder, tmp_path):
+    X, y = _category_data()
+    pre = ColumnTransformer([("num", StandardScaler(), [0, 1]), ("cat", encoder(), [2, 3])])
+    pipe = make_pipeline(pre, _clf()).fit(X, y)
+    X_test, _ = _category_data(seed=4, n=60)
+    X_test[:4, 3] = 9.0  # unknown categories
+    X_test[4:6, 2] = -1.0
+    _check_classifier(pipe, X_test, tmp_path)
+
+
+def _ordinal():
+    from sklearn.preprocessing import OrdinalEncoder
+
+    return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2)
+
+
+def _target():
+    from sklearn.preprocessing import TargetEncoder
+
+    return TargetEncoder()
+
+
+def test_normalizer_and_feature_selection(tmp_path):
+    from sklearn.feature_selection import SelectKBest, VarianceThreshold
+    from sklearn.preprocessing import Normalizer
+
+    X, y = _data()
+    X[:, 2] = 1.0  # constant: dropped by VarianceThreshold
+    for norm in ("l1", "l2", "max"):
+        pipe = make_pipeline(VarianceThreshold(), StandardScaler(), SelectKBest(k=3), Normalizer(norm=norm),
+                             _clf()).fit(X, y)
+        _check_classifier(pipe, X, tmp_path)
