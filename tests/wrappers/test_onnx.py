@@ -297,3 +297,12 @@ def test_normalizer_and_feature_selection(tmp_path):
         pipe = make_pipeline(VarianceThreshold(), StandardScaler(), SelectKBest(k=3), Normalizer(norm=norm),
                              _clf()).fit(X, y)
         _check_classifier(pipe, X, tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore:Skipping features without any observed values")
+def test_imputer_drops_columns_without_observed_values(tmp_path):
+    X, y = _nan_data()
+    X[:, 1] = np.nan  # all missing at fit: SimpleImputer drops the column
+    pipe = make_pipeline(SimpleImputer(add_indicator=True), StandardScaler(), _clf()).fit(X, y)
+    X_test, _ = _nan_data(seed=7)
+    _check_classifier(pipe, X_test, tmp_path)
