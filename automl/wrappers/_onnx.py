@@ -480,9 +480,10 @@ def pipeline_to_onnx(pipeline_or_estimator):
         raise ValueError(f"Cannot export a network with {len(net_inputs)} inputs behind a pipeline: one is supported.")
     net_shape = [d.dim_value if d.HasField("dim_value") else None
                  for d in net_inputs[0].type.tensor_type.shape.dim]
-    if len(net_shape) > 2:  # e.g. a CNN fed flat rows: the rows are reshaped as the wrapper's model expects
-        x = pre.op("Reshape", [x, pre.ints([0, *net_shape[1:]])])
-    elif net_shape[1] is not None and net_shape[1] != width:
+    if len(net_shape) != 2:  # the wrappers feed rows (the built-in CNN reshapes them itself)
+        raise ValueError(f"Cannot export a network with input shape {net_shape} behind a pipeline: the "
+                         "wrappers feed it rows of shape (batch, n_features).")
+    if net_shape[1] is not None and net_shape[1] != width:
         raise ValueError(
             f"The preprocessing of the pipeline outputs {width} columns but the network takes {net_shape[1]}."
         )

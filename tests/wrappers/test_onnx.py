@@ -306,3 +306,13 @@ def test_imputer_drops_columns_without_observed_values(tmp_path):
     pipe = make_pipeline(SimpleImputer(add_indicator=True), StandardScaler(), _clf()).fit(X, y)
     X_test, _ = _nan_data(seed=7)
     _check_classifier(pipe, X_test, tmp_path)
+
+
+def test_built_in_cnn_on_digit_rows(tmp_path):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200], y[:200]
+    clf = KerasClassifier(model="cnn", epochs=1, batch_size=32, random_state=0, verbose=0)
+    pipe = make_pipeline(MinMaxScaler(), clf).fit(X, y)
+    _check_classifier(pipe, X[:50], tmp_path)
