@@ -109,6 +109,8 @@ def convert_layer(g: Graph, call: LayerCall) -> list[str]:
     call.masks = [g.masks.get(name) for name in call.inputs]
     mode = _mask_mode(call, converter)
     if not converter.takes_ints:  # integer model inputs reach float layers as floats (as in the engine)
+        if any(name in g.strings for name in call.inputs):
+            raise call.error("it takes strings, which only StringLookup is exported to read")
         call.inputs = [g.as_float(name) for name in call.inputs]
     out = converter(g, call)
     out = list(out) if isinstance(out, (list, tuple)) else [out]
@@ -222,8 +224,8 @@ def _input_spec(model):
         dtype = np.float32
         if layer is not None:
             if layer.dtype == "string":
-                raise ValueError(f"Cannot export input {layer.name!r} to ONNX: string inputs are not exported.")
-            if np.dtype(layer.dtype).kind in "iub":
+                dtype = "string"
+            elif np.dtype(layer.dtype).kind in "iub":
                 dtype = np.dtype(layer.dtype)
         name = layer.name if layer is not None else "input"
         spec.append((name, dtype, (None, *shape[1:])))

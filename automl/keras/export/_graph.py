@@ -32,8 +32,14 @@ _ONNX_DTYPES = {
 }
 
 
+#: The ``ai.onnx.ml`` opset of the graphs that use its LabelEncoder (lookups).
+ML_OPSET = 3
+
+
 def onnx_dtype(dtype) -> int:
-    """The TensorProto element type of a NumPy dtype."""
+    """The TensorProto element type of a NumPy dtype (``"string"`` for string tensors)."""
+    if isinstance(dtype, str) and dtype == "string":
+        return TensorProto.STRING
     dtype = np.dtype(dtype)
     if dtype not in _ONNX_DTYPES:
         raise ValueError(f"Cannot export tensors of dtype {dtype} to ONNX.")
@@ -53,6 +59,8 @@ class Graph:
         self._consts: dict = {}
         self._non_float: dict = {}  # integer graph inputs -> their float32 cast (once made)
         self.masks: dict = {}  # tensor -> its Keras mask (a bool tensor), where it has one
+        self.strings: set = set()  # string graph inputs
+        self._uses_ml = False
 
     # -- names -------------------------------------------------------------
     def unique(self, base: str) -> str:
@@ -72,7 +80,9 @@ class Graph:
         dims = ["batch" if (i == 0 and d is None) else (f"{name}_d{i}" if d is None else int(d))
                  for i, d in enumerate(shape)]
         self.inputs.append(helper.make_tensor_value_info(name, onnx_dtype(dtype), dims))
-        if np.dtype(dtype).kind != "f":
+        if isinstance(dtype, str) and dtype == "string":
+            self.strings.add(name)
+        elif np.dtype(dtype).kind != "f":
             self._non_float[name] = None
         return name
 
@@ -111,7 +121,7 @@ class Graph:
         """An initializer holding ``value`` (float32 by default); equal small constants are shared."""
         array = np.ascontiguousarray(np.asarray(value, dtype=dtype))
         key = None
-        if array.size <= 16:
+        if array.size <= 16 and array.dtype != object:
             key = (array.dtype.str, array.shape, array.tobytes())
             if key in self._consts:
                 return self._consts[key]
@@ -125,13 +135,15 @@ class Graph:
         """An int64 1-D initializer (shapes, axes, pads, starts/ends)."""
         return self.const(np.asarray(values, dtype=np.int64).reshape(-1), base, np.int64)
 
-    def op(self, op_type: str, inputs, base: str, n_out: int = 1, **attrs):
+    def op(self, op_type: str, inputs, base: str, n_out: int = 1, domain: str = "", **attrs):
         """Add a node; return its output name (or list of names when ``n_out > 1``)."""
         outputs = [self.unique(base if n_out == 1 else f"{base}_{i}") for i in range(n_out)]
         node_name = self.unique(f"{base}/{op_type}")
         attrs = {k: v for k, v in attrs.items() if v is not None}
+        if domain:
+            self._uses_ml = True
         self.nodes.append(helper.make_node(op_type, [i or "" for i in inputs], outputs,
-                                           name=node_name, **attrs))
+                                           name=node_name, domain=domain or None, **attrs))
         return outputs[0] if n_out == 1 else outputs
 
     # -- assembling --------------------------------------------------------
@@ -141,7 +153,8 @@ class Graph:
         model = helper.make_model(
             graph,
             producer_name="automl",
-            opset_imports=[helper.make_opsetid("", opset)],
+            opset_imports=[helper.make_opsetid("", opset)]
+            + ([helper.make_opsetid("ai.onnx.ml", ML_OPSET)] if self._uses_ml else []),
             doc_string=doc or "",
         )
         model.ir_version = IR_VERSION

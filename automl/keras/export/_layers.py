@@ -393,3 +393,48 @@ def _discretization(g, call):
     idx = g.op("ReduceSum", [g.op("Cast", [above], f"{call.base}/above_i", to=7), g.ints([-1])],
                f"{call.base}/bins", keepdims=0)  # np.digitize: how many boundaries are <= x
     return _encode(g, idx, call.shape, layer.output_mode, layer._depth, call.base)
+
+
+@converts(L.IntegerLookup, L.StringLookup, takes_ints=True)
+def _lookup(g, call):
+    """Token -> index with ONNX-ML's LabelEncoder; OOV and mask tokens as the engine maps them."""
+    layer, base = call.layer, call.base
+    string = isinstance(layer, L.StringLookup)
+    if layer.invert or layer.output_mode == "tf_idf":
+        raise call.error("invert=True and output_mode='tf_idf' are not exported")
+    keys, values = layer._table_keys, layer._table_values
+    if keys is None or not len(keys):
+        raise call.error("it has no vocabulary (adapt it or pass vocabulary=)")
+    n_oov = layer.num_oov_indices
+    if n_oov == 0 or (string and n_oov > 1):
+        raise call.error(f"num_oov_indices={n_oov} is not exported for {type(layer).__name__} "
+                         "(1 is; integers also take more)")
+    if string:
+        if call.x not in g.strings:
+            raise call.error("its input must be a string model input (Input(dtype='string'))")
+        tokens = call.x
+        attrs = {"keys_strings": [str(k) for k in keys]}
+    else:
+        tokens = g.op("Cast", [call.x], f"{base}/tokens", to=7)
+        attrs = {"keys_int64s": [int(k) for k in keys]}
+    idx = g.op("LabelEncoder", [tokens], f"{base}/indices", domain="ai.onnx.ml",
+               values_int64s=[int(v) for v in values], default_int64=-2, **attrs)
+    missing = g.op("Equal", [idx, g.const(-2, dtype=np.int64)], f"{base}/missing")
+    if layer.mask_token is not None:
+        if string:  # Equal takes strings from opset 19 only: a one-key LabelEncoder
+            hit = g.op("LabelEncoder", [tokens], f"{base}/is_mask", domain="ai.onnx.ml",
+                       keys_strings=[str(layer.mask_token)], values_int64s=[1], default_int64=0)
+            masked = g.op("Cast", [hit], f"{base}/masked", to=9)
+        else:
+            masked = g.op("Equal", [tokens, g.const(layer.mask_token, dtype=np.int64)], f"{base}/masked")
+        masked_value = g.const(0 if layer.output_mode == "int" else -1, dtype=np.int64)
+        idx = g.op("Where", [masked, masked_value, idx], f"{base}/with_mask")
+        missing = g.op("And", [missing, g.op("Not", [masked], f"{base}/unmasked")], f"{base}/oov")
+    start = layer._oov_start()
+    if n_oov == 1:
+        oov = g.const(start, dtype=np.int64)
+    else:  # the engine's floormod buckets
+        oov = g.op("Add", [g.op("Mod", [tokens, g.const(n_oov, dtype=np.int64)], f"{base}/bucket", fmod=0),
+                          g.const(start, dtype=np.int64)], f"{base}/oov_index")
+    idx = g.op("Where", [missing, oov, idx], f"{base}/looked_up")
+    return _encode(g, idx, call.shape, layer.output_mode, layer._depth(), base)
