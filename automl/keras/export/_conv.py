@@ -11,6 +11,8 @@ pads ``(kernel - 1) * dilation`` before.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from .. import layers as L
@@ -189,13 +191,18 @@ def _sample_axis(g, x, sampler, axis, base):
     return g.op("Add", [mixed_lo, mixed_hi], base)
 
 
-@converts(L.Resizing, L.CenterCrop)
+@converts(L.Resizing, L.CenterCrop, L.RandomCrop)
 def _resample(g, call):
     layer = call.layer
     _, h, w, _ = call.shape
     if h is None or w is None:
         raise call.error(f"resizing needs a known input height and width, got {call.shape}")
-    plan = layer._make_plan(h, w, np.dtype(np.float32))
+    if isinstance(layer, L.RandomCrop):  # at inference: the largest centred window, resized (Resizing's plan)
+        spec = SimpleNamespace(height=layer.height, width=layer.width, interpolation="bilinear",
+                               crop_to_aspect_ratio=True, pad_to_aspect_ratio=False, fill_value=0.0)
+        plan = L.Resizing._make_plan(spec, h, w, np.dtype(np.float32))
+    else:
+        plan = layer._make_plan(h, w, np.dtype(np.float32))
     x = call.x
     if plan.crop is not None:
         top, ch, left, cw = plan.crop

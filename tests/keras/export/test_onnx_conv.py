@@ -208,7 +208,8 @@ def test_conv1d_and_3d_transpose(kwargs, rng, check_onnx):
     "layer",
     [layers.Resizing(4, 5), layers.Resizing(12, 9), layers.Resizing(6, 6, interpolation="nearest"),
      layers.Resizing(4, 8, crop_to_aspect_ratio=True), layers.Resizing(5, 3, pad_to_aspect_ratio=True, fill_value=1.0),
-     layers.Resizing(7, 8), layers.CenterCrop(3, 4), layers.CenterCrop(9, 6)],
+     layers.Resizing(7, 8), layers.CenterCrop(3, 4), layers.CenterCrop(9, 6), layers.RandomCrop(5, 6),
+     layers.RandomCrop(7, 8), layers.RandomCrop(9, 4)],
     ids=lambda layer: f"{type(layer).__name__}-{layer.height}x{layer.width}",
 )
 def test_resizing_and_center_crop(layer, rng, check_onnx):
