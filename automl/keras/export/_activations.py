@@ -4,12 +4,15 @@ Each converter takes the graph, the activation object (its parameters are
 its attributes), the input tensor name and a base name for new tensors, and
 returns the output tensor name. ``apply_activation`` dispatches on the
 activation's registered name and raises a ValueError naming the layer for an
-activation it cannot express (a custom function, ``sparsemax``).
+activation it cannot express (a custom Activation subclass).
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
+from onnx import numpy_helper
 
 from .. import activations as _activations
 
@@ -220,6 +223,28 @@ def _log_softmax(g, act, x, base):
 def _glu(g, act, x, base):
     a, b = g.op("Split", [x], f"{base}/half", n_out=2, axis=int(act.axis))
     return g.op("Mul", [a, g.op("Sigmoid", [b], f"{base}/gate")], base)
+
+
+@_converts("sparsemax")
+def _sparsemax(g, act, x, base):
+    axis = int(act.axis)
+    size = g.op("Gather", [g.op("Shape", [x], f"{base}/shape"), g.ints([axis])], f"{base}/size", axis=0)
+    srt, _ = g.op("TopK", [x, size], f"{base}/sorted", n_out=2, axis=axis, largest=1, sorted=1)
+    axis_t = g.const(axis, dtype=np.int64)
+    cums = g.op("CumSum", [srt, axis_t], f"{base}/cumsum")
+    # the ranks 1..K along the axis (a cumulative sum of ones)
+    ones = g.op("ConstantOfShape", [g.op("Shape", [x], f"{base}/x_shape")], f"{base}/ones",
+                value=numpy_helper.from_array(np.ones(1, dtype=np.float32)))
+    ranks = g.op("CumSum", [ones, axis_t], f"{base}/ranks")
+    support = g.op("Greater", [g.op("Add", [g.op("Mul", [ranks, srt], f"{base}/scaled"), g.const(1.0)],
+                                    f"{base}/lhs"), cums], f"{base}/support")
+    k = g.op("ReduceSum", [g.op("Cast", [support], f"{base}/support_i", to=7), g.ints([axis])], f"{base}/k",
+             keepdims=1)
+    at_k = g.op("GatherElements", [cums, g.op("Sub", [k, g.const(1, dtype=np.int64)], f"{base}/k1")],
+                f"{base}/sum_k", axis=axis)
+    tau = g.op("Div", [g.op("Sub", [at_k, g.const(1.0)], f"{base}/num"),
+                       g.op("Cast", [k], f"{base}/k_f", to=1)], f"{base}/tau")
+    return g.op("Relu", [g.op("Sub", [x, tau], f"{base}/shifted")], base)
 
 
 def activation_name(act) -> str:

@@ -27,10 +27,11 @@ _EXTRA_ACTIVATIONS = [
     activations.hard_shrink.with_params(threshold=0.7),
     activations.celu.with_params(alpha=2.0),
     activations.squareplus.with_params(b=1.0),
+    activations.sparsemax.with_params(axis=1),
 ]
 
 
-_NOT_EXPORTED = {"sparsemax"}
+_NOT_EXPORTED: set = set()
 
 
 @pytest.mark.parametrize("name", sorted(set(activations.ACTIVATIONS.names()) - _NOT_EXPORTED))

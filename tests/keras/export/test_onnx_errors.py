@@ -29,12 +29,6 @@ def test_unmapped_layer_nested_in_a_sequential(tmp_path):
         model.export(str(tmp_path / "m.onnx"))
 
 
-def test_unmapped_activation_names_the_layer(tmp_path):
-    model = Sequential([Input(shape=(4,)), layers.Dense(3, activation="sparsemax", name="sparse_head")])
-    with pytest.raises(ValueError, match=r"layer 'sparse_head' \(Dense\).*activation 'sparsemax'"):
-        model.export(str(tmp_path / "m.onnx"))
-
-
 class _Twice(activations.Activation):
     __name__ = "twice"
 
@@ -102,7 +96,7 @@ def test_activation_registry_has_no_unexpected_gap():
     from automl.keras.export._activations import ACTIVATION_CONVERTERS
 
     missing = set(activations.ACTIVATIONS.names()) - set(ACTIVATION_CONVERTERS)
-    assert missing == {"sparsemax"}
+    assert missing == set()
 
 
 @pytest.mark.parametrize("opset", [18, 20])
