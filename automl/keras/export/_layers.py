@@ -7,6 +7,7 @@ regularization) are the identity at inference and add no node.
 from __future__ import annotations
 
 import numpy as np
+from onnx import numpy_helper
 
 from .. import layers as L
 from ..backend import epsilon
@@ -295,10 +296,30 @@ def _minimum(g, call):
     return g.op("Min", _aligned(g, call), call.base)
 
 
-@converts(L.Concatenate)
+@converts(L.Concatenate, masks="handle")
 def _concatenate(g, call):
     ndim = len(call.shapes[0])
-    return g.op("Concat", list(call.inputs), call.base, axis=call.layer.axis % ndim)
+    axis = call.layer.axis % ndim
+    out = g.op("Concat", list(call.inputs), call.base, axis=axis)
+    if any(m is not None for m in call.masks):  # the engine's mask of a concatenation, for step masks
+        if any(len(s) < 2 or s[-1] == 0 for s in call.shapes):
+            raise call.error("masked inputs without features are not exported")
+        per_step = []
+        for name, mask in zip(call.inputs, call.masks):
+            if mask is None:  # an unmasked input keeps every step
+                lead = g.op("Slice", [g.op("Shape", [name], f"{call.base}/shape"), g.ints([0]), g.ints([-1])],
+                            f"{call.base}/steps")
+                mask = g.op("ConstantOfShape", [lead], f"{call.base}/all_kept",
+                            value=numpy_helper.from_array(np.ones(1, dtype=bool)))
+            per_step.append(mask)
+        if axis == ndim - 1:
+            mask = per_step[0]
+            for other in per_step[1:]:
+                mask = g.op("Or", [mask, other], f"{call.base}/mask")
+        else:
+            mask = g.op("Concat", per_step, f"{call.base}/mask", axis=axis)
+        g.masks[out] = mask
+    return out
 
 
 @converts(L.Dot)

@@ -88,3 +88,15 @@ def test_unexported_masked_computation_is_named(rng, tmp_path):
     out = layers.MultiHeadAttention(2, 2, name="mha")(h, h)
     with pytest.raises(ValueError, match=r"layer 'mha' \(MultiHeadAttention\).*mask"):
         Model(tokens, out).export(str(tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+@pytest.mark.parametrize("both_masked", [True, False])
+def test_masked_concatenate(axis, both_masked, rng, check_onnx):
+    tokens = Input(shape=(7,))
+    a = layers.Embedding(12, 3, mask_zero=True)(tokens)
+    b = layers.Embedding(12, 3, mask_zero=both_masked)(tokens)
+    merged = layers.Concatenate(axis=axis)([a, b])
+    model = Model(tokens, layers.LSTM(3)(merged))
+    _randomize(model, rng)
+    check_onnx(model, _tokens(rng).astype("float32"))
