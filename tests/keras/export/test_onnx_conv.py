@@ -215,3 +215,15 @@ def test_conv1d_and_3d_transpose(kwargs, rng, check_onnx):
 def test_resizing_and_center_crop(layer, rng, check_onnx):
     model = Sequential([Input(shape=(7, 8, 2)), layer])
     check_onnx(model, _x(rng, 2, 7, 8, 2))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [layers.MaxPooling3D(2), layers.AveragePooling3D(2, strides=1, padding="same"), layers.GlobalMaxPooling3D(),
+     layers.GlobalAveragePooling3D(keepdims=True), layers.ZeroPadding3D(1), layers.Cropping3D(((1, 0), (0, 1), (1, 1))),
+     layers.UpSampling3D((1, 2, 2)), layers.SpatialDropout3D(0.3)],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_3d_layers(layer, rng, check_onnx):
+    model = Sequential([Input(shape=(4, 5, 6, 2)), layer])
+    check_onnx(model, _x(rng, 2, 4, 5, 6, 2))
