@@ -949,6 +949,18 @@ class Model(Layer):
         """Load weights saved by :meth:`save_weights` or :meth:`save`."""
         _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
+    def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):  # noqa: A002
+        """Export the inference graph; only ``format="onnx"`` (see :func:`automl.keras.export.export_onnx`)."""
+        if format != "onnx":
+            raise ValueError(
+                f"The 'format' parameter of Model.export must be 'onnx' (the only export format of "
+                f"automl.keras). Got {format!r} instead."
+            )
+        from .. import export as _export
+
+        return _export.export_onnx(self, filepath, verbose=bool(verbose), input_signature=input_signature,
+                                   **kwargs)
+
     def to_json(self, **kwargs):
         """The model's architecture as a JSON string (see ``models.model_from_json``)."""
         return _saving.to_json(self, **kwargs)
