@@ -1,0 +1,253 @@
+"""NumPy / SciPy references of the nn, math, linalg and image ops, written independently
+of the implementations (plain formulas, SciPy routines and index-by-index loops)."""
+
+import itertools
+
+import numpy as np
+import scipy.linalg
+import scipy.signal
+import scipy.special
+import scipy.stats
+
+EPS = 1e-7
+SELU = (1.6732632423543772, 1.0507009873554805)
+
+
+def _t(v, n):
+    return (v,) * n if np.isscalar(v) else tuple(v)
+
+
+def _same_pads(n, k, s, d=1):
+    eff = (k - 1) * d + 1
+    out = -(-n // s)
+    total = max((out - 1) * s + eff - n, 0)
+    return total // 2, total - total // 2
+
+
+def _dilate(kernel, d, axes):
+    for ax, rate in zip(axes, d):
+        if rate > 1:
+            shape = list(kernel.shape)
+            shape[ax] = (shape[ax] - 1) * rate + 1
+            grown = np.zeros(shape)
+            index = [slice(None)] * kernel.ndim
+            index[ax] = slice(None, None, rate)
+            grown[tuple(index)] = kernel
+            kernel = grown
+    return kernel
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    x = np.moveaxis(inputs, 1, -1) if data_format == "channels_first" else inputs
+    nd = x.ndim - 2
+    s, d = _t(strides, nd), _t(dilation_rate, nd)
+    k = _dilate(kernel, d, range(nd))
+    if padding == "same":
+        x = np.pad(x, [(0, 0)] + [_same_pads(n, kk, ss, dd) for n, kk, ss, dd in
+                                  zip(x.shape[1:-1], kernel.shape[:nd], s, d)] + [(0, 0)])
+    outs = []
+    for b in range(x.shape[0]):
+        per_out = []
+        for o in range(k.shape[-1]):
+            acc = sum(scipy.signal.correlate(x[b, ..., c], k[..., c, o], mode="valid")
+                      for c in range(x.shape[-1]))
+            per_out.append(acc[tuple(slice(None, None, ss) for ss in s)])
+        outs.append(np.stack(per_out, -1))
+    out = np.stack(outs)
+    return np.moveaxis(out, -1, 1) if data_format == "channels_first" else out
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    c, m = kernel.shape[-2:]
+    parts = []
+    for ch in range(c):
+        for j in range(m):
+            kk = np.zeros(kernel.shape[:-2] + (1, 1))
+            kk[..., 0, 0] = kernel[..., ch, j]
+            parts.append(conv(inputs[..., ch:ch + 1], kk, strides, padding, None, dilation_rate))
+    return np.concatenate(parts, -1)
+
+
+def separable_conv(inputs, dk, pk, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    return conv(depthwise_conv(inputs, dk, strides, padding, None, dilation_rate), pk)
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
+                   dilation_rate=1):
+    x = inputs
+    nd = x.ndim - 2
+    s, d = _t(strides, nd), _t(dilation_rate, nd)
+    op = [None] * nd if output_padding is None else _t(output_padding, nd)
+    ks = kernel.shape[:nd]
+    lengths, befores = [], []
+    for n, k, ss, dd, o in zip(x.shape[1:-1], ks, s, d, op):
+        eff = (k - 1) * dd + 1
+        if o is None:
+            lengths.append(n * ss + max(eff - ss, 0) if padding == "valid" else n * ss)
+            befores.append(0 if padding == "valid" else max(eff - ss, 0) // 2)
+        else:
+            pad = eff // 2 if padding == "same" else 0
+            lengths.append((n - 1) * ss + eff - 2 * pad + o)
+            befores.append(pad)
+    out = np.zeros((x.shape[0], *lengths, kernel.shape[-2]))
+    for b in range(x.shape[0]):
+        for pos in itertools.product(*[range(n) for n in x.shape[1:-1]]):
+            for off in itertools.product(*[range(k) for k in ks]):
+                target = tuple(p * ss + f * dd - bf for p, ss, f, dd, bf in zip(pos, s, off, d, befores))
+                if all(0 <= t < n for t, n in zip(target, lengths)):
+                    out[(b, *target)] += kernel[off] @ x[(b, *pos)]
+    return out
+
+
+def _pool(inputs, pool_size, strides, padding, data_format, reduce):
+    x = np.moveaxis(inputs, 1, -1) if data_format == "channels_first" else inputs
+    nd = x.ndim - 2
+    ks = _t(pool_size, nd)
+    s = ks if strides is None else _t(strides, nd)
+    pads = [(0, 0)] * nd if padding == "valid" else [
+        _same_pads(n, k, ss) for n, k, ss in zip(x.shape[1:-1], ks, s)]
+    outs = [(n + a + b - k) // ss + 1 for n, (a, b), k, ss in zip(x.shape[1:-1], pads, ks, s)]
+    out = np.zeros((x.shape[0], *outs, x.shape[-1]))
+    for pos in itertools.product(*[range(o) for o in outs]):
+        lo = [p * ss - a for p, ss, (a, _) in zip(pos, s, pads)]
+        index = (slice(None),) + tuple(slice(max(lv, 0), min(lv + k, n)) for lv, k, n in
+                                       zip(lo, ks, x.shape[1:-1]))
+        win = x[index].reshape(x.shape[0], -1, x.shape[-1])
+        out[(slice(None), *pos)] = reduce(win, axis=1)
+    return np.moveaxis(out, -1, 1) if data_format == "channels_first" else out
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    return _pool(inputs, pool_size, strides, padding, data_format, np.max)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    return _pool(inputs, pool_size, strides, padding, data_format, np.mean)
+
+
+def sparsemax(x, axis=-1):
+    x = np.moveaxis(x, axis, -1)
+    out = np.empty_like(x)
+    for idx in np.ndindex(x.shape[:-1]):
+        z = x[idx]
+        lo, hi = z.min() - 1, z.max()
+        for _ in range(200):  # bisection on tau: sum(max(z - tau, 0)) = 1
+            tau = (lo + hi) / 2
+            lo, hi = (tau, hi) if np.maximum(z - tau, 0).sum() > 1 else (lo, tau)
+        out[idx] = np.maximum(z - (lo + hi) / 2, 0)
+    return np.moveaxis(out, -1, axis)
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    return np.moveaxis(np.eye(num_classes)[x], -1, axis)
+
+
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False):
+    out = np.zeros((*inputs.shape[:-1], num_classes))
+    for idx in np.ndindex(inputs.shape[:-1]):
+        for c in inputs[idx]:
+            out[idx][c] = 1
+    return out
+
+
+def bce(target, output, from_logits=False):
+    p = scipy.special.expit(output) if from_logits else np.clip(output, EPS, 1 - EPS)
+    return -(target * np.log(p) + (1 - target) * np.log(1 - p))
+
+
+def cce(target, output, from_logits=False, axis=-1):
+    if from_logits:
+        return -np.sum(target * scipy.special.log_softmax(output, axis=axis), axis=axis)
+    p = np.clip(output / output.sum(axis=axis, keepdims=True), EPS, 1 - EPS)
+    return -np.sum(target * np.log(p), axis=axis)
+
+
+def scce(target, output, from_logits=False, axis=-1):
+    labels = target.reshape(-1)
+    return cce(np.eye(output.shape[-1])[labels], output, from_logits, axis)
+
+
+def attention(q, k, v, bias=None, mask=None, scale=None, is_causal=False, **_):
+    b, tq, h, dk = q.shape
+    out = np.zeros((b, tq, h, v.shape[-1]))
+    for i in range(b):
+        for j in range(h):
+            logits = q[i, :, j] @ k[i, :, j].T / np.sqrt(dk)
+            if is_causal:
+                logits = np.where(np.tril(np.ones(logits.shape, bool)), logits, -1e30)
+            out[i, :, j] = scipy.special.softmax(logits, axis=-1) @ v[i, :, j]
+    return out
+
+
+def _gelu(x, approximate=True):
+    if approximate:
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    return x * scipy.stats.norm.cdf(x)
+
+
+def _bn(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    y = (x - mean) / np.sqrt(variance + epsilon)
+    y = y if scale is None else y * scale
+    return y if offset is None else y + offset
+
+
+def _normalize(x, axis=-1, order=2, epsilon=None):
+    return x / np.maximum(np.linalg.norm(x, ord=order, axis=axis, keepdims=True), 1e-7)
+
+
+def _layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=None):
+    y = (x - x.mean(axis, keepdims=True)) / np.sqrt(x.var(axis, keepdims=True) + 1e-3)
+    y = y if gamma is None else y * gamma
+    return y if beta is None else y + beta
+
+
+REFERENCES = {
+    "relu": lambda x: np.where(x > 0, x, 0.0),
+    "relu6": lambda x: np.minimum(np.maximum(x, 0), 6),
+    "sigmoid": scipy.special.expit,
+    "softplus": lambda x: np.log1p(np.exp(x)),
+    "softsign": lambda x: x / (1 + np.abs(x)),
+    "silu": lambda x: x * scipy.special.expit(x),
+    "swish": lambda x: x * scipy.special.expit(x),
+    "log_sigmoid": scipy.special.log_expit,
+    "leaky_relu": lambda x, negative_slope=0.2: np.where(x > 0, x, negative_slope * x),
+    "hard_sigmoid": lambda x: np.clip((x + 3) / 6, 0, 1),
+    "hard_silu": lambda x: x * np.clip((x + 3) / 6, 0, 1),
+    "hard_swish": lambda x: x * np.clip((x + 3) / 6, 0, 1),
+    "elu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1)),
+    "selu": lambda x: SELU[1] * np.where(x > 0, x, SELU[0] * (np.exp(x) - 1)),
+    "celu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x / alpha) - 1)),
+    "gelu": _gelu,
+    "glu": lambda x, axis=-1: np.split(x, 2, axis)[0] * scipy.special.expit(np.split(x, 2, axis)[1]),
+    "tanh_shrink": lambda x: x - np.tanh(x),
+    "hard_tanh": lambda x: np.clip(x, -1, 1),
+    "hard_shrink": lambda x, threshold=0.5: x * (np.abs(x) > threshold),
+    "soft_shrink": lambda x, threshold=0.5: np.sign(x) * np.maximum(np.abs(x) - threshold, 0),
+    "squareplus": lambda x, b=4: (x + np.sqrt(x ** 2 + b)) / 2,
+    "sparse_plus": lambda x: np.piecewise(x, [x <= -1, x >= 1], [0, lambda v: v, lambda v: (v + 1) ** 2 / 4]),
+    "sparse_sigmoid": lambda x: np.piecewise(x, [x <= -1, x >= 1], [0, 1, lambda v: (v + 1) / 2]),
+    "threshold": lambda x, t, v: np.where(x > t, x, v),
+    "softmax": lambda x, axis=-1: scipy.special.softmax(x, axis=axis),
+    "log_softmax": lambda x, axis=-1: scipy.special.log_softmax(x, axis=axis),
+    "sparsemax": sparsemax,
+    "one_hot": one_hot,
+    "multi_hot": multi_hot,
+    "binary_crossentropy": bce,
+    "categorical_crossentropy": cce,
+    "sparse_categorical_crossentropy": scce,
+    "moments": lambda x, axes, keepdims=False: (np.mean(x, tuple(axes), keepdims=keepdims),
+                                                np.var(x, tuple(axes), keepdims=keepdims)),
+    "batch_normalization": _bn,
+    "normalize": _normalize,
+    "rms_normalization": lambda x, scale=1, axis=-1, epsilon=None: x / np.sqrt(
+        np.mean(x ** 2, axis, keepdims=True) + 1e-7) * scale,
+    "layer_normalization": _layer_norm,
+    "psnr": lambda a, b, m: 10 * np.log10(m ** 2 / np.mean((a - b) ** 2)),
+    "dot_product_attention": attention,
+    "conv": conv,
+    "depthwise_conv": depthwise_conv,
+    "separable_conv": separable_conv,
+    "conv_transpose": conv_transpose,
+    "max_pool": max_pool,
+    "average_pool": average_pool,
+}
