@@ -11,11 +11,11 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from scipy import special as _special
 
 from ..backend import epsilon as _epsilon
 from ..backend import floatx
 from . import _numpy as N
+from . import _special
 from ._registry import convert, elementwise_spec, op, to_float
 from ._samples import A, Draw, I, L, P, S
 

@@ -4,6 +4,7 @@ of the implementations (plain formulas, SciPy routines and index-by-index loops)
 import itertools
 
 import numpy as np
+import scipy.fft
 import scipy.linalg
 import scipy.signal
 import scipy.special
@@ -251,3 +252,109 @@ REFERENCES = {
     "max_pool": max_pool,
     "average_pool": average_pool,
 }
+
+
+def _segment(reduce, empty):
+    def ref(data, ids, num_segments=None, sorted=False):
+        n = ids.max() + 1 if num_segments is None else num_segments
+        return np.stack([reduce(data[ids == s], axis=0) if np.any(ids == s) else
+                         np.full(data.shape[1:], empty) for s in range(n)])
+    return ref
+
+
+def _top_k(x, k, sorted=True):
+    idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    return np.take_along_axis(x, idx, -1), idx
+
+
+def _extract(x, n, stride):
+    count = 1 + (x.shape[-1] - n) // stride
+    return np.stack([x[..., i * stride: i * stride + n] for i in range(count)], axis=-2)
+
+
+def _overlap_add(frames, stride):
+    count, n = frames.shape[-2:]
+    out = np.zeros((*frames.shape[:-2], (count - 1) * stride + n))
+    for i in range(count):
+        out[..., i * stride: i * stride + n] += frames[..., i, :]
+    return out
+
+
+def _stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=True):
+    # scipy's STFT with a periodic window, no scaling, and the reflect padding of Keras.
+    if center:
+        x = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(fft_length // 2,) * 2], mode="reflect")
+    win = scipy.signal.get_window(window, sequence_length)
+    left = (fft_length - sequence_length) // 2
+    win = np.pad(win, (left, fft_length - sequence_length - left))
+    frames = _extract(x, fft_length, sequence_stride) * win
+    z = np.fft.rfft(frames, n=fft_length, axis=-1)
+    return z.real, z.imag
+
+
+def _istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann", center=True):
+    frames = np.fft.irfft(x[0] + 1j * x[1], n=fft_length, axis=-1)
+    win = scipy.signal.get_window(window, sequence_length)
+    left = (fft_length - sequence_length) // 2
+    win = np.pad(win, (left, fft_length - sequence_length - left))
+    signal = _overlap_add(frames * win, sequence_stride)
+    norm = _overlap_add(np.broadcast_to(win ** 2, frames.shape[-2:]), sequence_stride)
+    signal = signal / np.where(norm > 1e-10, norm, 1)
+    start = fft_length // 2 if center else 0
+    end = signal.shape[-1] - (fft_length // 2 if center else 0) if length is None else start + length
+    return signal[..., start:end]
+
+
+def _complex(fn):
+    def ref(x, *args, **kwargs):
+        z = fn(x[0] + 1j * x[1], *args, **kwargs)
+        return z.real, z.imag
+    return ref
+
+
+REFERENCES.update({
+    "segment_sum": _segment(np.sum, 0.0),
+    "segment_max": _segment(np.max, np.finfo(float).min),
+    "top_k": _top_k,
+    "in_top_k": lambda t, p, k: np.array([t[i] in np.argsort(-p[i])[:k] for i in range(len(t))]),
+    "logsumexp": lambda x, axis=None, keepdims=False: scipy.special.logsumexp(x, axis=axis,
+                                                                             keepdims=keepdims),
+    "rsqrt": lambda x: x ** -0.5,
+    "erf": scipy.special.erf,
+    "erfinv": scipy.special.erfinv,
+    "logdet": lambda x: np.log(np.linalg.det(x)),
+    "extract_sequences": _extract,
+    "overlap_add": _overlap_add,
+    "fft": _complex(lambda z: scipy.fft.fft(z, axis=-1)),
+    "fft2": _complex(lambda z: scipy.fft.fft2(z)),
+    "ifft": _complex(lambda z: scipy.fft.ifft(z, axis=-1)),
+    "ifft2": _complex(lambda z: scipy.fft.ifft2(z)),
+    "rfft": lambda x, fft_length=None: (scipy.fft.rfft(x, n=fft_length).real,
+                                        scipy.fft.rfft(x, n=fft_length).imag),
+    "irfft": lambda x, fft_length=None: scipy.fft.irfft(x[0] + 1j * x[1], n=fft_length),
+    "stft": _stft,
+    "istft": _istft,
+})
+
+
+def _lu_factor(x):
+    lu, piv = scipy.linalg.lu_factor(x)
+    return lu, piv
+
+
+REFERENCES.update({
+    "cholesky": lambda x, upper=False: np.stack([scipy.linalg.cholesky(m, lower=not upper)
+                                                  for m in x.reshape(-1, *x.shape[-2:])]).reshape(x.shape),
+    "inv": lambda x: np.stack([scipy.linalg.inv(m) for m in x.reshape(-1, *x.shape[-2:])]).reshape(x.shape),
+    "det": lambda x: np.array([scipy.linalg.det(m) for m in x.reshape(-1, *x.shape[-2:])]).reshape(
+        x.shape[:-2]),
+    "lu_factor": _lu_factor,
+    "norm": lambda x, ord=None, axis=None, keepdims=False: np.linalg.norm(x, ord, axis, keepdims),
+    "solve": lambda a, b: np.stack([scipy.linalg.solve(m, v) for m, v in zip(
+        a.reshape(-1, *a.shape[-2:]), b.reshape(-1, *b.shape[a.ndim - 2:]))]).reshape(b.shape),
+    "solve_triangular": lambda a, b, lower=False: scipy.linalg.solve_triangular(a, b, lower=lower),
+    "svd": lambda x, full_matrices=True, compute_uv=True: np.stack([
+        scipy.linalg.svdvals(m) for m in x.reshape(-1, *x.shape[-2:])]).reshape(
+        *x.shape[:-2], min(x.shape[-2:])),
+    "lstsq": lambda a, b, rcond=None: scipy.linalg.lstsq(a, b)[0],
+})
