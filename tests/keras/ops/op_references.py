@@ -1,11 +1,13 @@
 """NumPy / SciPy references of the nn, math, linalg and image ops, written independently
 of the implementations (plain formulas, SciPy routines and index-by-index loops)."""
 
+import colorsys
 import itertools
 
 import numpy as np
 import scipy.fft
 import scipy.linalg
+import scipy.ndimage
 import scipy.signal
 import scipy.special
 import scipy.stats
@@ -357,4 +359,143 @@ REFERENCES.update({
         scipy.linalg.svdvals(m) for m in x.reshape(-1, *x.shape[-2:])]).reshape(
         *x.shape[:-2], min(x.shape[-2:])),
     "lstsq": lambda a, b, rcond=None: scipy.linalg.lstsq(a, b)[0],
+})
+
+
+# -- image ----------------------------------------------------------------------------------
+
+def _kernel(name):
+    if name == "bilinear":
+        return lambda t: max(0.0, 1 - abs(t))
+    if name == "bicubic":
+        def cubic(t):
+            t = abs(t)
+            if t <= 1:
+                return 1.5 * t ** 3 - 2.5 * t ** 2 + 1
+            return -0.5 * t ** 3 + 2.5 * t ** 2 - 4 * t + 2 if t < 2 else 0.0
+        return cubic
+
+
+def _weights(n_in, n_out, interpolation, antialias):
+    scale = n_out / n_in
+    w = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        if interpolation == "nearest":
+            w[o, min(int(np.floor((o + 0.5) / scale)), n_in - 1)] = 1
+            continue
+        center = (o + 0.5) / scale - 0.5
+        shrink = min(scale, 1.0) if antialias else 1.0
+        for i in range(n_in):
+            w[o, i] = _kernel(interpolation)((center - i) * shrink)
+        w[o] /= w[o].sum()
+    return w
+
+
+def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
+           pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
+    x = images[None] if images.ndim == 3 else images
+    x = np.moveaxis(x, 1, -1) if data_format == "channels_first" else x
+    h, w = x.shape[1:3]
+    th, tw = size
+    if crop_to_aspect_ratio:
+        ch, cw = min(h, round(w * th / tw)), min(w, round(h * tw / th))
+        x = x[:, (h - ch) // 2:(h - ch) // 2 + ch, (w - cw) // 2:(w - cw) // 2 + cw]
+    if pad_to_aspect_ratio:
+        ph, pw = max(h, round(w * th / tw)), max(w, round(h * tw / th))
+        x = np.pad(x, [(0, 0), ((ph - h) // 2, ph - h - (ph - h) // 2),
+                       ((pw - w) // 2, pw - w - (pw - w) // 2), (0, 0)], constant_values=fill_value)
+    wh = _weights(x.shape[1], th, interpolation, antialias)
+    ww = _weights(x.shape[2], tw, interpolation, antialias)
+    out = np.zeros((x.shape[0], th, tw, x.shape[-1]))
+    for i in range(th):
+        for j in range(tw):
+            out[:, i, j] = np.tensordot(np.outer(wh[i], ww[j]), x, axes=([0, 1], [1, 2]))
+    out = np.moveaxis(out, -1, 1) if data_format == "channels_first" else out
+    return out[0] if images.ndim == 3 else out
+
+
+def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
+    x = images[None] if images.ndim == 3 else images
+    x = np.moveaxis(x, 1, -1) if data_format == "channels_first" else x
+    kh, kw = _t(size, 2)
+    sh, sw = _t(size if strides is None else strides, 2)
+    d = dilation_rate
+    if padding == "same":
+        x = np.pad(x, [(0, 0), _same_pads(x.shape[1], kh, sh, d), _same_pads(x.shape[2], kw, sw, d), (0, 0)])
+    oh = (x.shape[1] - (kh - 1) * d - 1) // sh + 1
+    ow = (x.shape[2] - (kw - 1) * d - 1) // sw + 1
+    out = np.zeros((x.shape[0], oh, ow, kh * kw * x.shape[-1]))
+    for i in range(oh):
+        for j in range(ow):
+            patch = x[:, i * sh: i * sh + (kh - 1) * d + 1: d, j * sw: j * sw + (kw - 1) * d + 1: d]
+            out[:, i, j] = patch.reshape(x.shape[0], -1)
+    out = np.moveaxis(out, -1, 1) if data_format == "channels_first" else out
+    return out[0] if images.ndim == 3 else out
+
+
+def _pad_images(images, top=None, left=None, bottom=None, right=None, target_height=None,
+                target_width=None, data_format=None):
+    x = images[None] if images.ndim == 3 else images
+    h, w = x.shape[1:3]
+    bottom = target_height - h - top if bottom is None else bottom
+    right = target_width - w - left if right is None else right
+    out = np.pad(x, [(0, 0), (top, bottom), (left, right), (0, 0)])
+    return out[0] if images.ndim == 3 else out
+
+
+def _crop_images(images, top=None, left=None, bottom=None, right=None, target_height=None,
+                 target_width=None, data_format=None):
+    x = images[None] if images.ndim == 3 else images
+    h, w = x.shape[1:3]
+    bottom = h - target_height - top if bottom is None else bottom
+    right = w - target_width - left if right is None else right
+    out = x[:, top:h - bottom, left:w - right]
+    return out[0] if images.ndim == 3 else out
+
+
+def _colors(fn):
+    def ref(images, data_format=None):
+        x = np.moveaxis(images, 0 if images.ndim == 3 else 1, -1) if data_format == "channels_first" else images
+        out = np.apply_along_axis(lambda p: np.array(fn(*p)), -1, x)
+        return np.moveaxis(out, -1, 0 if images.ndim == 3 else 1) if data_format == "channels_first" else out
+    return ref
+
+
+_SCIPY_MODES = {"constant": "grid-constant", "nearest": "nearest", "wrap": "grid-wrap",
+                "mirror": "mirror", "reflect": "reflect"}
+
+
+def _map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value=0.0):
+    return scipy.ndimage.map_coordinates(inputs, np.stack(coordinates), order=order,
+                                         mode=_SCIPY_MODES[fill_mode], cval=fill_value)
+
+
+def _affine(images, transform, interpolation="bilinear", fill_mode="constant", fill_value=0,
+            data_format=None):
+    x = images[None] if images.ndim == 3 else images
+    t = np.atleast_2d(transform)
+    out = np.zeros_like(x)
+    h, w = x.shape[1:3]
+    for n in range(x.shape[0]):
+        a0, a1, a2, b0, b1, b2, c0, c1 = t[n if len(t) > 1 else 0]
+        ys, xs = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+        k = c0 * xs + c1 * ys + 1
+        coords = np.stack([(b0 * xs + b1 * ys + b2) / k, (a0 * xs + a1 * ys + a2) / k])
+        for c in range(x.shape[-1]):
+            out[n, ..., c] = scipy.ndimage.map_coordinates(
+                x[n, ..., c], coords, order=0 if interpolation == "nearest" else 1,
+                mode=_SCIPY_MODES[fill_mode], cval=fill_value)
+    return out[0] if images.ndim == 3 else out
+
+
+REFERENCES.update({
+    "resize": resize,
+    "extract_patches": extract_patches,
+    "pad_images": _pad_images,
+    "crop_images": _crop_images,
+    "rgb_to_grayscale": _colors(lambda r, g, b: [0.2989 * r + 0.5870 * g + 0.1140 * b]),
+    "rgb_to_hsv": _colors(colorsys.rgb_to_hsv),
+    "hsv_to_rgb": _colors(colorsys.hsv_to_rgb),
+    "map_coordinates": _map_coordinates,
+    "affine_transform": _affine,
 })
