@@ -39,6 +39,9 @@ def _operand(x):
     t = type(x)
     if t is np.ndarray or t is float or t is int or t is bool:
         return x
+    if isinstance(x, (float, int)) and not isinstance(x, np.ndarray):
+        return bool(x) if isinstance(x, (bool, np.bool_)) else (
+            float(x) if isinstance(x, float) else int(x))  # NumPy scalars: weak, as Keras
     return convert(x)
 
 
@@ -190,8 +193,9 @@ def _binary(name, fn, ga, gb, *, kind="promote", domain=((3, 4), (4,)), differen
     vjp = None
     if differentiable:
         def vjp(g, out, needs, x1, x2):
-            return (ga(g, x1, x2, out) if needs[0] else None,
-                    gb(g, x1, x2, out) if needs[1] else None)
+            a, b = _operand(x1), _operand(x2)
+            return (ga(g, a, b, out) if needs[0] else None,
+                    gb(g, a, b, out) if needs[1] else None)
     return op(_ns, vjp=vjp, diff=("x1", "x2"), spec=elementwise_spec(forward),
               samples=S(*domain), name=name)(forward)
 
@@ -1141,9 +1145,23 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, axis=None,
 
 # -- products ------------------------------------------------------------------------------
 
+def _flat_matmul(a, b):
+    """``a @ b`` for an N-D ``a`` and a 2-D ``b`` as one GEMM on ``a``'s rows."""
+    if a.ndim > 2 and b.ndim == 2:
+        return (a.reshape(-1, a.shape[-1]) @ b).reshape(*a.shape[:-1], b.shape[-1])
+    return np.matmul(a, b)
+
+
 def _matmul_vjp(g, out, needs, x1, x2):
     a, b = np.asarray(x1), np.asarray(x2)
+    g = np.asarray(g)
     ga = gb = None
+    if a.ndim >= 2 and b.ndim == 2:  # the common layer case: one GEMM per gradient
+        if needs[0]:
+            ga = _flat_matmul(g, b.T)
+        if needs[1]:
+            gb = a.reshape(-1, a.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+        return ga, gb
     if needs[0]:
         if b.ndim == 1:
             ga = np.multiply.outer(g, b) if a.ndim > 1 else g * b
@@ -1174,6 +1192,8 @@ def _matmul_vjp(g, out, needs, x1, x2):
 def matmul(x1, x2):
     """The matrix product of ``x1`` and ``x2`` (batched over leading axes)."""
     a, b = _operand(x1), _operand(x2)
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype:
+        return _flat_matmul(a, b)
     return fix_float(np.matmul(a, b), a, b)
 
 

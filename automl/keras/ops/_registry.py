@@ -156,38 +156,60 @@ def constant(out):
     return out
 
 
+_NEEDS_ONE = (True,)
+
+
 def _traced_call(op, args, kwargs):
     full = dict(op.defaults)
-    full.update(zip(op.params, args))
-    if len(args) > len(op.params):
+    params = op.params
+    if len(args) > len(params):
         if op.varargs is None:
-            raise TypeError(f"{op.name}() takes {len(op.params)} positional arguments but "
+            raise TypeError(f"{op.name}() takes {len(params)} positional arguments but "
                             f"{len(args)} were given.")
-        full[op.varargs] = tuple(args[len(op.params):])
-    elif op.varargs is not None:
-        full[op.varargs] = ()
-    full.update(kwargs)
-    parents, slots = [], []
-    for name in op.diff if op.vjp is not None else ():
-        v = full.get(name)
+        full.update(zip(params, args))
+        full[op.varargs] = tuple(args[len(params):])
+    else:
+        full.update(zip(params, args))
+        if op.varargs is not None:
+            full[op.varargs] = ()
+    if kwargs:
+        full.update(kwargs)
+    parents, slots = [], []  # slots: (index in op.diff, index in a list argument or None)
+    if op.vjp is not None:
+        for k, name in enumerate(op.diff):
+            v = full.get(name)
+            t = type(v)
+            if t is Tensor:
+                parents.append(v)
+                slots.append((k, None))
+            elif t is list or t is tuple:
+                for i, item in enumerate(v):
+                    if type(item) is Tensor:
+                        parents.append(item)
+                        slots.append((k, i))
+    for name in full:
+        v = full[name]
         t = type(v)
         if t is Tensor:
-            parents.append(v)
-            slots.append((name, None))
+            full[name] = v.value
         elif t is list or t is tuple:
-            for i, item in enumerate(v):
-                if type(item) is Tensor:
-                    parents.append(item)
-                    slots.append((name, i))
-    for name, v in full.items():
-        full[name] = _unwrap(v)
-    out = op.call(full)
+            full[name] = _unwrap(v)
+    out = op.forward(**full) if op.varargs is None else op.call(full)
     if not parents:
         if isinstance(out, (tuple, list)):
             return type(out)(constant(o) for o in out)
         return constant(out)
-    needs = tuple(any(n == name for n, _ in slots) for name in op.diff)
-    vjp, diff = op.vjp, op.diff
+    if len(op.diff) == 1:
+        needs, simple = _NEEDS_ONE, slots[0][1] is None and len(slots) == 1
+    else:
+        flags = [False] * len(op.diff)
+        simple = True
+        for k, i in slots:
+            flags[k] = True
+            if i is not None:
+                simple = False
+        needs = tuple(flags)
+    vjp = op.vjp
     multi = isinstance(out, (tuple, list))
 
     def backward(g):
@@ -196,15 +218,14 @@ def _traced_call(op, args, kwargs):
             g = [np.zeros_like(o) if gi is None and isinstance(o, np.ndarray) else gi
                  for gi, o in zip(g, out)]
         grads = vjp(g, out, needs, **full)
-        by_name = dict(zip(diff, grads))
         result = []
-        for (name, i), parent in zip(slots, parents):
-            gr = by_name.get(name)
-            if gr is not None and i is not None:
+        for (k, i), parent in zip(slots, parents):
+            gr = grads[k]
+            if not simple and gr is not None and i is not None:
                 gr = gr[i]
             if gr is not None:
                 shape = parent.value.shape
-                if np.shape(gr) != shape:
+                if getattr(gr, "shape", None) != shape:
                     gr = unbroadcast(gr, shape)
             result.append(gr)
         return result

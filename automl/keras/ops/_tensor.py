@@ -234,18 +234,22 @@ def unbroadcast(grad, shape):
 
 
 def _topological(outputs):
-    order, seen = [], set()
-    stack = [(t, False) for t in outputs]
+    """Every node the outputs depend on, parents before children (iterative post-order)."""
+    order, seen, expanded = [], set(), []
+    stack = list(outputs)
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = stack.pop()
+        if node is None:  # all of the node's parents are placed: place the node
+            order.append(expanded.pop())
             continue
-        if id(node) in seen:
+        key = id(node)
+        if key in seen:
             continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((p, False) for p in node.parents)
+        seen.add(key)
+        stack.append(None)
+        expanded.append(node)
+        if node.parents:
+            stack.extend(node.parents)
     return order
 
 
@@ -297,8 +301,8 @@ def gradient(output: Tensor, leaf, seed=None):
             have = acc.get(pkey)
             if have is None:
                 acc[pkey] = pg
-            elif pkey in owned and type(have) is np.ndarray and have.shape == np.shape(pg) \
-                    and np.result_type(have, pg) == have.dtype:
+            elif pkey in owned and type(have) is np.ndarray and type(pg) is np.ndarray \
+                    and have.shape == pg.shape and have.dtype == pg.dtype:
                 have += pg
             else:
                 acc[pkey] = have + pg
