@@ -259,6 +259,14 @@ def lstsq(a, b, rcond=None):
     return solve(N.matmul(at, a), N.matmul(at, b))
 
 
+@op(_ns, vjp="traced", samples=S(M(3, 3)) + S(M(2, 3, 3), upper=True))
+def cholesky_inverse(input, upper=False):  # noqa: A002 (Keras's name)
+    """The inverse of ``L @ L.T`` (or ``U.T @ U`` if ``upper``) from its Cholesky factor."""
+    factor = N.tril(input) if not upper else N.triu(input)
+    t = N.swapaxes(factor, -1, -2)
+    return inv(N.matmul(t, factor) if upper else N.matmul(factor, t))
+
+
 __all__ = sorted(
     name for name, value in dict(globals()).items()
     if callable(value) and hasattr(value, "_op") and value._op.namespace == _ns

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import floatx
 from . import _numpy as N
 from . import _special
 from ._registry import Spec, convert, elementwise_spec, op, to_float
@@ -344,6 +345,23 @@ def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="
         signal = N.pad(signal, [(0, 0)] * (len(np.shape(getattr(signal, "value", signal))) - 1)
                        + [(0, end - total)])
     return signal
+
+
+@op(_ns, samples=S((3, 2)))
+def view_as_complex(x):
+    """The last axis of size 2 of ``x`` as (real, imaginary) complex numbers (no gradient)."""
+    x = to_float(x)
+    if x.shape[-1] != 2:
+        raise ValueError(f"view_as_complex expects a last axis of size 2. Got shape {x.shape}.")
+    return (x[..., 0] + 1j * x[..., 1]).astype(np.result_type(x.dtype, np.complex64))
+
+
+@op(_ns, samples=S((3,)))
+def view_as_real(x):
+    """Complex ``x`` as real arrays with a last axis (real, imaginary) (no gradient)."""
+    z = np.asarray(x)
+    real = np.real(z)
+    return np.stack([real, np.imag(z)], axis=-1).astype(real.dtype if real.dtype.kind == "f" else floatx())
 
 
 __all__ = sorted(

@@ -657,6 +657,140 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     return _average_pool_forward(inputs, pool_size, strides, padding, data_format)
 
 
+def _register_nn_gather(fn, samples):
+    first = fn.__code__.co_varnames[0]
+
+    def vjp(g, out, needs, **kw):
+        x = kw.pop(first)
+        return (N.gather_grad(lambda i: fn(i, **kw), np.shape(x), g),)
+    return op(_ns, vjp=vjp, samples=samples, name=fn.__name__)(fn)
+
+
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Move blocks of ``block_size**2`` channels into ``block_size x block_size`` spatial tiles."""
+    x = convert(x)
+    first = data_format == "channels_first"
+    if first:
+        x = np.moveaxis(x, 1, -1)
+    n, h, w, c = x.shape
+    b = int(block_size)
+    out = x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5).reshape(
+        n, h * b, w * b, c // (b * b))
+    return np.moveaxis(out, -1, 1) if first else out
+
+
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Move ``block_size x block_size`` spatial tiles into the channels (the inverse of
+    :func:`depth_to_space`)."""
+    x = convert(x)
+    first = data_format == "channels_first"
+    if first:
+        x = np.moveaxis(x, 1, -1)
+    n, h, w, c = x.shape
+    b = int(block_size)
+    out = x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5).reshape(
+        n, h // b, w // b, b * b * c)
+    return np.moveaxis(out, -1, 1) if first else out
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002 (Keras's name)
+    """Sliding blocks of a ``(N, C, H, W)`` input as columns ``(N, C * kh * kw, blocks)``."""
+    x = convert(input)
+    kh, kw = _tuple(kernel_size, 2, "kernel_size")
+    dh, dw = _tuple(dilation, 2, "dilation")
+    ph, pw = _tuple(padding, 2, "padding")
+    sh, sw = _tuple(stride, 2, "stride")
+    x = np.pad(x, [(0, 0), (0, 0), (ph, ph), (pw, pw)])
+    n, c, h, w = x.shape
+    oh = (h - (kh - 1) * dh - 1) // sh + 1
+    ow = (w - (kw - 1) * dw - 1) // sw + 1
+    cols = [x[:, :, i * dh: i * dh + (oh - 1) * sh + 1: sh, j * dw: j * dw + (ow - 1) * sw + 1: sw]
+            for i in range(kh) for j in range(kw)]
+    return np.stack(cols, axis=2).reshape(n, c * kh * kw, oh * ow)
+
+
+depth_to_space = _register_nn_gather(depth_to_space, S((2, 2, 3, 8), 2)
+                                     + S((1, 8, 2, 2), 2, data_format="channels_first"))
+space_to_depth = _register_nn_gather(space_to_depth, S((2, 4, 6, 2), 2))
+unfold = _register_nn_gather(unfold, S((2, 2, 5, 5), 3) + S((1, 1, 6, 5), L((2, 3)), padding=1, stride=2)
+                             + S((1, 2, 6, 6), 2, dilation=2))
+
+
+def _adaptive_bins(n_in, n_out):
+    return [(int(np.floor(i * n_in / n_out)), int(np.ceil((i + 1) * n_in / n_out))) for i in range(n_out)]
+
+
+def _adaptive_parts(inputs, output_size, data_format):
+    first = _channels_last(inputs, data_format)
+    x = _to_last(to_float(inputs), first)
+    nd = x.ndim - 2
+    sizes = _tuple(output_size, nd, "output_size")
+    return first, x, [_adaptive_bins(n, m) for n, m in zip(x.shape[1:-1], sizes)]
+
+
+def _average_matrices(x, bins):
+    mats = []
+    for n, axis_bins in zip(x.shape[1:-1], bins):
+        m = np.zeros((len(axis_bins), n), dtype=x.dtype)
+        for i, (a, b) in enumerate(axis_bins):
+            m[i, a:b] = 1.0 / (b - a)
+        mats.append(m)
+    return mats
+
+
+def _apply_axes(x, mats):
+    for axis, m in enumerate(mats, start=1):
+        x = np.moveaxis(np.tensordot(m, x, axes=([1], [axis])), 0, axis)
+    return x
+
+
+def _adaptive_average_vjp(g, out, needs, inputs, output_size, data_format):
+    first, x, bins = _adaptive_parts(inputs, output_size, data_format)
+    mats = [m.T for m in _average_matrices(x, bins)]
+    return (_from_last(_apply_axes(_to_last(np.asarray(g), first), mats), first),)
+
+
+@op(_ns, vjp=_adaptive_average_vjp, samples=S((2, 7, 3), 3) + S((1, 5, 6, 2), L((2, 4)))
+    + S((1, 2, 5, 5), 2, data_format="channels_first"))
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed ``output_size`` (bins ``[floor(i n / m), ceil((i + 1) n / m))``)."""
+    first, x, bins = _adaptive_parts(inputs, output_size, data_format)
+    return _from_last(_apply_axes(x, _average_matrices(x, bins)), first)
+
+
+def _adaptive_max_vjp(g, out, needs, inputs, output_size, data_format):
+    first, x, bins = _adaptive_parts(inputs, output_size, data_format)
+    g = _to_last(np.asarray(g), first)
+    grad = np.zeros_like(x, dtype=g.dtype)
+    for index in itertools.product(*[range(len(b)) for b in bins]):
+        window = (slice(None),) + tuple(slice(*bins[k][i]) for k, i in enumerate(index))
+        block = x[window].reshape(x.shape[0], -1, x.shape[-1])
+        first_max = np.argmax(block, axis=1)
+        hit = np.zeros_like(block, dtype=bool)
+        np.put_along_axis(hit, first_max[:, None, :], True, axis=1)
+        gi = g[(slice(None), *index)][:, None, :]
+        grad[window] += (hit * gi).reshape(x[window].shape)
+    return (_from_last(grad, first),)
+
+
+@op(_ns, vjp=_adaptive_max_vjp, samples=S((2, 7, 3), 3) + S((1, 5, 6, 2), L((2, 4))))
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed ``output_size`` (the bins of :func:`adaptive_average_pool`)."""
+    first, x, bins = _adaptive_parts(inputs, output_size, data_format)
+    out = np.empty((x.shape[0], *[len(b) for b in bins], x.shape[-1]), dtype=x.dtype)
+    for index in itertools.product(*[range(len(b)) for b in bins]):
+        window = (slice(None),) + tuple(slice(*bins[k][i]) for k, i in enumerate(index))
+        out[(slice(None), *index)] = x[window].reshape(x.shape[0], -1, x.shape[-1]).max(axis=1)
+    return _from_last(out, first)
+
+
+@op(_ns, samples=S(P(3), (3,)))
+def polar(abs_, angle):
+    """The complex numbers ``abs_ * exp(1j * angle)`` (complex: no gradient)."""
+    r, t = to_float(abs_), to_float(angle)
+    return (r * np.exp(1j * t)).astype(np.result_type(r.dtype, np.complex64))
+
+
 __all__ = sorted(
     name for name, value in dict(globals()).items()
     if callable(value) and hasattr(value, "_op") and value._op.namespace == _ns

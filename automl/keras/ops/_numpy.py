@@ -1443,8 +1443,145 @@ def slogdet(x):
     return np.asarray(sign_), np.asarray(logdet_)
 
 
+
+isneginf = _unary("isneginf", np.isneginf, None, floats=False, differentiable=False)
+isposinf = _unary("isposinf", np.isposinf, None, floats=False, differentiable=False)
+
+_WITH_NAN = np.array([[0.5, np.nan, -1.2, 2.0], [np.nan, 1.5, 0.3, -0.7], [1.1, -0.4, np.nan, 0.9]])
+
+
+def _nan_reduction(name, fn, vjp, doc):
+    def forward(x, axis=None, keepdims=False):
+        return np.asarray(fn(to_float(x), axis=axis, keepdims=keepdims))
+    forward.__name__ = name
+    forward.__doc__ = doc
+    return op(_ns, vjp=vjp, spec=reduction_spec(forward), name=name,
+              samples=S(_WITH_NAN) + S(_WITH_NAN, axis=1) + S(_WITH_NAN, axis=0, keepdims=True))(forward)
+
+
+def _nansum_vjp(g, out, needs, x, axis, keepdims):
+    x = np.asarray(x)
+    return (np.where(np.isnan(x), 0.0, np.broadcast_to(_expand(g, axis, x.ndim, keepdims), x.shape)),)
+
+
+def _nanmean_vjp(g, out, needs, x, axis, keepdims):
+    x = np.asarray(x)
+    count = np.sum(~np.isnan(x), axis=axis, keepdims=True)
+    return (np.where(np.isnan(x), 0.0, _expand(g, axis, x.ndim, keepdims) / np.maximum(count, 1)),)
+
+
+def _nanextreme_vjp(g, out, needs, x, axis, keepdims):
+    x = np.asarray(x)
+    hit = x == _expand(out, axis, x.ndim, keepdims)
+    count = hit.sum(axis=_axes(axis, x.ndim), keepdims=True)
+    return (hit * (_expand(g, axis, x.ndim, keepdims) / np.maximum(count, 1)),)
+
+
+def _nanprod_vjp(g, out, needs, x, axis, keepdims):
+    x = np.asarray(x)
+    safe = np.where(np.isnan(x), 1.0, x)
+    return (np.where(np.isnan(x), 0.0, _expand(g, axis, x.ndim, keepdims) * _expand(out, axis, x.ndim,
+                                                                                    keepdims) / safe),)
+
+
+nansum = _nan_reduction("nansum", np.nansum, _nansum_vjp, "Sum of ``x`` over ``axis``, NaNs as zero.")
+nanmean = _nan_reduction("nanmean", np.nanmean, _nanmean_vjp, "Mean of the non-NaN entries of ``x``.")
+nanmax = _nan_reduction("nanmax", np.nanmax, _nanextreme_vjp, "Maximum of ``x`` ignoring NaNs.")
+nanmin = _nan_reduction("nanmin", np.nanmin, _nanextreme_vjp, "Minimum of ``x`` ignoring NaNs.")
+nanprod = _nan_reduction("nanprod", np.nanprod, _nanprod_vjp, "Product of ``x``, NaNs as one.")
+
+
+@op(_ns, vjp="traced", samples=S((3, 4)) + S((3, 4), axis=1) + S((3, 4), axis=0, keepdims=True))
+def ptp(x, axis=None, keepdims=False):
+    """Range (maximum minus minimum) of ``x`` over ``axis``."""
+    return subtract(max(x, axis=axis, keepdims=keepdims), min(x, axis=axis, keepdims=keepdims))
+
+
+@op(_ns, vjp="traced", samples=S((3, 6)) + S((2, 5)))
+def corrcoef(x):
+    """Pearson correlation coefficients of the rows (variables) of ``x``."""
+    centered = subtract(x, mean(x, axis=-1, keepdims=True))
+    cov = matmul(centered, transpose(centered))
+    d = sqrt(diagonal(cov))
+    return divide(cov, multiply(expand_dims(d, 1), expand_dims(d, 0)))
+
+
+@op(_ns, vjp="traced", diff=("x1", "x2"), samples=S((6,), (3,)) + S((5,), (2,), mode="same")
+    + S((4,), (3,), mode="full") + S((3,), (5,)))
+def correlate(x1, x2, mode="valid"):
+    """Cross-correlation of the 1-D ``x1`` and ``x2`` (NumPy's ``correlate``)."""
+    if mode not in ("valid", "same", "full"):
+        raise ValueError(f"The 'mode' argument must be 'valid', 'same' or 'full'. Got {mode!r}.")
+    n, m = np.shape(getattr(x1, "value", x1))[0], np.shape(getattr(x2, "value", x2))[0]
+    if m > n:
+        return flip(correlate(x2, x1, mode), axis=0)
+    if mode == "full":
+        x1 = pad(x1, [(m - 1, m - 1)])
+    elif mode == "same":
+        x1 = pad(x1, [(m // 2, m - 1 - m // 2)])
+    from ._math import extract_sequences
+
+    return matmul(extract_sequences(x1, m, 1), x2)
+
+
+@op(_ns, vjp="traced", diff=("xs",), samples=S([(2, 3), (2, 3)]) + S([(2, 3, 1), (2, 3, 2)]))
+def dstack(xs):
+    """Stack arrays along the third axis (2-D arrays get a third axis first)."""
+    def three(v):
+        nd = ndim(v)
+        if nd == 1:
+            return reshape(v, (1, -1, 1))
+        return expand_dims(v, -1) if nd == 2 else v
+    return concatenate([three(v) for v in xs], axis=2)
+
+
+@op(_ns, vjp=lambda g, out, needs, x, indices_or_sections: (np.concatenate(g, axis=0),),
+    samples=S((4, 3), 2) + S((5, 2), L([1, 3])))
+def vsplit(x, indices_or_sections):
+    """Split ``x`` along its first axis."""
+    return list(np.split(convert(x), indices_or_sections, axis=0))
+
+
+def _view_spec(x, dtype=None):
+    if dtype is None:
+        return Spec(x.shape, x.dtype)
+    ratio = np.dtype(x.dtype).itemsize / _dtype(dtype).itemsize
+    last = None if x.shape[-1] is None else int(x.shape[-1] * ratio)
+    return Spec((*x.shape[:-1], last), _dtype(dtype))
+
+
+@op(_ns, spec=_view_spec, samples=S((2, 3), "int32"))
+def view(x, dtype=None):
+    """The bytes of ``x`` reinterpreted as ``dtype`` (no gradient)."""
+    x = convert(x)
+    return x if dtype is None else x.view(_dtype(dtype))
+
+
+def vectorize(pyfunc, *, excluded=None, signature=None):
+    """``pyfunc`` mapped over the leading axis of its array arguments (a loop of op calls, so it
+    is traced like any other Python code written with ops)."""
+    from ._core import map as _map
+
+    excluded = set(excluded or ())
+
+    def vectorized(*args):
+        mapped = [i for i in range(len(args)) if i not in excluded]
+        if not mapped:
+            return pyfunc(*args)
+
+        def one(items):
+            full = list(args)
+            for i, item in zip(mapped, items):
+                full[i] = item
+            return pyfunc(*full)
+
+        return _map(one, [args[i] for i in mapped])
+
+    return vectorized
+
+
 del _name, _fn, _samples
 __all__ = sorted(
-    name for name, value in dict(globals()).items()
-    if callable(value) and hasattr(value, "_op") and value._op.namespace == _ns
+    [name for name, value in dict(globals()).items()
+     if callable(value) and hasattr(value, "_op") and value._op.namespace == _ns] + ["vectorize"]
 )

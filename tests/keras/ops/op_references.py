@@ -499,3 +499,71 @@ REFERENCES.update({
     "map_coordinates": _map_coordinates,
     "affine_transform": _affine,
 })
+
+
+def _adaptive(reduce):
+    def ref(inputs, output_size, data_format=None):
+        x = np.moveaxis(inputs, 1, -1) if data_format == "channels_first" else inputs
+        nd = x.ndim - 2
+        sizes = _t(output_size, nd)
+        out = np.zeros((x.shape[0], *sizes, x.shape[-1]))
+        for index in itertools.product(*[range(s) for s in sizes]):
+            window = (slice(None),) + tuple(
+                slice(int(np.floor(i * n / s)), int(np.ceil((i + 1) * n / s)))
+                for i, n, s in zip(index, x.shape[1:-1], sizes))
+            out[(slice(None), *index)] = reduce(x[window].reshape(x.shape[0], -1, x.shape[-1]), axis=1)
+        return np.moveaxis(out, -1, 1) if data_format == "channels_first" else out
+    return ref
+
+
+def _depth_to_space(x, b, data_format="channels_last"):
+    y = np.moveaxis(x, 1, -1) if data_format == "channels_first" else x
+    n, h, w, c = y.shape
+    out = np.zeros((n, h * b, w * b, c // (b * b)))
+    for i in range(h * b):
+        for j in range(w * b):
+            k = ((i % b) * b + (j % b)) * (c // (b * b))
+            out[:, i, j] = y[:, i // b, j // b, k:k + c // (b * b)]
+    return np.moveaxis(out, -1, 1) if data_format == "channels_first" else out
+
+
+def _space_to_depth(x, b, data_format="channels_last"):
+    n, h, w, c = x.shape
+    out = np.zeros((n, h // b, w // b, b * b * c))
+    for i in range(h):
+        for j in range(w):
+            k = ((i % b) * b + (j % b)) * c
+            out[:, i // b, j // b, k:k + c] = x[:, i, j]
+    return out
+
+
+def _unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    kh, kw = _t(kernel_size, 2)
+    d, p, s = _t(dilation, 2), _t(padding, 2), _t(stride, 2)
+    x = np.pad(x, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])])
+    n, c, h, w = x.shape
+    oh = (h - d[0] * (kh - 1) - 1) // s[0] + 1
+    ow = (w - d[1] * (kw - 1) - 1) // s[1] + 1
+    out = np.zeros((n, c * kh * kw, oh * ow))
+    for ch in range(c):
+        for i in range(kh):
+            for j in range(kw):
+                row = (ch * kh + i) * kw + j
+                for y in range(oh):
+                    for z in range(ow):
+                        out[:, row, y * ow + z] = x[:, ch, y * s[0] + i * d[0], z * s[1] + j * d[1]]
+    return out
+
+
+REFERENCES.update({
+    "adaptive_average_pool": _adaptive(np.mean),
+    "adaptive_max_pool": _adaptive(np.max),
+    "depth_to_space": _depth_to_space,
+    "space_to_depth": _space_to_depth,
+    "unfold": _unfold,
+    "polar": lambda r, t: r * np.cos(t) + 1j * r * np.sin(t),
+    "cholesky_inverse": lambda x, upper=False: np.linalg.inv(
+        np.swapaxes(np.triu(x), -1, -2) @ np.triu(x) if upper else np.tril(x) @ np.swapaxes(np.tril(x), -1, -2)),
+    "view_as_complex": lambda x: x[..., 0] + 1j * x[..., 1],
+    "view_as_real": lambda x: np.stack([np.real(x), np.imag(x)], -1),
+})

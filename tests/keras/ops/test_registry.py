@@ -168,6 +168,7 @@ REFERENCES = {
     "meshgrid": lambda *x, indexing="xy": np.meshgrid(*x, indexing=indexing),
     "trapezoid": lambda y, dx=1.0, axis=-1: np.trapezoid(y, dx=dx, axis=axis),
     "slogdet": lambda x: tuple(np.linalg.slogdet(x)),
+    "view": lambda x, d: x.view(d),
 }
 
 
