@@ -13,7 +13,7 @@ import builtins
 import numpy as np
 
 from ..backend import floatx
-from ._registry import convert, op
+from ._registry import Spec, convert, op
 from ._samples import I, L, S
 from ._tensor import Tensor, value_of
 
@@ -163,7 +163,15 @@ def _unstack_vjp(g, out, needs, x, num, axis):
     return (np.stack(g, axis=axis),)
 
 
-@op(_ns, vjp=_unstack_vjp, samples=S((3, 4)) + S((3, 4), axis=1))
+def _unstack_spec(x, num=None, axis=0):
+    n = x.shape[axis] if num is None else num
+    if n is None:
+        raise ValueError(f"unstack needs the size of axis {axis} (or num); it is unknown in {x.shape}.")
+    rest = tuple(d for i, d in enumerate(x.shape) if i != axis % len(x.shape))
+    return [Spec(rest, x.dtype) for _ in range(n)]
+
+
+@op(_ns, vjp=_unstack_vjp, spec=_unstack_spec, samples=S((3, 4)) + S((3, 4), axis=1))
 def unstack(x, num=None, axis=0):
     """The slices of ``x`` along ``axis``, as a list."""
     x = convert(x)

@@ -16,7 +16,7 @@ from ..backend import epsilon as _epsilon
 from ..backend import floatx
 from . import _numpy as N
 from . import _special
-from ._registry import convert, elementwise_spec, op, to_float
+from ._registry import Spec, convert, elementwise_spec, op, to_float
 from ._samples import A, Draw, I, L, P, S
 
 _ns = "nn"
@@ -789,6 +789,85 @@ def polar(abs_, angle):
     """The complex numbers ``abs_ * exp(1j * angle)`` (complex: no gradient)."""
     r, t = to_float(abs_), to_float(angle)
     return (r * np.exp(1j * t)).astype(np.result_type(r.dtype, np.complex64))
+
+
+def _ctc_lattice(log_probs, labels, blank):
+    """Log alphas and betas of one sequence over its extended labels (blanks around each)."""
+    ext = np.full(2 * len(labels) + 1, blank, dtype=np.int64)
+    ext[1::2] = labels
+    t_len, n = log_probs.shape[0], len(ext)
+    y = log_probs[:, ext]  # (T, S')
+    skip = np.zeros(n, dtype=bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    alpha = np.full((t_len, n), -np.inf)
+    alpha[0, 0] = y[0, 0]
+    if n > 1:
+        alpha[0, 1] = y[0, 1]
+    for t in range(1, t_len):
+        prev = alpha[t - 1]
+        acc = prev.copy()
+        acc[1:] = np.logaddexp(acc[1:], prev[:-1])
+        acc[2:] = np.where(skip[2:], np.logaddexp(acc[2:], prev[:-2]), acc[2:])
+        alpha[t] = acc + y[t]
+    beta = np.full((t_len, n), -np.inf)
+    beta[-1, -1] = y[-1, -1]
+    if n > 1:
+        beta[-1, -2] = y[-1, -2]
+    skip_next = np.zeros(n, dtype=bool)
+    skip_next[:-2] = skip[2:]
+    for t in range(t_len - 2, -1, -1):
+        nxt = beta[t + 1]
+        acc = nxt.copy()
+        acc[:-1] = np.logaddexp(acc[:-1], nxt[1:])
+        acc[:-2] = np.where(skip_next[:-2], np.logaddexp(acc[:-2], nxt[2:]), acc[:-2])
+        beta[t] = acc + y[t]
+    log_p = np.logaddexp(alpha[-1, -1], alpha[-1, -2]) if n > 1 else alpha[-1, -1]
+    return ext, y, alpha, beta, log_p
+
+
+def _ctc_sequences(target, output, target_length, output_length):
+    labels = np.asarray(convert(target)).astype(np.int64)
+    logits = to_float(output)
+    t_lens = np.asarray(convert(target_length)).astype(np.int64).reshape(-1)
+    o_lens = np.asarray(convert(output_length)).astype(np.int64).reshape(-1)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return labels, logits, t_lens, o_lens, log_probs
+
+
+def _ctc_vjp(g, out, needs, target, output, target_length, output_length, mask_index):
+    labels, logits, t_lens, o_lens, log_probs = _ctc_sequences(target, output, target_length,
+                                                               output_length)
+    grad = np.zeros(logits.shape, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64).reshape(-1)
+    for b in range(logits.shape[0]):
+        t_len = int(o_lens[b])
+        lp = log_probs[b, :t_len]
+        ext, y, alpha, beta, log_p = _ctc_lattice(lp, labels[b, :t_lens[b]], mask_index)
+        if not np.isfinite(log_p):
+            continue  # an impossible alignment: infinite loss, no usable gradient
+        post = np.exp(alpha + beta - y - log_p)  # occupation of each extended label, (T, S')
+        occupancy = np.zeros((t_len, logits.shape[-1]))
+        np.add.at(occupancy, (slice(None), ext), post)
+        grad[b, :t_len] = g[b] * (np.exp(lp) - occupancy)
+    return None, grad.astype(logits.dtype)
+
+
+@op(_ns, vjp=lambda g, out, needs, **kw: _ctc_vjp(g, out, needs, **kw), diff=("target", "output"),
+    spec=lambda target, output, target_length, output_length, mask_index=0: Spec(
+        output.shape[:1], to_float(np.zeros((), np.dtype(getattr(output.dtype, "name", output.dtype)))).dtype),
+    samples=S(I([[1, 2], [2, 0]]), (2, 5, 3), I([2, 1]), I([5, 4]))
+    + S(I([[1, 1, 2]]), (1, 6, 4), I([3]), I([6]), mask_index=3))
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """Connectionist temporal classification loss of the integer ``target`` sequences given the
+    ``output`` logits ``(batch, time, classes)``; ``mask_index`` is the blank class."""
+    labels, logits, t_lens, o_lens, log_probs = _ctc_sequences(target, output, target_length,
+                                                               output_length)
+    losses = np.empty(logits.shape[0], dtype=logits.dtype)
+    for b in range(logits.shape[0]):
+        *_, log_p = _ctc_lattice(log_probs[b, :o_lens[b]], labels[b, :t_lens[b]], mask_index)
+        losses[b] = -log_p
+    return losses
 
 
 __all__ = sorted(

@@ -372,7 +372,7 @@ def float_result(out, *inputs):
 
 # -- output-spec rules ---------------------------------------------------------
 
-_PROBES = (2, 3)
+_PROBES = (2, 4, 6)
 
 
 def _is_spec(v):
@@ -411,9 +411,15 @@ def _to_spec(out, other=None):
     return Spec(shape, out.dtype)
 
 
+def _merge(a, b):
+    if isinstance(a, (tuple, list)):
+        return type(a)(_merge(x, y) for x, y in zip(a, b))
+    return Spec(tuple(d if d == e else None for d, e in zip(a.shape, b.shape)), a.dtype)
+
+
 def probe_spec(forward):
-    """The fallback rule: run ``forward`` on two placeholder arrays (unknown sizes 2, then 3)
-    and mark as None each output size that differs."""
+    """The fallback rule: run ``forward`` on placeholder arrays (unknown sizes 2, 4 and 6)
+    and mark as None each output size that differs between them."""
 
     def spec(*args, **kwargs):
         results = []
@@ -421,13 +427,16 @@ def probe_spec(forward):
             None in getattr(v, "shape", ()) for v in (*args, *kwargs.values()) if _is_spec(v)) or any(
             None in getattr(i, "shape", ()) for v in (*args, *kwargs.values())
             if isinstance(v, (list, tuple)) for i in v if _is_spec(i))
-        for size in _PROBES[: 2 if has_none else 1]:
+        for size in _PROBES if has_none else _PROBES[:1]:
             a = [_materialize(v, size) for v in args]
             k = {n: _materialize(v, size) for n, v in kwargs.items()}
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 results.append(forward(*a, **k))
-        return _to_spec(results[0], results[1] if len(results) > 1 else None)
+        spec = _to_spec(results[0], results[1] if len(results) > 1 else None)
+        for other in results[2:]:  # a size known only if it agrees across all the probes
+            spec = _merge(spec, _to_spec(other))
+        return spec
 
     return spec
 
