@@ -481,6 +481,48 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     return _back(np.asarray(out, dtype=x.dtype), layout)
 
 
+def _volumes(volumes, data_format):
+    x = to_float(volumes)
+    first = (data_format or "channels_last") == "channels_first"
+    if x.ndim not in (4, 5):
+        raise ValueError(f"volumes must be 4-D (d, h, w, c) or 5-D (batch, d, h, w, c). Got shape {x.shape}.")
+    single = x.ndim == 4
+    x = x[None] if single else x
+    return (np.moveaxis(x, 1, -1) if first else x), (single, first)
+
+
+def _patch3d_parts(volumes, size, strides, dilation_rate, padding, data_format):
+    x, layout = _volumes(volumes, data_format)
+    ks = (size,) * 3 if isinstance(size, (int, np.integer)) else tuple(size)
+    strides = ks if strides is None else strides
+    _, x, xp, strides, dilation, pads, outs = _prepare(x, ks, strides, padding, dilation_rate, None)
+    return x, layout, ks, xp, strides, dilation, pads, outs
+
+
+def _extract_patches_3d_vjp(g, out, needs, volumes, size, strides, dilation_rate, padding, data_format):
+    x, layout, ks, xp, strides, dilation, pads, outs = _patch3d_parts(volumes, size, strides,
+                                                                      dilation_rate, padding, data_format)
+    offsets = list(itertools.product(*[range(k) for k in ks]))
+    g = _to_last(g, layout)
+    g = g.reshape(*g.shape[:-1], len(offsets), x.shape[-1])
+    gx = np.zeros_like(xp, dtype=g.dtype)
+    for i, offset in enumerate(offsets):
+        _window(gx, offset, dilation, strides, outs)[...] += g[..., i, :]
+    return (_back(_unpad(gx, pads), layout),)
+
+
+@op(_ns, vjp=_extract_patches_3d_vjp,
+    samples=S((1, 4, 4, 4, 2), 2) + S((4, 5, 4, 1), L((2, 3, 2)), strides=1, padding="same"))
+def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
+    """3-D patches of ``size`` from ``volumes``, flattened into the channel axis."""
+    x, layout, ks, xp, strides, dilation, pads, outs = _patch3d_parts(volumes, size, strides,
+                                                                      dilation_rate, padding, data_format)
+    windows = [_window(xp, offset, dilation, strides, outs)
+               for offset in itertools.product(*[range(k) for k in ks])]
+    out = np.stack(windows, axis=-2)
+    return _back(out.reshape(*out.shape[:-2], -1), layout)
+
+
 __all__ = sorted(
     name for name, value in dict(globals()).items()
     if callable(value) and hasattr(value, "_op") and value._op.namespace == _ns

@@ -585,3 +585,20 @@ def _ctc_brute_force(target, output, target_length, output_length, mask_index=0)
 
 
 REFERENCES["ctc_loss"] = _ctc_brute_force
+
+
+def _extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
+    x = volumes[None] if volumes.ndim == 4 else volumes
+    ks = _t(size, 3)
+    s = _t(size if strides is None else strides, 3)
+    if padding == "same":
+        x = np.pad(x, [(0, 0)] + [_same_pads(n, k, st) for n, k, st in zip(x.shape[1:4], ks, s)] + [(0, 0)])
+    outs = [(n - k) // st + 1 for n, k, st in zip(x.shape[1:4], ks, s)]
+    out = np.zeros((x.shape[0], *outs, int(np.prod(ks)) * x.shape[-1]))
+    for pos in itertools.product(*[range(o) for o in outs]):
+        block = x[(slice(None),) + tuple(slice(p * st, p * st + k) for p, st, k in zip(pos, s, ks))]
+        out[(slice(None), *pos)] = block.reshape(x.shape[0], -1)
+    return out[0] if volumes.ndim == 4 else out
+
+
+REFERENCES["extract_patches_3d"] = _extract_patches_3d
