@@ -334,9 +334,93 @@ def custom_gradient(f):
     return wrapped
 
 
+def _rearrange_side(side):
+    groups, current, depth = [], None, 0
+    for token in side.replace("(", " ( ").replace(")", " ) ").split():
+        if token == "(":
+            if depth:
+                raise ValueError(f"rearrange: nested parentheses in {side!r}.")
+            current, depth = [], 1
+        elif token == ")":
+            if not depth:
+                raise ValueError(f"rearrange: unbalanced parentheses in {side!r}.")
+            groups.append(current)
+            current, depth = None, 0
+        elif depth:
+            current.append(token)
+        else:
+            groups.append([token])
+    if depth:
+        raise ValueError(f"rearrange: unbalanced parentheses in {side!r}.")
+    return groups
+
+
+def rearrange(tensor, pattern, **axes_lengths):
+    """Reorder, split and merge axes by an einops pattern, e.g. ``"b h w c -> b (h w) c"``.
+
+    Axes split on the left (``"(h p) -> h p"``) take their sizes from ``axes_lengths``.
+    Written with ``reshape`` and ``transpose``, so it is traced and symbolic like them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras import ops
+    >>> ops.rearrange(np.zeros((2, 4, 6, 3)), "b (h p) (w q) c -> b (h w) (p q c)", p=2, q=3).shape
+    (2, 4, 18)
+    """
+    from ._numpy import reshape, transpose
+
+    if pattern.count("->") != 1:
+        raise ValueError(f"rearrange: the pattern must have one '->'. Got {pattern!r}.")
+    left, right = (_rearrange_side(side) for side in pattern.split("->"))
+    shape = list(tensor.shape if hasattr(tensor, "shape") else np.shape(tensor))
+    if any(g == ["..."] for g in left):
+        at = left.index(["..."])
+        extra = len(shape) - (len(left) - 1)
+        names = [f"...{i}" for i in range(extra)]
+        left = left[:at] + [[n] for n in names] + left[at + 1:]
+        at_r = right.index(["..."]) if ["..."] in right else None
+        if at_r is None:
+            raise ValueError("rearrange: '...' must appear on both sides.")
+        right = right[:at_r] + [[n] for n in names] + right[at_r + 1:]
+    if len(left) != len(shape):
+        raise ValueError(f"rearrange: {len(left)} axes on the left of {pattern!r} but the tensor has "
+                         f"{len(shape)} ({tuple(shape)}).")
+    sizes = {}
+    for group, dim in zip(left, shape):
+        known = [axes_lengths.get(n) for n in group]
+        missing = [n for n, k in zip(group, known) if k is None]
+        if len(missing) > 1:
+            raise ValueError(f"rearrange: give the sizes of all but one of {group} in axes_lengths.")
+        for n, k in zip(group, known):
+            if k is not None:
+                sizes[n] = int(k)
+        if missing:
+            prod = int(np.prod([k for k in known if k is not None])) if len(group) > 1 else 1
+            sizes[missing[0]] = None if dim is None else dim // prod
+    elementary = [n for group in left for n in group]
+    right_names = [n for group in right for n in group]
+    if sorted(elementary) != sorted(right_names):
+        raise ValueError(f"rearrange: the two sides of {pattern!r} must name the same axes.")
+
+    def target(groups):
+        dims = []
+        for group in groups:
+            if any(sizes[n] is None for n in group):
+                dims.append(-1)
+            else:
+                dims.append(int(np.prod([sizes[n] for n in group])))
+        return tuple(dims)
+
+    x = reshape(tensor, target([[n] for n in elementary]))
+    x = transpose(x, tuple(elementary.index(n) for n in right_names))
+    return reshape(x, target(right))
+
+
 __all__ = sorted(
     [name for name, value in dict(globals()).items()
      if callable(value) and hasattr(value, "_op") and value._op.namespace == _ns]
     + ["convert_to_numpy", "is_tensor", "shape", "dtype", "cond", "switch", "scan",
-       "associative_scan", "fori_loop", "while_loop", "map", "vectorized_map", "custom_gradient"]
+       "associative_scan", "fori_loop", "while_loop", "map", "vectorized_map", "custom_gradient",
+       "rearrange"]
 )

@@ -97,3 +97,14 @@ def test_bad_arguments_raise_clear_errors():
         ops.fft(np.ones(4))
     with pytest.raises(ValueError, match="interpolation"):
         ops.image.resize(np.ones((4, 4, 1)), (2, 2), interpolation="area")
+
+
+def test_rearrange_matches_explicit_reshapes():
+    x = RNG.standard_normal((2, 4, 6, 3))
+    out = ops.rearrange(x, "b (h p) (w q) c -> b (h w) (p q c)", p=2, q=3)
+    expected = x.reshape(2, 2, 2, 2, 3, 3).transpose(0, 1, 3, 2, 4, 5).reshape(2, 4, 18)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(ops.rearrange(x, "b ... c -> c b ..."), np.moveaxis(x, -1, 0))
+    _check(lambda v: ops.rearrange(v, "(a b) c -> c (b a)", b=2) * np.arange(12.0).reshape(3, 4), x[0, :, :3, 0])
+    with pytest.raises(ValueError, match="same axes"):
+        ops.rearrange(x, "b h w c -> b h w")
