@@ -169,8 +169,8 @@ def sparsemax(x, axis=-1):
     k = np.arange(1, x.shape[-1] + 1, dtype=x.dtype)
     cum = np.cumsum(z, axis=-1)
     support = 1 + k * z > cum
-    k_max = np.sum(support, axis=-1, keepdims=True)
-    tau = (np.take_along_axis(cum, k_max - 1, axis=-1) - 1) / k_max
+    k_max = np.sum(support, axis=-1, keepdims=True).astype(x.dtype)
+    tau = (np.take_along_axis(cum, k_max.astype(np.int64) - 1, axis=-1) - 1) / k_max
     return np.moveaxis(np.maximum(x - tau, 0), -1, axis)
 
 

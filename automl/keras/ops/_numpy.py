@@ -422,7 +422,9 @@ def kaiser(x, beta):
 @op(_ns, samples=S((3,)) + S((3,), N=4))
 def vander(x, N=None, increasing=False):  # noqa: N803
     """The Vandermonde matrix of ``x``."""
-    return np.vander(convert(x), N, increasing)
+    x = convert(x)
+    out = np.vander(x, N, increasing)
+    return out.astype(x.dtype) if x.dtype.kind == "f" else out
 
 
 # -- reductions ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ Each op is an :class:`Op` record. Its public function dispatches on its argument
 which differentiable inputs need a gradient (``needs``, aligned with ``Op.diff``) and every
 argument by name (values, never Tensors); it returns one gradient (or None) per name in
 ``Op.diff`` (a list of gradients for a list argument). Gradients with broadcast shapes are
-summed back to the input shape here, in one reduction.
+summed back to the input shape here, in one reduction, and take their input's float dtype.
 
 ``spec(**arguments)`` gets each array argument as an object with ``shape`` (None for an
 unknown size) and ``dtype`` and returns a :class:`Spec` (or a tuple of them) without data.
@@ -224,9 +224,13 @@ def _traced_call(op, args, kwargs):
             if not simple and gr is not None and i is not None:
                 gr = gr[i]
             if gr is not None:
-                shape = parent.value.shape
-                if getattr(gr, "shape", None) != shape:
-                    gr = unbroadcast(gr, shape)
+                value = parent.value
+                if type(gr) is not np.ndarray:
+                    gr = np.asarray(gr)
+                if gr.shape != value.shape:
+                    gr = unbroadcast(gr, value.shape)
+                if gr.dtype != value.dtype and value.dtype.kind == "f":
+                    gr = gr.astype(value.dtype)  # a cotangent has its primal's dtype
             result.append(gr)
         return result
 

@@ -382,3 +382,50 @@ def test_output_spec_with_an_unknown_batch_size(name):
             except (ValueError, TypeError, IndexError) as exc:  # a size that the op needs to know
                 pytest.skip(f"{name}: {exc}")
             _check_spec(spec, out, name, exact=False)
+
+
+def _to_float32(v):
+    if isinstance(v, np.ndarray) and v.dtype == np.float64:
+        return v.astype(np.float32)
+    if isinstance(v, list):
+        return [_to_float32(i) for i in v]
+    return v
+
+
+@pytest.mark.parametrize("name", sorted(set(REGISTRY) - {"cast", "saturate_cast"}))
+def test_float32_inputs_give_float32_results(name):
+    """float32 stays float32 (no silent float64), as Keras's dtype rules."""
+    entry = REGISTRY[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for args, kwargs in entry.samples(np.random.default_rng(0)):
+            out = entry.public(*[_to_float32(a) for a in args],
+                               **{k: _to_float32(v) for k, v in kwargs.items()})
+            for o in out if isinstance(out, (list, tuple)) else [out]:
+                assert np.asarray(o).dtype not in (np.float64, np.complex128), f"{name}: {np.asarray(o).dtype}"
+
+
+@pytest.mark.parametrize("name", sorted(set(DIFFERENTIABLE) - {"cast", "saturate_cast"}))
+def test_gradients_of_float32_inputs_are_float32(name):
+    entry = REGISTRY[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        args, kwargs = entry.samples(np.random.default_rng(0))[0]
+        full = _bind(entry, [_to_float32(a) for a in args], {k: _to_float32(v) for k, v in kwargs.items()})
+        tensors = []
+        for arg, i in _leaves(entry, full):
+            if i is None:
+                full[arg] = ops.Tensor(full[arg])
+                tensors.append(full[arg])
+            else:
+                items = list(full[arg])
+                items[i] = ops.Tensor(items[i])
+                full[arg] = items
+                tensors.append(items[i])
+        out = _call(entry, full)
+    loss = 0.0
+    for o in out if isinstance(out, (list, tuple)) else [out]:
+        if isinstance(o, ops.Tensor):
+            loss = loss + ops.sum(o)
+    for grad in ops.gradient(loss, tensors, seed=np.ones((), np.float32)):
+        assert grad.dtype == np.float32, f"{name}: gradient dtype {grad.dtype}"
