@@ -419,7 +419,15 @@ def kaiser(x, beta):
     return np.kaiser(int(x), beta).astype(floatx())
 
 
-@op(_ns, samples=S((3,)) + S((3,), N=4))
+def _vander_vjp(g, out, needs, x, N, increasing):  # noqa: N803
+    x = np.asarray(x)
+    n = x.shape[0] if N is None else N
+    powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
+    lower = np.where(powers > 0, x[:, None] ** np.maximum(powers - 1, 0), 0.0)
+    return (np.sum(np.asarray(g) * powers * lower, axis=1),)
+
+
+@op(_ns, vjp=_vander_vjp, samples=S((3,)) + S((3,), N=4, increasing=True))
 def vander(x, N=None, increasing=False):  # noqa: N803
     """The Vandermonde matrix of ``x``."""
     x = convert(x)
