@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from ..ops._tensor import Tensor, gradient
+from ..ops import Tensor, gradient
 from ._losses import Loss
 
 __all__ = ["LossFunctionWrapper"]

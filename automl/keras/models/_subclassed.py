@@ -37,8 +37,7 @@ import numpy as np
 
 from ..layers import _base
 from ..layers._base import KerasTensor, Layer
-from ..ops import _tensor
-from ..ops._tensor import Tensor, value_of
+from ..ops import Tensor, tracing, value_of
 
 __all__ = ["Tape", "setup_class", "tracked_layers"]
 
@@ -237,12 +236,12 @@ class Tape:
             self.tape = tape
 
         def __enter__(self):
-            self.saved = (_base._recording, _tensor._CONTEXT["where"])
+            self.saved = (_base._recording, tracing.CONTEXT["where"])
             _base._recording = self.tape
-            _tensor._CONTEXT["where"] = self.tape.where
+            tracing.CONTEXT["where"] = self.tape.where
 
         def __exit__(self, *exc):
-            _base._recording, _tensor._CONTEXT["where"] = self.saved
+            _base._recording, tracing.CONTEXT["where"] = self.saved
 
     def recording(self):
         return Tape._Recording(self)

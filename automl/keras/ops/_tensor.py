@@ -1,41 +1,56 @@
-"""A small reverse-mode autodiff used to differentiate custom losses.
+"""The reverse-mode tape: a traced :class:`Tensor` and :func:`gradient`.
 
-A :class:`Tensor` wraps a NumPy array and remembers the operation that made
-it. The operations in :mod:`automl.keras.ops` (and NumPy ufuncs such as
-``np.square`` or ``np.log``, through ``__array_ufunc__``, plus ``np.mean``,
-``np.sum``, ``np.clip``, ... through ``__array_function__``) build that record
-when any argument is a Tensor and are plain NumPy otherwise. :func:`gradient`
-walks the record backwards.
+A :class:`Tensor` wraps a NumPy array and remembers the operation that made it
+(``parents`` and a ``backward`` closure mapping the output gradient to one
+gradient per parent). Every registered op (:mod:`automl.keras.ops`) records
+such a node when any argument is a Tensor; NumPy ufuncs (``np.square``,
+``np.log``, ...) and a few NumPy functions (``np.mean``, ``np.sum``,
+``np.clip``, ...) reach the same ops through ``__array_ufunc__`` /
+``__array_function__``. :func:`gradient` walks the record backwards once,
+summing the gradients of a value used several times.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .tracing import CONTEXT, untraced_hint
+
 __all__ = ["Tensor", "gradient", "is_tensor", "value_of"]
 
-#: Where traced Tensors currently flow (set while a subclassed model records its
-#: training forward pass), so that errors can say what to do instead.
-_CONTEXT = {"where": None}
+#: Kept for older imports; the tracing state lives in :mod:`automl.keras.ops.tracing`.
+_CONTEXT = CONTEXT
+_untraced_hint = untraced_hint
 
 
-def _untraced_hint(what):
-    where = _CONTEXT["where"]
-    if where is None:
-        return f"{what} inside a differentiated loss; use automl.keras.ops / backend operations or NumPy ufuncs."
-    return (f"{what} in {where}: layer outputs are traced there so that training can "
-            "differentiate the math between layers. Use automl.keras.ops (ops.concatenate, ops.matmul, "
-            "ops.mean, ...) or Python operators for math between layers, not plain NumPy functions.")
+class _Namespace:
+    """Filled by ``automl.keras.ops`` with the public ops the Tensor operators call."""
+
+
+#: The public ops (``add``, ``get_item``, ...) behind the Tensor's Python operators.
+OPS = _Namespace()
+#: NumPy ufunc -> public op; NumPy function -> adapter to the public op (filled by the package).
+UFUNCS: dict = {}
+FUNCTIONS: dict = {}
 
 
 class Tensor:
-    """An array plus the operation that produced it (``parents`` and ``backward``)."""
+    """An array plus the operation that produced it (``parents`` and ``backward``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras import ops
+    >>> x = ops.Tensor(np.array([1.0, 2.0]))
+    >>> ops.gradient(ops.sum(x * x), x).tolist()
+    [2.0, 4.0]
+    """
 
     __slots__ = ("value", "parents", "backward")
     __array_priority__ = 1000
 
     def __init__(self, value, parents=(), backward=None):
-        self.value = np.asarray(value)
+        self.value = value if type(value) is np.ndarray else np.asarray(value)
         self.parents = parents
         self.backward = backward  # grad_out -> tuple of grads, one per parent
 
@@ -48,6 +63,9 @@ class Tensor:
     def __len__(self):
         return len(self.value)
 
+    def __iter__(self):
+        return (self[i] for i in range(len(self.value)))
+
     def __repr__(self):
         return f"Tensor({self.value!r})"
 
@@ -55,423 +73,240 @@ class Tensor:
         return self.value
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(_untraced_hint("A traced Tensor cannot be converted to a NumPy array"))
+        raise TypeError(untraced_hint("A traced Tensor cannot be converted to a NumPy array"))
+
+    def __float__(self):
+        return float(self.value)
+
+    def __int__(self):
+        return int(self.value)
+
+    def __bool__(self):
+        return bool(self.value)
 
     # -- operators ---------------------------------------------------------
     def __add__(self, other):
-        return add(self, other)
+        return OPS.add(self, other)
 
-    __radd__ = __add__
+    def __radd__(self, other):
+        return OPS.add(other, self)
 
     def __sub__(self, other):
-        return subtract(self, other)
+        return OPS.subtract(self, other)
 
     def __rsub__(self, other):
-        return subtract(other, self)
+        return OPS.subtract(other, self)
 
     def __mul__(self, other):
-        return multiply(self, other)
+        return OPS.multiply(self, other)
 
-    __rmul__ = __mul__
+    def __rmul__(self, other):
+        return OPS.multiply(other, self)
 
     def __truediv__(self, other):
-        return divide(self, other)
+        return OPS.divide(self, other)
 
     def __rtruediv__(self, other):
-        return divide(other, self)
+        return OPS.divide(other, self)
+
+    def __floordiv__(self, other):
+        return OPS.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return OPS.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return OPS.mod(self, other)
+
+    def __rmod__(self, other):
+        return OPS.mod(other, self)
 
     def __pow__(self, other):
-        return power(self, other)
+        return OPS.power(self, other)
 
     def __rpow__(self, other):
-        return power(other, self)
+        return OPS.power(other, self)
 
     def __matmul__(self, other):
-        return matmul(self, other)
+        return OPS.matmul(self, other)
 
     def __rmatmul__(self, other):
-        return matmul(other, self)
+        return OPS.matmul(other, self)
 
     def __neg__(self):
-        return negative(self)
+        return OPS.negative(self)
+
+    def __pos__(self):
+        return self
 
     def __abs__(self):
-        return absolute(self)
+        return OPS.absolute(self)
 
     def __getitem__(self, index):
-        def backward(g):
-            out = np.zeros_like(self.value, dtype=g.dtype)
-            np.add.at(out, index, g)
-            return (out,)
-
-        return Tensor(self.value[index], (self,), backward)
+        return OPS.get_item(self, index)
 
     def __lt__(self, other):
-        return self.value < value_of(other)
+        return OPS.less(self, other)
 
     def __le__(self, other):
-        return self.value <= value_of(other)
+        return OPS.less_equal(self, other)
 
     def __gt__(self, other):
-        return self.value > value_of(other)
+        return OPS.greater(self, other)
 
     def __ge__(self, other):
-        return self.value >= value_of(other)
+        return OPS.greater_equal(self, other)
 
     @property
     def T(self):  # noqa: N802
-        return transpose(self)
+        return OPS.transpose(self)
 
     def reshape(self, *shape):
-        return reshape(self, shape[0] if len(shape) == 1 else shape)
+        return OPS.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def astype(self, dtype):
+        return OPS.cast(self, dtype)
 
     def sum(self, axis=None, keepdims=False):
-        return reduce_sum(self, axis, keepdims)
+        return OPS.sum(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        return reduce_mean(self, axis, keepdims)
+        return OPS.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return OPS.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return OPS.min(self, axis, keepdims)
 
     # -- NumPy protocol ----------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method != "__call__" or kwargs.get("out") is not None:
             return NotImplemented
-        op = _UFUNCS.get(ufunc)
+        op = UFUNCS.get(ufunc)
         if op is None:
-            raise TypeError(_untraced_hint(f"np.{ufunc.__name__} has no gradient"))
+            raise TypeError(untraced_hint(f"np.{ufunc.__name__} has no gradient"))
         extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting")}
         if extra:
             return NotImplemented
         return op(*inputs)
 
     def __array_function__(self, func, types, args, kwargs):
-        op = _FUNCTIONS.get(func)
+        op = FUNCTIONS.get(func)
         if op is None:
-            raise TypeError(_untraced_hint(f"np.{func.__name__} has no gradient"))
+            raise TypeError(untraced_hint(f"np.{func.__name__} has no gradient"))
         return op(*args, **kwargs)
 
 
+class Pieces(dict):
+    """The gradients of a multi-output op's outputs, by output index (merged on ``+``)."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        merged = Pieces(self)
+        for i, g in other.items():
+            merged[i] = g if i not in merged else merged[i] + g
+        return merged
+
+
 def is_tensor(x) -> bool:
+    """Whether ``x`` is a traced :class:`Tensor`."""
     return isinstance(x, Tensor)
 
 
 def value_of(x):
+    """The array inside a traced Tensor; anything else unchanged."""
     return x.value if isinstance(x, Tensor) else x
 
 
-def _unbroadcast(grad, shape):
-    """Sum ``grad`` down to ``shape`` (undo NumPy broadcasting)."""
-    if grad.shape == shape:
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape`` (undo NumPy broadcasting) in one reduction."""
+    gshape = np.shape(grad)
+    if gshape == shape:
         return grad
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and grad.shape[axis] != 1:
-            grad = grad.sum(axis=axis, keepdims=True)
-    return grad
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and gshape[lead + i] != 1)
+    if axes:
+        grad = np.sum(grad, axis=axes)
+    return np.reshape(grad, shape)
 
 
-def _make(value, parents, backward):
-    tensors = tuple(p for p in parents if isinstance(p, Tensor))
-    if not tensors:
-        return value
-
-    def routed(g):
-        grads = backward(g)
-        return tuple(gr for p, gr in zip(parents, grads) if isinstance(p, Tensor))
-
-    return Tensor(value, tensors, routed)
-
-
-def _binary(fn, grad_a, grad_b):
-    def op(a, b):
-        va, vb = value_of(a), value_of(b)
-        out = fn(va, vb)
-        if not (isinstance(a, Tensor) or isinstance(b, Tensor)):
-            return out
-        sa, sb = np.shape(va), np.shape(vb)
-
-        def backward(g):
-            return (
-                _unbroadcast(grad_a(g, va, vb, out), sa) if isinstance(a, Tensor) else None,
-                _unbroadcast(grad_b(g, va, vb, out), sb) if isinstance(b, Tensor) else None,
-            )
-
-        return _make(out, (a, b), backward)
-
-    return op
+def _topological(outputs):
+    """Every node the outputs depend on, parents before children (iterative post-order)."""
+    order, seen, expanded = [], set(), []
+    stack = list(outputs)
+    while stack:
+        node = stack.pop()
+        if node is None:  # all of the node's parents are placed: place the node
+            order.append(expanded.pop())
+            continue
+        key = id(node)
+        if key in seen:
+            continue
+        seen.add(key)
+        stack.append(None)
+        expanded.append(node)
+        if node.parents:
+            stack.extend(node.parents)
+    return order
 
 
-def _unary(fn, grad):
-    def op(x):
-        vx = value_of(x)
-        out = fn(vx)
-        if not isinstance(x, Tensor):
-            return out
-        return Tensor(out, (x,), lambda g: (grad(g, vx, out),))
+def gradient(output: Tensor, leaf, seed=None):
+    """The gradient of ``sum(seed * output)`` with respect to ``leaf``, by reverse accumulation.
 
-    return op
+    Parameters
+    ----------
+    output : Tensor
+        The traced result.
+    leaf : Tensor or list of Tensor
+        What to differentiate with respect to; a list gives a list of gradients.
+    seed : array-like, optional
+        The output's cotangent; ones (in float64) when omitted.
 
+    Returns
+    -------
+    numpy.ndarray or list of numpy.ndarray
+        Zeros for a leaf the output does not depend on.
 
-add = _binary(np.add, lambda g, a, b, o: g, lambda g, a, b, o: g)
-subtract = _binary(np.subtract, lambda g, a, b, o: g, lambda g, a, b, o: -g)
-multiply = _binary(np.multiply, lambda g, a, b, o: g * b, lambda g, a, b, o: g * a)
-divide = _binary(np.divide, lambda g, a, b, o: g / b, lambda g, a, b, o: -g * a / (b * b))
-power = _binary(
-    np.power,
-    lambda g, a, b, o: g * b * np.power(a, b - 1),
-    lambda g, a, b, o: g * o * np.log(np.where(a > 0, a, 1)),
-)
-maximum = _binary(np.maximum, lambda g, a, b, o: g * (a >= b), lambda g, a, b, o: g * (a < b))
-minimum = _binary(np.minimum, lambda g, a, b, o: g * (a <= b), lambda g, a, b, o: g * (a > b))
-negative = _unary(np.negative, lambda g, x, o: -g)
-absolute = _unary(np.abs, lambda g, x, o: g * np.sign(x))
-square = _unary(np.square, lambda g, x, o: 2 * g * x)
-sqrt = _unary(np.sqrt, lambda g, x, o: g * 0.5 / np.where(o > 0, o, np.inf))
-exp = _unary(np.exp, lambda g, x, o: g * o)
-log = _unary(np.log, lambda g, x, o: g / x)
-log1p = _unary(np.log1p, lambda g, x, o: g / (1 + x))
-expm1 = _unary(np.expm1, lambda g, x, o: g * (o + 1))
-tanh = _unary(np.tanh, lambda g, x, o: g * (1 - o * o))
-sign = _unary(np.sign, lambda g, x, o: np.zeros_like(g))
-cosh = _unary(np.cosh, lambda g, x, o: g * np.sinh(x))
-sinh = _unary(np.sinh, lambda g, x, o: g * np.cosh(x))
-sigmoid = _unary(lambda x: 0.5 * (1 + np.tanh(0.5 * x)), lambda g, x, o: g * o * (1 - o))
-softplus = _unary(lambda x: np.logaddexp(0, x), lambda g, x, o: g * 0.5 * (1 + np.tanh(0.5 * x)))
-relu = _unary(lambda x: np.maximum(x, 0), lambda g, x, o: g * (x > 0))
-
-
-def clip(x, x_min, x_max):
-    vx = value_of(x)
-    out = np.clip(vx, x_min, x_max)
-    if not isinstance(x, Tensor):
-        return out
-    return Tensor(out, (x,), lambda g: (g * ((vx >= x_min) & (vx <= x_max)),))
-
-
-def _axes(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    axis = (axis,) if np.isscalar(axis) else tuple(axis)
-    return tuple(a % ndim for a in axis)
-
-
-def reduce_sum(x, axis=None, keepdims=False):
-    vx = value_of(x)
-    out = np.sum(vx, axis=axis, keepdims=keepdims)
-    if not isinstance(x, Tensor):
-        return out
-    axes = _axes(axis, vx.ndim)
-
-    def backward(g):
-        g = np.asarray(g)
-        if not keepdims:
-            g = np.expand_dims(g, axes)
-        return (np.broadcast_to(g, vx.shape).copy(),)
-
-    return Tensor(out, (x,), backward)
-
-
-def reduce_mean(x, axis=None, keepdims=False):
-    vx = value_of(x)
-    count = int(np.prod([vx.shape[a] for a in _axes(axis, vx.ndim)])) or 1
-    return multiply(reduce_sum(x, axis, keepdims), 1.0 / count) if isinstance(x, Tensor) else np.mean(
-        vx, axis=axis, keepdims=keepdims
-    )
-
-
-def reshape(x, shape):
-    vx = value_of(x)
-    out = np.reshape(vx, shape)
-    if not isinstance(x, Tensor):
-        return out
-    return Tensor(out, (x,), lambda g: (np.reshape(g, vx.shape),))
-
-
-def transpose(x, axes=None):
-    vx = value_of(x)
-    out = np.transpose(vx, axes)
-    if not isinstance(x, Tensor):
-        return out
-    inverse = None if axes is None else np.argsort(axes)
-    return Tensor(out, (x,), lambda g: (np.transpose(g, inverse),))
-
-
-def where(condition, x, y):
-    cond = value_of(condition)
-    vx, vy = value_of(x), value_of(y)
-    out = np.where(cond, vx, vy)
-    if not (isinstance(x, Tensor) or isinstance(y, Tensor)):
-        return out
-
-    def backward(g):
-        return (
-            _unbroadcast(np.where(cond, g, 0), np.shape(vx)) if isinstance(x, Tensor) else None,
-            _unbroadcast(np.where(cond, 0, g), np.shape(vy)) if isinstance(y, Tensor) else None,
-        )
-
-    return _make(out, (x, y), backward)
-
-
-def cast(x, dtype):
-    if isinstance(x, Tensor):
-        return Tensor(x.value.astype(dtype), (x,), lambda g: (g,))
-    return np.asarray(x).astype(dtype)
-
-
-def matmul(a, b):
-    va, vb = value_of(a), value_of(b)
-    out = np.matmul(va, vb)
-    if not (isinstance(a, Tensor) or isinstance(b, Tensor)):
-        return out
-
-    def backward(g):
-        ga = gb = None
-        if isinstance(a, Tensor):
-            ga = np.matmul(g, np.swapaxes(vb, -1, -2)) if vb.ndim > 1 else np.multiply.outer(g, vb)
-            ga = _unbroadcast(ga, va.shape)
-        if isinstance(b, Tensor):
-            if va.ndim > 1:
-                gb = np.matmul(np.swapaxes(va, -1, -2), g if vb.ndim > 1 else g[..., None])
-                gb = _unbroadcast(gb if vb.ndim > 1 else gb[..., 0], vb.shape)
-            else:
-                gb = np.multiply.outer(va, g)
-        return ga, gb
-
-    return _make(out, (a, b), backward)
-
-
-def concatenate(xs, axis=0):
-    xs = list(xs)
-    values = [value_of(x) for x in xs]
-    out = np.concatenate(values, axis=axis)
-    if not any(isinstance(x, Tensor) for x in xs):
-        return out
-    bounds = np.cumsum([v.shape[axis] for v in values])[:-1]
-
-    def backward(g):
-        return tuple(np.split(g, bounds, axis=axis))
-
-    return _make(out, xs, backward)
-
-
-def stack(xs, axis=0):
-    xs = list(xs)
-    out = np.stack([value_of(x) for x in xs], axis=axis)
-    if not any(isinstance(x, Tensor) for x in xs):
-        return out
-
-    def backward(g):
-        return tuple(np.take(g, i, axis=axis) for i in range(len(xs)))
-
-    return _make(out, xs, backward)
-
-
-def expand_dims(x, axis):
-    vx = value_of(x)
-    out = np.expand_dims(vx, axis)
-    if not isinstance(x, Tensor):
-        return out
-    return Tensor(out, (x,), lambda g: (np.reshape(g, vx.shape),))
-
-
-def squeeze(x, axis=None):
-    vx = value_of(x)
-    out = np.squeeze(vx, axis)
-    if not isinstance(x, Tensor):
-        return out
-    return Tensor(out, (x,), lambda g: (np.reshape(g, vx.shape),))
-
-
-def _reduce_extreme(fn):
-    def op(x, axis=None, keepdims=False):
-        vx = value_of(x)
-        out = fn(vx, axis=axis, keepdims=keepdims)
-        if not isinstance(x, Tensor):
-            return out
-        axes = _axes(axis, vx.ndim)
-
-        def backward(g):
-            full = fn(vx, axis=axes, keepdims=True)
-            hit = vx == full
-            g = np.asarray(g) if keepdims else np.expand_dims(g, axes)
-            return (hit * (g / hit.sum(axis=axes, keepdims=True)),)
-
-        return Tensor(out, (x,), backward)
-
-    return op
-
-
-reduce_max = _reduce_extreme(np.max)
-reduce_min = _reduce_extreme(np.min)
-
-
-def softmax(x, axis=-1):
-    vx = value_of(x)
-    e = np.exp(vx - vx.max(axis=axis, keepdims=True))
-    out = e / e.sum(axis=axis, keepdims=True)
-    if not isinstance(x, Tensor):
-        return out
-    return Tensor(out, (x,), lambda g: (out * (g - (g * out).sum(axis=axis, keepdims=True)),))
-
-
-def gradient(output: Tensor, leaf: Tensor, seed=None) -> np.ndarray:
-    """d(sum(seed * output)) / d leaf, by reverse accumulation."""
-    order, seen = [], set()
-
-    def visit(t):
-        if id(t) in seen:
-            return
-        seen.add(id(t))
-        for p in t.parents:
-            visit(p)
-        order.append(t)
-
-    visit(output)
-    grads = {id(output): np.ones_like(output.value, dtype=np.float64) if seed is None else seed}
-    for t in reversed(order):
-        g = grads.pop(id(t), None)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras import ops
+    >>> w = ops.Tensor(np.array([3.0]))
+    >>> ops.gradient(ops.square(w) + w, w).tolist()
+    [7.0]
+    """
+    leaves = list(leaf) if isinstance(leaf, (list, tuple)) else [leaf]
+    wanted = {id(t) for t in leaves}
+    if not isinstance(output, Tensor):
+        grads = [np.zeros_like(t.value) for t in leaves]
+        return grads if isinstance(leaf, (list, tuple)) else grads[0]
+    seed = np.ones_like(output.value, dtype=np.float64) if seed is None else seed
+    acc = {id(output): seed}
+    owned: set = set()  # accumulators this walk allocated (safe to add into in place)
+    keep = {}
+    for t in reversed(_topological([output])):
+        key = id(t)
+        g = acc.pop(key, None)
+        if key in wanted:
+            keep[key] = g
         if g is None or t.backward is None:
-            if t is leaf:
-                grads[id(t)] = g
             continue
         for parent, pg in zip(t.parents, t.backward(g)):
             if pg is None:
                 continue
-            grads[id(parent)] = pg if id(parent) not in grads else grads[id(parent)] + pg
-    result = grads.get(id(leaf))
-    return np.zeros_like(leaf.value) if result is None else result
-
-
-_UFUNCS = {
-    np.add: add,
-    np.subtract: subtract,
-    np.multiply: multiply,
-    np.true_divide: divide,
-    np.power: power,
-    np.maximum: maximum,
-    np.minimum: minimum,
-    np.negative: negative,
-    np.absolute: absolute,
-    np.square: square,
-    np.sqrt: sqrt,
-    np.exp: exp,
-    np.log: log,
-    np.log1p: log1p,
-    np.expm1: expm1,
-    np.tanh: tanh,
-    np.sign: sign,
-    np.cosh: cosh,
-    np.sinh: sinh,
-}
-
-_FUNCTIONS = {
-    np.sum: lambda a, axis=None, keepdims=False, **kw: reduce_sum(a, axis, keepdims),
-    np.mean: lambda a, axis=None, keepdims=False, **kw: reduce_mean(a, axis, keepdims),
-    np.clip: lambda a, a_min=None, a_max=None, **kw: clip(a, a_min, a_max),
-    np.where: lambda c, x, y: where(c, x, y),
-    np.reshape: lambda a, shape=None, **kw: reshape(a, shape if shape is not None else kw.get("newshape")),
-    np.transpose: lambda a, axes=None: transpose(a, axes),
-    np.abs: absolute,
-    np.maximum: maximum,
-    np.minimum: minimum,
-}
+            pkey = id(parent)
+            have = acc.get(pkey)
+            if have is None:
+                acc[pkey] = pg
+            elif pkey in owned and type(have) is np.ndarray and type(pg) is np.ndarray \
+                    and have.shape == pg.shape and have.dtype == pg.dtype:
+                have += pg
+            else:
+                acc[pkey] = have + pg
+                owned.add(pkey)
+    grads = [keep.get(id(t)) for t in leaves]
+    grads = [np.zeros_like(t.value) if g is None else g for g, t in zip(grads, leaves)]
+    return grads if isinstance(leaf, (list, tuple)) else grads[0]
