@@ -42,7 +42,17 @@ Semantics (as Keras 3)
 * ``return_state`` returns ``[output, *final_states]``; ``initial_state`` (call
   argument, or extra inputs ``[x, *states]``) sets the states at the first step
   and receives gradients.
-* ``stateful=True`` is not supported; ``unroll`` is accepted and ignored.
+* ``stateful=True`` keeps the final states of a batch as the initial states of
+  the next one (sample ``i`` continues sample ``i``), for ``fit`` (use
+  ``shuffle=False``), ``evaluate``, ``predict`` and direct calls alike, until
+  ``reset_state()`` / ``reset_states()`` sets them back to zeros. The batch size
+  must be fixed: from ``Input(batch_shape=...)`` / ``Input(batch_size=...)``,
+  or the legacy ``batch_input_shape=`` / ``batch_size=`` layer arguments. An
+  explicit ``initial_state`` takes precedence over the kept states. Gradients
+  stop at the start of the batch (truncated backpropagation through time): the
+  kept states are constants of the next batch. The kept states are not weights
+  (as in Keras 3 they are not saved).
+* ``unroll`` is accepted and ignored.
 """
 
 from __future__ import annotations
@@ -263,6 +273,16 @@ class _RNN(Layer):
 
     _cache_attrs = ("_cache", "activity_penalty")
 
+    def __init__(self, **kwargs):
+        # The legacy ways to fix the batch size of a stateful layer (tf.keras):
+        # ``batch_size=`` and the first entry of ``batch_input_shape=``.
+        batch = kwargs.pop("batch_size", None)
+        if batch is None and kwargs.get("batch_input_shape") is not None:
+            batch = tuple(kwargs["batch_input_shape"])[0]
+        super().__init__(**kwargs)
+        self._batch_hint = None if batch is None else int(batch)
+        self.states = None
+
     def _init_rnn(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
                   recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
                   bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
@@ -282,13 +302,8 @@ class _RNN(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        if stateful:
-            raise NotImplementedError(
-                f"{owner}(stateful=True) is not supported by automl.keras: the state is reset at "
-                "every batch. Pass the state explicitly with initial_state= (and return_state=True) "
-                "to carry it between calls."
-            )
-        self.stateful = False
+        del owner
+        self.stateful = bool(stateful)
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
@@ -319,6 +334,45 @@ class _RNN(Layer):
     def build(self, input_shape):
         input_shape = self._check_shape(input_shape)
         self._build_weights(input_shape[-1])
+        self._build_states(input_shape)
+
+    # -- stateful layers ------------------------------------------------------
+    def _build_states(self, input_shape):
+        """Create the kept states of a stateful layer, once its batch size is known."""
+        if not self.stateful:
+            return
+        batch = input_shape[0] if input_shape[0] is not None else getattr(self, "_batch_hint", None)
+        if batch is None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} has stateful=True and needs a fixed batch size. "
+                f"Got input shape {tuple(input_shape)} (batch size None) instead: start the model with "
+                "Input(batch_shape=(batch, timesteps, features)) or Input(shape=..., batch_size=batch)."
+            )
+        dtype = np.dtype(self.dtype)
+        self.states = [np.zeros((int(batch), size), dtype=dtype) for size in self._state_sizes]
+
+    def reset_state(self):
+        """Set the kept states of a stateful layer back to zeros (no-op when not stateful)."""
+        if self.states is not None:
+            for state in self.states:
+                state[...] = 0.0
+
+    def reset_states(self):
+        """Alias of :meth:`reset_state` (the Keras 2 name)."""
+        self.reset_state()
+
+    def _kept_states(self, n):
+        """The states a stateful layer carries into a batch of ``n`` samples."""
+        if self.states is None:
+            self._build_states((None,))
+        batch = self.states[0].shape[0]
+        if n != batch:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} has stateful=True and was built for batches of "
+                f"{batch} samples. Got a batch of {n} samples instead: every batch of a stateful "
+                f"model must have {batch} samples (use a number of samples divisible by the batch size)."
+            )
+        return [s.copy() for s in self.states]
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -405,9 +459,14 @@ class _RNN(Layer):
         if initial_state:
             states = [np.asarray(s, dtype=dtype).reshape(n, size)
                       for s, size in zip(initial_state, self._state_sizes)]
+        elif self.stateful:
+            states = self._kept_states(n)
         else:
             states = [np.zeros((n, size), dtype=dtype) for size in self._state_sizes]
         seq, final_states, cache = self._run_forward(xt, keep, notm, states, training)
+        if self.stateful:
+            # The next batch starts from these; no gradient flows back into this batch.
+            self.states = [np.array(s, dtype=dtype) for s in final_states]
         cache.update({"n": n, "t": t_steps, "d": d, "keep": keep, "with_states": bool(initial_state)})
         self._cache = cache
         if self.return_sequences:
@@ -503,7 +562,9 @@ _RNN_DOC_COMMON = """
     go_backwards : bool, default=False
         Process the sequence backwards (and return the reversed sequence).
     stateful : bool, default=False
-        Only False is supported.
+        Keep the final states of each batch as the initial states of the next
+        (needs a fixed batch size, see the module notes); ``reset_state()``
+        sets them back to zeros.
     unroll : bool, default=False
         Accepted for compatibility and ignored.
     zero_output_for_mask : bool, default=False
