@@ -254,3 +254,7 @@ def test_functional_model_saves_and_loads(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded.predict(data, verbose=0), model.predict(data, verbose=0), rtol=1e-6)
+
+
+def test_bidirectional_gradients():
+    check_layer_gradients(lambda: layers.Bidirectional(ConvLSTM1D(2, 2, return_sequences=True)), (2, 3, 5, 2))

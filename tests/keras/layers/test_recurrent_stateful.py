@@ -135,3 +135,18 @@ def test_fit_with_shuffle_false_carries_state_and_config_round_trips(float64):
     _, h, c = ref(whole)
     np.testing.assert_allclose(carried[0], h, rtol=1e-10)
     np.testing.assert_allclose(carried[1], c, rtol=1e-10)
+
+
+def test_saved_stateful_model_keeps_its_batch_size(tmp_path):
+    from automl.keras.saving import load_model
+
+    model = Sequential([Input(batch_shape=(2, 4, 3)), GRU(2, stateful=True), Dense(1)])
+    model.compile("adam", "mse")
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].stateful and loaded.layers[0].states[0].shape == (2, 2)
+    x = np.random.default_rng(6).standard_normal((2, 4, 3)).astype("float32")
+    first = loaded.predict(x, batch_size=2, verbose=0)
+    assert not np.allclose(loaded.predict(x, batch_size=2, verbose=0), first)  # the state moved on
+    loaded.layers[0].reset_state()
+    np.testing.assert_allclose(loaded.predict(x, batch_size=2, verbose=0), first, rtol=1e-6)
