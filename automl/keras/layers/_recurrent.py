@@ -443,7 +443,8 @@ class _RNN(Layer):
         x = np.asarray(inputs)
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
-        self._maybe_build((None, *x.shape[1:]))
+        # A stateful layer called on data learns its batch size from it (as Keras builds with it).
+        self._maybe_build((x.shape[0] if self.stateful else None, *x.shape[1:]))
         if initial_state:
             x = [x, *(np.asarray(s, dtype=self.dtype) for s in initial_state)]
         mask = None if mask is None else np.asarray(mask, dtype=bool)

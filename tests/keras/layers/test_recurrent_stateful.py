@@ -85,7 +85,10 @@ def test_missing_batch_size_is_a_clear_error():
     with pytest.raises(ValueError, match=r"stateful=True and needs a fixed batch size.*batch_shape"):
         Sequential([Input((6, 3)), LSTM(4, stateful=True)])
     with pytest.raises(ValueError, match="fixed batch size"):
-        GRU(4, stateful=True)(np.zeros((2, 3, 1)))
+        Model(*(lambda i: (i, GRU(4, stateful=True)(i)))(Input((3, 1))))
+    layer = GRU(4, stateful=True)
+    layer(np.zeros((2, 3, 1)))  # called on data: the batch size is the data's, as in Keras
+    assert layer.states[0].shape == (2, 4)
 
 
 def test_wrong_batch_size_is_a_clear_error():
