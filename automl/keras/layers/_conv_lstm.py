@@ -29,10 +29,11 @@ gradient one ``col2im`` for all timesteps.
 
 Everything about the sequence as a whole (``return_sequences``,
 ``return_state``, ``go_backwards``, ``initial_state``, masks, ``stateful``)
-behaves as in the other recurrent layers. Differences from Keras 3: only
-``data_format="channels_last"``; ``dropout`` / ``recurrent_dropout`` draw one
-mask per sample (fixed over the timesteps, as Keras) shared by the four gates,
-where Keras draws one per gate.
+behaves as in the other recurrent layers. As in Keras, ``dropout`` and
+``recurrent_dropout`` draw one mask per gate (four for the inputs, four for the
+state), fixed over the timesteps of a call; the input convolution then has
+one patch matrix per gate, and so has the recurrent one at every step. Only
+``data_format="channels_last"`` is supported.
 """
 
 from __future__ import annotations
@@ -152,16 +153,24 @@ class _ConvLSTM(_LSTMKernel, _RNN):
         dtype = np.dtype(self.dtype)
         f, out = self.filters, self._out_spatial
         rows = n * math.prod(out)
-        dmask = rmask = None
+        # Dropout: one mask per gate (in the internal gate order), fixed over the timesteps.
+        dmasks = rmasks = None
         if training and 0.0 < self.dropout < 1.0:
-            dmask = self._dropout_mask(xt.shape[1:], self.dropout, dtype)
-            xt = xt * dmask
-        xp = pad_spatial(np.ascontiguousarray(xt, dtype=dtype).reshape(t_steps * n, *xt.shape[2:]), self._pads)
-        patches = extract_patches(xp, self.kernel_size, self.strides, self.dilation_rate, out)
+            dmasks = [self._dropout_mask(xt.shape[1:], self.dropout, dtype) for _ in range(4)]
         if training and 0.0 < self.recurrent_dropout < 1.0:
-            rmask = self._dropout_mask((rows, f), self.recurrent_dropout, dtype)
+            rmasks = [self._dropout_mask((rows, f), self.recurrent_dropout, dtype) for _ in range(4)]
         w = self._weights()
-        z = patches @ w.get("kernel_fw", w["kernel"])
+        kernel = w.get("kernel_fw", w["kernel"])
+        if dmasks is None:
+            patches, xp_shape = self._input_patches(xt, dtype)
+            z = patches @ kernel
+        else:
+            patches = [self._input_patches(xt * m, dtype)[0] for m in dmasks]
+            xp_shape = (t_steps * n, *(size + a + b for size, (a, b) in zip(xt.shape[2:-1], self._pads)),
+                        xt.shape[-1])
+            z = np.empty((patches[0].shape[0], 4 * f), dtype=dtype)
+            for j, p in enumerate(patches):
+                z[:, j * f:(j + 1) * f] = p @ kernel[:, j * f:(j + 1) * f]
         if w["bias_in"] is not None:
             z += w["bias_in"]
         z = z.reshape(t_steps, rows, 4 * f)
@@ -169,15 +178,22 @@ class _ConvLSTM(_LSTMKernel, _RNN):
             keep = np.repeat(keep.reshape(t_steps, n, 1), rows // n, axis=1)
             notm = ~keep
         taps = math.prod(self.kernel_size)
-        cache = {"x2": patches, "z": z, "dmask": dmask, "rmask": rmask, "keep": keep, "notm": notm,
-                 "n": rows, "t": t_steps, "d": patches.shape[1], "batch": n, "padded_shape": xp.shape,
+        n_patch = 1 if rmasks is None else 4
+        cache = {"x2": patches, "z": z, "dmask": dmasks, "rmask": None, "rmasks": rmasks, "keep": keep,
+                 "notm": notm, "n": rows, "t": t_steps, "batch": n, "padded_shape": xp_shape,
                  "kernel": w["kernel"], "recurrent": w["recurrent"], "bias_rec": None,
                  "recurrent_fw": w.get("recurrent_fw", w["recurrent"]),
-                 "hpatch": np.empty((t_steps, rows, taps * f), dtype=dtype)}
+                 "hpatch": np.empty((n_patch, t_steps, rows, taps * f), dtype=dtype)}
         h_all = self._loop(cache, [np.asarray(s, dtype=dtype).reshape(rows, f) for s in states])
         seq = h_all[1:].reshape(t_steps, n, *out, f)
         finals = [s.reshape(n, *out, f) for s in self._final_states(cache)]
         return seq, finals, {"inner": cache}
+
+    def _input_patches(self, xt, dtype):
+        """The patch matrix of the input convolution of every timestep, and the padded shape."""
+        t_steps, n = xt.shape[:2]
+        xp = pad_spatial(np.ascontiguousarray(xt, dtype=dtype).reshape(t_steps * n, *xt.shape[2:]), self._pads)
+        return extract_patches(xp, self.kernel_size, self.strides, self.dilation_rate, self._out_spatial), xp.shape
 
     def _run_backward(self, cache, d_seq, d_last, d_states, need_dx):
         inner = cache["inner"]
@@ -191,40 +207,83 @@ class _ConvLSTM(_LSTMKernel, _RNN):
         return dx, [g.reshape(n, *self._out_spatial, f) for g in d_init]
 
     # The LSTM loop's recurrent product as a convolution of the state, and its adjoint.
+    # (With recurrent dropout each gate convolves its own masked state: four patch matrices.)
     def _recurrent_product(self, cache, rec):
-        n, out, f, hpatch = cache["batch"], self._out_spatial, self.filters, cache["hpatch"]
+        n, out, f, hpatch, masks = (cache["batch"], self._out_spatial, self.filters, cache["hpatch"],
+                                    cache["rmasks"])
         ones = (1,) * self.rank
 
+        def patches(h):
+            return extract_patches(pad_spatial(h.reshape(n, *out, f), self._rec_pads), self.kernel_size,
+                                   ones, ones, out)
+
         def product(hp, result, t):
-            padded = pad_spatial(hp.reshape(n, *out, f), self._rec_pads)
-            hpatch[t] = extract_patches(padded, self.kernel_size, ones, ones, out)
-            np.matmul(hpatch[t], rec, out=result)
+            if masks is None:
+                hpatch[0, t] = patches(hp)
+                np.matmul(hpatch[0, t], rec, out=result)
+                return
+            for j, mask in enumerate(masks):
+                hpatch[j, t] = patches(hp * mask)
+                result[:, j * f:(j + 1) * f] = hpatch[j, t] @ rec[:, j * f:(j + 1) * f]
         return product
 
     def _recurrent_product_t(self, cache, rec):
-        n, out, f, rows = cache["batch"], self._out_spatial, self.filters, cache["n"]
+        n, out, f, rows, masks = cache["batch"], self._out_spatial, self.filters, cache["n"], cache["rmasks"]
         ones = (1,) * self.rank
         kernel = rec.reshape(*self.kernel_size, f, 4 * f)
         padded_shape = (n, *(o + a + b for o, (a, b) in zip(out, self._rec_pads)), f)
 
-        def adjoint(dz_t, t):
-            grad = gemm_col2im(dz_t, kernel, padded_shape, ones, ones, out)
+        def col2im(dz, k):
+            grad = gemm_col2im(dz, k, padded_shape, ones, ones, out)
             return np.ascontiguousarray(crop_spatial(grad, self._rec_pads)).reshape(rows, f)
+
+        def adjoint(dz_t, t):
+            if masks is None:
+                return col2im(dz_t, kernel)
+            total = np.zeros((rows, f), dtype=dz_t.dtype)
+            for j, mask in enumerate(masks):
+                sl = slice(j * f, (j + 1) * f)
+                total += col2im(np.ascontiguousarray(dz_t[:, sl]), np.ascontiguousarray(kernel[..., sl])) * mask
+            return total
         return adjoint
 
     def _recurrent_grad(self, cache, h_prev, drz):
-        t_steps, rows = cache["t"], cache["n"]
-        return cache["hpatch"].reshape(t_steps * rows, -1).T @ drz.reshape(t_steps * rows, -1)
+        t_steps, rows, f, hpatch = cache["t"], cache["n"], self.filters, cache["hpatch"]
+        drz2 = drz.reshape(t_steps * rows, -1)
+        if cache["rmasks"] is None:
+            return hpatch[0].reshape(t_steps * rows, -1).T @ drz2
+        out = np.empty((hpatch.shape[-1], 4 * f), dtype=drz.dtype)
+        for j in range(4):
+            out[:, j * f:(j + 1) * f] = hpatch[j].reshape(t_steps * rows, -1).T @ drz2[:, j * f:(j + 1) * f]
+        return out
+
+    def _kernel_grad(self, cache, dz2):
+        patches, f = cache["x2"], self.filters
+        if not isinstance(patches, list):
+            return patches.T @ dz2
+        out = np.empty((patches[0].shape[1], 4 * f), dtype=dz2.dtype)
+        for j, p in enumerate(patches):
+            out[:, j * f:(j + 1) * f] = p.T @ dz2[:, j * f:(j + 1) * f]
+        return out
 
     def _input_grad(self, cache, dz2):
-        padded_shape = cache["padded_shape"]
-        kernel = cache["kernel"].reshape(*self.kernel_size, padded_shape[-1], 4 * self.filters)
-        grad = gemm_col2im(dz2, kernel, padded_shape, self.strides, self.dilation_rate, self._out_spatial)
-        dx = np.ascontiguousarray(crop_spatial(grad, self._pads))
-        dx = dx.reshape(cache["t"], cache["batch"], *dx.shape[1:])
-        if cache["dmask"] is not None:
-            dx *= cache["dmask"]
-        return dx
+        padded_shape, f, masks = cache["padded_shape"], self.filters, cache["dmask"]
+        kernel = cache["kernel"].reshape(*self.kernel_size, padded_shape[-1], 4 * f)
+
+        def col2im(dz, k):
+            grad = gemm_col2im(dz, k, padded_shape, self.strides, self.dilation_rate, self._out_spatial)
+            dx = np.ascontiguousarray(crop_spatial(grad, self._pads))
+            return dx.reshape(cache["t"], cache["batch"], *dx.shape[1:])
+
+        if masks is None:
+            return col2im(dz2, kernel)
+        total = None
+        for j, mask in enumerate(masks):
+            sl = slice(j * f, (j + 1) * f)
+            part = col2im(np.ascontiguousarray(dz2[:, sl]), np.ascontiguousarray(kernel[..., sl]))
+            part *= mask
+            total = part if total is None else total + part
+        return total
 
     # -- config ----------------------------------------------------------------
     def get_config(self):

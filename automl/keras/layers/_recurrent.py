@@ -248,7 +248,7 @@ class _CellKernel:
         dz, drz, d_init = self._loop_backward(cache, d_seq, d_states)
         dz2 = dz.reshape(t_steps * n, dz.shape[-1])
         if self._trainable:
-            d_kernel = cache["x2"].T @ dz2
+            d_kernel = self._kernel_grad(cache, dz2)
             h_prev = cache["h"][:t_steps]
             if cache["rmask"] is not None:
                 h_prev = h_prev * cache["rmask"]
@@ -260,6 +260,10 @@ class _CellKernel:
         if not need_dx:
             return None, d_init
         return self._input_grad(cache, dz2), d_init
+
+    def _kernel_grad(self, cache, dz2):
+        """The kernel gradient (as a matrix) from the gate pre-activation gradients."""
+        return cache["x2"].T @ dz2
 
     def _input_grad(self, cache, dz2):
         """The gradient w.r.t. the (time-major) inputs from the gate pre-activation gradients."""

@@ -35,8 +35,9 @@ def _naive_conv(x, w, strides, padding, dilation):
     return y
 
 
-def reference(layer, x, initial_state=None):
-    """Keras's ConvLSTM cell, one timestep at a time (gates i, f, c, o)."""
+def reference(layer, x, initial_state=None, masks=None, rec_masks=None):
+    """Keras's ConvLSTM cell, one timestep at a time (gates i, f, c, o; with dropout, one
+    input mask and one state mask per gate)."""
     w, u, b = layer.get_weights()
     f = layer.filters
     ones = (1,) * layer.rank
@@ -44,11 +45,19 @@ def reference(layer, x, initial_state=None):
     h = c = None
     outs = []
     for t in range(seq.shape[1]):
-        zx = _naive_conv(seq[:, t], w, layer.strides, layer.padding, layer.dilation_rate) + b
+        if masks is None:
+            zx = _naive_conv(seq[:, t], w, layer.strides, layer.padding, layer.dilation_rate) + b
+        else:
+            zx = np.concatenate([_naive_conv(seq[:, t] * masks[g], w[..., g * f:(g + 1) * f], layer.strides,
+                                             layer.padding, layer.dilation_rate) for g in range(4)], -1) + b
         if h is None:
             h = np.zeros(zx.shape[:-1] + (f,)) if initial_state is None else initial_state[0]
             c = np.zeros_like(h) if initial_state is None else initial_state[1]
-        z = zx + _naive_conv(h, u, ones, "same", ones)
+        if rec_masks is None:
+            z = zx + _naive_conv(h, u, ones, "same", ones)
+        else:
+            z = zx + np.concatenate([_naive_conv(h * rec_masks[g], u[..., g * f:(g + 1) * f], ones, "same",
+                                                 ones) for g in range(4)], -1)
         i, fg = _sigmoid(z[..., :f]), _sigmoid(z[..., f:2 * f])
         g, o = np.tanh(z[..., 2 * f:3 * f]), _sigmoid(z[..., 3 * f:])
         c = fg * c + i * g
@@ -139,11 +148,32 @@ def test_gradients_with_mask():
                           (2, 3, 4, 4, 2))
 
 
-def test_gradients_with_dropout():
+@pytest.mark.parametrize("filters, shape", [(3, (2, 3, 6, 2)), (5, (1, 2, 5, 6))])  # few / many channels
+def test_gradients_with_dropout(filters, shape):
     check_layer_gradients(
-        lambda: _Probe(ConvLSTM1D(3, 3, padding="same", dropout=0.3, recurrent_dropout=0.4,
+        lambda: _Probe(ConvLSTM1D(filters, 3, padding="same", dropout=0.3, recurrent_dropout=0.4,
                                   return_sequences=True), seed_rng=True),
-        (2, 3, 6, 2))
+        shape)
+
+
+def test_dropout_draws_one_mask_per_gate_as_keras(float64):
+    x = np.random.default_rng(4).standard_normal((2, 3, 5, 5, 2))
+    layer = ConvLSTM2D(3, 3, padding="same", dropout=0.4, recurrent_dropout=0.3, return_sequences=True)
+    layer(x)
+    layer._rng = np.random.default_rng(11)
+    out = layer(x, training=True)
+    # Redraw the masks the call used: four for the inputs, then four for the state, in the
+    # internal gate order (i, f, o, c); Keras's gate g (order i, f, c, o) is internal [0, 1, 3, 2][g].
+    layer._rng = np.random.default_rng(11)
+    dtype = np.dtype("float64")
+    drawn = [layer._dropout_mask((2, 5, 5, 2), 0.4, dtype) for _ in range(4)]
+    rec = [layer._dropout_mask((2 * 25, 3), 0.3, dtype).reshape(2, 5, 5, 3) for _ in range(4)]
+    order = [0, 1, 3, 2]
+    expected = reference(layer, x, masks=[drawn[order[g]] for g in range(4)],
+                         rec_masks=[rec[order[g]] for g in range(4)])
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(out, layer(x))  # inference: no dropout
+    assert len({m.tobytes() for m in drawn}) == 4  # the gates' masks differ
 
 
 def test_gradients_of_initial_and_final_states():
