@@ -85,6 +85,9 @@ class _ConvLSTM(_LSTMKernel, _RNN):
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
                  recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, **kwargs):
+        # As in Keras, the RNN options not in the signature come as keyword arguments.
+        unroll = kwargs.pop("unroll", False)
+        zero_output_for_mask = kwargs.pop("zero_output_for_mask", False)
         super().__init__(**kwargs)
         owner, rank = type(self).__name__, self.rank
         self.filters = check_positive_int(filters, "filters", owner)
@@ -102,7 +105,7 @@ class _ConvLSTM(_LSTMKernel, _RNN):
                        recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
                        bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
                        bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
-                       go_backwards, stateful, False, False)
+                       go_backwards, stateful, unroll, zero_output_for_mask)
         self.unit_forget_bias = bool(unit_forget_bias)
         self._out_spatial = None
 
@@ -316,6 +319,8 @@ class _ConvLSTM(_LSTMKernel, _RNN):
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
         }
 
 
@@ -346,6 +351,9 @@ _DOC = """
         Seed of the dropout masks.
     return_sequences, return_state, go_backwards, stateful : bool, default=False
         As in :class:`LSTM`.
+    **kwargs
+        Layer arguments (``name``, ``dtype``, ...) and, as in Keras, ``unroll``
+        (ignored) and ``zero_output_for_mask``.
 
     Notes
     -----

@@ -225,6 +225,16 @@ def test_config_round_trip(rank):
     assert layers.get({"class_name": f"ConvLSTM{rank}D", "config": config}).get_config() == config
 
 
+def test_keras_config_with_unroll_and_zero_output_for_mask_loads(float64):
+    # Keras 3 writes the RNN base options into a ConvLSTM's config.
+    config = ConvLSTM2D(2, 3).get_config()
+    assert config["unroll"] is False and config["zero_output_for_mask"] is False
+    layer = ConvLSTM2D.from_config({**config, "zero_output_for_mask": True, "return_sequences": True})
+    mask = np.array([[1, 0, 1]], dtype=bool)
+    out = layer(np.ones((1, 3, 4, 4, 1)), mask=mask)
+    assert not out[:, 1].any() and out[:, 0].any()
+
+
 def test_invalid_arguments():
     with pytest.raises(ValueError, match="'filters' parameter of ConvLSTM2D"):
         ConvLSTM2D(0, 3)
