@@ -175,7 +175,7 @@ def output_losses(model) -> list:
     resolved = []
     for s in specs:
         try:
-            resolved.append(losses.get(s))
+            resolved.append(losses._get_loss_instance(s))
         except (TypeError, ValueError):
             resolved.append(None)
     return resolved

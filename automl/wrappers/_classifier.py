@@ -393,7 +393,7 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
             return None
         from ..keras import losses
 
-        return losses.get(make_loss(self.loss, self._routed("loss"), self._owner()))
+        return losses._get_loss_instance(make_loss(self.loss, self._routed("loss"), self._owner()))
 
     def _default_head(self) -> tuple:
         loss = self._user_loss()
@@ -402,7 +402,7 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
 
             default = "binary_crossentropy" if self.target_type_ == "binary" else (
                 "sparse_categorical_crossentropy")
-            loss = losses.get(make_loss(default, self._routed("loss"), self._owner()))
+            loss = losses._get_loss_instance(make_loss(default, self._routed("loss"), self._owner()))
         family = None if loss is None else _loss_family(loss)
         logits = bool(getattr(loss, "from_logits", False))
 

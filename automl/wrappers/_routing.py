@@ -99,7 +99,7 @@ def make_loss(spec, overrides: dict, owner: str):
         return spec
     from ..keras import losses
 
-    base = losses.get(spec)
+    base = losses._get_loss_instance(spec)
     try:
         return _rebuild(base, overrides, owner)
     except TypeError as exc:

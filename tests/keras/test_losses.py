@@ -232,11 +232,11 @@ def test_sparse_ignore_class_masks_those_labels():
      ("binary_crossentropy", "BinaryCrossentropy"), ("bce", "BinaryCrossentropy")],
 )
 def test_get_by_name(identifier, cls):
-    assert type(losses.get(identifier)).__name__ == cls
+    assert type(losses._get_loss_instance(identifier)).__name__ == cls
 
 
 def test_get_from_functional_form_and_config_dict():
-    assert isinstance(losses.get(losses.categorical_crossentropy), losses.CategoricalCrossentropy)
+    assert isinstance(losses._get_loss_instance(losses.categorical_crossentropy), losses.CategoricalCrossentropy)
     loss = losses.get({"class_name": "CategoricalCrossentropy", "config": {"from_logits": True}})
     assert isinstance(loss, losses.CategoricalCrossentropy) and loss.from_logits
 

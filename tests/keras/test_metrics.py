@@ -69,9 +69,9 @@ def test_regression_metrics():
     ],
 )
 def test_accuracy_resolves_by_loss(loss, y_shape, units, expected):
-    metric = metrics.get("accuracy", loss_name=loss, output_shape=(None, units), y_shape=y_shape)
+    metric = metrics._get_metric_instance("accuracy", loss_name=loss, output_shape=(None, units), y_shape=y_shape)
     assert type(metric).__name__ == expected and metric.name == "accuracy"
-    assert metrics.get("acc", loss_name=loss, output_shape=(None, units)).name == "acc"
+    assert metrics._get_metric_instance("acc", loss_name=loss, output_shape=(None, units)).name == "acc"
 
 
 @pytest.mark.parametrize(

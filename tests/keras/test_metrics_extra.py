@@ -350,7 +350,7 @@ def test_top_k_keras_examples_and_default_k():
 ])
 def test_loss_names_work_as_metrics_on_binary_outputs(name, loss):
     y, p, sw = _binary(seed=11)
-    metric = metrics.get(name)
+    metric = metrics._get_metric_instance(name)
     assert metric.name == name
     expected = np.average(loss.call(y[:, None], p[:, None]), weights=sw)
     assert _streamed(metric, y[:, None], p[:, None], sw) == pytest.approx(expected, rel=1e-9)
@@ -365,23 +365,23 @@ def test_loss_names_work_as_metrics_on_binary_outputs(name, loss):
 def test_loss_names_work_as_metrics_on_categorical_outputs(name, loss, sparse):
     labels, probs, sw = _multiclass(seed=12)
     y = labels if sparse else np.eye(4)[labels]
-    metric = metrics.get(name)
+    metric = metrics._get_metric_instance(name)
     assert metric.name == name
     assert _streamed(metric, y, probs, sw) == pytest.approx(np.average(loss.call(y, probs), weights=sw), rel=1e-9)
 
 
 def test_loss_instances_and_functions_become_mean_metrics():
     y, p, sw = _regression(seed=13)
-    metric = metrics.get(losses.Huber(delta=0.3, name="h03"))
+    metric = metrics._get_metric_instance(losses.Huber(delta=0.3, name="h03"))
     assert isinstance(metric, metrics.LossMetric) and metric.name == "h03"
     expected = np.average(losses.huber(y, p, delta=0.3), weights=sw)
     assert _streamed(metric, y, p, sw) == pytest.approx(expected, rel=1e-9)
-    fn_metric = metrics.get(losses.log_cosh)
+    fn_metric = metrics._get_metric_instance(losses.log_cosh)
     assert fn_metric.name == "log_cosh"
     assert _streamed(fn_metric, y, p, sw) == pytest.approx(np.average(losses.log_cosh(y, p), weights=sw))
     assert metrics.deserialize(metrics.serialize(fn_metric)).get_config() == fn_metric.get_config()
-    assert metrics.get(losses.Huber).name == "huber_loss"
-    assert metrics.get("mse").name == "mse" and isinstance(metrics.get("mse"), metrics.MeanSquaredError)
+    assert metrics._get_metric_instance(losses.Huber).name == "huber_loss"
+    assert metrics._get_metric_instance("mse").name == "mse" and isinstance(metrics._get_metric_instance("mse"), metrics.MeanSquaredError)
 
 
 def test_metric_classes_keep_keras_names_and_sign():
@@ -411,7 +411,7 @@ KERAS_NAMES = {
 
 @pytest.mark.parametrize("name, cls", list(KERAS_NAMES.items()))
 def test_strings_resolve_and_name_the_metric(name, cls):
-    metric = metrics.get(name)
+    metric = metrics._get_metric_instance(name)
     assert type(metric) is cls and metric.name == name
 
 

@@ -1,4 +1,11 @@
-"""Callback base class and the list that dispatches hooks."""
+"""Callback base class and the list that dispatches hooks.
+
+As in Keras 3, every hook receives a ``logs`` dict: the list turns a missing
+``logs`` (None) into an empty dict before dispatching, so ``on_train_begin``,
+``on_epoch_begin``, the ``*_batch_begin`` hooks and the test/predict hooks get
+``{}`` when their caller has nothing to report, and callbacks can always do
+``logs.get(...)`` / ``logs[key] = ...`` (the same dict reaches every callback).
+"""
 
 from __future__ import annotations
 
@@ -90,6 +97,8 @@ class CallbackList:
         self.__init__([*self.callbacks, callback], self.model, **self.params)
 
     def _call(self, hook, *args):
+        *head, logs = args
+        args = (*head, {} if logs is None else logs)
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 

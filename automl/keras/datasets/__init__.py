@@ -3,7 +3,8 @@
 One public module per dataset, each with Keras's ``load_data`` signature and
 return values: :mod:`.mnist`, :mod:`.fashion_mnist`, :mod:`.cifar10`,
 :mod:`.cifar100`, :mod:`.imdb` (and ``imdb.get_word_index``),
-:mod:`.boston_housing`.
+:mod:`.reuters` (and ``get_word_index``, ``get_label_names``),
+:mod:`.boston_housing`, :mod:`.california_housing`.
 
 Files are kept in ``$AUTOML_DATA_DIR`` (default ``~/.automl/datasets``),
 downloaded on first use and verified against the published checksums. Every
@@ -12,15 +13,26 @@ also read ``$AUTOML_DATASETS_DIR/<name>.npz``. Nothing is unpickled except
 through an unpickler restricted to rebuilding NumPy arrays.
 """
 
-from . import boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist
+from . import (
+    boston_housing,
+    california_housing,
+    cifar10,
+    cifar100,
+    fashion_mnist,
+    imdb,
+    mnist,
+    reuters,
+)
 from ._download import DatasetNotAvailableError
 
 __all__ = [
     "DatasetNotAvailableError",
     "boston_housing",
+    "california_housing",
     "cifar10",
     "cifar100",
     "fashion_mnist",
     "imdb",
     "mnist",
+    "reuters",
 ]

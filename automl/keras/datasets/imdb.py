@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import numpy as np
 
-from ..._validation import Interval, check_param
 from . import _download
 from ._formats import DatasetFormatError, load_npz
+from ._sequences import check_sequence_args, clip_vocabulary, flatten, keep_shorter, to_lists
 
 __all__ = ["get_word_index", "load_data"]
 
@@ -83,7 +82,7 @@ def load_data(
     """
     if kwargs:
         raise TypeError(f"Unrecognized keyword arguments to imdb.load_data: {kwargs}.")
-    _check_args(num_words, skip_top, maxlen, start_char, oov_char, index_from)
+    check_sequence_args(_OWNER, num_words, skip_top, maxlen, start_char, oov_char, index_from)
     source = _download.obtain(path, _REMOTE, owner="automl.keras.datasets.imdb.load_data")
     arrays = load_npz(
         source, ("x_train", "y_train", "x_test", "y_test"), what="IMDB", allow_objects=True
@@ -98,11 +97,10 @@ def load_data(
             raise DatasetFormatError(f"{source}: x_{name} and y_{name} have different lengths.")
         order = np.arange(len(x))
         rng.shuffle(order)
-        flat, lengths = _flatten(x[order], index_from or 0, start_char)
+        flat, lengths = flatten(x[order], index_from or 0, start_char)
         labels = labels[order]
         if maxlen:
-            keep = lengths < maxlen  # Keras keeps sequences strictly shorter than maxlen
-            flat, lengths, labels = flat[np.repeat(keep, lengths)], lengths[keep], labels[keep]
+            flat, lengths, labels = keep_shorter(flat, lengths, labels, maxlen)
         splits.append((flat, lengths, labels))
     if maxlen and (len(splits[0][1]) == 0 or len(splits[1][1]) == 0):
         raise ValueError(
@@ -114,14 +112,8 @@ def load_data(
         num_words = int(max((s[0].max() for s in splits if s[0].size), default=0))
     out = []
     for flat, lengths, labels in splits:
-        in_vocab = (flat >= skip_top) & (flat < num_words)
-        if oov_char is not None:
-            flat = np.where(in_vocab, flat, oov_char)
-        else:
-            segment = np.repeat(np.arange(len(lengths)), lengths)
-            flat = flat[in_vocab]
-            lengths = np.bincount(segment[in_vocab], minlength=len(lengths))
-        out.append((_to_lists(flat, lengths), labels))
+        flat, lengths = clip_vocabulary(flat, lengths, num_words, skip_top, oov_char)
+        out.append((to_lists(flat, lengths), labels))
     return tuple(out)
 
 
@@ -155,39 +147,3 @@ def get_word_index(path="imdb_word_index.json"):
     if not isinstance(index, dict):
         raise DatasetFormatError(f"{source} is not an IMDB word index (not a JSON object).")
     return index
-
-
-def _check_args(num_words, skip_top, maxlen, start_char, oov_char, index_from):
-    nonneg = Interval(int, 0, None)
-    check_param("num_words", num_words, [None, nonneg], _OWNER)
-    check_param("skip_top", skip_top, [nonneg], _OWNER)
-    check_param("maxlen", maxlen, [None, nonneg], _OWNER)
-    check_param("start_char", start_char, [None, nonneg], _OWNER)
-    check_param("oov_char", oov_char, [None, nonneg], _OWNER)
-    check_param("index_from", index_from, [None, nonneg], _OWNER)
-
-
-def _flatten(sequences, index_from: int, start_char):
-    """Ragged sequences → (one int64 array of all words, lengths), shifted and marked."""
-    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-    flat = np.fromiter(
-        itertools.chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum())
-    )
-    flat += index_from
-    if start_char is not None:
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else lengths
-        flat = np.insert(flat, starts, start_char)
-        lengths = lengths + 1
-    return flat, lengths
-
-
-def _to_lists(flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Split ``flat`` into a 1-D object array of Python lists of the given lengths."""
-    words = flat.tolist()
-    ends = np.cumsum(lengths).tolist()
-    out = np.empty(len(ends), dtype=object)
-    start = 0
-    for i, end in enumerate(ends):
-        out[i] = words[start:end]
-        start = end
-    return out

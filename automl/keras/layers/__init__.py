@@ -33,6 +33,7 @@ from ._conv import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
+from ._conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from ._core import Activation, ActivityRegularization, Dropout, Flatten, Identity
 from ._dense import Dense
 from ._einsum_dense import EinsumDense
@@ -133,6 +134,7 @@ __all__ = [
     "Masking",
     "SimpleRNN",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "TimeDistributed",
     "Wrapper",
     "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",

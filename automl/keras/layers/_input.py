@@ -35,7 +35,7 @@ class InputLayer(Layer):
         if shape is None and "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
         if shape is None and "batch_shape" in kwargs:
-            shape = tuple(kwargs.pop("batch_shape"))[1:]
+            batch_size, *shape = tuple(kwargs.pop("batch_shape"))
         if shape is None:
             raise ValueError("The 'shape' parameter of InputLayer must be a tuple. Got None instead.")
         if isinstance(shape, int):

@@ -42,7 +42,17 @@ Semantics (as Keras 3)
 * ``return_state`` returns ``[output, *final_states]``; ``initial_state`` (call
   argument, or extra inputs ``[x, *states]``) sets the states at the first step
   and receives gradients.
-* ``stateful=True`` is not supported; ``unroll`` is accepted and ignored.
+* ``stateful=True`` keeps the final states of a batch as the initial states of
+  the next one (sample ``i`` continues sample ``i``), for ``fit`` (use
+  ``shuffle=False``), ``evaluate``, ``predict`` and direct calls alike, until
+  ``reset_state()`` / ``reset_states()`` sets them back to zeros. The batch size
+  must be fixed: from ``Input(batch_shape=...)`` / ``Input(batch_size=...)``,
+  or the legacy ``batch_input_shape=`` / ``batch_size=`` layer arguments. An
+  explicit ``initial_state`` takes precedence over the kept states. Gradients
+  stop at the start of the batch (truncated backpropagation through time): the
+  kept states are constants of the next batch. The kept states are not weights
+  (as in Keras 3 they are not saved).
+* ``unroll`` is accepted and ignored.
 """
 
 from __future__ import annotations
@@ -78,6 +88,13 @@ def _derivative(act, y, z):
     before the backward loop, which then needs a single product per factor.
     """
     return act.backward(np.ones_like(y), y, z)
+
+
+def _matrix(array, columns):
+    """``array`` as a ``(-1, columns)`` view, never a copy (so that writes reach it)."""
+    view = array.view()
+    view.shape = (-1, columns)
+    return view
 
 
 def _check_elementwise(act, name, owner):
@@ -231,7 +248,7 @@ class _CellKernel:
         dz, drz, d_init = self._loop_backward(cache, d_seq, d_states)
         dz2 = dz.reshape(t_steps * n, dz.shape[-1])
         if self._trainable:
-            d_kernel = cache["x2"].T @ dz2
+            d_kernel = self._kernel_grad(cache, dz2)
             h_prev = cache["h"][:t_steps]
             if cache["rmask"] is not None:
                 h_prev = h_prev * cache["rmask"]
@@ -242,10 +259,18 @@ class _CellKernel:
             self._store_grads(d_kernel, d_recurrent, d_bias_in, d_bias_rec)
         if not need_dx:
             return None, d_init
-        dx = (dz2 @ cache["kernel"].T).reshape(t_steps, n, cache["d"])
+        return self._input_grad(cache, dz2), d_init
+
+    def _kernel_grad(self, cache, dz2):
+        """The kernel gradient (as a matrix) from the gate pre-activation gradients."""
+        return cache["x2"].T @ dz2
+
+    def _input_grad(self, cache, dz2):
+        """The gradient w.r.t. the (time-major) inputs from the gate pre-activation gradients."""
+        dx = (dz2 @ cache["kernel"].T).reshape(cache["t"], cache["n"], cache["d"])
         if cache["dmask"] is not None:
             dx *= cache["dmask"]
-        return dx, d_init
+        return dx
 
     def _recurrent_grad(self, cache, h_prev, drz):
         t_steps, n = cache["t"], cache["n"]
@@ -262,6 +287,16 @@ class _RNN(Layer):
     """
 
     _cache_attrs = ("_cache", "activity_penalty")
+
+    def __init__(self, **kwargs):
+        # The legacy ways to fix the batch size of a stateful layer (tf.keras):
+        # ``batch_size=`` and the first entry of ``batch_input_shape=``.
+        batch = kwargs.pop("batch_size", None)
+        if batch is None and kwargs.get("batch_input_shape") is not None:
+            batch = tuple(kwargs["batch_input_shape"])[0]
+        super().__init__(**kwargs)
+        self._batch_hint = None if batch is None else int(batch)
+        self.states = None
 
     def _init_rnn(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
                   recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
@@ -282,13 +317,8 @@ class _RNN(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        if stateful:
-            raise NotImplementedError(
-                f"{owner}(stateful=True) is not supported by automl.keras: the state is reset at "
-                "every batch. Pass the state explicitly with initial_state= (and return_state=True) "
-                "to carry it between calls."
-            )
-        self.stateful = False
+        del owner
+        self.stateful = bool(stateful)
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
@@ -303,8 +333,17 @@ class _RNN(Layer):
         return self.state_size
 
     @property
+    def _state_shapes(self):
+        """The shape of each state without the batch axis (``(units,)``; spatial for ConvLSTM)."""
+        return [(size,) for size in self._state_sizes]
+
+    @property
     def _output_size(self):
         return self.units
+
+    def _step_output_shape(self, input_shape):
+        """The shape of one timestep's output without the batch axis."""
+        return (self._output_size,)
 
     # -- shapes and masks ---------------------------------------------------
     def _check_shape(self, input_shape):
@@ -319,13 +358,52 @@ class _RNN(Layer):
     def build(self, input_shape):
         input_shape = self._check_shape(input_shape)
         self._build_weights(input_shape[-1])
+        self._build_states(input_shape)
+
+    # -- stateful layers ------------------------------------------------------
+    def _build_states(self, input_shape):
+        """Create the kept states of a stateful layer, once its batch size is known."""
+        if not self.stateful:
+            return
+        batch = input_shape[0] if input_shape[0] is not None else getattr(self, "_batch_hint", None)
+        if batch is None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} has stateful=True and needs a fixed batch size. "
+                f"Got input shape {tuple(input_shape)} (batch size None) instead: start the model with "
+                "Input(batch_shape=(batch, timesteps, features)) or Input(shape=..., batch_size=batch)."
+            )
+        dtype = np.dtype(self.dtype)
+        self.states = [np.zeros((int(batch), *shape), dtype=dtype) for shape in self._state_shapes]
+
+    def reset_state(self):
+        """Set the kept states of a stateful layer back to zeros (no-op when not stateful)."""
+        if self.states is not None:
+            for state in self.states:
+                state[...] = 0.0
+
+    def reset_states(self):
+        """Alias of :meth:`reset_state` (the Keras 2 name)."""
+        self.reset_state()
+
+    def _kept_states(self, n):
+        """The states a stateful layer carries into a batch of ``n`` samples."""
+        if self.states is None:
+            self._build_states((None,))
+        batch = self.states[0].shape[0]
+        if n != batch:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} has stateful=True and was built for batches of "
+                f"{batch} samples. Got a batch of {n} samples instead: every batch of a stateful "
+                f"model must have {batch} samples (use a number of samples divisible by the batch size)."
+            )
+        return [s.copy() for s in self.states]
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
-        batch, size = input_shape[0], self._output_size
-        out = (batch, input_shape[1], size) if self.return_sequences else (batch, size)
+        batch, step = input_shape[0], self._step_output_shape(input_shape)
+        out = (batch, input_shape[1], *step) if self.return_sequences else (batch, *step)
         if self.return_state:
-            return [out, *((batch, s) for s in self._state_sizes)]
+            return [out, *((batch, *shape) for shape in self._state_shapes)]
         return out
 
     def compute_mask(self, inputs, mask=None):
@@ -369,7 +447,8 @@ class _RNN(Layer):
         x = np.asarray(inputs)
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
-        self._maybe_build((None, *x.shape[1:]))
+        # A stateful layer called on data learns its batch size from it (as Keras builds with it).
+        self._maybe_build((x.shape[0] if self.stateful else None, *x.shape[1:]))
         if initial_state:
             x = [x, *(np.asarray(s, dtype=self.dtype) for s in initial_state)]
         mask = None if mask is None else np.asarray(mask, dtype=bool)
@@ -388,11 +467,11 @@ class _RNN(Layer):
             x = inputs
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        n, t_steps, d = x.shape
+        n, t_steps, d = x.shape[:3]
         dtype = np.dtype(self.dtype)
         if x.dtype != dtype:
             x = x.astype(dtype)
-        xt = x.transpose(1, 0, 2)
+        xt = x.swapaxes(0, 1)  # time-major
         if self.go_backwards:
             xt = xt[::-1]
         keep = notm = None
@@ -400,21 +479,26 @@ class _RNN(Layer):
             m = np.asarray(mask, dtype=bool).T
             if self.go_backwards:
                 m = m[::-1]
-            keep = m[..., None]
+            keep = m.reshape(m.shape + (1,) * (x.ndim - 2))  # (T, N, 1, ...): broadcasts over a step
             notm = ~keep
+        shapes = self._state_shapes
         if initial_state:
-            states = [np.asarray(s, dtype=dtype).reshape(n, size)
-                      for s, size in zip(initial_state, self._state_sizes)]
+            states = [np.asarray(s, dtype=dtype).reshape(n, *shape) for s, shape in zip(initial_state, shapes)]
+        elif self.stateful:
+            states = self._kept_states(n)
         else:
-            states = [np.zeros((n, size), dtype=dtype) for size in self._state_sizes]
+            states = [np.zeros((n, *shape), dtype=dtype) for shape in shapes]
         seq, final_states, cache = self._run_forward(xt, keep, notm, states, training)
+        if self.stateful:
+            # The next batch starts from these; no gradient flows back into this batch.
+            self.states = [np.array(s, dtype=dtype) for s in final_states]
         cache.update({"n": n, "t": t_steps, "d": d, "keep": keep, "with_states": bool(initial_state)})
         self._cache = cache
         if self.return_sequences:
             y = seq
             if self.zero_output_for_mask and keep is not None:
                 y = y * keep
-            output = np.ascontiguousarray(y.transpose(1, 0, 2))
+            output = np.ascontiguousarray(y.swapaxes(0, 1))
         else:
             output = seq[t_steps - 1].copy()
             if self.zero_output_for_mask and keep is not None:
@@ -440,12 +524,12 @@ class _RNN(Layer):
         g_out = grads[0]
         keep = cache["keep"]
         d_seq = d_last = None
-        sizes = self._state_sizes
-        d_states = [np.zeros((n, s), dtype=dtype) if g is None else np.array(g, dtype=dtype)
-                    for g, s in zip(grads[1:], sizes)] or [np.zeros((n, s), dtype=dtype) for s in sizes]
+        shapes = self._state_shapes
+        d_states = [np.zeros((n, *s), dtype=dtype) if g is None else np.array(g, dtype=dtype)
+                    for g, s in zip(grads[1:], shapes)] or [np.zeros((n, *s), dtype=dtype) for s in shapes]
         if g_out is not None:
             if self.return_sequences:
-                d_seq = g_out.transpose(1, 0, 2)  # outputs are in processing order
+                d_seq = g_out.swapaxes(0, 1)  # outputs are in processing order
                 if self.zero_output_for_mask and keep is not None:
                     d_seq = d_seq * keep
             else:
@@ -455,7 +539,7 @@ class _RNN(Layer):
             return None
         if self.go_backwards:
             dx = dx[::-1]
-        dx = np.ascontiguousarray(dx.transpose(1, 0, 2))
+        dx = np.ascontiguousarray(dx.swapaxes(0, 1))
         if cache["with_states"]:
             return [dx, *d_init]
         return dx
@@ -503,7 +587,9 @@ _RNN_DOC_COMMON = """
     go_backwards : bool, default=False
         Process the sequence backwards (and return the reversed sequence).
     stateful : bool, default=False
-        Only False is supported.
+        Keep the final states of each batch as the initial states of the next
+        (needs a fixed batch size, see the module notes); ``reset_state()``
+        sets them back to zeros.
     unroll : bool, default=False
         Accepted for compatibility and ignored.
     zero_output_for_mask : bool, default=False
@@ -630,8 +716,10 @@ class _LSTMKernel(_CellKernel):
         self._add_kernels(input_dim, (4 * self.units,), init)
 
     def _weights(self):
-        p = self._perm
-        w = {"kernel": self.kernel.value[:, p], "recurrent": self.recurrent_kernel.value[:, p],
+        p, gu = self._perm, 4 * self.units
+        # Kernels as matrices (a view: ConvLSTM kernels are (*kernel_size, channels, 4 * filters)).
+        w = {"kernel": self.kernel.value.reshape(-1, gu)[:, p],
+             "recurrent": self.recurrent_kernel.value.reshape(-1, gu)[:, p],
              "bias_in": self.bias.value[p] if self.use_bias else None, "bias_rec": None}
         if self._tanh_sigmoid:
             # sigmoid(z) = (1 + tanh(z / 2)) / 2: with the (i, f, o) columns halved, one tanh
@@ -658,9 +746,10 @@ class _LSTMKernel(_CellKernel):
         pre = np.empty_like(z) if (act.needs_input or ract.needs_input) else None
         tmp = np.empty((n, 4 * u), dtype=dtype)
         tmp_u = np.empty((n, u), dtype=dtype)
+        rec_product = self._recurrent_product(cache, rec)
         for t in range(t_steps):
             hp = h[t] if rmask is None else h[t] * rmask
-            np.matmul(hp, rec, out=tmp)
+            rec_product(hp, tmp, t)
             zt = z[t]
             zt += tmp
             if fast:
@@ -695,10 +784,25 @@ class _LSTMKernel(_CellKernel):
         t = cache["t"]
         return [cache["h"][t], cache["c"][t]]
 
+    # The recurrent product of the loop, ``h_prev @ U`` (ConvLSTM: a convolution), and its adjoint.
+    def _recurrent_product(self, cache, rec):
+        """``f(hp, out, t)`` writing the recurrent pre-activations of step ``t`` into ``out``."""
+        def product(hp, out, t):
+            np.matmul(hp, rec, out=out)
+        return product
+
+    def _recurrent_product_t(self, cache, rec):
+        """``f(dz_t, t)``: the gradient w.r.t. ``hp`` of step ``t`` from its pre-activation gradient."""
+        rec_t = rec.T
+
+        def adjoint(dz_t, t):
+            return dz_t @ rec_t
+        return adjoint
+
     def _loop_backward(self, cache, d_seq, d_states):
         z, keep, notm, rmask, pre = cache["z"], cache["keep"], cache["notm"], cache["rmask"], cache["pre"]
         c, tc = cache["c"], cache["tc"]
-        rec_t = cache["recurrent"].T
+        rec_back = self._recurrent_product_t(cache, cache["recurrent"])
         act, ract = self.activation, self.recurrent_activation
         t_steps, n, u = cache["t"], cache["n"], self.units
         i_g, o_g, g_g = z[..., :u], z[..., 2 * u:3 * u], z[..., 3 * u:]
@@ -743,7 +847,7 @@ class _LSTMKernel(_CellKernel):
             dzt[:, 2] *= dh
             dzt[:, 3] *= dc_c
             dc_new = dc_c * z[t, :, u:2 * u]
-            dh_new = dz[t] @ rec_t
+            dh_new = rec_back(dz[t], t)
             if rmask is not None:
                 dh_new *= rmask
             if keep is not None:
@@ -753,9 +857,9 @@ class _LSTMKernel(_CellKernel):
         return dz, dz, [dh, dc]
 
     def _store_grads(self, d_kernel, d_recurrent, d_bias, _):
-        p = self._perm
-        self.kernel.grad[:, p] = d_kernel
-        self.recurrent_kernel.grad[:, p] = d_recurrent
+        p, gu = self._perm, 4 * self.units
+        _matrix(self.kernel.grad, gu)[:, p] = d_kernel
+        _matrix(self.recurrent_kernel.grad, gu)[:, p] = d_recurrent
         if self.use_bias:
             self.bias.grad[p] = d_bias
 

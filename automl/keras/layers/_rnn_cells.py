@@ -47,7 +47,8 @@ Differences from Keras 3
 ``StackedRNNCells`` too), and ``return_state`` returns the flat list
 ``[output, *states]`` (e.g. ``[output, h1, c1, h2, c2]`` for two stacked LSTM
 cells, where Keras nests the states of each cell). ``initial_state`` takes the
-same flat list. ``stateful=True`` is not supported; ``unroll`` is ignored.
+same flat list; so do the kept states of ``stateful=True`` (``layer.states``).
+``unroll`` is ignored.
 """
 
 from __future__ import annotations
@@ -490,7 +491,9 @@ class RNN(_RNN):
     go_backwards : bool, default=False
         Process the sequence backwards (and return the reversed sequence).
     stateful : bool, default=False
-        Only False is supported.
+        Keep the final states of each batch as the initial states of the next
+        (needs a fixed batch size, from ``Input(batch_shape=...)``);
+        ``reset_state()`` sets them back to zeros.
     unroll : bool, default=False
         Accepted for compatibility and ignored.
     zero_output_for_mask : bool, default=False
@@ -553,6 +556,7 @@ class RNN(_RNN):
     def build(self, input_shape):
         input_shape = self._check_shape(input_shape)
         _build_cell(self.cell, input_shape[-1])
+        self._build_states(input_shape)
         if not self._trainable and isinstance(self.cell, Layer):
             self.cell.trainable = False
         self._variables = list(getattr(self.cell, "weights", []))

@@ -627,11 +627,13 @@ mse = mean_squared_error
 def get(identifier) -> Loss:
     """Resolve a name, config dict, class or instance to a :class:`Loss` instance.
 
-    Function names (``"categorical_crossentropy"``) and class names
-    (``"CategoricalCrossentropy"``) both resolve.
+    What ``compile`` uses (the package's public ``losses.get`` follows Keras 3
+    and returns functions for function names). Function names
+    (``"categorical_crossentropy"``) and class names
+    (``"CategoricalCrossentropy"``) both resolve to an instance.
 
     >>> from automl.keras import losses
-    >>> type(losses.get("mse")).__name__
+    >>> type(losses._get_loss_instance("mse")).__name__
     'MeanSquaredError'
 
     A plain function ``fn(y_true, y_pred) -> per-sample values`` becomes a

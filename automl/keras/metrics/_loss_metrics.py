@@ -59,7 +59,7 @@ class LossMetric(Mean):
     _sign = 1.0
 
     def __init__(self, loss, name=None, dtype=None):
-        self.loss = _losses.get(loss)
+        self.loss = _losses._get_loss_instance(loss)
         super().__init__(name=name or self.loss.name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):

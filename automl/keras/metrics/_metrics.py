@@ -306,8 +306,10 @@ def get(identifier, *, loss_name=None, output_shape=None, y_shape=None) -> Metri
     A metric given by string is named after that string. Loss instances and
     plain functions ``fn(y_true, y_pred) -> per-sample values`` are wrapped too.
 
+    What ``compile`` uses (the package's public ``metrics.get`` follows Keras 3).
+
     >>> from automl.keras import metrics
-    >>> type(metrics.get("accuracy", loss_name="categorical_crossentropy")).__name__
+    >>> type(metrics._get_metric_instance("accuracy", loss_name="categorical_crossentropy")).__name__
     'CategoricalAccuracy'
     """
     if identifier in ("accuracy", "acc"):
@@ -326,11 +328,11 @@ def get(identifier, *, loss_name=None, output_shape=None, y_shape=None) -> Metri
         identifier, "__module__", ""
     ).startswith(_losses.__name__) and getattr(identifier, "__name__", None) in _losses.LOSSES:
         # A functional loss form (losses.huber): a serializable mean of the loss.
-        return LossMetric(_losses.get(identifier), name=identifier.__name__)
+        return LossMetric(_losses._get_loss_instance(identifier), name=identifier.__name__)
     if isinstance(identifier, str):
         if identifier not in METRICS and identifier in _losses.LOSSES:
             # Any loss works as a metric: the mean of its per-sample values.
-            return LossMetric(_losses.get(identifier), name=identifier)
+            return LossMetric(_losses._get_loss_instance(identifier), name=identifier)
         # Keras logs a metric given by string under that string ("mse", not "mean_squared_error").
         cls = METRICS.lookup(identifier)
         return cls(name=identifier) if isinstance(cls, type) else MeanMetricWrapper(cls, name=identifier)

@@ -25,7 +25,7 @@ class Head:
     def resolve_metrics(self, output_shape, y_shape):
         if self.metrics is None:
             self.metrics = [
-                _metrics.get(m, loss_name=self.loss.function_name, output_shape=output_shape, y_shape=y_shape)
+                _metrics._get_metric_instance(m, loss_name=self.loss.function_name, output_shape=output_shape, y_shape=y_shape)
                 for m in self.metric_specs
             ]
             for metric in self.metrics:
@@ -91,6 +91,6 @@ def make_heads(loss, loss_weights, metrics, output_names) -> list[Head]:
         specs = [specs] if isinstance(specs, (str, _metrics.Metric)) else list(specs or [])
         for m in specs:
             if m not in ("accuracy", "acc"):
-                _metrics.get(m)  # fail early on unknown names
-        heads.append(Head(name, _losses.get(spec), weight, specs, f"{name}_" if multi else ""))
+                _metrics._get_metric_instance(m)  # fail early on unknown names
+        heads.append(Head(name, _losses._get_loss_instance(spec), weight, specs, f"{name}_" if multi else ""))
     return heads

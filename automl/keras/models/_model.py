@@ -513,8 +513,8 @@ class Model(Layer):
         inputs), or a source of whole batches: a
         :class:`~automl.keras.utils.PyDataset`, a generator, or another
         iterable, each batch being ``(x, y)`` or ``(x, y, sample_weight)``.
-        With a batch source ``y``, ``sample_weight`` and ``batch_size`` must
-        not be given and ``validation_split`` is not available;
+        With a batch source ``y`` and ``sample_weight`` must not be given,
+        ``batch_size`` is ignored (as in Keras 3) and ``validation_split`` is not available;
         ``steps_per_epoch`` (batches per epoch) defaults to ``len(dataset)``
         for a PyDataset and to "until exhausted" for a generator, so an
         infinite generator needs it. ``shuffle`` shuffles the batch order of a
@@ -654,14 +654,11 @@ class Model(Layer):
     # -- batch sources (PyDataset, generators, iterables) --------------------
     def _batch_source(self, data, y, sample_weight, batch_size, owner, *, steps=None, shuffle=False,
                       what="x", action="training"):
-        """A :class:`BatchSource` over ``data``, after Keras's checks of the arguments it excludes."""
+        """A :class:`BatchSource` over ``data``, after Keras's checks of the arguments it excludes.
+
+        ``batch_size`` is ignored, as Keras 3 ignores it for datasets: they make their own batches.
+        """
         kind = source_kind(data)
-        arg = "validation_batch_size" if what == "validation_data" else "batch_size"
-        if batch_size is not None:
-            raise ValueError(
-                f"The {arg!r} parameter of {owner} must be None when {what!r} is a {kind}: it makes "
-                f"its own batches. Got {batch_size!r} instead."
-            )
         for name, value in (("y", y), ("sample_weight", sample_weight)):
             if value is not None:
                 raise ValueError(
@@ -769,8 +766,8 @@ class Model(Layer):
         """Return the loss (and metrics) on ``x, y``: a scalar, a list, or a dict.
 
         ``x`` may also be a PyDataset, a generator or an iterable of ``(x, y)``
-        or ``(x, y, sample_weight)`` batches (then ``y``, ``sample_weight``
-        and ``batch_size`` must be None), read for ``steps`` batches or until
+        or ``(x, y, sample_weight)`` batches (then ``y`` and ``sample_weight``
+        must be None and ``batch_size`` is ignored), read for ``steps`` batches or until
         exhausted (``len(dataset)`` for a PyDataset).
         """
         owner = f"{type(self).__name__}.evaluate"
@@ -810,7 +807,7 @@ class Model(Layer):
         A multi-output model returns a list of arrays. ``x`` may also be a
         PyDataset, a generator or an iterable of batches (``x``, ``(x,)``, or
         ``(x, y, ...)`` whose targets are ignored), read for ``steps`` batches
-        or until exhausted; ``batch_size`` must then be None.
+        or until exhausted; ``batch_size`` is then ignored.
         """
         owner = f"{type(self).__name__}.predict"
         if is_batch_source(x):

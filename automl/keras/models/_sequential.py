@@ -56,7 +56,7 @@ class Sequential(Model):
             if self._input_layer is not None or self._stack:
                 raise ValueError("An Input can only be the first layer of a Sequential model.")
             self._input_layer = layer
-            self._set_input_shape((None, *layer.shape))
+            self._set_input_shape((layer.batch_size, *layer.shape))
             return
         if not self._stack and self._input_layer is None and layer._declared_input_shape is not None:
             self._input_layer = InputLayer(shape=layer._declared_input_shape)

@@ -16,6 +16,7 @@ from ._dataset_utils import split_dataset
 from ._file_utils import get_file
 from ._image_dataset import image_dataset_from_directory
 from ._image_utils import array_to_img, img_to_array, load_img, save_img
+from ._model_visualization import model_to_dot, plot_model
 from ._numerical_utils import normalize
 from ._py_dataset import PyDataset, Sequence
 from ._sequence_utils import pad_sequences
@@ -36,11 +37,13 @@ __all__ = [
     "image_dataset_from_directory",
     "img_to_array",
     "load_img",
+    "model_to_dot",
     "get_registered_name",
     "get_registered_object",
     "normalize",
     "pack_x_y_sample_weight",
     "pad_sequences",
+    "plot_model",
     "register_keras_serializable",
     "save_img",
     "serialize_keras_object",

@@ -372,12 +372,6 @@ def test_keras_positional_order():
     assert SimpleRNN(3).activation.__name__ == "tanh"
 
 
-@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
-def test_stateful_is_rejected_with_explanation(cls):
-    with pytest.raises(NotImplementedError, match=r"\(stateful=True\) is not supported"):
-        cls(3, stateful=True)
-
-
 def test_invalid_arguments():
     with pytest.raises(ValueError, match="'units' parameter of LSTM"):
         LSTM(0)

@@ -363,9 +363,7 @@ def test_model_save_and_load(tmp_path):
     assert isinstance(loaded.layers[1].cell, StackedRNNCells)
 
 
-def test_invalid_arguments_and_stateful():
-    with pytest.raises(NotImplementedError, match="stateful=True"):
-        RNN(LSTMCell(2), stateful=True)
+def test_invalid_arguments():
     with pytest.raises(ValueError, match="'cell' parameter of RNN"):
         RNN(LSTMCell)
     with pytest.raises(ValueError, match="state_size"):

@@ -47,7 +47,7 @@ def test_custom_crossentropy_value_and_exact_gradient(float64):
     value, grads = custom.value_and_grad(y, probs)
     # Same value as the built-in loss on normalized probabilities; the gradient of
     # -sum(y log p) itself (the built-in one also differentiates its normalization).
-    assert value == pytest.approx(get("categorical_crossentropy")(y, probs), rel=1e-9)
+    assert value == pytest.approx(get("CategoricalCrossentropy")(y, probs), rel=1e-9)
     np.testing.assert_allclose(grads, -y / probs / 6, rtol=1e-10)
 
 

@@ -241,8 +241,11 @@ def test_validation_data_as_pydataset_and_generator_with_validation_steps(data):
     hist = model.fit(Batches(x[:40], y[:40], BATCH), epochs=1, verbose=0, validation_data=(x[40:], y[40:]))
     expected = model.evaluate(x[40:], y[40:], verbose=0, return_dict=True)
     assert hist.history["val_loss"] == [pytest.approx(expected["loss"], rel=1e-6)]
-    with pytest.raises(ValueError, match="'validation_batch_size' parameter of Sequential.fit must be None"):
-        model.fit(x, y, validation_data=Batches(x, y, 5), validation_batch_size=5, verbose=0)
+    # Keras 3 ignores validation_batch_size for a dataset: its batches of 5 are used.
+    hist = model.fit(x[:40], y[:40], epochs=1, verbose=0, validation_data=Batches(x[40:], y[40:], 5),
+                     validation_batch_size=3)
+    expected = model.evaluate(x[40:], y[40:], verbose=0, return_dict=True)
+    assert hist.history["val_loss"] == [pytest.approx(expected["loss"], rel=1e-6)]
 
 
 def test_infinite_pydataset_needs_steps(data):
@@ -266,14 +269,30 @@ def test_infinite_pydataset_needs_steps(data):
 # -- errors ---------------------------------------------------------------------------------
 
 
-def test_batch_size_with_a_batch_source_is_an_error(data):
+def test_batch_size_with_a_batch_source_is_ignored_as_keras(data):
+    # Keras 3 ignores batch_size (and validation_batch_size) for datasets: they make their batches.
+    x, y = data
+    rows = []
+
+    class Rows(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            rows.append(batch)
+
+    model = _model()
+    hist = model.fit(Batches(x, y, BATCH), batch_size=16, validation_data=Batches(x, y, BATCH),
+                     validation_batch_size=7, epochs=1, verbose=0, callbacks=[Rows()])
+    assert rows == list(range(len(Batches(x, y, BATCH))))  # the dataset's batches, not 16-row ones
+    assert "val_loss" in hist.history
+    np.testing.assert_array_equal(model.predict(Batches(x, y, BATCH), batch_size=16, verbose=0),
+                                  model.predict(x, verbose=0))
+    np.testing.assert_allclose(model.evaluate(Batches(x, y, BATCH), batch_size=3, verbose=0),
+                               model.evaluate(x, y, verbose=0), rtol=1e-6)
+    model.predict(_loop(x, y, BATCH), batch_size=16, steps=1)
+
+
+def test_arguments_excluded_by_a_batch_source_are_errors(data):
     x, y = data
     model = _model()
-    with pytest.raises(ValueError, match=r"'batch_size' parameter of Sequential.fit must be None when 'x' is a "
-                                         r"PyDataset.*Got 16"):
-        model.fit(Batches(x, y, BATCH), batch_size=16, verbose=0)
-    with pytest.raises(ValueError, match="'batch_size' parameter of Sequential.predict must be None"):
-        model.predict(_loop(x, y, BATCH), batch_size=16, steps=1)
     with pytest.raises(ValueError, match="'y' argument of Sequential.fit must be None when 'x' is a generator"):
         model.fit(_loop(x, y, BATCH), y, steps_per_epoch=1, verbose=0)
     with pytest.raises(ValueError, match="'validation_split' parameter of Sequential.fit must be 0"):
