@@ -269,6 +269,8 @@ def _resolve_class(reading, obj, kind_hint):
     module = obj.get("module") or ""
     if not isinstance(class_name, str):
         raise reading.error(f"a config entry has no valid class_name: {str(obj)[:200]}.")
+    if class_name.startswith("Custom>") and not module:  # tf.keras names its optimizers so
+        class_name = class_name.split(">", 1)[1]
     for key in (registered, class_name):
         if isinstance(key, str) and key in reading.custom_objects:
             return reading.custom_objects[key]
@@ -318,7 +320,9 @@ def _accepted(cls):
             return names - {"self"}
         if klass is Layer:
             return (names | _BASE_LAYER_OPTIONS) - {"self"}
-    return None
+    # Every constructor passes **kwargs on: automl's own classes check them at the base,
+    # a user's class may take anything.
+    return names - {"self"} if cls.__module__.startswith("automl.") else None
 
 
 def _neutral(value) -> bool:
@@ -396,7 +400,10 @@ def _object_from_keras(reading, obj, kind_hint="object"):
         if "lr" in inner and "learning_rate" not in inner:  # Keras 2 optimizers
             inner["learning_rate"] = inner.pop("lr")
         inner = _fit_options(reading, cls, inner, f"the {obj['class_name']} config")
-    out = {"class_name": obj["class_name"], "config": inner}
+    class_name = obj["class_name"]
+    if class_name.startswith("Custom>") and not obj.get("module"):
+        class_name = class_name.split(">", 1)[1]
+    out = {"class_name": class_name, "config": inner}
     if obj.get("registered_name") not in (None, obj["class_name"]):
         out["registered_name"] = obj["registered_name"]
     return out
@@ -626,9 +633,17 @@ def compile_from_keras(reading, config: dict) -> dict:
     out = {"optimizer": _object_from_keras(reading, optimizer, "optimizer"),
            "loss": _object_from_keras(reading, config.get("loss"), "loss"),
            "loss_weights": config.get("loss_weights"),
-           "metrics": _metrics_from_keras(reading, config.get("metrics")),
-           "weighted_metrics": _metrics_from_keras(reading, config.get("weighted_metrics"))}
+           "metrics": _metrics_from_keras(reading, _single_output(config.get("metrics"))),
+           "weighted_metrics": _metrics_from_keras(
+               reading, _single_output(config.get("weighted_metrics")))}
     return out
+
+
+def _single_output(metrics):
+    """Keras 2 writes one list of metrics per output: ``[[...]]`` for a single output."""
+    if isinstance(metrics, list) and len(metrics) == 1 and isinstance(metrics[0], list):
+        return metrics[0]
+    return metrics
 
 
 def _metrics_from_keras(reading, metrics):

@@ -223,6 +223,8 @@ def restore_optimizer(model, group: str, arrays: list, error, what: str) -> None
     sizes = _trainable_sizes(model)
     groups, scales = layout if layout is not None else ([], {})
     expected = sum(len(g) for g in groups) * len(sizes)
+    if len(arrays) - 1 == expected:  # no learning-rate variable (Keras 2 files)
+        rest = arrays[1:]
     if layout is None or len(rest) != expected:
         if rest or layout is None:
             warnings.warn(
@@ -313,7 +315,8 @@ def assign(model, arrays: dict, error, what: str, skip_mismatch=False) -> None:
             warnings.warn(f"Skipping a weight while loading {what}: {problem}", stacklevel=3)
             continue
         pairs.append((var, arr))
-    extra = sorted(p for p in arrays if p not in used and not p.startswith("optimizer/"))
+    # Keras also stores metric and optimizer variables; only layers' weights must all fit.
+    extra = sorted(p for p in arrays if p not in used and p.startswith(("layers/", "vars/")))
     if extra and not skip_mismatch:
         raise error(f"it holds {len(extra)} weight(s) that model {model.name!r} has no variable "
                     f"for (first: {extra[0]!r}); the file was saved from a different model.")
