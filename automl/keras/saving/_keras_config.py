@@ -106,6 +106,8 @@ def _object_to_keras(obj):
             inner = {key: _object_to_keras(value) for key, value in inner.items()}
             if isinstance(inner.get("dtype"), str) and _layer_class(class_name) is not None:
                 inner["dtype"] = _policy(inner["dtype"])
+            if class_name.startswith("SpatialDropout"):  # Keras's constructor takes no trainable
+                inner.pop("trainable", None)
     out = {"module": module, "class_name": class_name, "config": inner,
            "registered_name": registered if registered != class_name else None}
     if "build_config" in obj:
@@ -166,8 +168,15 @@ def _functional_to_keras(model, config, serialize):
             args = tensors  # Keras calls it as mha(query, value[, key])
         else:
             args = [tensors]
-        entries[node_config["layer"]]["inbound_nodes"].append(
-            {"args": args, "kwargs": dict(node_config.get("kwargs") or {})})
+        entry = entries[node_config["layer"]]
+        entry["inbound_nodes"].append({"args": args, "kwargs": dict(node_config.get("kwargs") or {})})
+        if type(by_name[node_config["layer"]]).__name__ == "MultiHeadAttention":
+            # Keras builds it from the shapes of its query, value (and key) inputs.
+            shapes = dict(zip(("query_shape", "value_shape", "key_shape"),
+                              (_jsonable_shape(t.shape) for t in node.inputs)))
+            if len(node.inputs) == 1:
+                shapes["value_shape"] = shapes["query_shape"]
+            entry["build_config"] = {"shapes_dict": shapes}
 
     def refs(items):
         triples = [[r[0], r[1], r[2] if len(r) > 2 else 0] for r in items]
@@ -465,6 +474,12 @@ def layer_from_keras(reading, obj) -> dict:
     if class_name == "BatchNormalization" and isinstance(config.get("axis"), list) \
             and len(config["axis"]) == 1:
         config["axis"] = config["axis"][0]  # Keras 2 stores the built axis as a list
+    if class_name == "MultiHeadAttention" and isinstance(config.get("attention_axes"), list):
+        # A built Keras layer writes the default (every axis but batch and features) out.
+        shapes = (obj.get("build_config") or {}).get("shapes_dict") or {}
+        rank = len(shapes.get("query_shape") or [None, None, None])
+        if config["attention_axes"] == list(range(1, rank - 1)):
+            config["attention_axes"] = None
     if isinstance(cls, type):
         config = _fit_options(reading, cls, config, where)
     out = {"class_name": class_name, "config": config}
