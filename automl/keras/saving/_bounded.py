@@ -139,8 +139,8 @@ class Source:
 
 
 def _bounded_int(text: str) -> int:
-    value = int(text)
-    if abs(value) > MAX_CONFIG_INT:
+    value = int(text) if len(text) <= 20 else None
+    if value is None or abs(value) > MAX_CONFIG_INT:
         raise ValueError(f"the integer {text[:30]}{'...' if len(text) > 30 else ''} is too large")
     return value
 
