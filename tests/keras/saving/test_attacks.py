@@ -36,6 +36,11 @@ def _load_in_subprocess(path, extra=""):
         except ValueError as exc:
             error = str(exc)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        try:  # this process's own high-water mark (ru_maxrss also counts the forking parent)
+            with open("/proc/self/status") as f:
+                peak = [int(l.split()[1]) / 1024 for l in f if l.startswith("VmHWM")][0]
+        except (OSError, IndexError):
+            pass
         print(json.dumps({{"error": error, "peak_mb": peak}}))
     """)
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
