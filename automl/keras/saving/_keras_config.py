@@ -515,9 +515,13 @@ def _nodes_of(reading, layer_config):
     for node in layer_config.get("inbound_nodes") or []:
         if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
             args, kwargs = node.get("args") or [], dict(node.get("kwargs") or {})
+            kwargs.pop("training", None)  # decided when the model is called, as in Keras
+            mask = kwargs.pop("mask", None)
             if _tensor_refs(reading, kwargs, where):
                 raise reading.error(f"{where} is called with tensors as keyword arguments "
                                     f"({sorted(kwargs)}), which automl.keras cannot rebuild yet.")
+            if mask is not None:
+                kwargs["__mask__"] = _tensor_refs(reading, mask, where)
             refs = _tensor_refs(reading, args, where)
             multi = len(args) > 1 or (len(args) == 1 and isinstance(args[0], list))
         elif isinstance(node, list):  # Keras 2: [[name, node, index, kwargs], ...]
@@ -535,6 +539,44 @@ def _nodes_of(reading, layer_config):
     return name, calls
 
 
+_MASKING = ("Masking", "Embedding")  # automl propagates their masks by itself
+
+
+def _without_mask_ops(reading, entries):
+    """Drop the ``keras.ops`` nodes Keras 3 writes to compute a mask passed as ``mask=``.
+
+    Keras 3 records ``Masking -> LSTM`` as ``NotEqual -> Any`` op nodes feeding the
+    LSTM's ``mask`` argument; automl.keras propagates the Masking (or Embedding
+    ``mask_zero``) layer's mask itself, so those nodes and the argument are dropped
+    when the masked input comes from such a layer, and refused otherwise.
+    """
+    by_name = {(c.get("name") or (c.get("config") or {}).get("name")): c for c in entries}
+    ops = {name for name, c in by_name.items() if str(c.get("module") or "").startswith("keras.src.ops")}
+    if not ops:
+        return entries
+    kept_ops: set = set()
+    for name, c in by_name.items():
+        if name in ops:
+            continue
+        for node in c.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            mask = (node.get("kwargs") or {}).get("mask")
+            refs = _tensor_refs(reading, node.get("args") or [], f"layer {name!r}")
+            if mask is not None:
+                source = by_name.get(refs[0][0]) if refs else None
+                if source is None or source.get("class_name") not in _MASKING:
+                    raise reading.error(
+                        f"layer {name!r} is called with an explicit mask= computed by Keras ops; "
+                        "automl.keras rebuilds masks only from Masking or Embedding(mask_zero) "
+                        "layers.")
+            for ref in refs:  # ops feeding real inputs must stay (and will be refused)
+                if ref[0] in ops:
+                    kept_ops.add(ref[0])
+    return [c for c in entries
+            if (c.get("name") or (c.get("config") or {}).get("name")) not in ops - kept_ops]
+
+
 def _layer_refs(reading, refs, where):
     if isinstance(refs, list) and len(refs) == 3 and isinstance(refs[0], str):
         refs = [refs]  # a single [name, node, index]
@@ -545,9 +587,11 @@ def _layer_refs(reading, refs, where):
 
 def _functional_from_keras(reading, inner):
     layers, pending = [], []
-    for layer_config in inner.get("layers") or []:
-        if not isinstance(layer_config, dict):
-            raise reading.error("a functional model's layer entry is not an object.")
+    entries = [c for c in inner.get("layers") or []]
+    if not all(isinstance(c, dict) for c in entries):
+        raise reading.error("a functional model's layer entry is not an object.")
+    entries = _without_mask_ops(reading, entries)
+    for layer_config in entries:
         name, calls = _nodes_of(reading, layer_config)
         converted = layer_from_keras(reading, layer_config)
         converted["config"]["name"] = name
@@ -566,6 +610,7 @@ def _functional_from_keras(reading, inner):
                                     f"{missing[0][0]!r}.")
             if all((r[0], r[1]) in ready for r in refs):
                 node = {"layer": name, "inputs": [list(r) for r in refs], "multi": multi}
+                kwargs = {k: v for k, v in kwargs.items() if k != "__mask__"}
                 if kwargs:
                     node["kwargs"] = kwargs
                 nodes.append(node)

@@ -15,7 +15,7 @@ from automl.keras import Input, Model, Sequential, layers, saving
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "keras_files")
 MODELS = ["mlp_dropout", "cnn_batchnorm", "embedding_lstm", "bidirectional_gru", "two_inputs",
-          "builder_mlp", "builder_cnn"]
+          "builder_mlp", "builder_cnn", "masking_lstm"]
 
 
 def _reference(name):
@@ -119,3 +119,11 @@ def test_keras3_weights_file_mismatch(tmp_path):
         wrong.load_weights(_path("mlp_dropout.weights.h5"))
     with pytest.warns(UserWarning, match="Skipping a weight"):
         wrong.load_weights(_path("mlp_dropout.weights.h5"), skip_mismatch=True)
+
+
+def test_functional_masking_ops_nodes():
+    """Keras 3 writes Masking -> LSTM in a functional model with NotEqual/Any op nodes."""
+    x, y = _reference("functional_masking")
+    model = saving.load_model(_path("functional_masking.keras"))
+    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "Masking", "LSTM"]
+    np.testing.assert_allclose(model.predict(x, verbose=0), y, atol=1e-5)
