@@ -374,12 +374,14 @@ def _dtype_name(reading, dtype):
 def _function_from_keras(reading, spec, layer_name, what):
     """A Lambda's function entry: never bytecode; named functions by name only."""
     if isinstance(spec, (list, tuple)):  # Keras 2: [base64 bytecode, defaults, closure]
-        spec = {"class_name": "__lambda__", "config": {}}
+        spec = {"class_name": "__lambda__", "config": {"code": spec[:1]}}
     if isinstance(spec, str):
         return {"class_name": "function", "config": spec}
     if isinstance(spec, dict) and spec.get("class_name") == "__lambda__":
-        if reading.safe_mode:
+        if "code" in (spec.get("config") or {}) and reading.safe_mode:
             raise reading.error(_LAMBDA_REFUSED.format(name=layer_name))
+        # automl's own lambdas are saved without code; either way the function must
+        # come from custom_objects (automl's Lambda.from_config says so).
         return {"class_name": "__lambda__", "config": {}}
     return spec
 

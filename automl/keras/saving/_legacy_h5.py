@@ -38,6 +38,10 @@ def _names(obj, key) -> list[str]:
     return out
 
 
+_LOSS_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
+                 "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error"}
+
+
 def is_legacy(h5) -> bool:
     """Whether an open HDF5 file is in the legacy layout (full model or weights)."""
     return "model_weights" in h5 or "layer_names" in h5.attrs or "layer_names0" in h5.attrs
@@ -172,8 +176,15 @@ def write_model(model, keras_config: dict, keras_version: str, include_optimizer
         f.attrs["keras_version"] = keras_version
         f.attrs["backend"] = "numpy"
         f.attrs["model_config"] = json.dumps(keras_config).encode("utf-8")
-        if compile_config:
-            f.attrs["training_config"] = json.dumps(compile_config).encode("utf-8")
+        if compile_config:  # Keras's legacy training_config: the optimizer as optimizer_config
+            optimizer = compile_config.get("optimizer") or {}
+            training = {key: compile_config.get(key)
+                        for key in ("loss", "metrics", "weighted_metrics", "loss_weights")}
+            if isinstance(training["loss"], str):  # Keras 3.15 cannot read back "mse" from .h5
+                training["loss"] = _LOSS_ALIASES.get(training["loss"], training["loss"])
+            training["optimizer_config"] = {"class_name": optimizer.get("class_name"),
+                                            "config": optimizer.get("config")}
+            f.attrs["training_config"] = json.dumps(training).encode("utf-8")
         group = f.create_group("model_weights")
         group.attrs["layer_names"] = [layer.name.encode("utf-8") for layer in model.layers]
         group.attrs["backend"] = b"numpy"
