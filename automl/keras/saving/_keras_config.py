@@ -25,7 +25,7 @@ __all__ = ["from_keras", "to_keras"]
 _IGNORED_OPTIONS = {
     "implementation", "unroll", "time_major", "zero_output_for_mask", "autocast",
     "build_input_shape", "renorm_momentum", "jit_compile", "is_legacy_optimizer",
-    "optional", "ragged", "sparse",
+    "optional", "ragged", "sparse", "vocabulary_size",
 }
 # What every layer's constructor takes besides its own arguments (Keras's base Layer kwargs).
 _BASE_LAYER_OPTIONS = {"name", "trainable", "dtype", "input_shape", "input_dim",
@@ -334,7 +334,13 @@ def _accepted(cls):
     return names - {"self"} if cls.__module__.startswith("automl.") else None
 
 
-def _neutral(value) -> bool:
+# Options automl does not take but whose Keras default is what automl does anyway.
+_DEFAULTS = {"data_format": "channels_last", "oov_method": "floormod"}
+
+
+def _neutral(value, key=None) -> bool:
+    if key in _DEFAULTS and value == _DEFAULTS[key]:
+        return True
     return value is None or value is False or value == 0 or value in ([], {}, "")
 
 
@@ -346,7 +352,7 @@ def _fit_options(reading, cls, config, where):
     for key, value in config.items():
         if key in accepted:
             out[key] = value
-        elif key in _IGNORED_OPTIONS or _neutral(value):
+        elif key in _IGNORED_OPTIONS or _neutral(value, key):
             continue
         else:
             raise reading.error(

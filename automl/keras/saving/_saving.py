@@ -362,6 +362,12 @@ def _load_archive(source, custom_objects, compile, safe_mode):
         if metadata.get("format") == _automl_v1.FORMAT:
             return _load_v1(source, archive, metadata, custom_objects, compile)
         config = source.json_member(archive, CONFIG_FILE)
+        assets = sorted(n for n in names if n.startswith("assets/") and not n.endswith("/"))
+        if assets:
+            raise source.error(
+                f"it holds assets ({assets[0]!r}...: the vocabulary of an adapted lookup or "
+                "TextVectorization layer), which automl.keras does not read yet; give the "
+                "layer its vocabulary in the constructor before saving it with Keras.")
         if WEIGHTS_FILE not in names and "model.weights.npz" in names:
             raise source.error("its weights are in Keras's npz layout (weights_format='npz'), "
                                "which automl.keras does not read; save it with the default h5.")

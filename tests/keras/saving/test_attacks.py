@@ -302,3 +302,10 @@ def test_unregistered_custom_layer_and_missing_layer_are_named():
             for name, data in members.items():
                 archive.writestr(name, json.dumps(config) if name == "config.json" else data)
         saving.load_model(io.BytesIO(buf.getvalue()))
+
+
+def test_archive_assets_are_refused_not_ignored():
+    """An adapted lookup layer keeps its vocabulary in assets/: refused, never loaded empty."""
+    path = os.path.join(FIXTURES, "adapted_lookup.keras")
+    with pytest.raises(ValueError, match=r"adapted_lookup\.keras.*holds assets .*vocabulary"):
+        saving.load_model(path)
