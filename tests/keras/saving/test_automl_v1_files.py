@@ -31,3 +31,14 @@ def test_old_weights_file_loads_into_a_model_built_in_code():
                         layers.Dense(1, activation="sigmoid")])
     model.load_weights(os.path.join(FIXTURES, "mlp.weights.npz"))
     np.testing.assert_allclose(model.predict(ref["x"], verbose=0), ref["y"], atol=1e-5)
+
+
+def test_old_archive_under_an_h5_name(tmp_path):
+    """Earlier automl versions wrote the same zip for .h5 names: the content decides."""
+    ref = _reference()
+    path = tmp_path / "old.h5"
+    with open(os.path.join(FIXTURES, "mlp.keras"), "rb") as src:
+        path.write_bytes(src.read())
+    model = models.load_model(path)
+    np.testing.assert_allclose(model.predict(ref["x"], verbose=0), ref["y"], atol=1e-5)
+    model.load_weights(path)  # load_weights reads whole-model archives too
