@@ -224,11 +224,3 @@ def h5_attr_json(source: Source, obj, key: str, what: str):
     if not isinstance(value, bytes):
         raise source.error(f"the {key!r} attribute of {what} is not JSON text.")
     return source.json(value, f"the {key!r} attribute")
-
-
-def h5_str_list(obj, key: str) -> list[str]:
-    """A list-of-strings HDF5 attribute (``layer_names``, ``weight_names``)."""
-    value = obj.attrs.get(key)
-    if value is None:
-        return []
-    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in np.asarray(value).tolist()]

@@ -178,14 +178,6 @@ def _model_from_config(config: dict, custom_objects=None):
     return model
 
 
-def _model_description(model) -> dict:
-    return {
-        "class_name": type(model).__name__,
-        "config": model.get_config(),
-        "build_config": {"input_shape": list(model.input_shape)} if model.built else None,
-    }
-
-
 def _compile_from_config(model, compile_config: dict, custom_objects):
     from .. import losses, metrics, optimizers
     from ..optimizers import schedules
