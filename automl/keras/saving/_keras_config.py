@@ -39,6 +39,7 @@ _KINDS = (  # registry attribute, Keras module
     ("metrics", "METRICS", "keras.metrics"),
     ("optimizers", "OPTIMIZERS", "keras.optimizers"),
 )
+_NO_TRAINABLE = ("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Discretization")
 _DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy", "Policy")
 _MODELS = {"Sequential": "keras", "Functional": "keras.src.models.functional"}
 _LAMBDA_REFUSED = (
@@ -106,7 +107,7 @@ def _object_to_keras(obj):
             inner = {key: _object_to_keras(value) for key, value in inner.items()}
             if isinstance(inner.get("dtype"), str) and _layer_class(class_name) is not None:
                 inner["dtype"] = _policy(inner["dtype"])
-            if class_name.startswith("SpatialDropout"):  # Keras's constructor takes no trainable
+            if class_name in _NO_TRAINABLE:  # Keras's constructor takes no trainable
                 inner.pop("trainable", None)
     out = {"module": module, "class_name": class_name, "config": inner,
            "registered_name": registered if registered != class_name else None}
