@@ -345,6 +345,11 @@ def _neutral(value, key=None) -> bool:
     return value is None or value is False or value == 0 or value in ([], {}, "")
 
 
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _fit_options(reading, cls, config, where):
     accepted = _accepted(cls)
     if accepted is None:
@@ -357,7 +362,7 @@ def _fit_options(reading, cls, config, where):
             continue
         else:
             raise reading.error(
-                f"{where} has the option {key}={str(value)[:80]!r}, which automl.keras's "
+                f"{where} has the option {key}={_short(value)}, which automl.keras's "
                 f"{cls.__name__} does not support; it cannot be loaded yet."
             )
     return out

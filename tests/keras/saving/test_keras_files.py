@@ -127,3 +127,38 @@ def test_functional_masking_ops_nodes():
     model = saving.load_model(_path("functional_masking.keras"))
     assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "Masking", "LSTM"]
     np.testing.assert_allclose(model.predict(x, verbose=0), y, atol=1e-5)
+
+
+def _edited(name, edit):
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(_path(name)) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    config = json.loads(members["config.json"])
+    edit(config)
+    members["config.json"] = json.dumps(config).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for n, data in members.items():
+            archive.writestr(n, data)
+    buf.seek(0)
+    return buf
+
+
+def test_unsupported_options_are_named_and_neutral_ones_dropped():
+    def renorm(config):
+        config["config"]["layers"][2]["config"]["renorm"] = True
+
+    with pytest.raises(ValueError, match=r"layer 'batch_normalization\w*' \(BatchNormalization\) "
+                                         r"has the option renorm=True.*cannot be loaded yet"):
+        saving.load_model(_edited("cnn_batchnorm.keras", renorm))
+
+    def mixed(config):
+        config["config"]["layers"][1]["config"]["dtype"]["config"]["name"] = "mixed_float16"
+
+    x, y = _reference("mlp_dropout")
+    with pytest.warns(UserWarning, match="mixed-precision policy 'mixed_float16' is loaded as float32"):
+        model = saving.load_model(_edited("mlp_dropout.keras", mixed))
+    np.testing.assert_allclose(model.predict(x, verbose=0), y, atol=1e-5)
