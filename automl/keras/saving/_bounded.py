@@ -160,13 +160,29 @@ H5_RATIO_FLOOR_BYTES = 2**20
 
 
 def h5_file(source: Source, data: bytes, what: str):
-    """Open HDF5 bytes read-only with h5py."""
+    """Open HDF5 bytes read-only with h5py, from memory (HDF5's core driver)."""
     import h5py
 
     try:
-        return h5py.File(io.BytesIO(data), "r")
-    except (OSError, ValueError) as exc:
+        fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+        fapl.set_fapl_core(backing_store=False)
+        fapl.set_file_image(bytes(data))
+        return h5py.File(h5py.h5f.open(b"in-memory.h5", h5py.h5f.ACC_RDONLY, fapl=fapl))
+    except (OSError, ValueError, RuntimeError) as exc:
         raise source.error(f"{what} is not a valid HDF5 file ({exc}).") from None
+
+
+def h5_bytes(write) -> bytes:
+    """The bytes of an HDF5 file that ``write(h5py.File)`` fills, built in memory."""
+    import h5py
+
+    f = h5py.File("in-memory.h5", "w", driver="core", backing_store=False)
+    try:
+        write(f)
+        f.flush()
+        return f.id.get_file_image()
+    finally:
+        f.close()
 
 
 def h5_datasets(source: Source, group, what: str, limit: int) -> dict:

@@ -15,6 +15,7 @@ safe mode, and otherwise its function comes only from ``custom_objects``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 from ... import _registry
@@ -315,6 +316,7 @@ def _resolve_class(reading, obj, kind_hint):
     )
 
 
+@functools.cache
 def _accepted(cls):
     """Names ``cls(**config)`` accepts, or None if it takes any keyword."""
     from ..layers import Layer

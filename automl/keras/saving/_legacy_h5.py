@@ -12,13 +12,12 @@ fresh optimizer, with a warning.
 
 from __future__ import annotations
 
-import io
 import json
 import warnings
 
 import numpy as np
 
-from ._bounded import h5_attr_json, h5_datasets, h5_file
+from ._bounded import h5_attr_json, h5_bytes, h5_datasets, h5_file
 
 __all__ = ["is_legacy", "load_model", "load_weights", "write_model"]
 
@@ -167,12 +166,10 @@ def _restore_optimizer(source, group, model, limit):
 
 def write_model(model, keras_config: dict, keras_version: str, include_optimizer=True) -> bytes:
     """A legacy HDF5 full-model file, as Keras 3 writes for ``.h5`` names (weights only, no optimizer)."""
-    import h5py
-
     compile_config = keras_config.pop("compile_config", None)
     keras_config.pop("build_config", None)
-    buf = io.BytesIO()
-    with h5py.File(buf, "w") as f:
+
+    def fill(f):
         f.attrs["keras_version"] = keras_version
         f.attrs["backend"] = "numpy"
         f.attrs["model_config"] = json.dumps(keras_config).encode("utf-8")
@@ -207,4 +204,5 @@ def write_model(model, keras_config: dict, keras_version: str, include_optimizer
             opt.attrs["automl_layout"] = layout
             for name, arr in zip(names, arrays):
                 opt.create_dataset(name, data=np.asarray(arr))
-    return buf.getvalue()
+
+    return h5_bytes(fill)

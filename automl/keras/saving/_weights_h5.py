@@ -21,13 +21,12 @@ automl's own packed state under ``optimizer/automl_vars``, which Keras ignores.
 
 from __future__ import annotations
 
-import io
 import re
 import warnings
 
 import numpy as np
 
-from ._bounded import h5_datasets
+from ._bounded import h5_bytes, h5_datasets
 
 __all__ = ["optimizer_arrays", "read_weights", "restore_optimizer", "weight_paths",
            "write_weights"]
@@ -253,25 +252,23 @@ def restore_optimizer(model, group: str, arrays: list, error, what: str) -> None
 # -- files -----------------------------------------------------------------------
 def write_weights(model, optimizer_state=None) -> bytes:
     """HDF5 bytes in Keras's layout; ``optimizer_state`` is ``(group, arrays)``."""
-    import h5py
+    return h5_bytes(lambda f: _fill(f, model, optimizer_state))
 
-    buf = io.BytesIO()
-    with h5py.File(buf, "w") as f:
-        f.create_group("vars").attrs["name"] = model.name
-        for path, var in weight_paths(model):
-            group_path, index = path.rsplit("/", 1)
-            group = f.require_group(group_path)
-            if "name" not in group.attrs:
-                owner = var.name.rsplit("/", 1)[0]
-                group.attrs["name"] = owner
-            group.create_dataset(index, data=var.numpy())
-        if optimizer_state is not None:
-            group_path, arrays = optimizer_state
-            group = f.require_group(group_path)
-            group.attrs["name"] = model.optimizer.name
-            for i, arr in enumerate(arrays):
-                group.create_dataset(str(i), data=np.asarray(arr))
-    return buf.getvalue()
+
+def _fill(f, model, optimizer_state):
+    f.create_group("vars").attrs["name"] = model.name
+    for path, var in weight_paths(model):
+        group_path, index = path.rsplit("/", 1)
+        group = f.require_group(group_path)
+        if "name" not in group.attrs:
+            group.attrs["name"] = var.name.rsplit("/", 1)[0]
+        group.create_dataset(index, data=var.value)
+    if optimizer_state is not None:
+        group_path, arrays = optimizer_state
+        group = f.require_group(group_path)
+        group.attrs["name"] = model.optimizer.name
+        for i, arr in enumerate(arrays):
+            group.create_dataset(str(i), data=np.asarray(arr))
 
 
 def read_weights(source, h5, what: str, limit: int) -> dict:
