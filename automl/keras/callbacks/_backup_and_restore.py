@@ -8,7 +8,7 @@ import shutil
 import warnings
 
 from ..._validation import param_error
-from ..saving import _saving
+from .. import saving
 from ._base import Callback
 from ._model_checkpoint import _BatchCounter, _check_save_freq
 
@@ -21,13 +21,7 @@ _PREVIOUS = "_"  # prefix of the previous backup, kept while a new one is writte
 
 def load_training_state(model, filepath) -> None:
     """Load the weights and optimizer state of a ``.keras`` file into ``model`` in place."""
-    reader = _saving._Reader(filepath)
-    with reader.open_zip() as archive:
-        data = reader.member(archive, _saving.WEIGHTS_FILE)
-    groups = reader.arrays(data, repr(_saving.WEIGHTS_FILE))
-    _saving._assign_weights(reader, model, groups[_saving._LAYERS])
-    if model.compiled and model.optimizer is not None:
-        _saving._restore_optimizer(reader, model, groups[_saving._OPTIMIZER])
+    saving.load_weights(model, filepath, include_optimizer=True)
 
 
 class BackupAndRestore(Callback):

@@ -6,10 +6,13 @@ import os
 import warnings
 
 from ..._validation import param_error
-from ..saving._saving import MODEL_SUFFIXES, WEIGHTS_SUFFIXES
 from ._early_stopping import MonitorCallback
 
 __all__ = ["ModelCheckpoint"]
+
+# The names model.save and model.save_weights accept (as Keras's ModelCheckpoint checks).
+_MODEL_SUFFIXES = (".keras", ".h5")
+_WEIGHTS_SUFFIXES = (".weights.h5", ".weights.npz")
 
 
 def _check_save_freq(save_freq, owner):
@@ -44,8 +47,8 @@ class ModelCheckpoint(MonitorCallback):
         Where to save. It may hold ``str.format`` fields filled with ``epoch``
         (1-based), ``batch`` (1-based, batch-level saving only) and the entries
         of the logs, e.g. ``"ckpt/{epoch:02d}-{val_loss:.2f}.keras"``. It must
-        end in ``.keras`` or ``.h5`` (whole model), or in ``.weights.h5`` or
-        ``.weights.npz`` when ``save_weights_only=True``.
+        end in ``.keras`` or ``.h5`` (whole model), or in ``.weights.h5`` (or
+        automl's ``.weights.npz``) when ``save_weights_only=True``.
     monitor : str, default="val_loss"
         The logged quantity that decides which model is the best.
     verbose : int, default=0
@@ -100,7 +103,7 @@ class ModelCheckpoint(MonitorCallback):
         self.save_weights_only = bool(save_weights_only)
         self.save_freq = _check_save_freq(save_freq, owner)
         self.initial_value_threshold = initial_value_threshold
-        suffixes = WEIGHTS_SUFFIXES if self.save_weights_only else MODEL_SUFFIXES
+        suffixes = _WEIGHTS_SUFFIXES if self.save_weights_only else _MODEL_SUFFIXES
         if not self.filepath.endswith(suffixes):
             what = "weights file" if self.save_weights_only else "model file"
             raise param_error(

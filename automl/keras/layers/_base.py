@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from ... import _limits
 from ..._registry import Registry
 from ..._validation import param_error
 from .. import initializers as _initializers
@@ -247,6 +248,7 @@ class Layer:
         dtype=None,
     ) -> Variable:
         init = _initializers.get(initializer)
+        _limits.charge(shape, dtype or self.dtype, self.name)  # a loader's budget, if any
         value = np.require(init(tuple(shape), dtype=dtype or self.dtype), requirements="C")
         var = Variable(
             value,

@@ -939,12 +939,12 @@ class Model(Layer):
         _saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath, overwrite=True):
-        """Save the weights only (``.weights.npz`` / ``.weights.h5``)."""
+        """Save the weights only (``.weights.h5`` in Keras's layout, or ``.weights.npz``)."""
         _saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Load weights saved by :meth:`save_weights` or :meth:`save`."""
-        _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        """Load weights (see :func:`automl.keras.saving.load_weights`; ``by_name`` for legacy .h5)."""
+        _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):  # noqa: A002
         """Export the inference graph; only ``format="onnx"`` (see :func:`automl.keras.export.export_onnx`)."""

@@ -1,7 +1,12 @@
-"""Saving and loading models and weights (``automl.keras.saving``).
+"""Saving and loading models and weights (``automl.keras.saving``), in Keras's file formats.
 
-See :mod:`automl.keras.saving._saving` for the ``.keras`` archive layout and
-:mod:`automl.keras.saving._object_registration` for custom objects.
+``save_model`` writes Keras 3's ``.keras`` archive (or Keras's legacy ``.h5``);
+``load_model`` / ``load_weights`` read Keras 3 archives and ``.weights.h5``
+files, legacy ``.h5`` files of Keras 2, tf.keras and Keras 3, and archives of
+earlier automl versions, safely (no code runs, sizes are bounded). See
+:mod:`automl.keras.saving._saving` for the formats, ``_keras_config`` and
+``_weights_h5`` for Keras's config and weight layouts, ``_bounded`` for the
+limits, and :mod:`automl.keras.saving._object_registration` for custom objects.
 """
 
 from ._object_registration import (

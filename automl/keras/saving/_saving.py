@@ -1,32 +1,28 @@
-"""Whole-model and weights-only files, in Keras 3's ``.keras`` archive layout.
+"""Whole-model and weights-only files, in Keras 3's layout.
 
-A model file is a zip archive holding:
+``model.save("m.keras")`` writes what Keras 3 writes: a zip archive of
+``metadata.json`` (``keras_version``, ``date_saved``; plus ``automl_version``),
+``config.json`` (the model in Keras's config layout, with ``build_config`` and
+``compile_config``; see :mod:`._keras_config`) and ``model.weights.h5`` (the
+variables in Keras's HDF5 layout, optimizer state included; see
+:mod:`._weights_h5`). Keras 3 loads these files, and :func:`load_model` reads:
 
-``config.json``
-    ``{"class_name", "config", "build_config", "compile_config"}``: the
-    model's ``get_config()``, its input shape, and its compile arguments with
-    the optimizer serialized as it is at save time (current learning rate or
-    schedule included).
-``metadata.json``
-    ``{"format", "format_version", "automl_version", "date_saved"}``.
-``model.weights.npz``
-    An ``np.savez`` archive: the model variables as ``layers/<index>/<name>``
-    and the optimizer state (``optimizer.variables``: iterations then slots)
-    as ``optimizer/<index>/<label>``, so a reloaded model continues training
-    on the same trajectory.
+- Keras 3 ``.keras`` archives, and archives written by earlier automl versions
+  (JSON plus ``model.weights.npz``);
+- legacy HDF5 full-model files (``model.save("m.h5")`` of Keras 2 / tf.keras and
+  Keras 3: a ``model_config`` attribute and a ``model_weights`` group).
 
-Files named ``.h5`` are written in this same zip format, not HDF5 (h5py is
-not a dependency): they only load back with automl. Weights-only files
-(``.weights.npz`` or ``.weights.h5``) are a bare ``model.weights.npz``
-without the optimizer state.
+:func:`load_weights` reads ``.weights.h5`` files (Keras 3's layout, or the
+legacy layout by topological order or ``by_name``), ``.keras`` archives,
+legacy ``.h5`` files and automl's ``.weights.npz`` files.
 
-Loading never runs code from the file: JSON is parsed, arrays are read with
-``allow_pickle=False``, and class names resolve only through the engine's
-registries (layers, losses, metrics, optimizers, schedules), an explicit
-``custom_objects`` mapping and the objects the user registered in the running
-process (``register_keras_serializable``, ``get_custom_objects()``,
-``custom_object_scope``). Any defect in the file raises a ``ValueError``
-naming the file and the problem.
+Loading never runs code from the file and reads with bounds: JSON is parsed
+after its length and nesting are checked, class names resolve only through the
+engine's registries, ``custom_objects`` and the user's registered objects; zip
+members and HDF5 datasets are size-checked before they are read, and the model
+is rebuilt under an allocation budget set by the size of its weights, so a
+config asking for more memory than its file holds is refused before any
+allocation. Every defect raises a ``ValueError`` naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -39,13 +35,14 @@ import os
 import tempfile
 import warnings
 import zipfile
-import zlib
 
 import numpy as np
 
 from ... import __version__ as _automl_version
-from ... import _registry
+from ... import _limits, _registry
 from ..._validation import param_error
+from . import _automl_v1, _keras_config, _legacy_h5, _weights_h5
+from ._bounded import Source, h5_file, is_file_like
 
 __all__ = [
     "save_model",
@@ -57,14 +54,13 @@ __all__ = [
     "to_json",
 ]
 
-FORMAT = "automl.keras"
-FORMAT_VERSION = "1.0"
+KERAS_VERSION = "3.15.1"  # the Keras release whose layout these files follow
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
-WEIGHTS_FILE = "model.weights.npz"
+WEIGHTS_FILE = "model.weights.h5"
 MODEL_SUFFIXES = (".keras", ".h5")
-WEIGHTS_SUFFIXES = (".weights.npz", ".weights.h5")
-_LAYERS, _OPTIMIZER = "layers", "optimizer"
+WEIGHTS_SUFFIXES = (".weights.h5", ".weights.npz")
+_SLACK = 2**20  # bytes allowed beyond what the weights need (HDF5 headers, names)
 
 
 # -- helpers ---------------------------------------------------------------
@@ -86,16 +82,8 @@ def _check_model(model, owner):
         raise param_error("model", owner, "a Model instance", model, TypeError)
 
 
-def _is_file_like(obj) -> bool:
-    return hasattr(obj, "read") or hasattr(obj, "write")
-
-
-def _describe(filepath) -> str:
-    return repr(os.fspath(filepath)) if not _is_file_like(filepath) else repr(filepath)
-
-
 def _check_suffix(filepath, suffixes, owner) -> None:
-    if _is_file_like(filepath):
+    if is_file_like(filepath):
         return
     if not isinstance(filepath, (str, os.PathLike)):
         raise param_error("filepath", owner, "a path or a binary file object", filepath, TypeError)
@@ -105,7 +93,7 @@ def _check_suffix(filepath, suffixes, owner) -> None:
 
 def _write_bytes(filepath, data: bytes, overwrite: bool) -> None:
     """Write ``data`` to a file object, or atomically to a path."""
-    if _is_file_like(filepath):
+    if is_file_like(filepath):
         filepath.write(data)
         return
     path = os.fspath(filepath)
@@ -125,16 +113,6 @@ def _write_bytes(filepath, data: bytes, overwrite: bool) -> None:
         raise
 
 
-def _read_bytes(filepath) -> bytes:
-    if _is_file_like(filepath):
-        return filepath.read()
-    path = os.fspath(filepath)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No such model or weights file: {path!r}.")
-    with open(path, "rb") as f:
-        return f.read()
-
-
 def _json_default(obj):
     if isinstance(obj, np.generic):
         return obj.item()
@@ -150,105 +128,15 @@ def _dumps(obj, **kwargs) -> str:
     return json.dumps(obj, default=_json_default, **kwargs)
 
 
-def _npz_bytes(arrays: dict) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
+def _weights_limit(model) -> int:
+    """Most bytes a weights file for ``model`` may hold: its weights, optimizer slots, headers."""
+    nbytes = sum(int(np.prod(v.shape)) * 8 for v in model.weights)
+    return _SLACK + 64 * 1024 * len(model.weights) + 6 * nbytes
 
 
-def _weight_arrays(model) -> dict:
-    return {f"{_LAYERS}/{i:04d}/{v.name}": v.numpy() for i, v in enumerate(model.weights)}
-
-
-def _optimizer_arrays(optimizer) -> dict:
-    variables = optimizer.variables
-    labels = ["iterations", *("slot" for _ in variables[1:])]
-    return {f"{_OPTIMIZER}/{i:04d}/{label}": np.array(v) for i, (v, label) in
-            enumerate(zip(variables, labels))}
-
-
-class _Reader:
-    """Reads one file, turning every defect into a ValueError naming the file."""
-
-    def __init__(self, filepath):
-        self.name = _describe(filepath)
-        self.data = _read_bytes(filepath)
-
-    def error(self, problem) -> ValueError:
-        return ValueError(f"Cannot load {self.name}: {problem}")
-
-    def open_zip(self, data=None, what="a .keras archive") -> zipfile.ZipFile:
-        try:
-            return zipfile.ZipFile(io.BytesIO(self.data if data is None else data))
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-            head = (self.data if data is None else data)[:8]
-            if head.startswith(b"\x89HDF"):
-                raise self.error(f"it is an HDF5 file, not {what}; automl.keras reads only its "
-                                 "own zip archives (even for names ending in .h5).") from None
-            raise self.error(f"it is not {what} (not a valid zip file: {exc}); "
-                             "the file may be truncated or corrupted.") from None
-
-    def member(self, archive: zipfile.ZipFile, name: str) -> bytes:
-        try:
-            return archive.read(name)
-        except KeyError:
-            raise self.error(f"the archive has no {name!r} member; it is truncated or not a "
-                             "model saved by automl.keras.") from None
-        except (zipfile.BadZipFile, EOFError, zlib.error, ValueError) as exc:
-            raise self.error(f"the archive member {name!r} is corrupted ({exc}).") from None
-
-    def json_member(self, archive, name) -> dict:
-        try:
-            obj = json.loads(self.member(archive, name).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise self.error(f"{name!r} is not valid JSON ({exc}).") from None
-        if not isinstance(obj, dict):
-            raise self.error(f"{name!r} must hold a JSON object. Got {type(obj).__name__}.")
-        return obj
-
-    def arrays(self, data: bytes, what: str) -> dict:
-        """The arrays of an npz archive, grouped by prefix and ordered by index."""
-        self.open_zip(data, what).close()
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                raw = [(key, npz[key]) for key in npz.files]
-        except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as exc:
-            raise self.error(f"{what} is corrupted ({exc}).") from None
-        groups: dict[str, list] = {_LAYERS: [], _OPTIMIZER: []}
-        for key, arr in raw:
-            prefix, index, label = (key.split("/", 2) + ["", ""])[:3]
-            if prefix not in groups or not index.isdigit():
-                raise self.error(f"unexpected array {key!r} in {what}.")
-            if arr.dtype.kind not in "biuf":
-                raise self.error(f"array {key!r} in {what} has the non-numeric dtype {arr.dtype}.")
-            groups[prefix].append((int(index), label, arr))
-        for prefix, items in groups.items():
-            items.sort(key=lambda item: item[0])
-            if [i for i, _, _ in items] != list(range(len(items))):
-                raise self.error(f"the {prefix} arrays in {what} are not numbered 0..{len(items) - 1}.")
-        return groups
-
-
-def _assign_weights(reader, model, saved: list, skip_mismatch=False) -> None:
-    """Check every saved array against ``model.weights``, then assign them all."""
-    variables = model.weights
-    if len(saved) != len(variables) and not skip_mismatch:
-        raise reader.error(
-            f"it holds {len(saved)} weight arrays but model {model.name!r} has "
-            f"{len(variables)} variables."
-        )
-    pairs = []
-    for var, (_, label, arr) in zip(variables, saved):
-        if arr.shape != var.shape:
-            problem = (f"the saved array {label!r} has shape {arr.shape} but the variable "
-                       f"{var.name!r} of model {model.name!r} has shape {var.shape}.")
-            if not skip_mismatch:
-                raise reader.error(problem)
-            warnings.warn(f"Skipping a weight while loading {reader.name}: {problem}", stacklevel=3)
-            continue
-        pairs.append((var, arr))
-    for var, arr in pairs:
-        var.assign(arr)
+def _build_budget(declared: int) -> int:
+    # Weights are stored uncompressed; float64 models may hold twice the float32 bytes.
+    return 2 * int(declared) + _SLACK
 
 
 # -- model configs ---------------------------------------------------------
@@ -290,14 +178,6 @@ def _model_from_config(config: dict, custom_objects=None):
     return model
 
 
-def _model_description(model) -> dict:
-    return {
-        "class_name": type(model).__name__,
-        "config": model.get_config(),
-        "build_config": {"input_shape": list(model.input_shape)} if model.built else None,
-    }
-
-
 def _compile_from_config(model, compile_config: dict, custom_objects):
     from .. import losses, metrics, optimizers
     from ..optimizers import schedules
@@ -311,36 +191,45 @@ def _compile_from_config(model, compile_config: dict, custom_objects):
             inner["learning_rate"] = schedules.deserialize(inner["learning_rate"], custom_objects)
         opt = cls.from_config(inner)
     loss = compile_config.get("loss")
-    if isinstance(loss, dict):
+    if isinstance(loss, dict) and "class_name" in loss:
         loss = losses.deserialize(loss, custom_objects=custom_objects)
-    specs = [
-        metrics.deserialize(m, custom_objects=custom_objects) if isinstance(m, dict) else m
-        for m in compile_config.get("metrics") or []
-    ]
-    model.compile(optimizer=opt, loss=loss, metrics=specs)
+    elif isinstance(loss, (dict, list)):
+        loss = {k: losses.deserialize(v, custom_objects=custom_objects) if isinstance(v, dict) else v
+                for k, v in loss.items()} if isinstance(loss, dict) else [
+            losses.deserialize(v, custom_objects=custom_objects) if isinstance(v, dict) else v
+            for v in loss]
+    def one_metric(m):
+        return metrics.deserialize(m, custom_objects=custom_objects) if (
+            isinstance(m, dict) and "class_name" in m) else m
+
+    def walk(specs):
+        if isinstance(specs, list):
+            return [walk(m) for m in specs]
+        if isinstance(specs, dict) and "class_name" not in specs:
+            return {key: walk(value) for key, value in specs.items()}
+        return one_metric(specs)
+
+    model.compile(optimizer=opt, loss=loss, loss_weights=compile_config.get("loss_weights"),
+                  metrics=walk(compile_config.get("metrics")),
+                  weighted_metrics=walk(compile_config.get("weighted_metrics")))
 
 
-def _restore_optimizer(reader, model, saved: list) -> None:
-    if not saved:
-        return
-    optimizer = model.optimizer
-    arrays = [arr for _, _, arr in saved]
-    if len(arrays) > 1:
-        model._prepare_training()  # builds the slots for the packed parameter buffer
-        variables = optimizer.variables
-        shapes = [v.shape for v in variables[1:]]
-        if [a.shape for a in arrays[1:]] != shapes:
-            raise reader.error(
-                f"the saved optimizer state ({len(arrays) - 1} slot arrays of shapes "
-                f"{[a.shape for a in arrays[1:]]}) does not fit optimizer "
-                f"{type(optimizer).__name__} of this model (shapes {shapes})."
-            )
-        for dst, src in zip(variables[1:], arrays[1:]):
-            dst[...] = src
-    optimizer.iterations = int(arrays[0])
+# -- writing ---------------------------------------------------------------
+def _compile_config(model, include_optimizer=True):
+    compile_config = model.get_compile_config() if model.compiled else None
+    if compile_config is not None and model.optimizer is not None:
+        from .. import optimizers
+
+        compile_config = {**compile_config, "optimizer": optimizers.serialize(model.optimizer)}
+    return compile_config
 
 
-# -- public API ------------------------------------------------------------
+def _optimizer_state(model, include_optimizer):
+    if include_optimizer and model.compiled and model.optimizer is not None:
+        return _weights_h5.optimizer_arrays(model)
+    return None
+
+
 def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=True):
     """Save a model (config, weights, compile arguments and optimizer state).
 
@@ -348,7 +237,9 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
     ----------
     model : Model
     filepath : str, path-like or binary file object
-        Must end in ``.keras`` (or ``.h5``, written in the same zip format).
+        ``.keras`` (or a file object): Keras 3's archive, which Keras 3 loads.
+        ``.h5``: the legacy HDF5 full-model file of Keras (``model_config``
+        attribute plus ``model_weights`` group).
     overwrite : bool, default=True
         When False, refuse to replace an existing file.
     zipped : None or True
@@ -370,127 +261,254 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
     _check_suffix(filepath, MODEL_SUFFIXES, "save_model")
     if zipped is not None and not zipped:
         raise param_error("zipped", "save_model", "None or True", zipped)
-    description = _model_description(model)
-    compile_config = model.get_compile_config() if model.compiled else None
-    if compile_config is not None and model.optimizer is not None:
-        from .. import optimizers
-
-        compile_config = {**compile_config, "optimizer": optimizers.serialize(model.optimizer)}
-    description["compile_config"] = compile_config
+    compile_config = _compile_config(model)
+    if not is_file_like(filepath) and os.fspath(filepath).endswith(".h5"):
+        data = _legacy_h5.write_model(model, _keras_config.to_keras(model, compile_config),
+                                      KERAS_VERSION, include_optimizer)
+        _write_bytes(filepath, data, overwrite)
+        return
+    config = _keras_config.to_keras(model, compile_config)
     metadata = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "automl_version": _automl_version,
+        "keras_version": KERAS_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        "automl_version": _automl_version,
     }
-    arrays = _weight_arrays(model)
-    if include_optimizer and compile_config is not None:
-        arrays.update(_optimizer_arrays(model.optimizer))
+    weights = _weights_h5.write_weights(model, _optimizer_state(model, include_optimizer))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(METADATA_FILE, _dumps(metadata, indent=2))
-        archive.writestr(CONFIG_FILE, _dumps(description, indent=2))
-        archive.writestr(WEIGHTS_FILE, _npz_bytes(arrays))
+        archive.writestr(METADATA_FILE, _dumps(metadata))
+        archive.writestr(CONFIG_FILE, _dumps(config))
+        archive.writestr(WEIGHTS_FILE, weights)
     _write_bytes(filepath, buf.getvalue(), overwrite)
 
 
+def save_weights(model, filepath, overwrite=True):
+    """Save the model's weights.
+
+    ``.weights.h5`` files use Keras 3's layout (Keras's ``load_weights`` reads
+    them); ``.weights.npz`` files are automl's plain ``np.savez`` archive.
+    Neither holds optimizer state.
+    """
+    _check_model(model, "save_weights")
+    _check_suffix(filepath, WEIGHTS_SUFFIXES, "save_weights")
+    if not is_file_like(filepath) and os.fspath(filepath).endswith(".weights.npz"):
+        data = _automl_v1.npz_bytes(_automl_v1.weight_arrays(model))
+    else:
+        data = _weights_h5.write_weights(model)
+    _write_bytes(filepath, data, overwrite)
+
+
+# -- reading ---------------------------------------------------------------
+def _rebuild(source, description, custom_objects, compile, budget):
+    """Build (and compile) the model a description gives, within an allocation budget."""
+    try:
+        with _limits.weight_budget(budget, f"Cannot load {source.name}"):
+            model = _model_from_config(description, custom_objects)
+        compile_config = description.get("compile_config")
+        if compile and compile_config:
+            if not isinstance(compile_config, dict):
+                raise ValueError(f"'compile_config' must be an object. Got {compile_config!r}.")
+            _compile_from_config(model, compile_config, custom_objects)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        if str(exc).startswith("Cannot load"):
+            raise
+        raise source.error(f"invalid model config: {exc}") from exc
+    except MemoryError:
+        raise source.error("its config asks for more memory than is available.") from None
+    return model
+
+
+def _custom(custom_objects, owner):
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise param_error("custom_objects", owner, "a dict or None", custom_objects, TypeError)
+    return _registry.effective_custom_objects(custom_objects, _registry.builtin_names())
+
+
+def _from_keras(source, config, custom_objects, safe_mode):
+    description, notes = _keras_config.from_keras(config, source.error, custom_objects, safe_mode)
+    for note in notes:
+        warnings.warn(f"While loading {source.name}: {note}", stacklevel=4)
+    return description
+
+
+def _load_v1(source, archive, metadata, custom_objects, compile):
+    _automl_v1.check_version(source, metadata)
+    config = source.json_member(archive, CONFIG_FILE)
+    info = source.check_member(archive, _automl_v1.WEIGHTS_FILE, 2**40)
+    model = _rebuild(source, config, custom_objects, compile, _build_budget(info.file_size))
+    limit = _weights_limit(model)
+    data = source.member(archive, _automl_v1.WEIGHTS_FILE, limit)
+    groups = _automl_v1.read_npz(source, data, repr(_automl_v1.WEIGHTS_FILE), limit)
+    _automl_v1.assign(source, model, groups[_automl_v1.LAYERS])
+    if compile and model.compiled:
+        arrays = [arr for _, _, arr in groups[_automl_v1.OPTIMIZER]]
+        _weights_h5.restore_optimizer(model, _weights_h5.AUTOML_OPTIMIZER_VARS, arrays,
+                                      source.error, source.name)
+    return model
+
+
+def _load_archive(source, custom_objects, compile, safe_mode):
+    with source.open_zip() as archive:
+        names = set(archive.namelist())
+        metadata = source.json_member(archive, METADATA_FILE) if METADATA_FILE in names else {}
+        if metadata.get("format") == _automl_v1.FORMAT:
+            return _load_v1(source, archive, metadata, custom_objects, compile)
+        config = source.json_member(archive, CONFIG_FILE)
+        assets = sorted(n for n in names if n.startswith("assets/") and not n.endswith("/"))
+        if assets:
+            raise source.error(
+                f"it holds assets ({assets[0]!r}...: the vocabulary of an adapted lookup or "
+                "TextVectorization layer), which automl.keras does not read yet; give the "
+                "layer its vocabulary in the constructor before saving it with Keras.")
+        if WEIGHTS_FILE not in names and "model.weights.npz" in names:
+            raise source.error("its weights are in Keras's npz layout (weights_format='npz'), "
+                               "which automl.keras does not read; save it with the default h5.")
+        info = source.check_member(archive, WEIGHTS_FILE, 2**40)
+        description = _from_keras(source, config, custom_objects, safe_mode)
+        model = _rebuild(source, description, custom_objects, compile,
+                         _build_budget(info.file_size))
+        limit = _weights_limit(model)
+        data = source.member(archive, WEIGHTS_FILE, limit)
+    _assign_keras_h5(source, model, data, repr(WEIGHTS_FILE), limit,
+                     include_optimizer=compile and model.compiled)
+    return model
+
+
+def _assign_keras_h5(source, model, data, what, limit, include_optimizer, skip_mismatch=False):
+    with h5_file(source, data, what) as h5:
+        arrays = _weights_h5.read_weights(source, h5, what, limit)
+    _weights_h5.assign(model, arrays, source.error, source.name, skip_mismatch=skip_mismatch)
+    if include_optimizer:
+        group, state = _weights_h5.optimizer_from(arrays)
+        _weights_h5.restore_optimizer(model, group, state, source.error, source.name)
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Load a model saved by :func:`save_model`.
+    """Load a model from a ``.keras`` archive or a legacy ``.h5`` file.
+
+    Reads Keras 3 archives (also those written by automl), archives of earlier
+    automl versions, and legacy HDF5 full-model files written by Keras 2,
+    tf.keras or Keras 3 (``model.save("m.h5")``).
 
     Parameters
     ----------
     filepath : str, path-like or binary file object
     custom_objects : dict, optional
-        Extra ``name -> class`` entries for classes outside the registries.
-        Objects registered with ``register_keras_serializable`` (or in
+        Extra ``name -> class or function`` entries for objects outside the
+        registries (and the functions of ``Lambda`` layers). Objects
+        registered with ``register_keras_serializable`` (or in
         ``get_custom_objects()`` or an active ``custom_object_scope``) resolve
         without being listed here.
     compile : bool, default=True
-        Recompile with the saved compile arguments and restore the optimizer state.
+        Recompile with the saved compile arguments and restore the optimizer
+        state when the file has them.
     safe_mode : bool, default=True
-        Accepted for Keras compatibility; loading never runs code from the file.
+        Refuse files holding Python bytecode (a ``Lambda`` saved from a Python
+        lambda). With ``safe_mode=False`` such a layer loads, but its function
+        comes from ``custom_objects`` (keyed by the layer's name): saved code
+        is never run.
 
     Raises
     ------
     ValueError
-        If the file is not a valid archive, misses a member, holds invalid
-        JSON, names a class outside the registries and ``custom_objects``, or
-        holds weights whose shapes do not fit the model.
+        If the file is not a model file, is truncated or crafted (sizes,
+        nesting or shapes beyond what it can hold), holds bytecode in safe
+        mode, names a class automl.keras does not have or that is not
+        registered, or holds weights that do not fit the model.
     """
-    if custom_objects is not None and not isinstance(custom_objects, dict):
-        raise param_error("custom_objects", "load_model", "a dict or None", custom_objects, TypeError)
-    custom_objects = _registry.effective_custom_objects(custom_objects, _registry.builtin_names())
-    reader = _Reader(filepath)
-    with reader.open_zip() as archive:
-        metadata = reader.json_member(archive, METADATA_FILE)
-        if metadata.get("format") != FORMAT:
-            raise reader.error(
-                "it was not saved by automl.keras (its metadata.json names no "
-                f"{FORMAT!r} format); archives written by Keras itself are not supported."
-            )
-        version = str(metadata.get("format_version", ""))
-        if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
-            raise reader.error(
-                f"unsupported format version {version!r} (this automl reads version "
-                f"{FORMAT_VERSION!r}); it was saved by automl {metadata.get('automl_version')!r}."
-            )
-        config = reader.json_member(archive, CONFIG_FILE)
-        weights = reader.member(archive, WEIGHTS_FILE)
-    groups = reader.arrays(weights, repr(WEIGHTS_FILE))
-    try:
-        model = _model_from_config(config, custom_objects)
-        compile_config = config.get("compile_config")
-        if compile and compile_config:
-            if not isinstance(compile_config, dict):
-                raise ValueError(f"'compile_config' must be an object. Got {compile_config!r}.")
-            _compile_from_config(model, compile_config, custom_objects)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        if str(exc).startswith("Cannot load"):
-            raise
-        raise reader.error(f"invalid model config: {exc}") from exc
-    _assign_weights(reader, model, groups[_LAYERS])
-    if compile and model.compiled:
-        _restore_optimizer(reader, model, groups[_OPTIMIZER])
-    return model
+    custom_objects = _custom(custom_objects, "load_model")
+    source = Source(filepath)
+    if source.kind == "hdf5":
+        return _legacy_h5.load_model(source, custom_objects, compile, safe_mode,
+                                     _from_keras, _rebuild, _build_budget, _weights_limit)
+    if source.kind != "zip":
+        raise source.error("it is neither a .keras archive (zip) nor an HDF5 file; the file may "
+                           "be truncated or corrupted.")
+    return _load_archive(source, custom_objects, compile, safe_mode)
 
 
-def save_weights(model, filepath, overwrite=True):
-    """Save the model's weights to a ``.weights.npz`` (or ``.weights.h5``) file.
+def load_weights(model, filepath, skip_mismatch=False, by_name=False, include_optimizer=False):
+    """Load weights into ``model`` in place.
 
-    The file is a plain ``np.savez`` archive (also for ``.weights.h5``); it holds
-    no optimizer state.
-    """
-    _check_model(model, "save_weights")
-    _check_suffix(filepath, WEIGHTS_SUFFIXES, "save_weights")
-    _write_bytes(filepath, _npz_bytes(_weight_arrays(model)), overwrite)
+    Parameters
+    ----------
+    model : Model
+        A built model with the architecture the file was saved from.
+    filepath : str, path-like or binary file object
+        A ``.weights.h5`` file (Keras 3's layout, or the legacy layout of
+        ``save_weights`` in Keras 2 / tf.keras), a ``.keras`` archive, a legacy
+        ``.h5`` full-model file, or an automl ``.weights.npz`` file.
+    skip_mismatch : bool, default=False
+        Skip (with a warning) weights whose shape or count does not fit,
+        instead of raising.
+    by_name : bool, default=False
+        Legacy ``.h5`` files only: match layers by name instead of by
+        topological order.
+    include_optimizer : bool, default=False
+        Also restore the optimizer state a ``.keras`` archive holds into the
+        compiled ``model`` (to resume training).
 
-
-def load_weights(model, filepath, skip_mismatch=False):
-    """Load weights saved by :func:`save_weights` (or from a whole-model file).
-
-    The arrays are matched to ``model.weights`` by position and checked for
-    shape before any is assigned. With ``skip_mismatch=True`` arrays whose
-    shape does not fit are skipped with a warning.
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from automl.keras import Sequential, Input, layers, saving
+    >>> model = Sequential([Input(shape=(3,)), layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.weights.h5")
+    >>> saving.save_weights(model, path)
+    >>> other = Sequential([Input(shape=(3,)), layers.Dense(2)])
+    >>> saving.load_weights(other, path)
+    >>> bool((other.get_weights()[0] == model.get_weights()[0]).all())
+    True
     """
     _check_model(model, "load_weights")
-    reader = _Reader(filepath)
-    data = reader.data
-    with reader.open_zip(what="a weights file or a .keras archive") as archive:
-        if CONFIG_FILE in archive.namelist():
-            data = reader.member(archive, WEIGHTS_FILE)
+    source = Source(filepath)
     if not model.built:
         raise ValueError(
             f"Cannot load weights into model {model.name!r} before it is built: start it with "
             "Input(shape=...), call build(), or fit it first."
         )
-    groups = reader.arrays(data, "the weights file")
-    _assign_weights(reader, model, groups[_LAYERS], skip_mismatch=skip_mismatch)
+    include_optimizer = include_optimizer and model.compiled and model.optimizer is not None
+    limit = _weights_limit(model)
+    if source.kind == "hdf5":
+        with h5_file(source, source.data, "the weights file") as h5:
+            if _legacy_h5.is_legacy(h5):
+                _legacy_h5.load_weights(source, h5, model, limit, by_name, skip_mismatch)
+                return
+        if by_name:
+            raise source.error("by_name=True applies to legacy .h5 files only; this file is in "
+                               "Keras 3's .weights.h5 layout, matched by layer path.")
+        _assign_keras_h5(source, model, source.data, "the weights file", limit,
+                         include_optimizer, skip_mismatch)
+        return
+    if source.kind != "zip":
+        raise source.error("it is not a weights file (neither HDF5 nor zip); the file may be "
+                           "truncated or corrupted.")
+    with source.open_zip(what="a weights file or a .keras archive") as archive:
+        names = set(archive.namelist())
+        if CONFIG_FILE not in names:  # a bare automl .weights.npz
+            groups = _automl_v1.read_npz(source, source.data, "the weights file", limit)
+            _automl_v1.assign(source, model, groups[_automl_v1.LAYERS], skip_mismatch)
+            return
+        if _automl_v1.WEIGHTS_FILE in names and WEIGHTS_FILE not in names:
+            data = source.member(archive, _automl_v1.WEIGHTS_FILE, limit)
+            groups = _automl_v1.read_npz(source, data, repr(_automl_v1.WEIGHTS_FILE), limit)
+            _automl_v1.assign(source, model, groups[_automl_v1.LAYERS], skip_mismatch)
+            if include_optimizer:
+                arrays = [arr for _, _, arr in groups[_automl_v1.OPTIMIZER]]
+                _weights_h5.restore_optimizer(model, _weights_h5.AUTOML_OPTIMIZER_VARS, arrays,
+                                              source.error, source.name)
+            return
+        data = source.member(archive, WEIGHTS_FILE, limit)
+    _assign_keras_h5(source, model, data, repr(WEIGHTS_FILE), limit, include_optimizer,
+                     skip_mismatch)
 
 
 def to_json(model, **kwargs) -> str:
     """Return the model's architecture as a JSON string (``json.dumps`` kwargs apply)."""
     _check_model(model, "to_json")
-    return _dumps(_model_description(model), **kwargs)
+    config = _keras_config.to_keras(model)
+    config.pop("compile_config", None)
+    return _dumps(config, **kwargs)
 
 
 def model_from_json(json_string, custom_objects=None):
@@ -508,6 +526,11 @@ def model_from_json(json_string, custom_objects=None):
     if not isinstance(config, dict):
         raise ValueError(f"Cannot read a model from JSON: expected an object. Got {config!r}.")
     custom_objects = _registry.effective_custom_objects(custom_objects, _registry.builtin_names())
+    inner = config.get("config")
+    if not (isinstance(inner, dict) and "nodes" in inner):  # Keras's layout (automl's own has nodes)
+        source = Source("<json>", data=b"")
+        source.name = "the JSON model"
+        config = _from_keras(source, config, custom_objects, safe_mode=True)
     return _model_from_config(config, custom_objects)
 
 

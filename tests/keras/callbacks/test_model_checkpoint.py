@@ -166,7 +166,7 @@ def test_verbose_reports_improvements(tmp_path, capsys):
 
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"filepath": "model.txt"}, "'filepath' parameter of ModelCheckpoint must be a model file"),
-    ({"filepath": "model.keras", "save_weights_only": True}, "ending in .weights.npz or .weights.h5"),
+    ({"filepath": "model.keras", "save_weights_only": True}, "ending in .weights.h5 or .weights.npz"),
     ({"filepath": "m.keras", "save_freq": "batch"}, "'save_freq' parameter of ModelCheckpoint"),
     ({"filepath": "m.keras", "save_freq": 0}, "'save_freq' parameter of ModelCheckpoint"),
     ({"filepath": "m.keras", "mode": "up"}, "'mode' parameter of ModelCheckpoint"),

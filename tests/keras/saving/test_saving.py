@@ -9,6 +9,7 @@ import sys
 import textwrap
 import zipfile
 
+import h5py
 import numpy as np
 import pytest
 
@@ -62,30 +63,41 @@ def _assert_same_weights(a, b):
 
 
 def test_archive_layout(trained, tmp_path):
+    """The archive is Keras 3's: metadata.json, config.json, model.weights.h5 in its layout."""
     path = tmp_path / "model.keras"
     saving.save_model(trained, path)
     with zipfile.ZipFile(path) as archive:
-        assert sorted(archive.namelist()) == ["config.json", "metadata.json", "model.weights.npz"]
+        assert sorted(archive.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
         config = json.loads(archive.read("config.json"))
         metadata = json.loads(archive.read("metadata.json"))
-        weights = np.load(io.BytesIO(archive.read("model.weights.npz")), allow_pickle=False)
-        names = list(weights.files)
-    assert config["class_name"] == "Sequential"
-    assert config["config"] == json.loads(json.dumps(trained.get_config()))
+        with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as h5:
+            datasets = {}
+            h5.visititems(lambda n, o: datasets.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+    assert (config["module"], config["class_name"], config["registered_name"]) == ("keras", "Sequential", None)
+    inner = config["config"]
+    assert inner["dtype"]["class_name"] == "DTypePolicy"
+    assert inner["layers"][0]["class_name"] == "InputLayer"
+    assert inner["layers"][0]["config"]["batch_shape"] == [None, 5]
+    dense = inner["layers"][1]
+    assert (dense["module"], dense["class_name"]) == ("keras.layers", "Dense")
+    assert dense["config"]["kernel_initializer"]["module"] == "keras.initializers"
+    assert dense["build_config"] == {"input_shape": [None, 5]}
     assert config["build_config"] == {"input_shape": [None, 5]}
     assert config["compile_config"]["loss"] == "sparse_categorical_crossentropy"
-    assert config["compile_config"]["optimizer"]["config"]["learning_rate"]["class_name"] == (
-        "ExponentialDecay"
-    )
-    assert metadata["format"] == "automl.keras" and "date_saved" in metadata
-    assert "automl_version" in metadata and "format_version" in metadata
-    assert [n for n in names if n.startswith("layers/")] == [
-        f"layers/{i:04d}/{v.name}" for i, v in enumerate(trained.weights)
-    ]
-    # iterations + Adam's two slots over the packed parameter buffer.
-    assert [n for n in names if n.startswith("optimizer/")] == [
-        "optimizer/0000/iterations", "optimizer/0001/slot", "optimizer/0002/slot"
-    ]
+    optimizer = config["compile_config"]["optimizer"]
+    assert optimizer["module"] == "keras.optimizers"
+    assert optimizer["config"]["learning_rate"]["class_name"] == "ExponentialDecay"
+    assert metadata["keras_version"].startswith("3.") and "date_saved" in metadata
+    assert "automl_version" in metadata
+    weights = sorted(k for k in datasets if k.startswith("layers/"))
+    assert weights == ["layers/dense/vars/0", "layers/dense/vars/1",
+                       "layers/dense_1/vars/0", "layers/dense_1/vars/1"]
+    np.testing.assert_array_equal(datasets["layers/dense/vars/0"], trained.weights[0].numpy())
+    # iterations (no learning-rate variable: it is a schedule), then Adam's momentum and
+    # velocity per variable, as Keras creates them.
+    opt = sorted((k for k in datasets if k.startswith("optimizer/")), key=lambda k: int(k.split("/")[-1]))
+    assert len(opt) == 1 + 2 * 4 and datasets["optimizer/vars/0"] == trained.optimizer.iterations
+    assert [datasets[k].shape for k in opt[1:3]] == [(5, 8), (5, 8)]
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
@@ -224,31 +236,39 @@ def test_truncated_file(saved, tmp_path):
 def test_garbage_bytes(tmp_path):
     bad = tmp_path / "garbage.keras"
     bad.write_bytes(np.random.default_rng(0).bytes(4096))
-    with pytest.raises(ValueError, match=r"garbage\.keras.*not a valid zip file"):
+    with pytest.raises(ValueError, match=r"garbage\.keras.*neither a \.keras archive"):
         saving.load_model(bad)
 
 
-def test_hdf5_and_foreign_archives(saved, tmp_path):
+V1 = os.path.join(os.path.dirname(__file__), "fixtures", "automl_v1", "mlp.keras")
+
+
+def test_fake_hdf5_and_newer_automl_archive(tmp_path):
     hdf5 = tmp_path / "legacy.h5"
     hdf5.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
-    with pytest.raises(ValueError, match=r"legacy\.h5.*HDF5 file"):
+    with pytest.raises(ValueError, match=r"legacy\.h5.*not a valid HDF5 file"):
         saving.load_model(hdf5)
-    foreign = tmp_path / "keras3.keras"
-    _rewrite(saved, foreign, replace={"metadata.json": b'{"keras_version": "3.5.0"}'})
-    with pytest.raises(ValueError, match=r"keras3\.keras.*not saved by automl\.keras"):
-        saving.load_model(foreign)
     newer = tmp_path / "newer.keras"
-    _rewrite(saved, newer, replace={"metadata.json": b'{"format": "automl.keras", "format_version": "9.0"}'})
+    _rewrite(V1, newer, replace={"metadata.json": b'{"format": "automl.keras", "format_version": "9.0"}'})
     with pytest.raises(ValueError, match=r"newer\.keras.*format version '9\.0'"):
         saving.load_model(newer)
 
 
-@pytest.mark.parametrize("member", ["config.json", "metadata.json", "model.weights.npz"])
+@pytest.mark.parametrize("member", ["config.json", "model.weights.h5"])
 def test_missing_member(saved, tmp_path, member):
     bad = tmp_path / "missing.keras"
     _rewrite(saved, bad, drop=(member,))
     with pytest.raises(ValueError, match=rf"missing\.keras.*no '{member}' member"):
         saving.load_model(bad)
+
+
+def test_metadata_is_optional(saved, tmp_path, trained):
+    """Keras does not need metadata.json to load an archive; neither do we."""
+    bare = tmp_path / "bare.keras"
+    _rewrite(saved, bare, drop=("metadata.json",))
+    x, _ = _data()
+    np.testing.assert_allclose(saving.load_model(bare).predict(x, verbose=0),
+                               trained.predict(x, verbose=0), atol=1e-6)
 
 
 def test_bad_json(saved, tmp_path):
@@ -258,33 +278,50 @@ def test_bad_json(saved, tmp_path):
         saving.load_model(bad)
 
 
-def test_wrong_shapes(saved, tmp_path):
+def _rewrite_h5(saved, dst, edit):
     with zipfile.ZipFile(saved) as archive:
-        with np.load(io.BytesIO(archive.read("model.weights.npz"))) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    (kernel,) = [k for k in arrays if k.startswith("layers/0000/")]
-    arrays[kernel] = np.zeros((3, 3), dtype="float32")
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
+        data = archive.read("model.weights.h5")
+    buf = io.BytesIO(data)
+    with h5py.File(buf, "a") as h5:
+        edit(h5)
+    _rewrite(saved, dst, replace={"model.weights.h5": buf.getvalue()})
+
+
+def test_wrong_shapes(saved, tmp_path):
+    def edit(h5):
+        del h5["layers/dense/vars/0"]
+        h5["layers/dense/vars"].create_dataset("0", data=np.zeros((3, 3), dtype="float32"))
+
     bad = tmp_path / "shapes.keras"
-    _rewrite(saved, bad, replace={"model.weights.npz": buf.getvalue()})
+    _rewrite_h5(saved, bad, edit)
     with pytest.raises(ValueError, match=r"shapes\.keras.*shape \(3, 3\).*shape \(5, 8\)"):
         saving.load_model(bad)
 
 
 def test_corrupted_weights_member(saved, tmp_path):
     bad = tmp_path / "weights.keras"
-    _rewrite(saved, bad, replace={"model.weights.npz": b"PK\x03\x04 definitely not an npz"})
-    with pytest.raises(ValueError, match=r"weights\.keras.*model\.weights\.npz"):
+    _rewrite(saved, bad, replace={"model.weights.h5": b"\x89HDF definitely not hdf5"})
+    with pytest.raises(ValueError, match=r"weights\.keras.*model\.weights\.h5.*not a valid HDF5"):
         saving.load_model(bad)
 
 
-def test_pickled_arrays_are_refused(saved, tmp_path):
-    buf = io.BytesIO()
-    np.savez(buf, **{"layers/0000/x": np.array([object()], dtype=object)})
-    bad = tmp_path / "pickle.keras"
-    _rewrite(saved, bad, replace={"model.weights.npz": buf.getvalue()})
-    with pytest.raises(ValueError, match=r"pickle\.keras.*(corrupted|pickle)"):
+def test_non_numeric_and_linked_datasets_are_refused(saved, tmp_path):
+    def strings(h5):
+        del h5["layers/dense/vars/1"]
+        h5["layers/dense/vars"].create_dataset("1", data=np.array([b"x"] * 8))
+
+    bad = tmp_path / "strings.keras"
+    _rewrite_h5(saved, bad, strings)
+    with pytest.raises(ValueError, match=r"strings\.keras.*non-numeric dtype"):
+        saving.load_model(bad)
+
+    def link(h5):
+        del h5["layers/dense/vars/1"]
+        h5["layers/dense/vars/1"] = h5py.ExternalLink("/etc/passwd", "/x")
+
+    bad = tmp_path / "link.keras"
+    _rewrite_h5(saved, bad, link)
+    with pytest.raises(ValueError, match=r"link\.keras.*ExternalLink"):
         saving.load_model(bad)
 
 
