@@ -16,16 +16,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from optuna.storages.journal import BaseJournalBackend
+
+from automl.search import RunDirectory
 
 __all__ = ["StudyData", "load_study_data", "JOURNAL_NAME", "SUMMARY_NAME", "PREDICTIONS_NAME"]
 
-#: File names in a study's output directory (the runner writes them).
-JOURNAL_NAME = "study.journal"
-SUMMARY_NAME = "summary.json"
-PREDICTIONS_NAME = "test_predictions.npz"
-RUN_NAME = "run.json"
+#: File names in a study's output directory (:class:`automl.search.RunDirectory` owns them).
+JOURNAL_NAME = RunDirectory.JOURNAL
+SUMMARY_NAME = RunDirectory.SUMMARY
+PREDICTIONS_NAME = RunDirectory.PREDICTIONS
+RUN_NAME = RunDirectory.RUN
 
 _CLASSIFICATION_METRICS = {
     "accuracy",
@@ -188,7 +189,8 @@ def load_study_data(source, *, study_name: str | None = None) -> StudyData:
         text = os.fspath(source)
         if "://" not in text and Path(text).is_dir():
             output_dir = Path(text)
-            info = {**_read_json(output_dir / RUN_NAME), **_read_summary(output_dir)}
+            run = RunDirectory(output_dir)
+            info = {**run.read_run(quiet=True), **run.read_summary(quiet=True)}
             storage = _open_storage(_storage_of(output_dir, info))
             study_name = study_name or info.get("study") or info.get("study_name")
         else:
@@ -199,8 +201,9 @@ def load_study_data(source, *, study_name: str | None = None) -> StudyData:
             "The 'source' parameter of load_study_data must be an output directory, a journal "
             f"file, a storage URL, an optuna.Study or a StudyResult. Got {source!r} instead."
         )
-    summary = _read_summary(output_dir) if output_dir is not None else {}
-    predictions = _read_predictions(output_dir) if output_dir is not None else None
+    run = RunDirectory(output_dir) if output_dir is not None else None
+    summary = run.read_summary(quiet=True) if run is not None else {}
+    predictions = run.read_test_predictions() if run is not None else None
     return _make_data(study, summary, predictions, output_dir)
 
 
@@ -240,32 +243,6 @@ def _infer_task(task, predictions, metric) -> str | None:
 
 # ---------------------------------------------------------------------------
 # Storage, read-only
-
-
-def _read_summary(output_dir: Path) -> dict:
-    return _read_json(output_dir / SUMMARY_NAME)
-
-
-def _read_json(path: Path) -> dict:
-    if not path.is_file():
-        return {}
-    try:
-        content = json.loads(path.read_text())
-    except (OSError, ValueError):  # being written, or not ours
-        return {}
-    return content if isinstance(content, dict) else {}
-
-
-def _read_predictions(output_dir: Path) -> dict | None:
-    path = output_dir / PREDICTIONS_NAME
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError):
-        return None
-    return arrays if "y_true" in arrays and "y_pred" in arrays else None
 
 
 def _storage_of(output_dir: Path, info: dict) -> str:

@@ -33,21 +33,10 @@ import numpy as np
 
 from automl._random import trial_seed
 
-from ._results import (
-    OUTPUT_FILES,
-    RUN_FILE,
-    StudyResult,
-    epochs_table,
-    jsonable,
-    read_json,
-    save_best_model,
-    trials_table,
-    write_json,
-    write_test_predictions,
-)
+from ._results import StudyResult, epochs_table, trials_table
+from ._run_directory import RunDirectory, jsonable
 from ._spec import StudySpec, load_spec
 from ._storage import (
-    JOURNAL_NAME,
     budget_used,
     describe_storage,
     fail_trial,
@@ -209,10 +198,10 @@ def resume_study(
 
 def load_run_spec(output_dir, **overrides) -> StudySpec:
     """The study spec recorded in ``<output_dir>/run.json``, with ``overrides`` applied."""
-    path = Path(output_dir) / RUN_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: not a study output directory (no {RUN_FILE})")
-    info = read_json(path)
+    run = RunDirectory(output_dir)
+    if not run.has(run.RUN):
+        raise FileNotFoundError(f"{run / run.RUN}: not a study output directory (no {run.RUN})")
+    info = run.read_run()
     return _recorded_spec(info["spec"], info.get("source"), overrides)
 
 
@@ -229,7 +218,7 @@ def _open_recorded_study(source, study_name: str | None):
 
     text = str(source)
     if not is_url(text) and Path(text).is_dir():
-        info = read_json(Path(text) / RUN_FILE)
+        info = RunDirectory(text).read_run()
         text, study_name = info["storage"], study_name or info["study_name"]
     storage = open_storage(text)
     if study_name is None:
@@ -448,10 +437,11 @@ def _prepare_storage(spec: StudySpec, *, resume: bool, overwrite: bool):
     """
     out: Path = spec.output
     out.mkdir(parents=True, exist_ok=True)
-    default_journal = out / JOURNAL_NAME
+    run = RunDirectory(out)
+    default_journal = run.journal
     storage_url = str(spec.storage) if spec.storage is not None else str(default_journal)
     study_name = spec.study_name
-    leftovers = [n for n in OUTPUT_FILES if (out / n).exists()]
+    leftovers = run.outputs()
     journal_existed = is_url(storage_url) or Path(storage_url).exists()
     storage = open_storage(storage_url)
     names = [s.study_name for s in storage.get_all_studies()] if journal_existed else []
@@ -475,8 +465,7 @@ def _prepare_storage(spec: StudySpec, *, resume: bool, overwrite: bool):
                 storage = open_storage(storage_url)
             else:
                 optuna.delete_study(study_name=study_name, storage=storage)
-        for name in leftovers:
-            (out / name).unlink()
+        run.remove_outputs()
         return storage, storage_url, False
     if exists or leftovers:
         what = (
@@ -587,8 +576,7 @@ def _run(
             attrs = _study_attrs(spec, seed=seed, n_jobs=n_jobs, threads=threads, record=record)
             for key, value in attrs.items():
                 study.set_user_attr(key, value)
-        write_json(
-            out / RUN_FILE,
+        RunDirectory(out).write_run(
             {
                 "study_name": study_name,
                 "storage": storage_url,
@@ -873,8 +861,7 @@ def _base_summary(spec, study, info, trials) -> dict:
 
 
 def _write_tables(study, out: Path) -> None:
-    trials_table(study).to_csv(out / "trials.csv", index=False)
-    epochs_table(study).to_csv(out / "epochs.csv", index=False)
+    RunDirectory(out).write_tables(trials_table(study), epochs_table(study))
 
 
 def _write_partial(spec, study, info, *, status: str) -> None:
@@ -891,7 +878,7 @@ def _write_partial(spec, study, info, *, status: str) -> None:
             best_trial_seed=best.user_attrs.get("seed"),
             best_trial_params=dict(best.params),
         )
-    write_json(spec.output / "summary.json", summary)
+    RunDirectory(spec.output).write_summary(summary)
 
 
 def _best_params(spec: StudySpec, best) -> dict:
@@ -934,6 +921,7 @@ def _finish(spec, study, data, info, *, search, verbose, report=True):
     from ._objective import evaluate
 
     out = spec.output
+    run = RunDirectory(out)
     trials = study.get_trials(deepcopy=False)
     states = _states(trials)
     if not states["complete"]:
@@ -955,10 +943,8 @@ def _finish(spec, study, data, info, *, search, verbose, report=True):
         )
         with threadpool_limits(limits=info["threads"]):
             test_score = evaluate(spec.metric, model, data["X_test"], data["y_test"])
-            write_test_predictions(
-                out / "test_predictions.npz", model, data["X_test"], data["y_test"], spec.task
-            )
-        save_best_model(model, out)
+            run.write_test_predictions(model, data["X_test"], data["y_test"], spec.task)
+        run.write_model(model)
     refit_s = time.perf_counter() - t_refit
 
     summary = _base_summary(spec, study, info, trials)
@@ -981,14 +967,14 @@ def _finish(spec, study, data, info, *, search, verbose, report=True):
     summary["wall_time_s"]["refit"] = round(refit_s, 3)
     summary["wall_time_s"]["total"] = round(time.perf_counter() - info["t_start"], 3)
     _write_tables(study, out)
-    write_json(out / "best_params.json", best_params)
-    write_json(out / "summary.json", summary)
+    run.write_best_params(best_params)
+    run.write_summary(summary)
     if report:
         _write_report(out)
 
     result = StudyResult(
         output_dir=out,
-        summary=read_json(out / "summary.json"),
+        summary=run.read_summary(),
         best_params=best_params,
         study=study,
         best_model=model,

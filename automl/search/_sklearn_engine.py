@@ -50,6 +50,8 @@ from sklearn.pipeline import Pipeline
 
 from automl.keras.callbacks import Callback
 
+from ._run_directory import write_atomic
+
 __all__ = ["SEARCHES", "run_sklearn_search", "trial_estimator_params"]
 
 #: ``search:`` names of the scikit-learn engine.
@@ -145,7 +147,7 @@ class _HistorySink:
             fitted = getattr(model, "model_", None)
             record["n_params"] = int(fitted.count_params()) if fitted is not None else None
             name = f"{key}_f{fold}_n{len(rows)}.json"
-            _write_atomic(Path(self.directory) / name, record)
+            write_atomic(Path(self.directory) / name, json.dumps(record))
 
 
 class _RecordingPipeline(Pipeline):
@@ -183,12 +185,6 @@ def _take(a, rows):
 def _merge(records: list[dict]) -> dict:
     keys = list(dict.fromkeys(k for r in records for k in r))
     return {k: [r.get(k, math.nan) for r in records] for k in keys}
-
-
-def _write_atomic(path: Path, record: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record))
-    os.replace(tmp, path)
 
 
 def _candidate_key(params: Mapping, keys) -> str:

@@ -20,6 +20,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from ._run_directory import RunDirectory
+
 __all__ = [
     "JOURNAL_NAME",
     "describe_storage",
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 #: File name of the default Optuna journal in the output directory.
-JOURNAL_NAME = "study.journal"
+JOURNAL_NAME = RunDirectory.JOURNAL
 
 #: User attribute marking a failed trial whose parameters were enqueued again.
 RETRIED = "retried"
