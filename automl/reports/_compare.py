@@ -56,14 +56,9 @@ def compare_studies(sources: Sequence, path=None) -> Path:
     --------
     compare_figures : The figures without the page, e.g. for a notebook.
     """
-    from ._dashboard import (
-        _cards_html,
-        _header_html,
-        _page,
-        _panels_html,
-        _table_section_html,
-        _write_atomic,
-    )
+    from automl.search import write_atomic
+
+    from ._html import _cards_html, _header_html, _page, _panels_html, _table_section_html
 
     histories = _histories(sources)
     figures = _figures(histories)
@@ -82,7 +77,7 @@ def compare_studies(sources: Sequence, path=None) -> Path:
         ]
     )
     text = _page(title="Study comparison · automl", body=body, figures=figures)
-    return _write_atomic(Path(path) if path is not None else Path(COMPARE_NAME), text)
+    return write_atomic(Path(path) if path is not None else Path(COMPARE_NAME), text)
 
 
 def compare_figures(sources: Sequence) -> dict:

@@ -308,7 +308,7 @@ class _StudyWatcher:
 
     def page(self, refresh_s: float) -> tuple[int, str, dict]:
         """``(status, html, version)`` of the dashboard or of the error page."""
-        from ._dashboard import _render
+        from ._dashboard import study_page
 
         with self._lock:
             version = self.version()
@@ -322,7 +322,7 @@ class _StudyWatcher:
                 "plotly_src": _plotly_path(),
             }
             try:
-                text = _render(self._data, live=live)
+                text = study_page(self._data, live=live)
             except Exception as exc:  # a figure failing must not take the server down
                 version = dict(
                     version,
@@ -342,7 +342,7 @@ def _digest(text: str) -> str:
 
 
 def _error_page(label: str, version: dict, refresh_s: float) -> str:
-    from ._dashboard import _header_html, _page
+    from ._html import _header_html, _page
 
     body = (
         _header_html("automl dashboard", str(label), live=True)
