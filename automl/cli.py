@@ -167,7 +167,8 @@ def _execute(call, quiet: bool) -> int:
 
 
 def _run(args) -> int:
-    from automl.search import SpecError, load_spec, run_study
+    from automl import run_study
+    from automl.search import SpecError, load_spec
 
     try:
         spec = load_spec(args.study, **_overrides(args))
@@ -186,7 +187,7 @@ def _run(args) -> int:
 
 
 def _resume(args) -> int:
-    from automl.search import resume_study
+    from automl import resume_study
 
     overrides = _overrides(args)
     return _execute(

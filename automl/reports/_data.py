@@ -12,15 +12,41 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from optuna.storages.journal import BaseJournalBackend
 
-from automl.search import RunDirectory
+from automl.search import (
+    RunDirectory,
+    duration_s,
+    epochs_run,
+    finite,
+    fold_logs,
+    last_step,
+    param_distributions,
+    pruned_at_epoch,
+    state_name,
+    trial_values,
+)
 
-__all__ = ["StudyData", "load_study_data", "JOURNAL_NAME", "SUMMARY_NAME", "PREDICTIONS_NAME"]
+__all__ = [
+    "StudyData",
+    "load_study_data",
+    "JOURNAL_NAME",
+    "SUMMARY_NAME",
+    "PREDICTIONS_NAME",
+    # the per-trial helpers of automl.search, used by the tables and figures
+    "duration_s",
+    "epochs_run",
+    "finite",
+    "fold_logs",
+    "last_step",
+    "param_distributions",
+    "pruned_at_epoch",
+    "state_name",
+    "trial_values",
+]
 
 #: File names in a study's output directory (:class:`automl.search.RunDirectory` owns them).
 JOURNAL_NAME = RunDirectory.JOURNAL
@@ -351,82 +377,6 @@ class _ReadOnlyJournalFile(BaseJournalBackend):
 # Per-trial helpers shared by the tables and the figures
 
 
-def state_name(trial) -> str:
-    """``"complete"``, ``"pruned"``, ``"fail"``, ``"running"`` or ``"waiting"``."""
-    return trial.state.name.lower()
-
-
-def finite(value) -> float:
-    """``value`` as a float, NaN for None, non-numbers and non-finite values."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return value if math.isfinite(value) else math.nan
-
-
-def trial_values(trial, n_objectives: int) -> list[float]:
-    """The trial's objective values (NaN when it has none)."""
-    values = trial.values
-    if values is None:
-        return [math.nan] * n_objectives
-    return [finite(v) for v in values]
-
-
-def fold_logs(trial) -> list[dict]:
-    """Per-fold epoch logs: ``fold_epoch_logs`` when present, else ``[epoch_logs]``."""
-    attrs = trial.user_attrs
-    folds = attrs.get("fold_epoch_logs")
-    if isinstance(folds, list) and folds and all(isinstance(f, dict) for f in folds):
-        return folds
-    logs = attrs.get("epoch_logs")
-    return [logs] if isinstance(logs, dict) and logs else []
-
-
-def epochs_run(trial) -> int | None:
-    """``epochs_run`` user attribute, else the length of the (first fold's) epoch logs."""
-    value = trial.user_attrs.get("epochs_run")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    folds = fold_logs(trial)
-    if folds:
-        lengths = [len(v) for v in folds[0].values() if isinstance(v, list)]
-        if lengths:
-            return max(lengths)
-    return None
-
-
-def last_step(trial) -> int | None:
-    """The last step the trial reported an intermediate value for."""
-    steps = trial.intermediate_values
-    return max(steps) if steps else None
-
-
-def pruned_at_epoch(trial, max_epochs: int | None = None) -> int | None:
-    """0-based epoch of a pruned trial's last report (``pruned_at_epoch`` or derived)."""
-    if state_name(trial) != "pruned":
-        return None
-    value = trial.user_attrs.get("pruned_at_epoch")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    step = last_step(trial)
-    if step is None:
-        return None
-    return step % max_epochs if max_epochs else step
-
-
-def duration_s(trial, now: datetime | None = None) -> float:
-    """Seconds from start to completion (to ``now`` for a running trial when given)."""
-    start, end = trial.datetime_start, trial.datetime_complete
-    if start is None:
-        return math.nan
-    if end is None:
-        if now is None:
-            return math.nan
-        end = now
-    return (end - start).total_seconds()
-
-
 def final_val_loss(trial) -> float:
     """Last finite ``val_loss`` of the trial's epoch logs (inf when none), for tie-breaks."""
     folds = fold_logs(trial)
@@ -465,15 +415,6 @@ def pareto_trials(data: StudyData) -> list:
         return list(data.study.best_trials)
     except (RuntimeError, ValueError):
         return []
-
-
-def param_distributions(trials) -> dict:
-    """Each parameter's distribution, in order of first appearance over ``trials``."""
-    dists: dict = {}
-    for trial in trials:
-        for name, dist in trial.distributions.items():
-            dists.setdefault(name, dist)
-    return dists
 
 
 def is_numeric(dist) -> bool:

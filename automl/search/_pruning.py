@@ -7,8 +7,7 @@ import warnings
 
 import optuna
 
-from automl.keras.callbacks import Callback
-from automl.keras.callbacks._lr_scheduler import current_learning_rate
+from automl.keras.callbacks import Callback, current_learning_rate
 
 __all__ = ["PruningCallback", "TrialDiverged"]
 

@@ -9,34 +9,9 @@ from pathlib import Path
 
 from ._run_directory import RunDirectory
 from ._storage import open_storage
+from ._tables import epochs_table, trials_table
 
-__all__ = [
-    "StudyResult",
-    "trials_table",
-    "epochs_table",
-    "save_best_model",
-    "load_best_model",
-]
-
-
-# ---------------------------------------------------------------------------
-# Tables
-
-
-def trials_table(study):
-    """One row per trial (``trials.csv``): :func:`automl.reports.trials_table` of ``study``."""
-    from automl.reports import load_study_data
-    from automl.reports import trials_table as table
-
-    return table(load_study_data(study))
-
-
-def epochs_table(study):
-    """One row per trial, fold and epoch (``epochs.csv``): :func:`automl.reports.epochs_table`."""
-    from automl.reports import epochs_table as table
-    from automl.reports import load_study_data
-
-    return table(load_study_data(study))
+__all__ = ["StudyResult", "save_best_model", "load_best_model"]
 
 
 # ---------------------------------------------------------------------------
@@ -146,16 +121,6 @@ class StudyResult:
     def epochs_dataframe(self):
         """One row per trial, fold and epoch (the ``epochs.csv`` table); see :func:`epochs_table`."""
         return epochs_table(self.study)
-
-    def dashboard(self, k: int = 5) -> dict:
-        """The dashboard's plotly figures by panel title, for notebooks.
-
-        See :func:`automl.reports.dashboard_figures`; ``k`` is the number of top
-        trials whose learning curves are drawn.
-        """
-        from automl.reports import dashboard_figures
-
-        return dashboard_figures(self, k=k)
 
     def save(self, path=None) -> Path:
         """Write the tables, summary, best parameters and best model to ``path``.

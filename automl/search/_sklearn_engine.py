@@ -50,6 +50,8 @@ from sklearn.pipeline import Pipeline
 
 from automl.keras.callbacks import Callback
 
+from ._estimators import EstimatorFactory
+from ._objective import trial_params
 from ._run_directory import write_atomic
 
 __all__ = ["SEARCHES", "run_sklearn_search", "trial_estimator_params"]
@@ -259,7 +261,7 @@ def _settings(spec) -> _Settings:
     )
 
 
-def _make_pipeline(spec, seed: int) -> _RecordingPipeline:
+def _make_pipeline(make_estimator: EstimatorFactory, seed: int) -> _RecordingPipeline:
     """The study's estimator, built as the Optuna engine builds it, in a recording pipeline.
 
     ``[("scale", scaler),] ("model", estimator)``: the model is always a pipeline
@@ -267,18 +269,8 @@ def _make_pipeline(spec, seed: int) -> _RecordingPipeline:
     ``early_stopping`` the estimator holds the ``EarlyStopping`` callback itself
     (and a validation split of each training fold for it).
     """
-    from ._objective import make_estimator
-
-    estimator = make_estimator(
-        spec,
-        {},
-        epochs=int(spec.epochs),
-        random_state=seed,
-        early_stopping=bool(getattr(spec, "early_stopping", None)),
-    )
+    estimator = make_estimator({}, seed, early_stopping=True)
     steps = list(estimator.steps) if isinstance(estimator, Pipeline) else [(MODEL_STEP, estimator)]
-    if steps[-1][0] != MODEL_STEP:  # pragma: no cover - make_estimator names it "model"
-        steps[-1] = (MODEL_STEP, steps[-1][1])
     return _RecordingPipeline(steps)
 
 
@@ -355,7 +347,8 @@ def _make_search(s: _Settings, pipeline, sources: list[dict], cv, *, n_jobs, see
 # The engine
 
 
-def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: int = 0):
+def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: int = 0,
+                       make_estimator: EstimatorFactory | None = None):
     """Run a study's scikit-learn search and record each candidate as an Optuna trial.
 
     Parameters
@@ -368,9 +361,8 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
         ``split_seed``, ``monitor`` / ``monitor_sign``, ``n_iter`` (random
         searches; default ``n_trials``), ``factor``, ``min_resources``,
         ``resource`` (``"n_samples"`` or ``"epochs"``, whose ``max_resources`` is
-        ``epochs``), ``output``; and, through
-        :func:`~automl.search._objective.make_estimator`, ``model``,
-        ``preprocessing`` and ``early_stopping``.
+        ``epochs``), ``output``; and, through its default ``make_estimator``,
+        ``model``, ``preprocessing`` and ``early_stopping``.
     data : mapping
         ``X_trval`` and ``y_trval`` (or ``X`` and ``y``): the train + validation
         part of the data; the test split is not seen here.
@@ -384,6 +376,8 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
         plain scikit-learn search) and of the random and halving searches.
     verbose : int, default=0
         Verbosity of the search.
+    make_estimator : EstimatorFactory, optional
+        The study plan's estimator factory (default: ``EstimatorFactory.from_spec(spec)``).
 
     Returns
     -------
@@ -430,7 +424,9 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
     X, y = _search_data(data)
     test_fold, n_splits = _test_fold(s, y)
     cv_splitter = _predefined(test_fold)
-    pipeline = _make_pipeline(spec, seed)
+    if make_estimator is None:
+        make_estimator = EstimatorFactory.from_spec(spec)
+    pipeline = _make_pipeline(make_estimator, seed)
 
     space = spec.space
     if s.search in ("grid", "halving_grid"):
@@ -476,18 +472,8 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
 
 
 def trial_estimator_params(trial) -> dict:
-    """Estimator keyword arguments of a sklearn-engine trial (lists back to tuples).
-
-    Examples
-    --------
-    >>> import optuna
-    >>> t = optuna.trial.create_trial(value=1.0, user_attrs={
-    ...     "estimator_params": {"hidden_layer_sizes": [32, 16], "optimizer": "adam"}})
-    >>> trial_estimator_params(t)
-    {'hidden_layer_sizes': (32, 16), 'optimizer': 'adam'}
-    """
-    params = trial.user_attrs["estimator_params"]
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    """Estimator keyword arguments of a sklearn-engine trial (lists back to tuples)."""
+    return trial_params(trial)
 
 
 def _check_study(study) -> None:
