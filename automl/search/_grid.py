@@ -115,13 +115,7 @@ class GridSpace:
         """``space`` itself if a GridSpace, else the grid of ``space.to_param_grid()``."""
         if isinstance(space, GridSpace):
             return space
-        to_grid = getattr(space, "to_param_grid", None)
-        if to_grid is None:
-            raise SpecError(
-                f"{getattr(space, 'source', '<space>')}: this search space cannot give a "
-                "parameter grid (SearchSpace.to_param_grid is not available)"
-            )
-        return cls(to_grid(), source=getattr(space, "source", "<grid>"))
+        return cls(space.to_param_grid(), source=space.source)
 
     @property
     def names(self) -> list[str]:
@@ -135,9 +129,8 @@ class GridSpace:
     def suggest(self, trial) -> dict[str, Any]:
         """Estimator kwargs of ``trial`` (an ``optuna.Trial`` or ``FixedTrial``)."""
         point = {n: trial.suggest_categorical(n, c) for n, c in self.optuna_grid.items()}
+        # _check_union made sure that every point is in a sub-grid
         sub = self._match(point) if len(self.sub_grids) > 1 else self.sub_grids[0]
-        if sub is None:  # pragma: no cover - excluded by _check_union
-            raise ValueError(f"{self.source}: trial parameters {point} are in no sub-grid")
         return {n: self._decode[n][point[n]] for n in self.optuna_grid if n in sub}
 
 

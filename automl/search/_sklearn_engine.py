@@ -48,10 +48,9 @@ import numpy as np
 from sklearn.exceptions import FitFailedWarning
 from sklearn.pipeline import Pipeline
 
-from automl.keras.callbacks import Callback
-
 from ._estimators import EstimatorFactory
 from ._objective import trial_params
+from ._pruning import EpochLog
 from ._run_directory import write_atomic
 
 __all__ = ["SEARCHES", "run_sklearn_search", "trial_estimator_params"]
@@ -67,17 +66,6 @@ HISTORIES_DIR = ".histories"
 
 # ---------------------------------------------------------------------------
 # Worker side: the searched pipeline and the sink of per-fit records
-
-
-class _EpochRecorder(Callback):
-    """Keeps each epoch's logs, so a fit that fails still leaves its partial history."""
-
-    def __init__(self):
-        super().__init__()
-        self.records: list[dict] = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.records.append({k: float(v) for k, v in (logs or {}).items()})
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +97,7 @@ class _HistorySink:
         fold = self.fold_of(rows)
         key = _candidate_key(pipeline.get_params(deep=True), self.keys)
         model = pipeline.steps[-1][1]
-        recorder = _EpochRecorder()
+        recorder = EpochLog()
         record: dict[str, Any] = {
             "fold": fold,
             "n_train": len(rows),
@@ -145,7 +133,7 @@ class _HistorySink:
         finally:
             record["end"] = time.time()
             history = getattr(model, "history_", None)
-            record["history"] = _jsonable(history if history else _merge(recorder.records))
+            record["history"] = _jsonable(history if history else recorder.epoch_logs)
             fitted = getattr(model, "model_", None)
             record["n_params"] = int(fitted.count_params()) if fitted is not None else None
             name = f"{key}_f{fold}_n{len(rows)}.json"
@@ -182,11 +170,6 @@ def _take(a, rows):
     if hasattr(a, "iloc"):
         return a.iloc[rows]
     return a[rows]
-
-
-def _merge(records: list[dict]) -> dict:
-    keys = list(dict.fromkeys(k for r in records for k in r))
-    return {k: [r.get(k, math.nan) for r in records] for k in keys}
 
 
 def _candidate_key(params: Mapping, keys) -> str:
