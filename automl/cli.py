@@ -29,12 +29,14 @@ import json
 import sys
 from pathlib import Path
 
+# All three load their modules on first use: `automl run` starts without Optuna or the engine.
+from automl import __version__, reports, search
+from automl._study import resume_study, run_study
+
 __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from automl import __version__
-
     parser = argparse.ArgumentParser(
         prog="automl", description="Hyperparameter search for Keras-style networks on NumPy."
     )
@@ -103,9 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--storage", metavar="URL", help="Optuna storage URL or journal file")
     listing.add_argument("--study-name", metavar="NAME", help="show the trials of this study")
 
-    from automl.reports import add_subcommands
-
-    add_subcommands(commands)
+    reports.add_subcommands(commands)
     return parser
 
 
@@ -152,11 +152,9 @@ def _overrides(args) -> dict:
 
 
 def _execute(call, quiet: bool) -> int:
-    from automl.search import SpecError, StudyExistsError
-
     try:
         call(verbose=0 if quiet else 1)
-    except (SpecError, FileNotFoundError, StudyExistsError) as exc:
+    except (search.SpecError, FileNotFoundError, search.StudyExistsError) as exc:
         return _error(exc)
     except KeyboardInterrupt:
         print("automl: interrupted", file=sys.stderr)
@@ -167,12 +165,9 @@ def _execute(call, quiet: bool) -> int:
 
 
 def _run(args) -> int:
-    from automl import run_study
-    from automl.search import SpecError, load_spec
-
     try:
-        spec = load_spec(args.study, **_overrides(args))
-    except (SpecError, FileNotFoundError) as exc:
+        spec = search.load_spec(args.study, **_overrides(args))
+    except (search.SpecError, FileNotFoundError) as exc:
         return _error(exc)
     return _execute(
         lambda verbose: run_study(
@@ -187,8 +182,6 @@ def _run(args) -> int:
 
 
 def _resume(args) -> int:
-    from automl import resume_study
-
     overrides = _overrides(args)
     return _execute(
         lambda verbose: resume_study(
@@ -203,10 +196,8 @@ def _resume(args) -> int:
 
 
 def _best(args) -> int:
-    from automl.search import RunDirectory
-
     out = Path(args.output_dir)
-    run = RunDirectory(out)
+    run = search.RunDirectory(out)
     if not run.has(run.SUMMARY):
         return _error(f"{run / run.SUMMARY}: not found (is {out} a finished study's output?)")
     s = run.read_summary()
@@ -231,13 +222,11 @@ def _best(args) -> int:
 
 
 def _list(args) -> int:
-    from automl.search import RunDirectory
-
     storage = args.storage
     if args.source is not None:
         source = Path(args.source)
         if source.is_dir():
-            run = RunDirectory(source)
+            run = search.RunDirectory(source)
             if not run.has(run.RUN):
                 return _error(f"{source}: not a study output directory (no {run.RUN})")
             info = run.read_run()
@@ -253,8 +242,7 @@ def _list(args) -> int:
 
 
 def _list_runs(root: Path) -> int:
-    from automl.search import RunDirectory
-
+    RunDirectory = search.RunDirectory
     found = sorted(p.parent for p in root.glob(f"*/{RunDirectory.RUN}")) if root.is_dir() else []
     if not found:
         print(f"No studies under {root}/ (give an output directory, a journal or --storage).")
@@ -281,11 +269,9 @@ def _list_runs(root: Path) -> int:
 def _list_studies(storage: str) -> int:
     import optuna
 
-    from automl.search import open_storage
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        summaries = optuna.get_all_study_summaries(open_storage(storage))
+        summaries = optuna.get_all_study_summaries(search.open_storage(storage))
     except Exception as exc:  # noqa: BLE001 - a storage that cannot be read
         return _error(f"{storage}: {exc}")
     rows = []
@@ -311,11 +297,9 @@ def _list_studies(storage: str) -> int:
 def _list_trials(storage: str, study_name: str) -> int:
     import optuna
 
-    from automl.search import open_storage
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
+        study = optuna.load_study(study_name=study_name, storage=search.open_storage(storage))
     except KeyError:
         return _error(f"no study {study_name!r} in {storage}")
     rows = []

@@ -13,6 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from automl import reports
+from automl.search import write_atomic
+
+from ._html import _cards_html, _header_html, _page, _panels_html, _table_section_html
+
 __all__ = ["compare_studies", "compare_figures", "comparison_table", "COMPARE_NAME"]
 
 #: Default file name of the comparison page (in the current directory).
@@ -56,9 +61,6 @@ def compare_studies(sources: Sequence, path=None) -> Path:
     --------
     compare_figures : The figures without the page, e.g. for a notebook.
     """
-    from automl.search import write_atomic
-
-    from ._html import _cards_html, _header_html, _page, _panels_html, _table_section_html
 
     histories = _histories(sources)
     figures = _figures(histories)
@@ -95,8 +97,6 @@ def comparison_table(sources: Sequence):
 
 
 def _histories(sources: Sequence) -> list[_StudyHistory]:
-    from automl import reports
-
     if isinstance(sources, (str, os.PathLike)) or not isinstance(sources, Sequence):
         raise TypeError(
             "The 'sources' parameter of compare_studies must be a list of study output "

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from automl import reports
 from automl.search import RunDirectory, write_atomic
 
 from ._html import (
@@ -73,8 +74,6 @@ def write_report(source, path=None) -> Path:
         The written file. It is replaced atomically, so a reader never sees
         half a page.
     """
-    from automl import reports
-
     data = reports.load_study_data(source)
     target = Path(path) if path is not None else _default_report_path(source, data)
     text = render_report(data)
@@ -87,8 +86,6 @@ def write_report(source, path=None) -> Path:
 
 def study_page(data, *, live: Mapping[str, Any] | None = None) -> str:
     """The study page; ``live`` (server only) holds ``version``, ``refresh_s`` and ``plotly_src``."""
-    from automl import reports
-
     figures = reports.dashboard_figures(data)
     cards = reports.summary_cards(data)
     trials = reports.trials_table(data)

@@ -188,7 +188,7 @@ class RunDirectory:
             keras_path.unlink()
         network = _network(model)
         if network is not None:
-            from automl.keras import saving
+            from automl.keras import saving  # here: reports read run directories without the engine
 
             try:
                 saving.save_model(network, keras_path)

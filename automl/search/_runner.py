@@ -37,6 +37,7 @@ from ._refit import finish, write_partial
 from ._results import StudyResult
 from ._run_directory import RunDirectory
 from ._signals import no_sigint, sigterm_interrupts
+from ._sklearn_engine import run_sklearn_search
 from ._storage import (
     StudyExistsError,
     budget_used,
@@ -221,8 +222,6 @@ def _run(spec, *, verbose: int, resume: bool, overwrite: bool, threads_per_worke
         try:
             with sigterm_interrupts():
                 if spec.engine == "sklearn":
-                    from ._sklearn_engine import run_sklearn_search
-
                     search = run_sklearn_search(
                         spec, plan.data, study, n_jobs=info.n_jobs, seed=info.seed,
                         verbose=verbose, make_estimator=plan.make_estimator,
