@@ -269,28 +269,18 @@ def _read_yaml(path: Path) -> tuple[dict, str]:
 
 
 def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec:
-    """Read and validate every key of a study (:func:`load_spec` also checks its space
-    against the estimator).
+    """Read and validate every key of a study; :func:`load_spec` without the check of
+    the space and the model against the estimator (so nothing here imports the wrappers).
 
     Parameters
     ----------
     spec : str, Path, mapping or StudySpec
-        A study YAML file, an already-parsed mapping, or a spec to re-validate
-        with ``overrides``.
     **overrides
-        Top-level keys replacing the file's values; ``None`` values are ignored.
+        As for :func:`load_spec`, which lists what is raised.
 
     Returns
     -------
     StudySpec
-
-    Raises
-    ------
-    FileNotFoundError
-        The study, its space file or a data file does not exist.
-    SpecError
-        Malformed YAML, an unknown or invalid key, an unknown dataset, an
-        invalid space, a sampler that needs a package that is not installed, ...
 
     Examples
     --------
