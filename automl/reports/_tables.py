@@ -29,10 +29,6 @@ __all__ = [
     "importances_table",
 ]
 
-#: Integer columns of the trials table (nullable: older studies lack the attributes).
-_INT_ATTRS = ("epochs_run", "pruned_at_epoch", "worker", "seed", "n_params", "rank_test_score")
-
-
 def _as_data(data) -> StudyData:
     return data if isinstance(data, StudyData) else load_study_data(data)
 

@@ -334,18 +334,22 @@ class Objective:
         vars(self).update(state)
 
     @classmethod
-    def from_spec(cls, spec, *, study_seed, X_train, y_train, X_val=None, y_val=None, folds=None):
+    def from_spec(cls, spec, *, study_seed, X_train, y_train, X_val=None, y_val=None, folds=None,
+                  space=None, make_estimator=None):
         """The objective of a :class:`StudySpec`.
 
         For k-fold validation give all non-test rows as ``X_train, y_train``; the folds
         default to ``make_folds(y_train, n_splits, task=spec.task, seed=spec.split_seed)``.
+        ``space`` and ``make_estimator`` default to the spec's (a :class:`StudyPlan`
+        passes its own).
         """
         if spec.validation["kind"] == "kfold" and folds is None:
             folds = make_folds(
                 y_train, spec.validation["n_splits"], task=spec.task, seed=spec.split_seed
             )
+        grid = space is None and spec.sampler is not None and spec.sampler["name"] == "grid"
         return cls(
-            space=spec.space,
+            space=spec.space if space is None else space,
             task=spec.task,
             metric=spec.metric,
             epochs=spec.epochs,
@@ -358,8 +362,8 @@ class Objective:
             monitor=spec.monitor,
             direction=spec.direction,
             second_objective=spec.second_objective,
-            grid=spec.sampler is not None and spec.sampler["name"] == "grid",
-            make_estimator=EstimatorFactory.from_spec(spec),
+            grid=grid,
+            make_estimator=make_estimator or EstimatorFactory.from_spec(spec),
         )
 
     @property

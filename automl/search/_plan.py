@@ -19,7 +19,7 @@ import numpy as np
 
 from ._estimators import EstimatorFactory, check_model, check_space_names
 from ._grid import GridSpace
-from ._objective import Objective, make_folds
+from ._objective import Objective
 from ._samplers import make_pruner, make_sampler
 from ._spec import StudySpec, parse_spec
 
@@ -184,24 +184,14 @@ class StudyPlan:
 
     def objective(self, study_seed: int) -> Objective:
         """The trial objective on the plan's training and validation data."""
-        spec, data = self.spec, self.data
-        folds = None
-        if spec.validation["kind"] == "kfold":
-            folds = make_folds(data["y_train"], spec.validation["n_splits"], task=spec.task,
-                               seed=spec.split_seed)
-        return Objective(
-            space=self.space,
-            task=spec.task,
-            metric=spec.metric,
-            epochs=spec.epochs,
+        data = self.data
+        return Objective.from_spec(
+            self.spec,
             study_seed=study_seed,
             X_train=data["X_train"],
             y_train=data["y_train"],
             X_val=data["X_val"],
             y_val=data["y_val"],
-            folds=folds,
-            monitor=spec.monitor,
-            direction=spec.direction,
-            second_objective=spec.second_objective,
+            space=self.space,
             make_estimator=self.make_estimator,
         )
