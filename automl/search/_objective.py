@@ -184,7 +184,9 @@ class _MappedFile:
 class Objective:
     """Picklable Optuna objective, run in the study's worker processes.
 
-    Each trial draws estimator kwargs from ``space``, derives its seed
+    Each trial takes its estimator kwargs from ``user_attrs["estimator_params"]``
+    (drawn once by the runner in the parent, see :meth:`suggest`) or else draws them
+    from ``space`` and stores them there, derives its seed
     ``trial_seed(study_seed, trial.number)`` (``retry_of`` instead of the number
     for a retried trial), fits on the training part(s) with
     the pruning callback (and early stopping), scores the validation part(s)
@@ -198,9 +200,9 @@ class Objective:
 
     Trial user attributes
     ---------------------
-    ``seed``, ``worker`` (env ``AUTOML_WORKER``), ``epoch_logs`` (holdout, or fold 0),
-    ``fold_epoch_logs`` and ``fold_scores`` (k-fold), ``epochs_run`` (epochs trained,
-    summed over folds), ``pruned_at_epoch`` (0-based epoch of the last reported step
+    ``estimator_params``, ``seed``, ``worker`` (env ``AUTOML_WORKER``), ``epoch_logs``
+    (holdout, or fold 0), ``fold_epoch_logs`` and ``fold_scores`` (k-fold), ``epochs_run``
+    (epochs trained, summed over folds), ``pruned_at_epoch`` (0-based epoch of the last reported step
     within its fold) and ``pruned_at_fold`` (k-fold) when pruned, ``best_epochs``
     (epoch count to refit with, with early stopping; mean over folds), ``n_params``,
     ``fit_time_s``, ``latency_ms`` (second objective ``latency``) and ``error``
@@ -237,6 +239,10 @@ class Objective:
         Draw from ``GridSpace.from_space(space)`` (for Optuna's GridSampler).
     base_dir : str or Path, optional
         Folder where a ``model`` builder module may live (the study file's folder).
+    make_estimator : EstimatorFactory, optional
+        ``make_estimator(params, seed)`` of the study (a :class:`StudyPlan`'s). Without
+        it, one is built from ``task``, ``epochs``, ``model``, ``preprocessing``,
+        ``monitor``, ``early_stopping`` and ``base_dir``.
     """
 
     def __init__(
