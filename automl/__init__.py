@@ -4,8 +4,9 @@ Three layers, each usable on its own:
 
 - :mod:`automl.keras`, a pure-NumPy Keras engine;
 - :class:`KerasClassifier` / :class:`KerasRegressor`, scikit-learn estimators around it;
-- :func:`run_study`, declarative Optuna / scikit-learn studies over those estimators
-  (:func:`resume_study` continues one, :class:`StudyResult` reopens its outputs).
+- :func:`run_study`, declarative Optuna / scikit-learn studies over those estimators,
+  with their dashboard (:func:`resume_study` continues one, :class:`StudyResult`
+  reopens its outputs); :mod:`automl.search` and :mod:`automl.reports` underneath.
 """
 
 from importlib import import_module
@@ -25,8 +26,8 @@ _LAZY = {
     "KerasClassifier": "automl.wrappers",
     "KerasRegressor": "automl.wrappers",
     "StudyResult": "automl.search",
-    "resume_study": "automl.search",
-    "run_study": "automl.search",
+    "resume_study": "automl._study",
+    "run_study": "automl._study",
 }
 
 

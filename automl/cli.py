@@ -9,7 +9,7 @@
     automl resume DIR|STUDY.yaml [--n-trials N] [--n-jobs K] [--timeout SEC] [...]
     automl best DIR
     automl list [DIR | JOURNAL | --storage URL] [--study-name NAME]
-    automl report | dashboard | compare ...     (when automl.reports is installed)
+    automl report | dashboard | compare ...     (see automl.reports)
 
 ``run`` starts a fresh study and refuses to replace an existing one (the same
 study name in the storage, or the outputs of a previous run in the output
@@ -29,12 +29,14 @@ import json
 import sys
 from pathlib import Path
 
+# All three load their modules on first use: `automl run` starts without Optuna or the engine.
+from automl import __version__, reports, search
+from automl._study import resume_study, run_study
+
 __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from automl import __version__
-
     parser = argparse.ArgumentParser(
         prog="automl", description="Hyperparameter search for Keras-style networks on NumPy."
     )
@@ -103,12 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--storage", metavar="URL", help="Optuna storage URL or journal file")
     listing.add_argument("--study-name", metavar="NAME", help="show the trials of this study")
 
-    try:
-        from automl.reports._cli import add_subcommands
-    except ImportError:  # reports not available: run/resume/best/list only
-        pass
-    else:
-        add_subcommands(commands)
+    reports.add_subcommands(commands)
     return parser
 
 
@@ -155,11 +152,9 @@ def _overrides(args) -> dict:
 
 
 def _execute(call, quiet: bool) -> int:
-    from automl.search import SpecError, StudyExistsError
-
     try:
         call(verbose=0 if quiet else 1)
-    except (SpecError, FileNotFoundError, StudyExistsError) as exc:
+    except (search.SpecError, FileNotFoundError, search.StudyExistsError) as exc:
         return _error(exc)
     except KeyboardInterrupt:
         print("automl: interrupted", file=sys.stderr)
@@ -170,11 +165,9 @@ def _execute(call, quiet: bool) -> int:
 
 
 def _run(args) -> int:
-    from automl.search import SpecError, load_spec, run_study
-
     try:
-        spec = load_spec(args.study, **_overrides(args))
-    except (SpecError, FileNotFoundError) as exc:
+        spec = search.load_spec(args.study, **_overrides(args))
+    except (search.SpecError, FileNotFoundError) as exc:
         return _error(exc)
     return _execute(
         lambda verbose: run_study(
@@ -189,8 +182,6 @@ def _run(args) -> int:
 
 
 def _resume(args) -> int:
-    from automl.search import resume_study
-
     overrides = _overrides(args)
     return _execute(
         lambda verbose: resume_study(
@@ -206,12 +197,11 @@ def _resume(args) -> int:
 
 def _best(args) -> int:
     out = Path(args.output_dir)
-    summary_path = out / "summary.json"
-    if not summary_path.is_file():
-        return _error(f"{summary_path}: not found (is {out} a finished study's output?)")
-    s = json.loads(summary_path.read_text())
-    params_path = out / "best_params.json"
-    params = json.loads(params_path.read_text()) if params_path.is_file() else {}
+    run = search.RunDirectory(out)
+    if not run.has(run.SUMMARY):
+        return _error(f"{run / run.SUMMARY}: not found (is {out} a finished study's output?)")
+    s = run.read_summary()
+    params = run.read_best_params()
     print(f"Study {s.get('study')!r} ({s.get('status', 'complete')}): {s.get('n_trials')} trials")
     if s.get("best_trial") is None:
         print("No trial completed.")
@@ -223,25 +213,23 @@ def _best(args) -> int:
     print(f"Validation {s.get('metric')}: {_fmt(s.get('best_value'))}")
     if s.get("test_score") is not None:
         print(f"Test {s.get('metric')}: {_fmt(s['test_score'])}")
-    for name in ("best_model.pkl", "best_model.keras"):
-        if (out / name).is_file():
+    for name in (run.MODEL_PICKLE, run.MODEL_KERAS):
+        if run.has(name):
             print(f"Model: {out / name}")
-    if (out / "best_model.pkl").is_file():
+    if run.has(run.MODEL_PICKLE):
         print(f'Load it with: automl.search.load_best_model("{out}")')
     return 0
 
 
 def _list(args) -> int:
-    from automl.search._results import RUN_FILE
-
     storage = args.storage
     if args.source is not None:
         source = Path(args.source)
         if source.is_dir():
-            run = source / RUN_FILE
-            if not run.is_file():
-                return _error(f"{source}: not a study output directory (no {RUN_FILE})")
-            info = json.loads(run.read_text())
+            run = search.RunDirectory(source)
+            if not run.has(run.RUN):
+                return _error(f"{source}: not a study output directory (no {run.RUN})")
+            info = run.read_run()
             return _list_trials(info["storage"], args.study_name or info["study_name"])
         if not source.is_file():
             return _error(f"{source}: no such directory or journal file")
@@ -254,15 +242,16 @@ def _list(args) -> int:
 
 
 def _list_runs(root: Path) -> int:
-    runs = sorted(p.parent for p in root.glob("*/run.json")) if root.is_dir() else []
-    if not runs:
+    RunDirectory = search.RunDirectory
+    found = sorted(p.parent for p in root.glob(f"*/{RunDirectory.RUN}")) if root.is_dir() else []
+    if not found:
         print(f"No studies under {root}/ (give an output directory, a journal or --storage).")
         return 0
     rows = []
-    for d in runs:
-        summary = d / "summary.json"
-        s = json.loads(summary.read_text()) if summary.is_file() else {}
-        run = json.loads((d / "run.json").read_text())
+    for d in found:
+        directory = RunDirectory(d)
+        s = directory.read_summary() if directory.has(directory.SUMMARY) else {}
+        run = directory.read_run()
         rows.append(
             [
                 str(d),
@@ -280,11 +269,9 @@ def _list_runs(root: Path) -> int:
 def _list_studies(storage: str) -> int:
     import optuna
 
-    from automl.search._storage import open_storage
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        summaries = optuna.get_all_study_summaries(open_storage(storage))
+        summaries = optuna.get_all_study_summaries(search.open_storage(storage))
     except Exception as exc:  # noqa: BLE001 - a storage that cannot be read
         return _error(f"{storage}: {exc}")
     rows = []
@@ -310,11 +297,9 @@ def _list_studies(storage: str) -> int:
 def _list_trials(storage: str, study_name: str) -> int:
     import optuna
 
-    from automl.search._storage import open_storage
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
+        study = optuna.load_study(study_name=study_name, storage=search.open_storage(storage))
     except KeyError:
         return _error(f"no study {study_name!r} in {storage}")
     rows = []

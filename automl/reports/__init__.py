@@ -21,6 +21,7 @@ _LAZY = {
     "COMPARE_NAME": "._compare",
     "DashboardServer": "._server",
     "REPORT_NAME": "._dashboard",
+    "add_subcommands": "._cli",
     "StudyData": "._data",
     "compare_figures": "._compare",
     "compare_studies": "._compare",

@@ -148,7 +148,9 @@ def _check_study_dir(source: str) -> str | None:
     """A one-line problem with ``source`` (a directory or journal expected), or None."""
     if "://" in source:
         return None
-    from ._data import JOURNAL_NAME, SUMMARY_NAME  # here: `automl run` need not import optuna/numpy
+    from automl.search import RunDirectory
+
+    JOURNAL_NAME, SUMMARY_NAME = RunDirectory.JOURNAL, RunDirectory.SUMMARY
 
     path = Path(source)
     if not path.exists():

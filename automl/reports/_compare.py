@@ -13,6 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from automl import reports
+from automl.search import finite, write_atomic
+
+from ._html import _cards_html, _header_html, _page, _panels_html, _table_section_html
+
 __all__ = ["compare_studies", "compare_figures", "comparison_table", "COMPARE_NAME"]
 
 #: Default file name of the comparison page (in the current directory).
@@ -56,14 +61,6 @@ def compare_studies(sources: Sequence, path=None) -> Path:
     --------
     compare_figures : The figures without the page, e.g. for a notebook.
     """
-    from ._dashboard import (
-        _cards_html,
-        _header_html,
-        _page,
-        _panels_html,
-        _table_section_html,
-        _write_atomic,
-    )
 
     histories = _histories(sources)
     figures = _figures(histories)
@@ -82,7 +79,7 @@ def compare_studies(sources: Sequence, path=None) -> Path:
         ]
     )
     text = _page(title="Study comparison · automl", body=body, figures=figures)
-    return _write_atomic(Path(path) if path is not None else Path(COMPARE_NAME), text)
+    return write_atomic(Path(path) if path is not None else Path(COMPARE_NAME), text)
 
 
 def compare_figures(sources: Sequence) -> dict:
@@ -100,8 +97,6 @@ def comparison_table(sources: Sequence):
 
 
 def _histories(sources: Sequence) -> list[_StudyHistory]:
-    from automl import reports
-
     if isinstance(sources, (str, os.PathLike)) or not isinstance(sources, Sequence):
         raise TypeError(
             "The 'sources' parameter of compare_studies must be a list of study output "
@@ -142,14 +137,6 @@ def _labels(sources, datas) -> list[str]:
     return unique
 
 
-def _finite(value) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return value if math.isfinite(value) else math.nan
-
-
 def _history(label: str, data) -> _StudyHistory:
     direction = data.directions[0] if data.directions else "maximize"
     better = max if direction == "maximize" else min
@@ -161,7 +148,7 @@ def _history(label: str, data) -> _StudyHistory:
     for t in trials:
         if t.state.name != "COMPLETE" or not t.values:
             continue
-        value = _finite(t.values[0])
+        value = finite(t.values[0])
         if math.isnan(value):
             continue
         best = value if math.isnan(best) else better(best, value)
@@ -177,7 +164,7 @@ def _history(label: str, data) -> _StudyHistory:
             states[key] += 1
     summary = data.summary or {}
     attrs = data.user_attrs
-    best_value = _finite(summary.get("best_value", best))
+    best_value = finite(summary.get("best_value", best))
     wall = summary.get("wall_time_s")
     meta = {
         "dataset": attrs.get("dataset", summary.get("dataset")),
@@ -187,7 +174,7 @@ def _history(label: str, data) -> _StudyHistory:
         "n_jobs": attrs.get("n_jobs", summary.get("n_jobs")),
         "seed": attrs.get("seed", summary.get("seed")),
         "best_trial": summary.get("best_trial", _best_number(numbers, values, better)),
-        "wall_time_s": _finite(wall.get("total")) if isinstance(wall, dict) else math.nan,
+        "wall_time_s": finite(wall.get("total")) if isinstance(wall, dict) else math.nan,
     }
     return _StudyHistory(
         label=label,
@@ -199,7 +186,7 @@ def _history(label: str, data) -> _StudyHistory:
         best_so_far=best_so_far,
         elapsed_s=elapsed,
         best_value=best_value,
-        test_score=_finite(summary.get("test_score")),
+        test_score=finite(summary.get("test_score")),
         states=states,
         meta=meta,
     )

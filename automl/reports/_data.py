@@ -12,20 +12,47 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from optuna.storages.journal import BaseJournalBackend
 
-__all__ = ["StudyData", "load_study_data", "JOURNAL_NAME", "SUMMARY_NAME", "PREDICTIONS_NAME"]
+from automl.search import (
+    RunDirectory,
+    duration_s,
+    epochs_run,
+    finite,
+    fold_logs,
+    last_step,
+    param_distributions,
+    pruned_at_epoch,
+    state_name,
+    trial_values,
+)
 
-#: File names in a study's output directory (the runner writes them).
-JOURNAL_NAME = "study.journal"
-SUMMARY_NAME = "summary.json"
-PREDICTIONS_NAME = "test_predictions.npz"
-RUN_NAME = "run.json"
+__all__ = [
+    "StudyData",
+    "load_study_data",
+    "JOURNAL_NAME",
+    "SUMMARY_NAME",
+    "PREDICTIONS_NAME",
+    # the per-trial helpers of automl.search, used by the tables and figures
+    "duration_s",
+    "epochs_run",
+    "finite",
+    "fold_logs",
+    "last_step",
+    "param_distributions",
+    "pruned_at_epoch",
+    "state_name",
+    "trial_values",
+]
+
+#: File names in a study's output directory (:class:`automl.search.RunDirectory` owns them).
+JOURNAL_NAME = RunDirectory.JOURNAL
+SUMMARY_NAME = RunDirectory.SUMMARY
+PREDICTIONS_NAME = RunDirectory.PREDICTIONS
+RUN_NAME = RunDirectory.RUN
 
 _CLASSIFICATION_METRICS = {
     "accuracy",
@@ -188,7 +215,8 @@ def load_study_data(source, *, study_name: str | None = None) -> StudyData:
         text = os.fspath(source)
         if "://" not in text and Path(text).is_dir():
             output_dir = Path(text)
-            info = {**_read_json(output_dir / RUN_NAME), **_read_summary(output_dir)}
+            run = RunDirectory(output_dir)
+            info = {**run.read_run(quiet=True), **run.read_summary(quiet=True)}
             storage = _open_storage(_storage_of(output_dir, info))
             study_name = study_name or info.get("study") or info.get("study_name")
         else:
@@ -199,8 +227,9 @@ def load_study_data(source, *, study_name: str | None = None) -> StudyData:
             "The 'source' parameter of load_study_data must be an output directory, a journal "
             f"file, a storage URL, an optuna.Study or a StudyResult. Got {source!r} instead."
         )
-    summary = _read_summary(output_dir) if output_dir is not None else {}
-    predictions = _read_predictions(output_dir) if output_dir is not None else None
+    run = RunDirectory(output_dir) if output_dir is not None else None
+    summary = run.read_summary(quiet=True) if run is not None else {}
+    predictions = run.read_test_predictions() if run is not None else None
     return _make_data(study, summary, predictions, output_dir)
 
 
@@ -240,32 +269,6 @@ def _infer_task(task, predictions, metric) -> str | None:
 
 # ---------------------------------------------------------------------------
 # Storage, read-only
-
-
-def _read_summary(output_dir: Path) -> dict:
-    return _read_json(output_dir / SUMMARY_NAME)
-
-
-def _read_json(path: Path) -> dict:
-    if not path.is_file():
-        return {}
-    try:
-        content = json.loads(path.read_text())
-    except (OSError, ValueError):  # being written, or not ours
-        return {}
-    return content if isinstance(content, dict) else {}
-
-
-def _read_predictions(output_dir: Path) -> dict | None:
-    path = output_dir / PREDICTIONS_NAME
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError):
-        return None
-    return arrays if "y_true" in arrays and "y_pred" in arrays else None
 
 
 def _storage_of(output_dir: Path, info: dict) -> str:
@@ -374,82 +377,6 @@ class _ReadOnlyJournalFile(BaseJournalBackend):
 # Per-trial helpers shared by the tables and the figures
 
 
-def state_name(trial) -> str:
-    """``"complete"``, ``"pruned"``, ``"fail"``, ``"running"`` or ``"waiting"``."""
-    return trial.state.name.lower()
-
-
-def finite(value) -> float:
-    """``value`` as a float, NaN for None, non-numbers and non-finite values."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return value if math.isfinite(value) else math.nan
-
-
-def trial_values(trial, n_objectives: int) -> list[float]:
-    """The trial's objective values (NaN when it has none)."""
-    values = trial.values
-    if values is None:
-        return [math.nan] * n_objectives
-    return [finite(v) for v in values]
-
-
-def fold_logs(trial) -> list[dict]:
-    """Per-fold epoch logs: ``fold_epoch_logs`` when present, else ``[epoch_logs]``."""
-    attrs = trial.user_attrs
-    folds = attrs.get("fold_epoch_logs")
-    if isinstance(folds, list) and folds and all(isinstance(f, dict) for f in folds):
-        return folds
-    logs = attrs.get("epoch_logs")
-    return [logs] if isinstance(logs, dict) and logs else []
-
-
-def epochs_run(trial) -> int | None:
-    """``epochs_run`` user attribute, else the length of the (first fold's) epoch logs."""
-    value = trial.user_attrs.get("epochs_run")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    folds = fold_logs(trial)
-    if folds:
-        lengths = [len(v) for v in folds[0].values() if isinstance(v, list)]
-        if lengths:
-            return max(lengths)
-    return None
-
-
-def last_step(trial) -> int | None:
-    """The last step the trial reported an intermediate value for."""
-    steps = trial.intermediate_values
-    return max(steps) if steps else None
-
-
-def pruned_at_epoch(trial, max_epochs: int | None = None) -> int | None:
-    """0-based epoch of a pruned trial's last report (``pruned_at_epoch`` or derived)."""
-    if state_name(trial) != "pruned":
-        return None
-    value = trial.user_attrs.get("pruned_at_epoch")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    step = last_step(trial)
-    if step is None:
-        return None
-    return step % max_epochs if max_epochs else step
-
-
-def duration_s(trial, now: datetime | None = None) -> float:
-    """Seconds from start to completion (to ``now`` for a running trial when given)."""
-    start, end = trial.datetime_start, trial.datetime_complete
-    if start is None:
-        return math.nan
-    if end is None:
-        if now is None:
-            return math.nan
-        end = now
-    return (end - start).total_seconds()
-
-
 def final_val_loss(trial) -> float:
     """Last finite ``val_loss`` of the trial's epoch logs (inf when none), for tie-breaks."""
     folds = fold_logs(trial)
@@ -488,15 +415,6 @@ def pareto_trials(data: StudyData) -> list:
         return list(data.study.best_trials)
     except (RuntimeError, ValueError):
         return []
-
-
-def param_distributions(trials) -> dict:
-    """Each parameter's distribution, in order of first appearance over ``trials``."""
-    dists: dict = {}
-    for trial in trials:
-        for name, dist in trial.distributions.items():
-            dists.setdefault(name, dist)
-    return dists
 
 
 def is_numeric(dist) -> bool:

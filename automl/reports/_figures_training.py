@@ -9,9 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from automl.search import order_log_keys
+
 from ._data import duration_s, fold_logs, pruned_at_epoch, ranked_trials, state_name
 from ._plotting import PALETTE, STATE_COLORS, as_data, empty_figure, finish, fmt, integer_ticks
-from ._tables import _order_log_keys
 
 __all__ = [
     "learning_curves_data",
@@ -62,7 +63,7 @@ def learning_curves_data(data, k: int = 5) -> dict:
                 v = values[epoch] if epoch < len(values) else None
                 row[key] = math.nan if v is None else float(v)
             rows.append(row)
-    cols = _order_log_keys(list(keys))
+    cols = order_log_keys(list(keys))
     df = pd.DataFrame(rows, columns=["rank", "number", "epoch", *cols])
     return dict(
         trials=[t.number for t in top],

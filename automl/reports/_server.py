@@ -29,7 +29,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from automl import reports
+
+from ._dashboard import study_page
 from ._data import JOURNAL_NAME, PREDICTIONS_NAME, SUMMARY_NAME
+from ._html import _header_html, _page
 
 __all__ = ["DashboardServer", "make_server", "serve_dashboard"]
 
@@ -227,8 +231,6 @@ class _StudyWatcher:
         return tuple(stamp)
 
     def _load(self):
-        from automl import reports
-
         if self.path is not None and not self.path.exists():
             what = "output directory or journal file"
             raise _SourceError(
@@ -308,8 +310,6 @@ class _StudyWatcher:
 
     def page(self, refresh_s: float) -> tuple[int, str, dict]:
         """``(status, html, version)`` of the dashboard or of the error page."""
-        from ._dashboard import _render
-
         with self._lock:
             version = self.version()
             if version["error"] is not None:
@@ -322,7 +322,7 @@ class _StudyWatcher:
                 "plotly_src": _plotly_path(),
             }
             try:
-                text = _render(self._data, live=live)
+                text = study_page(self._data, live=live)
             except Exception as exc:  # a figure failing must not take the server down
                 version = dict(
                     version,
@@ -342,8 +342,6 @@ def _digest(text: str) -> str:
 
 
 def _error_page(label: str, version: dict, refresh_s: float) -> str:
-    from ._dashboard import _header_html, _page
-
     body = (
         _header_html("automl dashboard", str(label), live=True)
         + '<section class="error-box" id="dashboard-error"><h2>The study cannot be shown</h2>'

@@ -8,19 +8,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from automl import search
+
 from ._data import (
     StudyData,
-    duration_s,
-    epochs_run,
-    finite,
-    fold_logs,
     is_numeric,
     load_study_data,
     param_distributions,
     pareto_trials,
-    pruned_at_epoch,
     ranked_trials,
-    state_name,
     trial_values,
 )
 
@@ -33,31 +29,17 @@ __all__ = [
     "importances_table",
 ]
 
-#: Integer columns of the trials table (nullable: older studies lack the attributes).
-_INT_ATTRS = ("epochs_run", "pruned_at_epoch", "worker", "seed", "n_params", "rank_test_score")
-
-
 def _as_data(data) -> StudyData:
     return data if isinstance(data, StudyData) else load_study_data(data)
 
 
 def value_columns(data: StudyData) -> list[str]:
     """``["value"]``, or ``["values_0", "values_1", ...]`` for a multi-objective study."""
-    n = len(data.directions)
-    return ["value"] if n == 1 else [f"values_{i}" for i in range(n)]
+    return search.value_columns(len(data.directions))
 
 
 def trials_table(data) -> pd.DataFrame:
-    """One row per trial.
-
-    Columns: ``number``, ``state``, ``value`` (``values_0``, ``values_1``, ... for a
-    multi-objective study), one ``param_<name>`` column per parameter (NaN where a
-    conditional parameter was not searched), ``duration_s``, ``epochs_run``,
-    ``pruned_at_epoch``, ``worker``, ``seed``, ``n_params``, ``fit_time_s``, ``error``,
-    ``datetime_start``, ``datetime_complete``. A scikit-learn-engine study (trial
-    user attributes ``rank`` and ``cv_scores``) adds ``cv_results_``-style columns
-    ``rank_test_score``, ``std_test_score`` and ``split<i>_test_score`` before
-    ``error``. Missing attributes are NaN/None (older studies).
+    """One row per trial: :func:`automl.search.trials_table` of the study.
 
     Parameters
     ----------
@@ -70,98 +52,17 @@ def trials_table(data) -> pd.DataFrame:
     Examples
     --------
     >>> import optuna
-    >>> from optuna.distributions import FloatDistribution
     >>> from automl.reports import trials_table
-    >>> study = optuna.create_study()
-    >>> study.add_trial(optuna.trial.create_trial(
-    ...     value=0.25, params={"x": 0.5}, distributions={"x": FloatDistribution(0, 1)},
-    ...     user_attrs={"seed": 7}))
-    >>> row = trials_table(study).iloc[0]
-    >>> row["state"], float(row["value"]), float(row["param_x"]), int(row["seed"])
-    ('complete', 0.25, 0.5, 7)
+    >>> study = optuna.create_study(directions=["maximize", "minimize"])
+    >>> list(trials_table(study).columns)[:4]
+    ['number', 'state', 'values_0', 'values_1']
     """
     data = _as_data(data)
-    trials = data.trials()
-    vcols = value_columns(data)
-    dists = param_distributions(trials)
-    pcols = [f"param_{name}" for name in dists]
-    n_folds = max((_n_cv(t) for t in trials), default=0)
-    has_cv = n_folds > 0
-    has_rank = any("rank" in t.user_attrs for t in trials)
-    rows = []
-    for t in trials:
-        attrs = t.user_attrs
-        row = {"number": t.number, "state": state_name(t)}
-        row.update(zip(vcols, trial_values(t, len(vcols))))
-        for name in dists:
-            row[f"param_{name}"] = t.params.get(name, np.nan)
-        row["duration_s"] = duration_s(t)
-        row["epochs_run"] = epochs_run(t)
-        row["pruned_at_epoch"] = pruned_at_epoch(t, data.max_epochs)
-        for key in ("worker", "seed", "n_params"):
-            row[key] = _int_or_none(attrs.get(key))
-        row["fit_time_s"] = finite(attrs.get("fit_time_s"))
-        if has_rank:
-            row["rank_test_score"] = _int_or_none(attrs.get("rank"))
-        if has_cv:
-            scores = [finite(s) for s in (attrs.get("cv_scores") or [])]
-            row["std_test_score"] = float(np.std(scores)) if scores else math.nan
-            for i in range(n_folds):
-                row[f"split{i}_test_score"] = scores[i] if i < len(scores) else math.nan
-        error = attrs.get("error")
-        row["error"] = str(error) if error is not None else None
-        row["datetime_start"] = t.datetime_start
-        row["datetime_complete"] = t.datetime_complete
-        rows.append(row)
-    columns = [
-        "number",
-        "state",
-        *vcols,
-        *pcols,
-        "duration_s",
-        "epochs_run",
-        "pruned_at_epoch",
-        "worker",
-        "seed",
-        "n_params",
-        "fit_time_s",
-    ]
-    if has_rank:
-        columns.append("rank_test_score")
-    if has_cv:
-        columns += ["std_test_score", *(f"split{i}_test_score" for i in range(n_folds))]
-    columns += ["error", "datetime_start", "datetime_complete"]
-    df = pd.DataFrame(rows, columns=columns)
-    for col in columns:
-        if col in _INT_ATTRS:
-            df[col] = pd.array(df[col].tolist(), dtype="Int64")
-    for col in vcols + ["duration_s", "fit_time_s"]:
-        df[col] = df[col].astype(float)
-    for col in ("datetime_start", "datetime_complete"):
-        df[col] = pd.to_datetime(df[col])
-    return df
-
-
-def _n_cv(trial) -> int:
-    scores = trial.user_attrs.get("cv_scores")
-    return len(scores) if isinstance(scores, list) else 0
-
-
-def _int_or_none(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return None
-    return None if not math.isfinite(value) else int(value)
+    return search.trials_table(data.study, max_epochs=data.max_epochs)
 
 
 def epochs_table(data) -> pd.DataFrame:
-    """One row per trial, fold and epoch with every logged metric and the learning rate.
-
-    Built from the trials' ``fold_epoch_logs`` (k-fold validation) or ``epoch_logs``
-    (holdout: a single fold 0). Columns: ``number``, ``state``, ``fold``, ``epoch``
-    (0-based), then the log keys: ``loss``, the metrics, their ``val_`` versions and
-    ``learning_rate`` last. Values stored as None (NaN/inf) are NaN. Trials without
-    epoch logs (e.g. failed before the first epoch, or a scikit-learn-engine candidate
-    without a history) have no rows.
+    """One row per trial, fold and epoch: :func:`automl.search.epochs_table` of the study.
 
     Parameters
     ----------
@@ -171,37 +72,7 @@ def epochs_table(data) -> pd.DataFrame:
     -------
     pandas.DataFrame
     """
-    data = _as_data(data)
-    rows, keys = [], {}
-    for t in data.trials():
-        state = state_name(t)
-        for fold, logs in enumerate(fold_logs(t)):
-            series = {k: v for k, v in logs.items() if isinstance(v, list)}
-            for k in series:
-                keys.setdefault(k, None)
-            n = max((len(v) for v in series.values()), default=0)
-            for epoch in range(n):
-                row = {"number": t.number, "state": state, "fold": fold, "epoch": epoch}
-                for k, v in series.items():
-                    row[k] = finite(v[epoch]) if epoch < len(v) else math.nan
-                rows.append(row)
-    metric_cols = _order_log_keys(list(keys))
-    df = pd.DataFrame(rows, columns=["number", "state", "fold", "epoch", *metric_cols])
-    for col in metric_cols:
-        df[col] = df[col].astype(float)
-    for col in ("number", "fold", "epoch"):
-        df[col] = df[col].astype(int)
-    return df
-
-
-def _order_log_keys(keys: list[str]) -> list[str]:
-    """``loss``, metrics, ``val_loss``, ``val_`` metrics, other keys, learning rate last."""
-    lr = [k for k in keys if k in ("learning_rate", "lr")]
-    train = [k for k in keys if not k.startswith("val_") and k not in lr]
-    val = [k for k in keys if k.startswith("val_")]
-    train.sort(key=lambda k: k != "loss")
-    val.sort(key=lambda k: k != "val_loss")
-    return train + val + lr
+    return search.epochs_table(_as_data(data).study)
 
 
 def top_trials_table(data, k: int = 5) -> pd.DataFrame:

@@ -1,46 +1,80 @@
 """Hyperparameter search: declarative spaces and studies run with Optuna or scikit-learn.
 
-- :func:`load_space` / :class:`SearchSpace`: ``search_spaces/*.yaml`` → Optuna suggestions;
+One way through (see ``automl/search/README.md``)::
+
+    StudySpec ──► StudyPlan ──► run (ask/tell over worker processes) ──► RunDirectory
+
+- :func:`load_space` / :class:`SearchSpace` / :class:`GridSpace`: ``search_spaces/*.yaml``
+  → Optuna suggestions and scikit-learn grids;
 - :func:`load_spec` / :class:`StudySpec`: ``studies/*.yaml`` → a validated study;
+- :class:`StudyPlan`: the spec's space, sampler, pruner, data split and ``make_estimator``;
 - :func:`run_study` / :class:`StudyResult`: trials in worker processes, refit, outputs;
   :func:`resume_study` continues a stopped study, :func:`rerun_trial` replays one trial;
+- :class:`RunDirectory`: the files of a run's output directory;
 - :class:`PruningCallback`: per-epoch reporting and pruning inside ``fit``.
+
+Everything is imported on first use, so that ``automl run`` starts without
+loading Optuna or the engine, and reports can read a run directory cheaply.
 """
 
-from ._datasets import DATASETS, load_dataset
-from ._objective import Objective
-from ._results import StudyResult, epochs_table, load_best_model, save_best_model, trials_table
-from ._runner import StudyExistsError, rerun_trial, resume_study, run_study
-from ._space import SearchSpace, SpecError, compile_space, load_space
-from ._spec import StudySpec, load_spec
+from importlib import import_module
 
-__all__ = [
-    "DATASETS",
-    "Objective",
-    "PruningCallback",
-    "SearchSpace",
-    "SpecError",
-    "StudyExistsError",
-    "StudyResult",
-    "StudySpec",
-    "compile_space",
-    "epochs_table",
-    "load_best_model",
-    "load_dataset",
-    "load_space",
-    "load_spec",
-    "rerun_trial",
-    "resume_study",
-    "run_study",
-    "save_best_model",
-    "trials_table",
-]
+_LAZY = {
+    "DATASETS": "._datasets",
+    "EstimatorFactory": "._estimators",
+    "GridSpace": "._grid",
+    "JOURNAL_NAME": "._storage",
+    "OUTPUT_FILES": "._run_directory",
+    "Objective": "._objective",
+    "PruningCallback": "._pruning",
+    "RunDirectory": "._run_directory",
+    "SearchSpace": "._space",
+    "SpecError": "._space",
+    "StudyExistsError": "._storage",
+    "StudyPlan": "._plan",
+    "StudyResult": "._results",
+    "StudySpec": "._spec",
+    "TrialDiverged": "._pruning",
+    "compile_space": "._space",
+    "describe_storage": "._storage",
+    "duration_s": "._tables",
+    "epochs_run": "._tables",
+    "epochs_table": "._tables",
+    "finite": "._tables",
+    "fold_logs": "._tables",
+    "jsonable": "._run_directory",
+    "last_step": "._tables",
+    "load_best_model": "._results",
+    "load_dataset": "._datasets",
+    "load_space": "._space",
+    "load_spec": "._plan",
+    "make_estimator": "._estimators",
+    "make_pruner": "._samplers",
+    "make_sampler": "._samplers",
+    "open_storage": "._storage",
+    "order_log_keys": "._tables",
+    "param_distributions": "._tables",
+    "parse_spec": "._spec",
+    "pruned_at_epoch": "._tables",
+    "rerun_trial": "._runner",
+    "resume_study": "._runner",
+    "run_study": "._runner",
+    "save_best_model": "._results",
+    "state_name": "._tables",
+    "trial_values": "._tables",
+    "trials_table": "._tables",
+    "value_columns": "._tables",
+    "write_atomic": "._run_directory",
+}
+
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name):
-    # PruningCallback needs the engine; import it only when asked for.
-    if name == "PruningCallback":
-        from ._pruning import PruningCallback
-
-        return PruningCallback
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'automl.search' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

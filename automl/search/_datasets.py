@@ -37,6 +37,7 @@ __all__ = [
     "Dataset",
     "dataset_scale",
     "dataset_task",
+    "KEYS",
     "infer_task",
     "load_dataset",
 ]
@@ -85,7 +86,7 @@ _IMAGES = ("digits", "mnist", "fashion_mnist")
 DATASETS: tuple[str, ...] = tuple(datasets.names())
 
 _KINDS = ("csv", "parquet", "npz", "function")
-_KEYS: dict[str, set[str]] = {
+KEYS: dict[str, set[str]] = {
     "csv": {"target", "features", "test", "task", "name"},
     "parquet": {"target", "features", "test", "task", "name"},
     "npz": {"task", "name"},
@@ -200,11 +201,11 @@ def load_dataset(value, base_dir=None, *, source: str | None = None) -> Dataset:
             f"found {found} in {sorted(map(str, value))}"
         )
     kind = kinds[0]
-    unknown = sorted(set(map(str, value)) - {kind} - _KEYS[kind])
+    unknown = sorted(set(map(str, value)) - {kind} - KEYS[kind])
     if unknown:
         raise SpecError(
             f"{where}: unknown key {unknown[0]!r} for a {kind} dataset; valid keys are "
-            f"{sorted({kind} | _KEYS[kind])}"
+            f"{sorted({kind} | KEYS[kind])}"
         )
     task = value.get("task")
     if task is not None and task not in TASKS:

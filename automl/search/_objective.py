@@ -24,24 +24,26 @@ import numpy as np
 
 from automl._random import trial_seed
 
+from ._estimators import EstimatorFactory, make_estimator
+from ._grid import GridSpace
+from ._metrics import SECOND_OBJECTIVES, default_monitor, monitor_sign
 from ._pruning import PruningCallback, TrialDiverged
-from ._spec import (
-    SECOND_OBJECTIVES,
-    GridSpace,
-    _builder,
-    _default_monitor,
-    monitor_sign,
-)
+from ._run_directory import jsonable
 
 __all__ = [
     "Objective",
+    "PARAMS_ATTR",
     "TrialDiverged",
-    "estimator_class",
     "evaluate",
     "make_estimator",
     "make_folds",
     "prediction_latency_ms",
+    "trial_params",
 ]
+
+#: Trial user attribute holding the estimator keyword arguments the trial trains with
+#: (lists for tuples: see :func:`trial_params`).
+PARAMS_ATTR = "estimator_params"
 
 #: Environment variable holding the worker index (set by the runner in each worker process).
 WORKER_ENV = "AUTOML_WORKER"
@@ -61,118 +63,19 @@ _BINARY_SCORERS = frozenset(
 )
 
 
-def estimator_class(task: str) -> type:
-    """``KerasClassifier`` for classification, ``KerasRegressor`` for regression."""
-    from automl.wrappers import KerasClassifier, KerasRegressor
+def trial_params(trial) -> dict[str, Any]:
+    """The estimator kwargs a trial trained with (``user_attrs[PARAMS_ATTR]``, lists as tuples).
 
-    return KerasClassifier if task == "classification" else KerasRegressor
-
-
-def _scaler(preprocessing: str):
-    from sklearn.preprocessing import MinMaxScaler, StandardScaler
-
-    if preprocessing == "standard":
-        return StandardScaler()
-    if preprocessing == "minmax":
-        return MinMaxScaler()
-    if preprocessing in (None, "none"):
-        return None
-    raise ValueError(
-        f"Unknown preprocessing {preprocessing!r}. Valid values are ['standard', 'minmax', 'none']."
-    )
-
-
-def _early_stopping_callback(config: dict, monitor: str, sign: float):
-    from automl.keras.callbacks import EarlyStopping
-
-    return EarlyStopping(
-        monitor=monitor,
-        patience=config["patience"],
-        min_delta=config.get("min_delta", 0.0),
-        start_from_epoch=config.get("start_from_epoch", 0),
-        mode="max" if sign > 0 else "min",
-        restore_best_weights=True,
-    )
-
-
-def _build(
-    task,
-    params,
-    *,
-    epochs,
-    random_state,
-    model="mlp",
-    preprocessing="none",
-    monitor=None,
-    early_stopping=None,
-    base_dir=None,
-):
-    params = dict(params)
-    if "metrics" not in params:  # log what pruning monitors (the space may set its own)
-        metrics = ["accuracy"] if task == "classification" else []
-        name = (monitor or "val_loss").removeprefix("val_")
-        if name not in ("loss", *metrics):
-            metrics.append(name)
-        if metrics:
-            params["metrics"] = metrics
-    if model not in (None, "mlp"):
-        params["model"] = model if model == "cnn" else _builder(model, base_dir)
-    if early_stopping:
-        sign = monitor_sign(monitor or "val_loss")
-        monitor = monitor or "val_loss"
-        params["callbacks"] = [_early_stopping_callback(early_stopping, monitor, sign)]
-    estimator = estimator_class(task)(
-        **params, epochs=epochs, random_state=random_state, verbose=0
-    )
-    scaler = _scaler(preprocessing)
-    if scaler is None:
-        return estimator
-    from sklearn.pipeline import Pipeline
-
-    return Pipeline([("scale", scaler), ("model", estimator)])
-
-
-def make_estimator(spec, params: dict[str, Any], *, epochs: int, random_state: int,
-                   early_stopping: bool = False):
-    """A fresh, unfitted estimator for ``params`` with the study's settings.
-
-    Parameters
-    ----------
-    spec : StudySpec or str
-        The study (its ``task``, ``model``, ``preprocessing``, ``monitor`` and
-        ``early_stopping`` are applied), or a task name (``"classification"`` /
-        ``"regression"``: a plain MLP estimator without preprocessing, as before).
-    params : dict
-        Estimator keyword arguments from the search space.
-    epochs : int
-        Training epochs (for a refit after early stopping: the trial's ``best_epochs``).
-    random_state : int
-        Seed of the estimator.
-    early_stopping : bool, default=False
-        Put the study's ``EarlyStopping`` in the estimator's ``callbacks`` (it then
-        holds out a validation split itself). Trials pass it at fit time instead,
-        and a refit trains the best epoch count without it.
-
-    Returns
-    -------
-    KerasClassifier, KerasRegressor or Pipeline
-        ``Pipeline([("scale", scaler), ("model", estimator)])`` when the study
-        scales features. Classifiers track ``accuracy`` unless ``params`` sets
-        ``metrics``; a custom ``model`` is passed as ``model=builder``.
+    Examples
+    --------
+    >>> import optuna
+    >>> t = optuna.trial.create_trial(value=1.0, user_attrs={
+    ...     "estimator_params": {"hidden_layer_sizes": [32, 16], "optimizer": "adam"}})
+    >>> trial_params(t)
+    {'hidden_layer_sizes': (32, 16), 'optimizer': 'adam'}
     """
-    if isinstance(spec, str):
-        return _build(spec, params, epochs=epochs, random_state=random_state)
-    return _build(
-        spec.task,
-        params,
-        epochs=epochs,
-        random_state=random_state,
-        model=spec.model,
-        preprocessing=spec.preprocessing,
-        monitor=spec.monitor,
-        early_stopping=spec.early_stopping if early_stopping else None,
-        base_dir=spec.base_dir,
-    )
+    params = trial.user_attrs[PARAMS_ATTR]
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
 
 
 def evaluate(metric: str, estimator, X, y) -> float:
@@ -281,7 +184,9 @@ class _MappedFile:
 class Objective:
     """Picklable Optuna objective, run in the study's worker processes.
 
-    Each trial draws estimator kwargs from ``space``, derives its seed
+    Each trial takes its estimator kwargs from ``user_attrs["estimator_params"]``
+    (drawn once by the runner in the parent, see :meth:`suggest`) or else draws them
+    from ``space`` and stores them there, derives its seed
     ``trial_seed(study_seed, trial.number)`` (``retry_of`` instead of the number
     for a retried trial), fits on the training part(s) with
     the pruning callback (and early stopping), scores the validation part(s)
@@ -295,9 +200,9 @@ class Objective:
 
     Trial user attributes
     ---------------------
-    ``seed``, ``worker`` (env ``AUTOML_WORKER``), ``epoch_logs`` (holdout, or fold 0),
-    ``fold_epoch_logs`` and ``fold_scores`` (k-fold), ``epochs_run`` (epochs trained,
-    summed over folds), ``pruned_at_epoch`` (0-based epoch of the last reported step
+    ``estimator_params``, ``seed``, ``worker`` (env ``AUTOML_WORKER``), ``epoch_logs``
+    (holdout, or fold 0), ``fold_epoch_logs`` and ``fold_scores`` (k-fold), ``epochs_run``
+    (epochs trained, summed over folds), ``pruned_at_epoch`` (0-based epoch of the last reported step
     within its fold) and ``pruned_at_fold`` (k-fold) when pruned, ``best_epochs``
     (epoch count to refit with, with early stopping; mean over folds), ``n_params``,
     ``fit_time_s``, ``latency_ms`` (second objective ``latency``) and ``error``
@@ -334,6 +239,10 @@ class Objective:
         Draw from ``GridSpace.from_space(space)`` (for Optuna's GridSampler).
     base_dir : str or Path, optional
         Folder where a ``model`` builder module may live (the study file's folder).
+    make_estimator : EstimatorFactory, optional
+        ``make_estimator(params, seed)`` of the study (a :class:`StudyPlan`'s). Without
+        it, one is built from ``task``, ``epochs``, ``model``, ``preprocessing``,
+        ``monitor``, ``early_stopping`` and ``base_dir``.
     """
 
     def __init__(
@@ -357,6 +266,7 @@ class Objective:
         early_stopping: dict | None = None,
         grid: bool = False,
         base_dir=None,
+        make_estimator: EstimatorFactory | None = None,
     ):
         if folds is None and (X_val is None or y_val is None):
             raise ValueError("Objective needs X_val and y_val (holdout) or folds (k-fold).")
@@ -369,7 +279,17 @@ class Objective:
             )
         if direction not in ("maximize", "minimize"):
             raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}.")
-        _scaler(preprocessing)  # validates the name
+        monitor = monitor or default_monitor(metric, task)
+        if make_estimator is None:  # validates the preprocessing name
+            make_estimator = EstimatorFactory(
+                task,
+                epochs=int(epochs),
+                model=model,
+                preprocessing=preprocessing,
+                monitor=monitor,
+                early_stopping=early_stopping,
+                base_dir=None if base_dir is None else str(base_dir),
+            )
         check_metric(metric, task, y_train)
         self.space = GridSpace.from_space(space) if grid else space
         self.task = task
@@ -379,13 +299,10 @@ class Objective:
         self.X_train, self.y_train = X_train, y_train
         self.X_val, self.y_val = X_val, y_val
         self.folds = None if folds is None else [(np.asarray(a), np.asarray(b)) for a, b in folds]
-        self.preprocessing = preprocessing
-        self.model = model
-        self.monitor = monitor or _default_monitor(metric, task)
+        self.monitor = monitor
         self.direction = direction
         self.second_objective = second_objective
-        self.early_stopping = early_stopping
-        self.base_dir = None if base_dir is None else str(base_dir)
+        self.make_estimator = make_estimator
 
     # -- sharing the data with worker processes ------------------------------
     _DATA_ATTRS = ("X_train", "y_train", "X_val", "y_val")
@@ -423,18 +340,22 @@ class Objective:
         vars(self).update(state)
 
     @classmethod
-    def from_spec(cls, spec, *, study_seed, X_train, y_train, X_val=None, y_val=None, folds=None):
+    def from_spec(cls, spec, *, study_seed, X_train, y_train, X_val=None, y_val=None, folds=None,
+                  space=None, make_estimator=None):
         """The objective of a :class:`StudySpec`.
 
         For k-fold validation give all non-test rows as ``X_train, y_train``; the folds
         default to ``make_folds(y_train, n_splits, task=spec.task, seed=spec.split_seed)``.
+        ``space`` and ``make_estimator`` default to the spec's (a :class:`StudyPlan`
+        passes its own).
         """
         if spec.validation["kind"] == "kfold" and folds is None:
             folds = make_folds(
                 y_train, spec.validation["n_splits"], task=spec.task, seed=spec.split_seed
             )
+        grid = space is None and spec.sampler is not None and spec.sampler["name"] == "grid"
         return cls(
-            space=spec.space,
+            space=spec.space if space is None else space,
             task=spec.task,
             metric=spec.metric,
             epochs=spec.epochs,
@@ -444,14 +365,11 @@ class Objective:
             X_val=X_val,
             y_val=y_val,
             folds=folds,
-            preprocessing=spec.preprocessing,
-            model=spec.model,
             monitor=spec.monitor,
             direction=spec.direction,
             second_objective=spec.second_objective,
-            early_stopping=spec.early_stopping,
-            grid=spec.sampler is not None and spec.sampler["name"] == "grid",
-            base_dir=spec.base_dir,
+            grid=grid,
+            make_estimator=make_estimator or EstimatorFactory.from_spec(spec),
         )
 
     @property
@@ -466,22 +384,26 @@ class Objective:
             yield (_take(self.X_train, tr), _take(self.y_train, tr),
                    _take(self.X_train, va), _take(self.y_train, va))
 
-    def _estimator(self, params, seed):
-        return _build(
-            self.task,
-            params,
-            epochs=self.epochs,
-            random_state=seed,
-            model=self.model,
-            preprocessing=self.preprocessing,
-            monitor=self.monitor,
-            base_dir=self.base_dir,
-        )
+    def params(self, trial) -> dict[str, Any]:
+        """The estimator kwargs of ``trial``: drawn from the space once, then stored.
+
+        The runner draws them in the parent process (:meth:`suggest`); a trial that
+        has them already (``user_attrs[PARAMS_ATTR]``) is not drawn again.
+        """
+        if PARAMS_ATTR in trial.user_attrs:
+            return trial_params(trial)
+        return self.suggest(trial)
+
+    def suggest(self, trial) -> dict[str, Any]:
+        """Draw the trial's estimator kwargs from the space and store them on the trial."""
+        params = self.space.suggest(trial)
+        trial.set_user_attr(PARAMS_ATTR, jsonable(params))
+        return params
 
     def __call__(self, trial):
         import optuna
 
-        params = self.space.suggest(trial)
+        params = self.params(trial)
         # A retry (see fail_trial) trains with the seed of the trial it repeats.
         seed = trial_seed(self.study_seed, trial.user_attrs.get("retry_of", trial.number))
         trial.set_user_attr("seed", seed)
@@ -507,13 +429,10 @@ class Objective:
                 )
                 runs.append(pruning)
                 callbacks = [pruning]
-                stopper = None
-                if self.early_stopping:
-                    stopper = _early_stopping_callback(
-                        self.early_stopping, self.monitor, monitor_sign(self.monitor)
-                    )
+                stopper = self.make_estimator.early_stopping_callback()
+                if stopper is not None:
                     callbacks.append(stopper)
-                estimator = self._estimator(params, trial_seed(seed, fold) if kfold else seed)
+                estimator = self.make_estimator(params, trial_seed(seed, fold) if kfold else seed)
                 start = time.perf_counter()
                 try:
                     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._batch_view import BatchView
 from ._storage import open_storage, process_tag
 
 __all__ = ["TrialRunner", "InlinePool", "ProcessPool", "run_trial"]
@@ -91,8 +92,6 @@ def run_trial(runner: TrialRunner, task: dict, worker: int) -> dict:
     trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, task["number"])
     view = storage
     if task.get("batch_start") is not None:
-        from ._batch_view import BatchView
-
         view = BatchView(storage, task["batch_start"], trial_id)
     study = optuna.Study(
         study_name=runner.study_name,

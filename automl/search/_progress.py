@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._storage import budget_used
+
 __all__ = ["ProgressBar"]
 
 
@@ -58,8 +60,6 @@ class ProgressBar:
         if self.bar is None:
             return
         from optuna.trial import TrialState
-
-        from ._storage import budget_used
 
         finished = [t for t in trials if t.state.is_finished()]
         done = min(budget_used(finished), self.total)

@@ -1,4 +1,5 @@
-"""Per-epoch reporting of a validation score to an Optuna trial, pruning and divergence checks."""
+"""Epoch logs of a fit (:class:`EpochLog`), and their per-epoch reporting to an Optuna trial
+with pruning and divergence checks (:class:`PruningCallback`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import warnings
 
 import optuna
 
-from automl.keras.callbacks import Callback
-from automl.keras.callbacks._lr_scheduler import current_learning_rate
+from automl.keras.callbacks import Callback, current_learning_rate
 
-__all__ = ["PruningCallback", "TrialDiverged"]
+__all__ = ["EpochLog", "PruningCallback", "TrialDiverged"]
 
 
 class TrialDiverged(RuntimeError):
@@ -23,7 +23,41 @@ class TrialDiverged(RuntimeError):
     """
 
 
-class PruningCallback(Callback):
+class EpochLog(Callback):
+    """Record every epoch's logs, so a fit that fails or is stopped keeps its partial history.
+
+    Attributes
+    ----------
+    epoch_logs : dict of str to list of float
+        The logs of the epochs seen since training began.
+
+    Examples
+    --------
+    >>> log = EpochLog()
+    >>> log.on_train_begin()
+    >>> log.on_epoch_end(0, {"loss": 0.5})
+    >>> log.epoch_logs, log.epochs_run
+    ({'loss': [0.5]}, 1)
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epoch_logs: dict[str, list[float]] = {}
+
+    def on_train_begin(self, logs=None):
+        self.epoch_logs = {}
+
+    @property
+    def epochs_run(self) -> int:
+        """Number of epochs whose logs were recorded."""
+        return max((len(v) for v in self.epoch_logs.values()), default=0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.epoch_logs.setdefault(key, []).append(float(value))
+
+
+class PruningCallback(EpochLog):
     """Report ``logs[monitor]`` to an Optuna trial each epoch; prune when told to.
 
     At the end of every epoch the callback
@@ -95,14 +129,13 @@ class PruningCallback(Callback):
         self.report = bool(report)
         self.check_finite = bool(check_finite)
         self.fold = fold
-        self.epoch_logs: dict[str, list[float]] = {}
         self.pruned_epoch: int | None = None
         self.last_step: int | None = None
         self.n_params: int | None = None
         self._warned = False
 
     def on_train_begin(self, logs=None):
-        self.epoch_logs = {}
+        super().on_train_begin(logs)
         self.pruned_epoch = None
         self.last_step = None
         self._warned = False
@@ -110,19 +143,13 @@ class PruningCallback(Callback):
         if model is not None and hasattr(model, "count_params"):
             self.n_params = int(model.count_params())
 
-    @property
-    def epochs_run(self) -> int:
-        """Number of epochs whose logs were recorded."""
-        return max((len(v) for v in self.epoch_logs.values()), default=0)
-
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if "learning_rate" not in logs and getattr(self.model, "optimizer", None) is not None:
             # Schedules log their own rate (the wrappers' callback runs first); a
             # constant rate is recorded here so every history has the trace.
             logs = {**logs, "learning_rate": current_learning_rate(self.model)}
-        for key, value in logs.items():
-            self.epoch_logs.setdefault(key, []).append(float(value))
+        super().on_epoch_end(epoch, logs)
         loss = logs.get("loss")
         if self.check_finite and loss is not None and not math.isfinite(float(loss)):
             self._stop()

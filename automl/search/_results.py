@@ -1,119 +1,26 @@
-"""What a study leaves behind: tables, summary, best model, and :class:`StudyResult`.
+"""What a study leaves behind: :class:`StudyResult`, the best model, the trial tables.
 
-Output directory (see the study contract)::
-
-    study.journal          Optuna journal (unless ``storage`` points elsewhere)
-    run.json               how to reopen the study: storage, study name, resolved spec
-    trials.csv             one row per trial
-    epochs.csv             one row per trial, fold and epoch
-    summary.json           best and test scores, trials by state, times, seeds
-    best_params.json       estimator keyword arguments of the best trial
-    best_model.pkl         the refit best estimator (joblib; loads with load_best_model)
-    best_model.keras       its network alone, in the engine's .keras format
-    test_predictions.npz   y_true, y_pred (+ proba, classes) of the refit model on the test split
-    report.html            the dashboard, when automl.reports is available
+The files themselves are read and written by :class:`~automl.search.RunDirectory`.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import os
 from pathlib import Path
 
-import numpy as np
+from ._run_directory import RunDirectory
+from ._storage import open_storage
+from ._tables import epochs_table, trials_table
 
-from ._storage import JOURNAL_NAME, open_storage
-
-__all__ = [
-    "StudyResult",
-    "trials_table",
-    "epochs_table",
-    "save_best_model",
-    "load_best_model",
-    "OUTPUT_FILES",
-]
-
-RUN_FILE = "run.json"
-MODEL_PICKLE = "best_model.pkl"
-MODEL_KERAS = "best_model.keras"
-
-#: Files :func:`run_study` writes in the output directory (the storage aside).
-OUTPUT_FILES = (
-    RUN_FILE,
-    "trials.csv",
-    "epochs.csv",
-    "summary.json",
-    "best_params.json",
-    MODEL_PICKLE,
-    MODEL_KERAS,
-    "test_predictions.npz",
-    "report.html",
-)
-
-
-
-# ---------------------------------------------------------------------------
-# Tables
-
-
-def trials_table(study):
-    """One row per trial (``trials.csv``): :func:`automl.reports.trials_table` of ``study``."""
-    from automl.reports import load_study_data
-    from automl.reports import trials_table as table
-
-    return table(load_study_data(study))
-
-
-def epochs_table(study):
-    """One row per trial, fold and epoch (``epochs.csv``): :func:`automl.reports.epochs_table`."""
-    from automl.reports import epochs_table as table
-    from automl.reports import load_study_data
-
-    return table(load_study_data(study))
+__all__ = ["StudyResult", "save_best_model", "load_best_model"]
 
 
 # ---------------------------------------------------------------------------
 # Best model
 
 
-def _network(model):
-    """The fitted ``automl.keras`` network inside an estimator or a Pipeline, or None."""
-    steps = getattr(model, "steps", None)
-    if steps:
-        model = steps[-1][1]
-    return getattr(model, "model_", None)
-
-
 def save_best_model(model, output_dir) -> dict[str, Path]:
-    """Save the refit best estimator in ``output_dir``; return the written paths by kind.
-
-    ``best_model.pkl`` (joblib) holds the whole estimator, scaler and label
-    encoding included; wrappers pickle their network in the engine's ``.keras``
-    format, so it reloads with the same weights and predicts identically.
-    ``best_model.keras`` holds the network alone (``automl.keras.models.load_model``),
-    for use without the estimator; it is skipped when the network does not
-    round-trip through the ``.keras`` format (custom layers).
-    """
-    import joblib
-
-    out = Path(output_dir)
-    paths = {"pickle": out / MODEL_PICKLE}
-    joblib.dump(model, paths["pickle"])
-    network = _network(model)
-    keras_path = out / MODEL_KERAS
-    if keras_path.exists():
-        keras_path.unlink()
-    if network is not None:
-        from automl.keras import saving
-
-        try:
-            saving.save_model(network, keras_path)
-            paths["keras"] = keras_path
-        except Exception:  # noqa: BLE001 - the pickle is the model of record
-            if keras_path.exists():
-                keras_path.unlink()
-    return paths
+    """Save the refit best estimator in ``output_dir``; see :meth:`RunDirectory.write_model`."""
+    return RunDirectory(output_dir).write_model(model)
 
 
 def load_best_model(output_dir):
@@ -121,55 +28,7 @@ def load_best_model(output_dir):
 
     Only load files you trust: the estimator is a joblib pickle.
     """
-    import joblib
-
-    path = Path(output_dir) / MODEL_PICKLE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no saved best model (was the study refit?)")
-    return joblib.load(path)
-
-
-def write_test_predictions(path, model, X_test, y_test, task: str) -> dict:
-    """``y_true``, ``y_pred`` and, for classifiers, ``proba`` and ``classes``."""
-    arrays = {"y_true": np.asarray(y_test), "y_pred": np.asarray(model.predict(X_test))}
-    if task == "classification" and hasattr(model, "predict_proba"):
-        arrays["proba"] = np.asarray(model.predict_proba(X_test))
-        arrays["classes"] = np.asarray(getattr(model, "classes_", np.unique(y_test)))
-    np.savez(path, **arrays)
-    return arrays
-
-
-# ---------------------------------------------------------------------------
-# JSON
-
-
-def jsonable(value):
-    """``value`` with tuples as lists, NumPy scalars as Python numbers, non-finite as None."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def write_json(path, obj) -> None:
-    """Write ``obj`` as indented JSON, atomically (a reader never sees half a file)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(jsonable(obj), indent=2) + "\n")
-    os.replace(tmp, path)
-
-
-def read_json(path) -> dict:
-    return json.loads(Path(path).read_text())
+    return RunDirectory(output_dir).load_model()
 
 
 # ---------------------------------------------------------------------------
@@ -233,11 +92,16 @@ class StudyResult:
         return self.summary.get("test_score")
 
     @property
+    def run_directory(self) -> RunDirectory:
+        """The output directory's files (:class:`RunDirectory`)."""
+        return RunDirectory(self.output_dir)
+
+    @property
     def study(self):
         if self._study is None:
             import optuna
 
-            storage = self._storage or str(self.output_dir / JOURNAL_NAME)
+            storage = self._storage or str(self.run_directory.journal)
             self._study = optuna.load_study(
                 study_name=self._study_name, storage=open_storage(storage)
             )
@@ -245,8 +109,9 @@ class StudyResult:
 
     @property
     def best_model(self):
-        if self._best_model is None and (self.output_dir / MODEL_PICKLE).is_file():
-            self._best_model = load_best_model(self.output_dir)
+        run = self.run_directory
+        if self._best_model is None and run.has(run.MODEL_PICKLE):
+            self._best_model = run.load_model()
         return self._best_model
 
     def trials_dataframe(self):
@@ -257,16 +122,6 @@ class StudyResult:
         """One row per trial, fold and epoch (the ``epochs.csv`` table); see :func:`epochs_table`."""
         return epochs_table(self.study)
 
-    def dashboard(self, k: int = 5) -> dict:
-        """The dashboard's plotly figures by panel title, for notebooks.
-
-        See :func:`automl.reports.dashboard_figures`; ``k`` is the number of top
-        trials whose learning curves are drawn.
-        """
-        from automl.reports import dashboard_figures
-
-        return dashboard_figures(self, k=k)
-
     def save(self, path=None) -> Path:
         """Write the tables, summary, best parameters and best model to ``path``.
 
@@ -274,28 +129,23 @@ class StudyResult:
         journal when the study lives in the default journal, so that
         ``StudyResult.load(path)`` works on its own.
         """
-        import shutil
-
-        out = Path(path) if path is not None else self.output_dir
-        out.mkdir(parents=True, exist_ok=True)
-        self.trials_dataframe().to_csv(out / "trials.csv", index=False)
-        self.epochs_dataframe().to_csv(out / "epochs.csv", index=False)
-        write_json(out / "summary.json", self.summary)
-        write_json(out / "best_params.json", self.best_params)
+        here = self.run_directory
+        out = RunDirectory(path if path is not None else self.output_dir)
+        out.path.mkdir(parents=True, exist_ok=True)
+        out.write_tables(self.trials_dataframe(), self.epochs_dataframe())
+        out.write_summary(self.summary)
+        out.write_best_params(self.best_params)
         if self.best_model is not None:
-            save_best_model(self.best_model, out)
-        if out.resolve() != self.output_dir.resolve():
-            for name in (RUN_FILE, "test_predictions.npz", "report.html"):
-                if (self.output_dir / name).is_file():
-                    shutil.copy2(self.output_dir / name, out / name)
-            if self._storage is None and (self.output_dir / JOURNAL_NAME).is_file():
-                shutil.copy2(self.output_dir / JOURNAL_NAME, out / JOURNAL_NAME)
-                run = out / RUN_FILE
-                if run.is_file():
-                    info = read_json(run)
-                    info["storage"] = str((out / JOURNAL_NAME).resolve())
-                    write_json(run, info)
-        return out
+            out.write_model(self.best_model)
+        if out.path.resolve() != here.path.resolve():
+            here.copy_files(out, (here.RUN, here.PREDICTIONS, here.REPORT))
+            if self._storage is None and here.journal.is_file():
+                here.copy_files(out, (here.JOURNAL,))
+                if out.has(out.RUN):
+                    info = out.read_run()
+                    info["storage"] = str(out.journal.resolve())
+                    out.write_run(info)
+        return out.path
 
     @classmethod
     def load(cls, output_dir) -> StudyResult:
@@ -304,23 +154,20 @@ class StudyResult:
         Reads ``summary.json``, ``best_params.json`` and ``run.json``; the study
         (from its storage) and the best model are loaded when first used.
         """
-        out = Path(output_dir)
-        summary_path = out / "summary.json"
-        if not summary_path.is_file():
-            raise FileNotFoundError(f"{summary_path}: no study results in {out}")
-        summary = read_json(summary_path)
-        params_path = out / "best_params.json"
-        best_params = read_json(params_path) if params_path.is_file() else {}
-        run = read_json(out / RUN_FILE) if (out / RUN_FILE).is_file() else {}
-        storage = run.get("storage")
-        if storage and storage == str((out / JOURNAL_NAME).resolve()):
+        run = RunDirectory(output_dir)
+        if not run.has(run.SUMMARY):
+            raise FileNotFoundError(f"{run / run.SUMMARY}: no study results in {run.path}")
+        summary = run.read_summary()
+        info = run.read_run() if run.has(run.RUN) else {}
+        storage = info.get("storage")
+        if storage and storage == str(run.journal.resolve()):
             storage = None  # the default journal: follow the directory if it moves
         return cls(
-            output_dir=out,
+            output_dir=run.path,
             summary=summary,
-            best_params=best_params,
+            best_params=run.read_best_params(),
             storage=storage,
-            study_name=run.get("study_name") or summary.get("study"),
+            study_name=info.get("study_name") or summary.get("study"),
         )
 
     def __repr__(self) -> str:

@@ -48,7 +48,10 @@ import numpy as np
 from sklearn.exceptions import FitFailedWarning
 from sklearn.pipeline import Pipeline
 
-from automl.keras.callbacks import Callback
+from ._estimators import EstimatorFactory
+from ._objective import trial_params
+from ._pruning import EpochLog
+from ._run_directory import write_atomic
 
 __all__ = ["SEARCHES", "run_sklearn_search", "trial_estimator_params"]
 
@@ -63,17 +66,6 @@ HISTORIES_DIR = ".histories"
 
 # ---------------------------------------------------------------------------
 # Worker side: the searched pipeline and the sink of per-fit records
-
-
-class _EpochRecorder(Callback):
-    """Keeps each epoch's logs, so a fit that fails still leaves its partial history."""
-
-    def __init__(self):
-        super().__init__()
-        self.records: list[dict] = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.records.append({k: float(v) for k, v in (logs or {}).items()})
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +97,7 @@ class _HistorySink:
         fold = self.fold_of(rows)
         key = _candidate_key(pipeline.get_params(deep=True), self.keys)
         model = pipeline.steps[-1][1]
-        recorder = _EpochRecorder()
+        recorder = EpochLog()
         record: dict[str, Any] = {
             "fold": fold,
             "n_train": len(rows),
@@ -141,11 +133,11 @@ class _HistorySink:
         finally:
             record["end"] = time.time()
             history = getattr(model, "history_", None)
-            record["history"] = _jsonable(history if history else _merge(recorder.records))
+            record["history"] = _jsonable(history if history else recorder.epoch_logs)
             fitted = getattr(model, "model_", None)
             record["n_params"] = int(fitted.count_params()) if fitted is not None else None
             name = f"{key}_f{fold}_n{len(rows)}.json"
-            _write_atomic(Path(self.directory) / name, record)
+            write_atomic(Path(self.directory) / name, json.dumps(record))
 
 
 class _RecordingPipeline(Pipeline):
@@ -178,17 +170,6 @@ def _take(a, rows):
     if hasattr(a, "iloc"):
         return a.iloc[rows]
     return a[rows]
-
-
-def _merge(records: list[dict]) -> dict:
-    keys = list(dict.fromkeys(k for r in records for k in r))
-    return {k: [r.get(k, math.nan) for r in records] for k in keys}
-
-
-def _write_atomic(path: Path, record: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record))
-    os.replace(tmp, path)
 
 
 def _candidate_key(params: Mapping, keys) -> str:
@@ -263,7 +244,7 @@ def _settings(spec) -> _Settings:
     )
 
 
-def _make_pipeline(spec, seed: int) -> _RecordingPipeline:
+def _make_pipeline(make_estimator: EstimatorFactory, seed: int) -> _RecordingPipeline:
     """The study's estimator, built as the Optuna engine builds it, in a recording pipeline.
 
     ``[("scale", scaler),] ("model", estimator)``: the model is always a pipeline
@@ -271,18 +252,8 @@ def _make_pipeline(spec, seed: int) -> _RecordingPipeline:
     ``early_stopping`` the estimator holds the ``EarlyStopping`` callback itself
     (and a validation split of each training fold for it).
     """
-    from ._objective import make_estimator
-
-    estimator = make_estimator(
-        spec,
-        {},
-        epochs=int(spec.epochs),
-        random_state=seed,
-        early_stopping=bool(getattr(spec, "early_stopping", None)),
-    )
+    estimator = make_estimator({}, seed, early_stopping=True)
     steps = list(estimator.steps) if isinstance(estimator, Pipeline) else [(MODEL_STEP, estimator)]
-    if steps[-1][0] != MODEL_STEP:  # pragma: no cover - make_estimator names it "model"
-        steps[-1] = (MODEL_STEP, steps[-1][1])
     return _RecordingPipeline(steps)
 
 
@@ -359,7 +330,8 @@ def _make_search(s: _Settings, pipeline, sources: list[dict], cv, *, n_jobs, see
 # The engine
 
 
-def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: int = 0):
+def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: int = 0,
+                       make_estimator: EstimatorFactory | None = None):
     """Run a study's scikit-learn search and record each candidate as an Optuna trial.
 
     Parameters
@@ -372,9 +344,8 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
         ``split_seed``, ``monitor`` / ``monitor_sign``, ``n_iter`` (random
         searches; default ``n_trials``), ``factor``, ``min_resources``,
         ``resource`` (``"n_samples"`` or ``"epochs"``, whose ``max_resources`` is
-        ``epochs``), ``output``; and, through
-        :func:`~automl.search._objective.make_estimator`, ``model``,
-        ``preprocessing`` and ``early_stopping``.
+        ``epochs``), ``output``; and, through its default ``make_estimator``,
+        ``model``, ``preprocessing`` and ``early_stopping``.
     data : mapping
         ``X_trval`` and ``y_trval`` (or ``X`` and ``y``): the train + validation
         part of the data; the test split is not seen here.
@@ -388,6 +359,8 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
         plain scikit-learn search) and of the random and halving searches.
     verbose : int, default=0
         Verbosity of the search.
+    make_estimator : EstimatorFactory, optional
+        The study plan's estimator factory (default: ``EstimatorFactory.from_spec(spec)``).
 
     Returns
     -------
@@ -434,7 +407,9 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
     X, y = _search_data(data)
     test_fold, n_splits = _test_fold(s, y)
     cv_splitter = _predefined(test_fold)
-    pipeline = _make_pipeline(spec, seed)
+    if make_estimator is None:
+        make_estimator = EstimatorFactory.from_spec(spec)
+    pipeline = _make_pipeline(make_estimator, seed)
 
     space = spec.space
     if s.search in ("grid", "halving_grid"):
@@ -480,18 +455,8 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
 
 
 def trial_estimator_params(trial) -> dict:
-    """Estimator keyword arguments of a sklearn-engine trial (lists back to tuples).
-
-    Examples
-    --------
-    >>> import optuna
-    >>> t = optuna.trial.create_trial(value=1.0, user_attrs={
-    ...     "estimator_params": {"hidden_layer_sizes": [32, 16], "optimizer": "adam"}})
-    >>> trial_estimator_params(t)
-    {'hidden_layer_sizes': (32, 16), 'optimizer': 'adam'}
-    """
-    params = trial.user_attrs["estimator_params"]
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    """Estimator keyword arguments of a sklearn-engine trial (lists back to tuples)."""
+    return trial_params(trial)
 
 
 def _check_study(study) -> None:

@@ -52,7 +52,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["SpecError", "SearchSpace", "load_space", "compile_space", "SPACES_DIR"]
+__all__ = ["SpecError", "SearchSpace", "load_space", "compile_space", "one_line", "SPACES_DIR"]
 
 _SCALARS = (str, bool, int, float, type(None))
 
@@ -798,7 +798,7 @@ def _read_space_file(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: malformed YAML: {_one_line(exc)}") from None
+        raise SpecError(f"{path}: malformed YAML: {one_line(exc)}") from None
 
 
 def _collect(spec, source: str, base_dir: Path | None, stack: tuple):
@@ -927,5 +927,5 @@ def load_space(path: str | Path) -> SearchSpace:
     return compile_space(_read_space_file(path), source=str(path), base_dir=path.parent)
 
 
-def _one_line(exc: Exception) -> str:
+def one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())

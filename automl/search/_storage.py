@@ -20,8 +20,13 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from ._run_directory import RunDirectory
+
 __all__ = [
     "JOURNAL_NAME",
+    "StudyExistsError",
+    "open_recorded_study",
+    "prepare_storage",
     "describe_storage",
     "open_storage",
     "process_tag",
@@ -32,10 +37,14 @@ __all__ = [
 ]
 
 #: File name of the default Optuna journal in the output directory.
-JOURNAL_NAME = "study.journal"
+JOURNAL_NAME = RunDirectory.JOURNAL
 
 #: User attribute marking a failed trial whose parameters were enqueued again.
 RETRIED = "retried"
+
+
+class StudyExistsError(FileExistsError):
+    """The storage or the output directory already holds the study being started."""
 
 
 def is_url(storage: str) -> bool:
@@ -173,3 +182,75 @@ def budget_used(trials) -> int:
         if t.state != TrialState.WAITING
         and not (t.state == TrialState.FAIL and t.user_attrs.get(RETRIED))
     )
+
+
+# ---------------------------------------------------------------------------
+# Opening a run's study
+
+
+def prepare_storage(spec, *, resume: bool, overwrite: bool):
+    """Resolve the storage of ``spec``; apply the fresh / resume / overwrite rules.
+
+    Returns ``(storage, storage_url, exists)``. Raises :class:`StudyExistsError`
+    when a fresh run would replace a study or a previous run's outputs.
+    """
+    run = RunDirectory(spec.output)
+    run.path.mkdir(parents=True, exist_ok=True)
+    default_journal = run.journal
+    storage_url = str(spec.storage) if spec.storage is not None else str(default_journal)
+    study_name = spec.study_name
+    leftovers = run.outputs()
+    journal_existed = is_url(storage_url) or Path(storage_url).exists()
+    storage = open_storage(storage_url)
+    names = [s.study_name for s in storage.get_all_studies()] if journal_existed else []
+    exists = study_name in names
+    if resume:
+        return storage, storage_url, exists
+    if exists and spec.storage is not None and not overwrite:
+        # A storage given explicitly is shared: `automl run` processes (on this
+        # machine or others) that name the same study join it, as Optuna's
+        # load_if_exists; n_trials stays the total over all of them.
+        return storage, storage_url, True
+    if overwrite:
+        import optuna
+
+        if exists:
+            if storage_url == str(default_journal) and names == [study_name]:
+                del storage
+                for p in (default_journal, Path(f"{default_journal}.lock")):
+                    if p.exists() or p.is_symlink():
+                        p.unlink()
+                storage = open_storage(storage_url)
+            else:
+                optuna.delete_study(study_name=study_name, storage=storage)
+        run.remove_outputs()
+        return storage, storage_url, False
+    if exists or leftovers:
+        out = run.path
+        what = (
+            f"study {study_name!r} already exists in {describe_storage(storage_url)}"
+            if exists
+            else f"{out} holds the outputs of a previous run ({', '.join(leftovers)})"
+        )
+        raise StudyExistsError(
+            f"{what}. Continue it with resume=True (`automl resume {out}`), replace it "
+            f"with overwrite=True (`--overwrite`), or choose another study_name or output."
+        )
+    return storage, storage_url, False
+
+
+def open_recorded_study(source, study_name: str | None = None):
+    """The study of an output directory, a journal file or a storage URL."""
+    import optuna
+
+    text = str(source)
+    if not is_url(text) and Path(text).is_dir():
+        info = RunDirectory(text).read_run()
+        text, study_name = info["storage"], study_name or info["study_name"]
+    storage = open_storage(text)
+    if study_name is None:
+        names = [s.study_name for s in storage.get_all_studies()]
+        if len(names) != 1:
+            raise ValueError(f"{describe_storage(text)} holds studies {names}; pass study_name")
+        study_name = names[0]
+    return optuna.load_study(study_name=study_name, storage=storage)

@@ -237,7 +237,7 @@ def test_sorting_and_error_detection(study, tmp_path):
 
     The trials table alone, in the dashboard's page shell (same scripts, no plotly.js).
     """
-    from automl.reports._dashboard import _page, _table_section_html
+    from automl.reports._html import _page, _table_section_html
 
     table = reports.trials_table(reports.load_study_data(study.out))
     body = _table_section_html("Trials", table, table_id="trials-table")

@@ -10,13 +10,8 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 import automl.reports as reports
-from automl.reports._dashboard import (
-    REPORT_NAME,
-    _layout_panels,
-    _script_json,
-    render_report,
-    write_report,
-)
+from automl.reports._dashboard import REPORT_NAME, render_report, write_report
+from automl.reports._html import _layout_panels, _script_json
 from tests.reports.test_dashboard_support import fast_figures, load, make_study_dir
 
 HOSTILE = "x</script><b>bold</b>&"

@@ -65,7 +65,7 @@ def test_dashboard_of_a_real_study(tmp_path):
     assert figures["Optimization history"].data
     assert figures["Learning curves of the best trials"].data
     assert figures["Test diagnostics of the best model"].data
-    assert list(result.dashboard()) == list(figures)  # StudyResult.dashboard() for notebooks
+    assert list(dashboard_figures(result)) == list(figures)  # a StudyResult, for notebooks
 
     cards = dict(summary_cards(data))
     assert cards["Best accuracy"].startswith(f"{result.best_value:.4g}")

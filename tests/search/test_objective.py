@@ -14,6 +14,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from automl import datasets
 from automl._random import trial_seed
+from automl.search import GridSpace, load_spec, make_pruner, make_sampler
 from automl.search._objective import (
     Objective,
     _fit,
@@ -21,7 +22,6 @@ from automl.search._objective import (
     make_folds,
     prediction_latency_ms,
 )
-from automl.search._spec import GridSpace, load_spec, make_pruner, make_sampler
 from automl.wrappers import KerasClassifier, KerasRegressor
 
 EPOCHS = 3

@@ -8,8 +8,14 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from automl.search import StudyResult, epochs_table, trials_table
-from automl.search._results import jsonable, save_best_model, write_json
+from automl.search import (
+    RunDirectory,
+    StudyResult,
+    epochs_table,
+    jsonable,
+    save_best_model,
+    trials_table,
+)
 
 
 def _study(*trials):
@@ -66,8 +72,8 @@ def test_trials_table_drops_logs_and_adds_seconds():
 def test_jsonable_and_atomic_write(tmp_path):
     value = {"a": (1, 2), "b": np.float32(0.5), "c": float("inf"), "d": np.arange(2), 3: None}
     assert jsonable(value) == {"a": [1, 2], "b": 0.5, "c": None, "d": [0, 1], "3": None}
-    write_json(tmp_path / "x.json", value)
-    assert (tmp_path / "x.json").read_text().startswith("{\n")
+    RunDirectory(tmp_path).write_summary(value)
+    assert (tmp_path / "summary.json").read_text().startswith("{\n")
     assert not list(tmp_path.glob(".*.tmp"))
 
 

@@ -12,7 +12,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from automl.search import rerun_trial, resume_study, run_study
+from automl import resume_study, run_study
+from automl.search import rerun_trial
 from automl.search._storage import open_storage
 from tests.search.runner_helpers import tiny
 
@@ -135,7 +136,7 @@ def test_crashed_run_resumes_and_retries_the_running_trial(tmp_path):
     spec = faulty(tmp_path, n_trials=3)
     script = tmp_path / "crash.py"
     script.write_text(
-        f"from automl.search import run_study\nrun_study({spec!r}, verbose=0, report=False)\n"
+        f"from automl import run_study\nrun_study({spec!r}, verbose=0, report=False)\n"
     )
     proc = subprocess.run(
         [sys.executable, str(script)],

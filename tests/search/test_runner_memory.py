@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automl.search import run_study
+from automl import run_study
 from tests.search.runner_helpers import tiny
 
 HERE = Path(__file__).resolve().parent

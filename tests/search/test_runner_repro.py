@@ -3,7 +3,8 @@
 import optuna
 import pytest
 
-from automl.search import rerun_trial, resume_study, run_study
+from automl import resume_study, run_study
+from automl.search import rerun_trial
 from tests.search.runner_helpers import tiny
 
 

@@ -76,7 +76,7 @@ def test_script_without_main_guard_can_use_workers(tmp_path):
     script = tmp_path / "script.py"
     spec = tiny(tmp_path, n_jobs=2, n_trials=2, epochs=1)
     script.write_text(
-        "from automl.search import run_study\n"
+        "from automl import run_study\n"
         f"result = run_study({spec!r}, verbose=0, report=False)\n"
         "print('ran', len(result.study.trials), sorted(result.summary['trials_by_state'].items()))\n"
     )
@@ -105,7 +105,7 @@ def test_two_run_processes_given_one_storage_share_the_study(tmp_path):
     import optuna
     import yaml
 
-    from automl.search import run_study
+    from automl import run_study
 
     journal = tmp_path / "shared.journal"
     spec = tiny(tmp_path, n_trials=12, epochs=150, storage=str(journal), study_name="shared")

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from automl.search import load_spec, run_study
+from automl import run_study
+from automl.search import load_spec
 
 STUDIES = sorted((Path(__file__).resolve().parents[2] / "studies").glob("*.yaml"))
 NEEDS_DATA_FILES = {"mnist_mlp", "fashion_mnist_cnn"}

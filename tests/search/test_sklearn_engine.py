@@ -1,5 +1,6 @@
 """The scikit-learn engine: searches over the study's pipeline, recorded as Optuna trials."""
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -68,9 +69,7 @@ def _spec(tmp_path, *, space=GRID, **keys):
         "output": str(tmp_path / "out"),
         **keys,
     }
-    spec = load_spec(raw)
-    spec.space = space
-    return spec
+    return dataclasses.replace(load_spec(raw), space=space)
 
 
 def _run(spec, data, *, n_jobs=1, seed=0):

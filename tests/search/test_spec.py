@@ -10,17 +10,10 @@ import optuna
 import pytest
 import yaml
 
-from automl.search import DATASETS, SpecError, _spec, load_spec
-from automl.search._spec import (
-    PRUNERS,
-    SAMPLER_PACKAGES,
-    SAMPLERS,
-    GridSpace,
-    infer_task,
-    make_pruner,
-    make_sampler,
-    trial_space,
-)
+from automl.search import DATASETS, GridSpace, SpecError, _samplers, load_spec
+from automl.search._datasets import infer_task
+from automl.search._plan import trial_space
+from automl.search._samplers import PRUNERS, SAMPLER_PACKAGES, SAMPLERS, make_pruner, make_sampler
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT = REPO / "studies" / "digits_mlp.yaml"
@@ -437,7 +430,7 @@ def test_second_objective():
 
 
 def test_single_objective_sampler_rejected_for_two_objectives(monkeypatch):
-    monkeypatch.setattr(_spec, "_missing_packages", lambda name: [])
+    monkeypatch.setattr(_samplers, "_missing_packages", lambda name: [])
     msg = _error(second_objective="n_params", sampler="cmaes")
     assert "sampler 'cmaes' optimizes a single objective" in msg
 

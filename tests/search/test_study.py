@@ -7,13 +7,9 @@ import numpy as np
 import optuna
 import pytest
 
+from automl import run_study
 from automl._random import trial_seed
-from automl.search import (
-    StudyExistsError,
-    StudyResult,
-    load_best_model,
-    run_study,
-)
+from automl.search import StudyExistsError, StudyResult, load_best_model
 from automl.search._storage import JOURNAL_NAME
 from tests.search.runner_helpers import tiny
 

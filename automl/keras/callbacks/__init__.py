@@ -7,7 +7,7 @@ from ._early_stopping import EarlyStopping, MonitorCallback
 from ._history import History
 from ._lambda_callback import LambdaCallback
 from ._lr_finder import LRFinder, LRFinderResult, find_learning_rate
-from ._lr_scheduler import LearningRateScheduler
+from ._lr_scheduler import LearningRateScheduler, current_learning_rate
 from ._model_checkpoint import ModelCheckpoint
 from ._progbar import Progbar, ProgbarLogger
 from ._reduce_lr_on_plateau import ReduceLROnPlateau
@@ -34,3 +34,4 @@ __all__ = [
     "TerminateOnNaN",
     "find_learning_rate",
 ]
+__all__ += ["current_learning_rate"]

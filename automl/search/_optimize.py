@@ -1,0 +1,150 @@
+"""The ask/tell loop of engine ``optuna``: ask in the parent, run on the pool, collect.
+
+The shape of Optuna's ``study/_optimize.py``: :func:`optimize` loops while the
+budget and the timeout last; :func:`ask` creates one trial and draws its
+parameters; the pool runs it (:func:`automl.search._pool.run_trial` tells the
+result to the storage); :func:`collect` handles what the pool reports.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from automl._random import trial_seed
+
+from ._plan import StudyPlan
+from ._pool import InlinePool, ProcessPool, TrialRunner
+from ._progress import ProgressBar
+from ._signals import deferred_sigint, no_sigint
+from ._storage import budget_used, fail_trial, process_tag
+from ._summary import RunInfo
+
+__all__ = ["optimize"]
+
+
+def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) -> None:
+    """Ask trials while the budget lasts, run them on the pool, collect their ends."""
+    from threadpoolctl import threadpool_limits
+
+    spec = plan.spec
+    objective = plan.objective(info.seed)
+    # The parent's study holds the pruner too: samplers see Hyperband's bracket studies.
+    study.pruner = plan.pruner()
+    runner = TrialRunner(
+        objective=objective,
+        storage=info.storage_url,
+        study_name=info.study_name,
+        directions=info.directions,
+        pruner=plan.pruner,
+        threads=info.threads,
+    )
+    deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+    bar = ProgressBar(
+        spec.n_trials,
+        info.study_name,
+        enabled=verbose > 0,
+        maximize=info.directions[0] == "maximize",
+        initial=budget_used([t for t in study.get_trials(deepcopy=False)
+                             if t.state.is_finished()]),
+    )
+    pool_cls = (InlinePool if info.n_jobs == 1
+                else functools.partial(ProcessPool, n_workers=info.n_jobs))
+
+    def budget_left() -> bool:
+        return budget_used(study.get_trials(deepcopy=False)) < spec.n_trials
+
+    def ask():
+        with deferred_sigint():
+            return _ask(plan, objective, study, storage, info.seed)
+
+    with bar, threadpool_limits(limits=info.threads):
+        pool = pool_cls(runner)
+        running: dict[int, dict] = {}
+        deaths = [0]
+        try:
+            timed_out = False
+            while True:
+                free = [i for i in range(pool.n_workers) if i not in running and pool.ready(i)]
+                if info.deterministic:  # a batch starts when every worker is free and ready
+                    free = free if not running and len(free) == pool.n_workers else []
+                if free and not timed_out:
+                    timed_out = deadline is not None and time.monotonic() >= deadline
+                    batch = []
+                    while not timed_out and len(batch) < len(free) and budget_left():
+                        task = ask()
+                        if task is not None:
+                            batch.append(task)
+                    start = min((t["number"] for t in batch), default=None)
+                    for worker, task in zip(free, batch):
+                        task["batch_start"] = start if info.deterministic else None
+                        pool.submit(worker, task)
+                        running[worker] = task
+                if not running and (timed_out or not budget_left()):
+                    break
+                for event in pool.wait(timeout=0.5):
+                    _collect(event, study, storage, pool, running, info, bar, deaths)
+                bar.update(study.get_trials(deepcopy=False))
+            pool.close()
+        except BaseException as exc:
+            with no_sigint():
+                _stop(exc, study, storage, pool, running)
+            raise
+
+
+def _ask(plan: StudyPlan, objective, study, storage, seed: int) -> dict | None:
+    """Create the next trial in the parent and draw its estimator parameters, once.
+
+    The sampler is rebuilt for each trial with a seed derived from the study
+    seed and the trial count, so trial ``k``'s draw depends only on the seed
+    and the finished history, also across a resume. The trial records this
+    process until a worker takes it, so that other processes sharing the
+    study (and a resume after a crash) can tell a live trial from one whose
+    process died.
+    """
+    study.sampler = plan.sampler(seed, len(study.get_trials(deepcopy=False)))
+    trial = study.ask()
+    # A retried trial (its worker died, or the run was interrupted) trains with the
+    # seed of the trial it repeats, so it gives the result that trial would have.
+    tseed = trial_seed(seed, trial.user_attrs.get("retry_of", trial.number))
+    trial.set_user_attr("process", process_tag())
+    try:
+        objective.suggest(trial)
+    except Exception as exc:  # noqa: BLE001 - recorded on the trial, the study goes on
+        fail_trial(study, storage, trial, f"{type(exc).__name__}: {exc}", retry=False)
+        return None
+    return {"number": trial.number, "seed": tseed}
+
+
+def _collect(event, study, storage, pool, running, info: RunInfo, bar, deaths) -> None:
+    """A pool event: a finished trial, or a dead worker whose trial is failed and queued again."""
+    kind, worker, task = event[0], event[1], event[2]
+    running.pop(worker, None)
+    if kind != "died":
+        return
+    if task is None:  # died before or between trials
+        deaths[0] += 1
+        if deaths[0] > 2 * pool.n_workers:
+            raise RuntimeError(f"worker processes keep dying between trials (last: {event[3]})")
+        return
+    reason = f"WorkerDied: worker {worker} ({event[3]}) while running this trial"
+    frozen = next(t for t in study.get_trials(deepcopy=False) if t.number == task["number"])
+    if fail_trial(study, storage, frozen, reason) is not None:
+        info.lost.append(task["number"])
+        bar.write(f"Trial {task['number']} lost: {reason}; queued again.")
+
+
+def _stop(exc: BaseException, study, storage, pool, running) -> None:
+    """Kill the workers and fail (and queue again) the trials this run left RUNNING."""
+    tags = {process_tag(), *pool.tags}
+    pool.close(kill=True)
+    if isinstance(exc, KeyboardInterrupt):
+        reason = "interrupted"
+    else:
+        reason = f"{type(exc).__name__}: {exc} (in the study runner)"
+    numbers = {task["number"] for task in running.values()}
+    for t in study.get_trials(deepcopy=False):
+        if t.state.name == "RUNNING" and (
+            t.number in numbers or t.user_attrs.get("process") in tags
+        ):
+            fail_trial(study, storage, t, reason)

@@ -1,0 +1,197 @@
+"""StudyPlan: what a run needs, built once from a :class:`StudySpec`.
+
+The spec says what the study file says; the plan turns it into objects: the space
+trials draw from (a :class:`GridSpace` for Optuna's grid sampler), the sampler and
+the pruner, the train / validation / test split, and the one
+``make_estimator(params, seed)`` (an :class:`EstimatorFactory`) that the trials,
+the refit and the scikit-learn engine all build their estimators with.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._estimators import EstimatorFactory, check_model, check_space_names
+from ._grid import GridSpace
+from ._objective import Objective
+from ._samplers import make_pruner, make_sampler
+from ._spec import StudySpec, parse_spec
+
+__all__ = ["StudyPlan", "load_spec", "split_data", "trial_space"]
+
+
+def load_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec:
+    """Load and validate a study.
+
+    :func:`parse_spec` reads and checks every key; the space's parameter names
+    and the ``model`` are then checked against the estimator the plan builds.
+
+    Parameters
+    ----------
+    spec : str, Path, mapping or StudySpec
+        A study YAML file, an already-parsed mapping, or a spec to re-validate
+        with ``overrides``.
+    **overrides
+        Top-level keys replacing the file's values (``n_trials=5``, ``output="runs/x"``).
+        ``None`` values are ignored, so unset command-line options can be passed through.
+        Overriding one of two alias keys (``scale``/``preprocessing``,
+        ``validation_size``/``validation``) replaces the other.
+
+    Returns
+    -------
+    StudySpec
+
+    Raises
+    ------
+    FileNotFoundError
+        The study, its space file or a data file does not exist.
+    SpecError
+        Malformed YAML, an unknown or invalid key, an unknown dataset, an
+        invalid space, a space parameter the estimator does not have, a sampler
+        that needs a package that is not installed, ...
+
+    Examples
+    --------
+    >>> spec = load_spec({"dataset": "iris", "space": {"parameters": {"batch_size": 16}}},
+    ...                  validation={"kfold": 3}, metric="f1_macro")
+    >>> spec.task, spec.validation, spec.direction, spec.monitor
+    ('classification', {'kind': 'kfold', 'n_splits': 3}, 'maximize', 'val_loss')
+    """
+    spec = parse_spec(spec, **overrides)
+    check_model(spec.source, spec.model, spec.base_dir)
+    check_space_names(spec.space, spec.task, spec.model, spec.base_dir)
+    return spec
+
+
+def trial_space(spec: StudySpec):
+    """The space trials draw from: ``spec.space``, or its :class:`GridSpace` for the grid sampler."""
+    if spec.sampler is not None and spec.sampler["name"] == "grid":
+        return GridSpace.from_space(spec.space)
+    return spec.space
+
+
+def split_data(spec: StudySpec) -> dict[str, Any]:
+    """Train / validation / test arrays (``X_val`` is None for k-fold: folds of ``X_train``).
+
+    The test split is the dataset's own when it has one (``X_test``), else a
+    ``test_size`` fraction drawn with ``split_seed`` (stratified for
+    classification). Features reach the objective unscaled: the study's
+    preprocessing is fit on each training part inside the estimator.
+    """
+    from sklearn.model_selection import train_test_split
+
+    ds = spec.load_data()
+    classif = spec.task == "classification"
+
+    def stratify(y):
+        return y if classif and np.ndim(y) == 1 else None
+
+    if getattr(ds, "X_test", None) is not None:
+        X_trval, y_trval, X_test, y_test = ds.X, ds.y, ds.X_test, ds.y_test
+    else:
+        X_trval, X_test, y_trval, y_test = train_test_split(
+            ds.X,
+            ds.y,
+            test_size=spec.test_size,
+            random_state=spec.split_seed,
+            stratify=stratify(ds.y),
+        )
+    data = dict(X_trval=X_trval, y_trval=y_trval, X_test=X_test, y_test=y_test)
+    n = len(y_trval)
+    if spec.validation["kind"] == "kfold":
+        k = int(spec.validation["n_splits"])
+        data.update(X_train=X_trval, y_train=y_trval, X_val=None, y_val=None)
+        data["sizes"] = {"train": n - n // k, "val": n // k, "test": len(y_test)}
+        return data
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_trval,
+        y_trval,
+        test_size=spec.validation["size"],
+        random_state=spec.split_seed,
+        stratify=stratify(y_trval),
+    )
+    data.update(X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val)
+    data["sizes"] = {"train": len(y_train), "val": len(y_val), "test": len(y_test)}
+    return data
+
+
+def sampler_seed(seed: int, k: int) -> int:
+    """Seed of the sampler asked for the study's ``k``-th trial (independent of trial seeds)."""
+    seq = np.random.SeedSequence(seed, spawn_key=(0x5A3, int(k)))
+    return int(seq.generate_state(1)[0])
+
+
+@dataclass
+class StudyPlan:
+    """What a run of ``spec`` needs; build it with :meth:`from_spec`.
+
+    Attributes
+    ----------
+    spec : StudySpec
+    space : SearchSpace or GridSpace
+        What trials draw their parameters from.
+    make_estimator : EstimatorFactory
+        ``make_estimator(params, seed)``: the estimator of a trial, of the refit
+        and of the scikit-learn engine's candidates.
+    data : dict
+        The split (:func:`split_data`), made when first used.
+
+    Examples
+    --------
+    >>> plan = StudyPlan.from_spec(load_spec(
+    ...     {"dataset": "iris", "space": {"parameters": {"batch_size": 16}}, "epochs": 2}))
+    >>> plan.data["sizes"]
+    {'train': 89, 'val': 23, 'test': 38}
+    >>> type(plan.make_estimator({"batch_size": 16}, seed=0)).__name__
+    'Pipeline'
+    """
+
+    spec: StudySpec
+    space: Any
+    make_estimator: EstimatorFactory
+    _data: dict | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_spec(cls, spec: StudySpec) -> StudyPlan:
+        return cls(spec=spec, space=trial_space(spec),
+                   make_estimator=EstimatorFactory.from_spec(spec))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = split_data(self.spec)
+        return self._data
+
+    def sampler(self, study_seed: int, k: int):
+        """The sampler asked for the study's ``k``-th trial, seeded from ``(study_seed, k)``.
+
+        A QMC sampler keeps one seed: its sequence needs one scrambling.
+        """
+        spec = self.spec
+        seed = study_seed if spec.sampler["name"] == "qmc" else sampler_seed(study_seed, k)
+        return make_sampler(spec.sampler, seed, self.space)
+
+    @property
+    def pruner(self):
+        """``pruner()`` → a fresh pruner of the study (picklable, for the workers)."""
+        return functools.partial(make_pruner, self.spec.pruner)
+
+    def objective(self, study_seed: int) -> Objective:
+        """The trial objective on the plan's training and validation data."""
+        data = self.data
+        return Objective.from_spec(
+            self.spec,
+            study_seed=study_seed,
+            X_train=data["X_train"],
+            y_train=data["y_train"],
+            X_val=data["X_val"],
+            y_val=data["y_val"],
+            space=self.space,
+            make_estimator=self.make_estimator,
+        )

@@ -1,0 +1,261 @@
+"""RunDirectory: the only reader and writer of a study's output directory.
+
+Layout (every name is an attribute of :class:`RunDirectory`)::
+
+    study.journal          Optuna journal (unless ``storage`` points elsewhere)
+    run.json               how to reopen the study: storage, study name, resolved spec
+    trials.csv             one row per trial
+    epochs.csv             one row per trial, fold and epoch
+    summary.json           best and test scores, trials by state, times, seeds
+    best_params.json       estimator keyword arguments of the best trial
+    best_model.pkl         the refit best estimator (joblib; loads with load_best_model)
+    best_model.keras       its network alone, in the engine's .keras format
+    test_predictions.npz   y_true, y_pred (+ proba, classes) of the refit model on the test split
+    report.html            the dashboard (written by automl.reports)
+
+Every file is written through :func:`write_atomic`: a reader (a live dashboard,
+another process) never sees half a file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["RunDirectory", "write_atomic", "jsonable", "OUTPUT_FILES"]
+
+
+def write_atomic(path, content: str | bytes) -> Path:
+    """Write ``content`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def jsonable(value):
+    """``value`` with tuples as lists, NumPy scalars as Python numbers, non-finite as None."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _read_json(path: Path, *, quiet: bool) -> dict:
+    if quiet:
+        try:
+            content = json.loads(path.read_text())
+        except (OSError, ValueError):  # missing, being written, or not ours
+            return {}
+        return content if isinstance(content, dict) else {}
+    return json.loads(path.read_text())
+
+
+class RunDirectory:
+    """A study's output directory: its file names, and reading and writing its files.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = RunDirectory(tempfile.mkdtemp())
+    >>> run.write_summary({"best_value": 0.5, "params": (1, 2)})
+    >>> run.read_summary()
+    {'best_value': 0.5, 'params': [1, 2]}
+    >>> run.outputs()
+    ['summary.json']
+    """
+
+    JOURNAL = "study.journal"
+    RUN = "run.json"
+    TRIALS = "trials.csv"
+    EPOCHS = "epochs.csv"
+    SUMMARY = "summary.json"
+    BEST_PARAMS = "best_params.json"
+    MODEL_PICKLE = "best_model.pkl"
+    MODEL_KERAS = "best_model.keras"
+    PREDICTIONS = "test_predictions.npz"
+    REPORT = "report.html"
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDirectory('{self.path}')"
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    # -- paths -------------------------------------------------------------
+    @property
+    def journal(self) -> Path:
+        return self.path / self.JOURNAL
+
+    @property
+    def report(self) -> Path:
+        return self.path / self.REPORT
+
+    def has(self, name: str) -> bool:
+        """Whether the file ``name`` (one of the class's names) exists."""
+        return (self.path / name).is_file()
+
+    def outputs(self) -> list[str]:
+        """The output files present (the storage aside), in :data:`OUTPUT_FILES` order."""
+        return [n for n in OUTPUT_FILES if (self.path / n).exists()]
+
+    def remove_outputs(self) -> None:
+        """Delete the outputs of a previous run (not the storage)."""
+        for name in self.outputs():
+            (self.path / name).unlink()
+
+    # -- JSON files --------------------------------------------------------
+    def _write_json(self, name: str, obj) -> None:
+        write_atomic(self.path / name, json.dumps(jsonable(obj), indent=2) + "\n")
+
+    def read_run(self, *, quiet: bool = False) -> dict:
+        """``run.json``; ``quiet``: ``{}`` when missing or unreadable."""
+        return _read_json(self.path / self.RUN, quiet=quiet)
+
+    def write_run(self, info: dict) -> None:
+        self._write_json(self.RUN, info)
+
+    def read_summary(self, *, quiet: bool = False) -> dict:
+        """``summary.json``; ``quiet``: ``{}`` when missing or unreadable."""
+        return _read_json(self.path / self.SUMMARY, quiet=quiet)
+
+    def write_summary(self, summary: dict) -> None:
+        self._write_json(self.SUMMARY, summary)
+
+    def read_best_params(self) -> dict:
+        """``best_params.json`` (``{}`` when missing)."""
+        path = self.path / self.BEST_PARAMS
+        return _read_json(path, quiet=False) if path.is_file() else {}
+
+    def write_best_params(self, params: dict) -> None:
+        self._write_json(self.BEST_PARAMS, params)
+
+    # -- tables ------------------------------------------------------------
+    def write_tables(self, trials, epochs) -> None:
+        """``trials.csv`` and ``epochs.csv`` from two DataFrames."""
+        for name, table in ((self.TRIALS, trials), (self.EPOCHS, epochs)):
+            write_atomic(self.path / name, table.to_csv(index=False))
+
+    # -- the best model and its test predictions ----------------------------
+    def write_model(self, model) -> dict[str, Path]:
+        """Save the refit best estimator; return the written paths by kind.
+
+        ``best_model.pkl`` (joblib) holds the whole estimator, scaler and label
+        encoding included; wrappers pickle their network in the engine's ``.keras``
+        format, so it reloads with the same weights and predicts identically.
+        ``best_model.keras`` holds the network alone (``automl.keras.models.load_model``),
+        for use without the estimator; it is skipped when the network does not
+        round-trip through the ``.keras`` format (custom layers).
+        """
+        import joblib
+
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        paths = {"pickle": write_atomic(self.path / self.MODEL_PICKLE, buffer.getvalue())}
+        keras_path = self.path / self.MODEL_KERAS
+        if keras_path.exists():
+            keras_path.unlink()
+        network = _network(model)
+        if network is not None:
+            from automl.keras import saving  # here: reports read run directories without the engine
+
+            try:
+                saving.save_model(network, keras_path)
+                paths["keras"] = keras_path
+            except Exception:  # noqa: BLE001 - the pickle is the model of record
+                if keras_path.exists():
+                    keras_path.unlink()
+        return paths
+
+    def load_model(self):
+        """The refit best estimator. Only load files you trust: it is a joblib pickle."""
+        import joblib
+
+        path = self.path / self.MODEL_PICKLE
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no saved best model (was the study refit?)")
+        return joblib.load(path)
+
+    def write_test_predictions(self, model, X_test, y_test, task: str) -> dict:
+        """``y_true``, ``y_pred`` and, for classifiers, ``proba`` and ``classes``."""
+        arrays = {"y_true": np.asarray(y_test), "y_pred": np.asarray(model.predict(X_test))}
+        if task == "classification" and hasattr(model, "predict_proba"):
+            arrays["proba"] = np.asarray(model.predict_proba(X_test))
+            arrays["classes"] = np.asarray(getattr(model, "classes_", np.unique(y_test)))
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write_atomic(self.path / self.PREDICTIONS, buffer.getvalue())
+        return arrays
+
+    def read_test_predictions(self) -> dict | None:
+        """The arrays of ``test_predictions.npz``, or None when missing or unreadable."""
+        path = self.path / self.PREDICTIONS
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError):
+            return None
+        return arrays if "y_true" in arrays and "y_pred" in arrays else None
+
+    # -- copies ------------------------------------------------------------
+    def copy_files(self, other: RunDirectory, names) -> None:
+        """Copy the files ``names`` that exist here into ``other``."""
+        other.path.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            if (self.path / name).is_file():
+                shutil.copy2(self.path / name, other.path / name)
+
+
+#: Files a run writes in its directory (the storage aside).
+OUTPUT_FILES = (
+    RunDirectory.RUN,
+    RunDirectory.TRIALS,
+    RunDirectory.EPOCHS,
+    RunDirectory.SUMMARY,
+    RunDirectory.BEST_PARAMS,
+    RunDirectory.MODEL_PICKLE,
+    RunDirectory.MODEL_KERAS,
+    RunDirectory.PREDICTIONS,
+    RunDirectory.REPORT,
+)
+
+
+def _network(model):
+    """The fitted ``automl.keras`` network inside an estimator or a Pipeline, or None."""
+    steps = getattr(model, "steps", None)
+    if steps:
+        model = steps[-1][1]
+    return getattr(model, "model_", None)
