@@ -1,21 +1,15 @@
-"""AdamW, Nadam, Adagrad, Adadelta, Adamax, Lion, Ftrl and the base optimizer's EMA.
-
-Each update rule is checked against an independent float64 reference written
-from the published formulas (as Keras 3 implements them), and against the
-golden values of Keras 3's own optimizer tests.
-"""
+"""AdamW, Nadam, Adagrad, Adadelta, Adamax, Lion and Ftrl: float64 references of each update rule, Keras golden values, config, training."""
 
 import math
 
 import numpy as np
 import pytest
 
-from automl.keras import Input, Sequential, backend, optimizers, saving
-from automl.keras.callbacks import Callback
-from automl.keras.layers import Dense, Variable
+from automl.keras import optimizers
+from automl.keras import optimizers as opts
+from automl.keras.layers import Variable
 
-N_STEPS = 5
-
+from .helpers import N_STEPS, noisy_gradients, separable_problem, small_model
 
 # -- independent float64 references ----------------------------------------------------
 
@@ -148,15 +142,6 @@ def _quadratic(seed=0):
     return p0, grads_fn
 
 
-def _noisy_gradients(seed=1):
-    """Fixed random gradients whose scale changes from step to step (sign flips, shrinking norms)."""
-    rng = np.random.default_rng(seed)
-    scales = [1.0, 3.0, 0.1, 0.5, 0.01]
-    seq = [[rng.standard_normal((3, 2)) * s, rng.standard_normal(2) * s] for s in scales]
-    p0 = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
-    return p0, lambda _params, step: seq[step]
-
-
 def _run_engine(optimizer, p0, grads_fn, as_variables=True, dtype=np.float64):
     if as_variables:
         holders = [Variable(x.astype(dtype), f"w{i}") for i, x in enumerate(p0)]
@@ -168,9 +153,6 @@ def _run_engine(optimizer, p0, grads_fn, as_variables=True, dtype=np.float64):
         optimizer.apply_gradients(list(zip(grads, holders)))
     assert optimizer.iterations == N_STEPS
     return values
-
-
-opts = optimizers
 CASES = [
     ("adamw", lambda: opts.AdamW(learning_rate=0.1), lambda p, g: adamw_ref(p, g, 0.1)),
     ("adamw_strong_decay_amsgrad", lambda: opts.AdamW(learning_rate=0.1, weight_decay=0.5, beta_2=0.5, amsgrad=True),
@@ -203,7 +185,7 @@ CASE_IDS = [c[0] for c in CASES]
 
 
 @pytest.mark.parametrize("name, make, reference", CASES, ids=CASE_IDS)
-@pytest.mark.parametrize("problem", [_quadratic, _noisy_gradients], ids=["quadratic", "noisy"])
+@pytest.mark.parametrize("problem", [_quadratic, noisy_gradients], ids=["quadratic", "noisy"])
 def test_matches_reference_update_rules(name, make, reference, problem):
     p0, grads_fn = problem()
     got = _run_engine(make(), p0, grads_fn, as_variables=problem is _quadratic)
@@ -214,7 +196,7 @@ def test_matches_reference_update_rules(name, make, reference, problem):
 
 
 def test_ftrl_l1_zeroes_weights_exactly():
-    p0, grads_fn = _noisy_gradients()
+    p0, grads_fn = noisy_gradients()
     got = _run_engine(opts.Ftrl(learning_rate=0.1, learning_rate_power=0.0, l1_regularization_strength=0.5),
                       p0, grads_fn)
     zeros = sum(int((w == 0.0).sum()) for w in got)
@@ -330,7 +312,7 @@ def test_nadam_momentum_product_is_a_variable():
 
 
 def test_nadam_state_restored_through_variables_continues_identically():
-    p0, grads_fn = _noisy_gradients()
+    p0, grads_fn = noisy_gradients()
     a = opts.Nadam(learning_rate=0.1)
     wa = [x.copy() for x in p0]
     for t in range(3):
@@ -443,23 +425,6 @@ def test_unexpected_keyword_is_rejected():
         opts.Nadam(schedule_decay=0.004)
 
 
-# -- training a small model -----------------------------------------------------------------
-
-
-def _separable(n=64, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, 2))
-    y = (x @ np.array([1.5, -2.0]) + 0.3 > 0).astype(np.float64)[:, None]
-    return x, y
-
-
-def _model(optimizer, seed=0):
-    with backend.seed_scope(seed):
-        model = Sequential([Input(shape=(2,)), Dense(4, activation="tanh"), Dense(1, activation="sigmoid")])
-    model.compile(optimizer=optimizer, loss="binary_crossentropy")
-    return model
-
-
 TRAIN_ARGS = {  # learning rates suited to each rule; Adadelta's tiny first steps scale with sqrt(epsilon)
     "AdamW": {"learning_rate": 0.05}, "Nadam": {"learning_rate": 0.05}, "Adagrad": {"learning_rate": 0.3},
     "Adadelta": {"learning_rate": 1.0, "epsilon": 1e-4}, "Adamax": {"learning_rate": 0.05},
@@ -469,132 +434,9 @@ TRAIN_ARGS = {  # learning rates suited to each rule; Adadelta's tiny first step
 
 @pytest.mark.parametrize("cls", ALL, ids=[c.__name__ for c in ALL])
 def test_training_reduces_the_loss(cls):
-    x, y = _separable()
-    model = _model(cls(**TRAIN_ARGS[cls.__name__]))
+    x, y = separable_problem()
+    model = small_model(cls(**TRAIN_ARGS[cls.__name__]))
     before = model.evaluate(x, y, verbose=0)
     model.fit(x, y, batch_size=16, epochs=15, verbose=0)
     after = model.evaluate(x, y, verbose=0)
     assert after < 0.3 * before
-
-
-# -- exponential moving average of the weights ------------------------------------------------
-
-
-def _hand_ema(history, momentum):
-    """Keras: the average starts at the weights after the first step, then a = m a + (1 - m) w."""
-    average = history[0].copy()
-    for w in history[1:]:
-        average = momentum * average + (1 - momentum) * w
-    return average
-
-
-@pytest.mark.parametrize("cls", [opts.Adamax, opts.Lion, opts.SGD], ids=["Adamax", "Lion", "SGD"])
-def test_ema_weights_equal_the_hand_computed_average(cls):
-    p0, grads_fn = _noisy_gradients()
-    plain_opt, ema_opt = cls(learning_rate=0.1), cls(learning_rate=0.1, use_ema=True, ema_momentum=0.7)
-    plain, ema = [x.copy() for x in p0], [x.copy() for x in p0]
-    history = [[], []]
-    for t in range(N_STEPS):
-        plain_opt.apply_gradients(list(zip(grads_fn(plain, t), plain)))
-        ema_opt.apply_gradients(list(zip(grads_fn(ema, t), ema)))
-        for i, w in enumerate(ema):
-            history[i].append(w.copy())
-    for w_plain, w_ema in zip(plain, ema):  # without overwrites, EMA does not change training
-        np.testing.assert_array_equal(w_plain, w_ema)
-    expected = [_hand_ema(h, 0.7) for h in history]
-    assert not np.allclose(expected[0], ema[0])
-    averages = ema_opt.variables[-2:]
-    for got, want in zip(averages, expected):
-        np.testing.assert_allclose(got, want, rtol=1e-12)
-    ema_opt.finalize_variable_values(ema)
-    for got, want in zip(ema, expected):
-        np.testing.assert_allclose(got, want, rtol=1e-12)
-
-
-def test_ema_overwrite_frequency_overwrites_the_weights_every_n_steps():
-    p0, grads_fn = _noisy_gradients()
-    w = [x.copy() for x in p0]
-    opt = opts.Adam(learning_rate=0.1, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=2)
-    # Reference: plain Adam steps, an EMA of the weights after each step, and the weights
-    # replaced by the EMA after steps 2 and 4.
-    ref_opt = opts.Adam(learning_rate=0.1)
-    ref = [x.copy() for x in p0]
-    average = None
-    for t in range(N_STEPS):
-        opt.apply_gradients(list(zip(grads_fn(w, t), w)))
-        ref_opt.apply_gradients(list(zip(grads_fn(ref, t), ref)))
-        average = [r.copy() for r in ref] if average is None else [
-            0.5 * a + 0.5 * r for a, r in zip(average, ref)]
-        if (t + 1) % 2 == 0:
-            for r, a in zip(ref, average):
-                r[...] = a
-        for got, want in zip(w, ref):
-            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
-
-
-def test_finalize_maps_a_packed_buffer_onto_per_variable_weights():
-    # The model builds the optimizer on one packed buffer; Keras's fit passes
-    # model.trainable_weights (views of that buffer, in order) to finalize_variable_values.
-    packed = np.arange(8.0)
-    opt = opts.SGD(learning_rate=1.0, use_ema=True, ema_momentum=0.5)
-    opt.apply_gradients([(np.ones(8), packed)])  # average = packed - 1
-    opt.apply_gradients([(np.ones(8), packed)])  # packed - 2, average = packed - 1.5
-    views = [Variable(packed[:6].reshape(3, 2), "k"), Variable(packed[6:], "b")]
-    opt.finalize_variable_values(views)
-    np.testing.assert_allclose(packed, np.arange(8.0) - 1.5)
-    with pytest.raises(ValueError, match="do not match the 1 moving averages"):
-        opt.finalize_variable_values([np.zeros(3)])
-
-
-def test_finalize_is_a_no_op_without_ema_or_before_any_step():
-    w = np.ones(3)
-    opts.Adam().finalize_variable_values([w])
-    opt = opts.Adam(use_ema=True)
-    opt.build([w])
-    opt.finalize_variable_values()
-    np.testing.assert_array_equal(w, 1.0)
-
-
-def test_ema_of_a_fitted_model_matches_the_per_batch_weights():
-    x, y = _separable(32)
-    model = _model(opts.Nadam(learning_rate=0.05, use_ema=True, ema_momentum=0.8))
-
-    class Record(Callback):
-        def __init__(self):
-            super().__init__()
-            self.weights = []
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.weights.append(np.concatenate([w.ravel() for w in model.get_weights()]))
-
-    record = Record()
-    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, callbacks=[record])
-    expected = _hand_ema(record.weights, 0.8)
-    model.optimizer.finalize_variable_values(model.trainable_weights)
-    np.testing.assert_allclose(np.concatenate([w.ravel() for w in model.get_weights()]), expected, rtol=1e-6)
-
-
-def test_fit_ends_with_the_moving_average_weights():
-    x, y = _separable(32)
-    model = _model(opts.Adam(learning_rate=0.05, use_ema=True, ema_momentum=0.8))
-    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
-    np.testing.assert_allclose(np.concatenate([w.ravel() for w in model.get_weights()]),
-                               model.optimizer.variables[-1], rtol=1e-12)
-
-
-def test_saved_model_restores_nadam_and_ema_state(tmp_path):
-    x, y = _separable(32)
-    model = _model(opts.Nadam(learning_rate=0.05, use_ema=True))
-    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
-    path = tmp_path / "m.keras"
-    saving.save_model(model, path)
-    loaded = saving.load_model(path)
-    saved_state, loaded_state = model.optimizer.variables, loaded.optimizer.variables
-    assert len(loaded_state) == len(saved_state) == 1 + 2 + 1 + 1  # iterations, m, v, average, u_product
-    for a, b in zip(saved_state, loaded_state):
-        np.testing.assert_array_equal(a, b)
-    assert float(loaded_state[-1]) != 1.0
-    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
-    loaded.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
-    for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
-        np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -2,9 +2,12 @@
 
 import numpy as np
 import pytest
+from sklearn import metrics as skm
 
 from automl.keras import Sequential, metrics
 from automl.keras.layers import Dense
+
+from .helpers import multiclass_problem, streamed
 
 Y_ONEHOT = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 0]], dtype=float)
 Y_PRED = np.array([[0.1, 0.8, 0.1], [0.3, 0.6, 0.1], [0.2, 0.2, 0.6], [0.5, 0.4, 0.1]])
@@ -136,3 +139,29 @@ def test_plain_function_metrics_work_in_fit_with_validation_and_in_evaluate():
     assert sorted(history.history) == ["loss", "mean_abs_gap", "val_loss", "val_mean_abs_gap"]
     loss, gap = model.evaluate(x, y, verbose=0)
     assert gap == pytest.approx(mean_abs_gap(y, model.predict(x, verbose=0)).mean(), rel=1e-6)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_top_k_accuracies_match_sklearn(k):
+    labels, probs, sw = multiclass_problem(seed=10)
+    expected = skm.top_k_accuracy_score(labels, probs, k=k, sample_weight=sw, labels=range(4))
+    assert streamed(metrics.TopKCategoricalAccuracy(k=k), np.eye(4)[labels], probs, sw) == pytest.approx(expected)
+    assert streamed(metrics.SparseTopKCategoricalAccuracy(k=k), labels, probs, sw) == pytest.approx(expected)
+    assert streamed(metrics.SparseTopKCategoricalAccuracy(k=k), labels[:, None], probs, sw) == pytest.approx(
+        expected)
+    np.testing.assert_array_equal(metrics.top_k_categorical_accuracy(np.eye(4)[labels], probs, k=k),
+                                  metrics.sparse_top_k_categorical_accuracy(labels, probs, k=k))
+
+
+def test_top_k_keras_examples_and_default_k():
+    m = metrics.TopKCategoricalAccuracy(k=1)
+    m.update_state([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]], sample_weight=[0.7, 0.3])
+    assert m.result() == pytest.approx(0.3)
+    m = metrics.SparseTopKCategoricalAccuracy(k=1)
+    m.update_state([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
+    assert m.result() == pytest.approx(0.5)
+    assert metrics.TopKCategoricalAccuracy().k == 5
+    assert metrics.SparseTopKCategoricalAccuracy(k=2).get_config() == {
+        "name": "sparse_top_k_categorical_accuracy", "dtype": None, "k": 2}
+    # Ties with the k-th largest score count as inside the top k.
+    np.testing.assert_array_equal(metrics.sparse_top_k_categorical_accuracy([2], [[0.5, 0.5, 0.5]], k=1), [1.0])

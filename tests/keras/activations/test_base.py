@@ -1,4 +1,4 @@
-"""Activations: values, gradients, registry."""
+"""The activation base, registry and resolution, and the basic activations: values, gradients."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Adafactor and Lamb: float64 references of Keras 3's per-variable rules, packed buffers, configs, saving."""
+"""Adafactor and Lamb (per-variable rules on packed buffers): float64 references of Keras 3's rules, configs, saving."""
 
 import math
 

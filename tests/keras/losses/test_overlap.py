@@ -1,4 +1,4 @@
-"""Dice, Tversky, generalized cross-entropy and Circle losses: Keras values, formulas, gradients."""
+"""Dice and Tversky losses, and the registry, config and validation of the overlap, generalized cross-entropy and Circle losses."""
 
 import json
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from automl.keras import Sequential, losses, utils
-from automl.keras.layers import Dense, UnitNormalization
+from automl.keras.layers import Dense
 from automl.testing import check_loss_gradients
 
-REDUCTIONS = ["sum", "sum_over_batch_size", "mean_with_sample_weight", "none"]
+from .helpers import REDUCTIONS, embeddings, segmentation_data
 
 # The Keras docstring example of Dice.
 DICE_TRUE = np.array([[[[1.0], [1.0]], [[0.0], [0.0]]], [[[1.0], [1.0]], [[0.0], [0.0]]]])
@@ -21,12 +21,6 @@ def _masks(seed=0, shape=(5, 4)):
     return rng.integers(0, 2, shape).astype(float), rng.uniform(0.05, 0.95, shape)
 
 
-def _embeddings(seed=0, n=8, dim=3):
-    rng = np.random.default_rng(seed)
-    emb = rng.standard_normal((n, dim))
-    return np.array([0, 0, 1, 1, 2, 2, 2, 3])[:n], emb / np.linalg.norm(emb, axis=1, keepdims=True)
-
-
 # -- independent references ------------------------------------------------------------
 
 
@@ -34,24 +28,6 @@ def _ref_tversky(t, p, alpha, beta, axis):
     inter = np.sum(t * p, axis=axis)
     return 1 - inter / (inter + alpha * np.sum(t * (1 - p), axis=axis)
                         + beta * np.sum((1 - t) * p, axis=axis) + 1e-7)
-
-
-def _ref_circle(labels, emb, gamma, margin, remove_diagonal=True):
-    out = []
-    for i in range(len(labels)):
-        pos_terms, neg_terms = [], []
-        for j in range(len(labels)):
-            d = max(1.0 - float(emb[i] @ emb[j]), 0.0)
-            if labels[i] == labels[j] and not (remove_diagonal and i == j):
-                pos_terms.append(-gamma * max(margin + d, 0) * (margin - d))
-            elif labels[i] != labels[j]:
-                neg_terms.append(gamma * max(1 + margin - d, 0) * (1 - margin - d))
-        if not pos_terms or not neg_terms:
-            out.append(0.0)
-            continue
-        s = np.logaddexp.reduce(pos_terms) + np.logaddexp.reduce(neg_terms)
-        out.append(np.logaddexp(0.0, s))
-    return np.array(out)
 
 
 # -- Keras documented values --------------------------------------------------------------
@@ -90,43 +66,6 @@ def test_tversky_matches_numpy_reference(axis, alpha, beta):
     np.testing.assert_allclose(got, _ref_tversky(t, p, alpha, beta, axis), rtol=1e-6)
 
 
-def test_generalized_crossentropy_formula_and_limits():
-    labels = np.array([0, 1, 0, 1])
-    probs = np.array([[0.7, 0.3], [0.2, 0.8], [0.6, 0.4], [0.4, 0.6]])
-    p = probs[np.arange(4), labels]
-    for q in (0.1, 0.5, 0.9):
-        got = losses.categorical_generalized_cross_entropy(labels, probs, q=q)
-        np.testing.assert_allclose(got, (1 - p ** q) / q, rtol=1e-6)
-    # q -> 0: cross-entropy; labels of shape (batch, 1) are accepted.
-    np.testing.assert_allclose(losses.CategoricalGeneralizedCrossEntropy(q=1e-6, reduction=None)(
-        labels[:, None], probs), -np.log(p), rtol=1e-4)
-
-
-@pytest.mark.parametrize("gamma, margin, remove_diagonal", [(80.0, 0.4, True), (2.0, 0.25, False)])
-def test_circle_matches_pairwise_reference(gamma, margin, remove_diagonal):
-    labels, emb = _embeddings()
-    got = losses.circle(labels, emb, gamma=gamma, margin=margin, remove_diagonal=remove_diagonal)
-    np.testing.assert_allclose(got, _ref_circle(labels, emb, gamma, margin, remove_diagonal), rtol=1e-10)
-
-
-def test_circle_reductions_mask_rows_without_pairs():
-    labels, emb = _embeddings()  # label 3 has no positive: its loss is 0 and masked out
-    raw = _ref_circle(labels, emb, 80.0, 0.4)
-    assert raw[-1] == 0.0
-    np.testing.assert_allclose(losses.Circle()(labels, emb), raw.sum() / (7 + 1e-7), rtol=1e-6)
-    np.testing.assert_allclose(losses.Circle(reduction="sum")(labels, emb), raw.sum(), rtol=1e-10)
-    sw = np.arange(1.0, 9.0)
-    np.testing.assert_allclose(losses.Circle(reduction="mean_with_sample_weight")(labels, emb, sw),
-                               (raw * sw).sum() / sw[:-1].sum(), rtol=1e-10)
-
-
-def test_circle_reference_embeddings():
-    labels, emb = _embeddings()
-    ref_labels, ref = labels[::-1].copy(), emb[::-1].copy()
-    got = losses.circle(labels, emb, ref_labels=ref_labels, ref_embeddings=ref, remove_diagonal=False)
-    np.testing.assert_allclose(got, _ref_circle(labels, emb, 80.0, 0.4, remove_diagonal=False), rtol=1e-10)
-
-
 # -- gradients ----------------------------------------------------------------------------
 
 
@@ -148,25 +87,6 @@ def test_overlap_gradients_on_4d_per_sample_axes():
     check_loss_gradients(losses.Tversky(0.6, 0.4, axis=(1, 2, 3)), DICE_TRUE, DICE_PRED * 0.8 + 0.1, sw)
 
 
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("q", [0.2, 0.7])
-def test_generalized_crossentropy_gradients(reduction, q):
-    rng = np.random.default_rng(1)
-    labels, probs = rng.integers(0, 3, 6), rng.dirichlet(np.ones(3), 6)
-    loss = losses.CategoricalGeneralizedCrossEntropy(q=q, reduction=reduction)
-    check_loss_gradients(loss, labels, probs)
-    check_loss_gradients(loss, labels, probs, np.linspace(0.5, 2.0, 6))
-
-
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("gamma, margin, remove_diagonal", [(80.0, 0.4, True), (2.0, 0.25, False)])
-def test_circle_gradients(reduction, gamma, margin, remove_diagonal):
-    labels, emb = _embeddings(seed=2)
-    loss = losses.Circle(gamma=gamma, margin=margin, remove_diagonal=remove_diagonal, reduction=reduction)
-    check_loss_gradients(loss, labels, emb, atol=1e-6)
-    check_loss_gradients(loss, labels, emb, np.linspace(0.5, 2.0, 8), atol=1e-6)
-
-
 @pytest.mark.parametrize("loss", [losses.Dice(), losses.Tversky(0.7, 0.3, axis=-1)])
 def test_value_and_grad_value_equals_call(loss):
     t, p = _masks()
@@ -176,7 +96,7 @@ def test_value_and_grad_value_equals_call(loss):
 
 def test_float32_stays_float32():
     t, p = _masks()
-    labels, emb = _embeddings()
+    labels, emb = embeddings()
     for loss, yt, yp in [(losses.Dice(), t, p), (losses.Tversky(axis=-1), t, p),
                          (losses.Circle(), labels, emb)]:
         yp32 = yp.astype(np.float32)
@@ -243,48 +163,11 @@ def test_invalid_parameters(make, match):
         make()
 
 
-def test_circle_needs_one_label_per_row():
-    with pytest.raises(ValueError, match="integer labels of shape"):
-        losses.Circle().prepare_targets(np.zeros((4, 3)), (None, 3))
-
-
-# -- training ------------------------------------------------------------------------------
-
-
-def _segmentation_data(n=48, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, 3)).astype("float32")
-    y = (x @ rng.standard_normal((3, 4)) > 0).astype("float32")
-    return x, y
-
-
 @pytest.mark.parametrize("loss", ["dice", "tversky", losses.Tversky(alpha=0.7, beta=0.3, axis=-1)])
 def test_overlap_losses_train(loss):
-    x, y = _segmentation_data()
+    x, y = segmentation_data()
     utils.set_random_seed(0)
     model = Sequential([Dense(4, input_shape=(3,), activation="sigmoid")])
     model.compile("adam", loss)
     history = model.fit(x, y, epochs=10, batch_size=16, verbose=0)
-    assert history.history["loss"][-1] < history.history["loss"][0]
-
-
-def test_generalized_crossentropy_trains():
-    x, y = _segmentation_data(seed=1)
-    labels = y[:, :3].argmax(axis=1)
-    utils.set_random_seed(0)
-    model = Sequential([Dense(3, input_shape=(3,), activation="softmax")])
-    model.compile("adam", "categorical_generalized_cross_entropy")
-    history = model.fit(x, labels, epochs=10, batch_size=16, verbose=0)
-    assert history.history["loss"][-1] < history.history["loss"][0]
-
-
-def test_circle_trains_normalized_embeddings():
-    rng = np.random.default_rng(2)
-    labels = np.repeat(np.arange(3), 16)
-    centers = rng.standard_normal((3, 4))
-    x = (centers[labels] + 0.5 * rng.standard_normal((48, 4))).astype("float32")
-    utils.set_random_seed(0)
-    model = Sequential([Dense(4, input_shape=(4,)), UnitNormalization()])
-    model.compile("adam", losses.Circle(gamma=10.0))
-    history = model.fit(x, labels, epochs=10, batch_size=48, shuffle=False, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]

@@ -1,4 +1,4 @@
-"""Keras 3's shrinkage, piecewise, gated and sparse activations: values, gradients, names, config."""
+"""Piecewise, shrinkage and sparse activations (Keras 3's celu ... tanh_shrink): values, gradients, names, config."""
 
 import json
 import math
@@ -10,7 +10,7 @@ import pytest
 from automl.keras import Sequential, activations
 from automl.keras.layers import Dense
 from automl.keras.utils import set_random_seed
-from automl.testing import check_activation_gradients, check_layer_gradients, numeric_gradient
+from automl.testing import check_activation_gradients, check_layer_gradients
 
 REGISTERED = ["celu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus",
               "sparsemax", "squareplus", "tanh_shrink"]
@@ -43,15 +43,6 @@ def _away_from_kinks(shape, kinks=KINKS, seed=0, scale=2.0, gap=0.05):
     return x
 
 
-def _sparsemax_reference(row):
-    """Projection onto the simplex by bisection on tau: sum(max(x - tau, 0)) = 1."""
-    lo, hi = row.min() - 1.0, row.max()
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if np.maximum(row - mid, 0).sum() > 1.0 else (lo, mid)
-    return np.maximum(row - 0.5 * (lo + hi), 0.0)
-
-
 # -- values -------------------------------------------------------------------------------
 
 
@@ -78,26 +69,6 @@ def test_parametrized_values():
     np.testing.assert_allclose(activations.threshold(x, 0.5, -9.0), [-9.0, -9.0, -9.0, 0.8, 2.0])
     np.testing.assert_allclose(activations.threshold(x, threshold=-1.0, default_value=0.0),
                                [0.0, -0.8, 0.0, 0.8, 2.0])
-
-
-def test_glu_splits_the_axis_in_two():
-    x = np.random.default_rng(0).standard_normal((3, 4, 6))
-    np.testing.assert_allclose(activations.glu(x), x[..., :3] / (1 + np.exp(-x[..., 3:])))
-    np.testing.assert_allclose(activations.glu(x, axis=1), x[:, :2] / (1 + np.exp(-x[:, 2:])))
-    with pytest.raises(ValueError, match="even size along axis"):
-        activations.glu(np.ones((2, 3)))
-
-
-def test_sparsemax_is_the_simplex_projection():
-    x = np.random.default_rng(1).standard_normal((6, 5)) * 2
-    y = activations.sparsemax(x)
-    np.testing.assert_allclose(y, np.array([_sparsemax_reference(r) for r in x]), atol=1e-12)
-    np.testing.assert_allclose(y.sum(axis=-1), 1.0)
-    assert (y == 0).any()  # sparse, unlike softmax
-    np.testing.assert_allclose(activations.sparsemax(x, axis=0),
-                               activations.sparsemax(x.T).T, atol=1e-15)
-    np.testing.assert_allclose(activations.sparsemax([[1.0, 2.0, 5.0], [0.5, 0.75, 0.0]]),
-                               [[0.0, 0.0, 1.0], [0.375, 0.625, 0.0]])
 
 
 def test_extreme_inputs_stay_finite():
@@ -139,18 +110,6 @@ def test_gradients_of_parametrized_activations(make):
     check_activation_gradients(make(), _away_from_kinks((3, 4, 5), kinks=kinks), rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("axis", [-1, 1])
-def test_glu_gradient(axis):
-    act = activations.glu.with_params(axis=axis)
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((2, 4, 6))
-    upstream = rng.standard_normal(act(x).shape)
-    grad = act.backward(upstream.copy(), act.forward(x.copy()), x.copy())
-    numeric = numeric_gradient(lambda z: float(np.sum(upstream * act.forward(z.copy()))), x.copy())
-    assert grad.shape == x.shape
-    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
-
-
 @pytest.mark.parametrize("name", ["celu", "hard_tanh", "log_sigmoid", "sparse_plus", "sparsemax"])
 def test_derivative_is_written_from_the_output(name):
     act = activations.get(name)
@@ -166,15 +125,6 @@ def test_derivative_is_written_from_the_output(name):
 @pytest.mark.parametrize("name", REGISTERED)
 def test_dense_by_name_with_correct_gradients(name):
     check_layer_gradients(lambda: Dense(3, activation=name), (5, 4), rtol=1e-6, atol=1e-8)
-
-
-def test_dense_with_threshold_from_a_config_dict():
-    config = {"class_name": "threshold", "config": {"threshold": 0.1, "default_value": 0.0}}
-    check_layer_gradients(lambda: Dense(3, activation=activations.threshold.with_params(0.1, 0.0)),
-                          (5, 4), rtol=1e-6, atol=1e-8)
-    assert activations.serialize(activations.threshold.with_params(0.1, 0.0)) == config
-    with pytest.raises(TypeError, match="requires its 'threshold' and 'default_value'"):
-        activations.threshold(np.ones(3))
 
 
 @pytest.mark.parametrize("name", ["celu", "squareplus", "log_sigmoid"])
@@ -215,12 +165,6 @@ def test_serialize_round_trip_of_parametrized_activations(act):
         act.get_config())
 
 
-def test_unregistered_glu_and_threshold_pickle_with_their_parameters():
-    for act in (activations.glu.with_params(axis=1), activations.threshold.with_params(0.5, 1.0)):
-        restored = pickle.loads(pickle.dumps(act))
-        assert type(restored) is type(act) and restored.get_config() == act.get_config()
-
-
 def test_keras_defaults_and_bad_parameters():
     assert activations.squareplus.b == 4.0
     assert activations.celu.alpha == 1.0
@@ -232,11 +176,3 @@ def test_keras_defaults_and_bad_parameters():
         activations.squareplus(np.ones(2), b=-1.0)
     with pytest.raises(TypeError, match="The 'axis' parameter of sparsemax"):
         activations.sparsemax(np.ones(2), axis=[0, 1])
-
-
-def test_glu_and_threshold_resolve_by_name_and_round_trip_with_parameters():
-    assert activations.get("glu") is activations.glu
-    with_params = activations.threshold.with_params(0.1, 0.0)
-    restored = activations.get(activations.serialize(with_params))
-    x = np.array([-1.0, 0.05, 0.5])
-    np.testing.assert_array_equal(restored(x), with_params(x))

@@ -1,4 +1,4 @@
-"""Regression, hinge, divergence and focal losses: Keras values, formulas, gradients, config."""
+"""Regression, hinge, divergence and focal losses together: Keras values, formulas, gradients, config."""
 
 import json
 import math

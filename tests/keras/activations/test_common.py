@@ -1,4 +1,4 @@
-"""Keras 3 activations beyond the basic five: values, gradients, parameters, serialization."""
+"""Every registered activation beyond the basic five: values, gradients, parameters, serialization."""
 
 import json
 import math
