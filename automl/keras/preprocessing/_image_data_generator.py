@@ -11,8 +11,8 @@ import numpy as np
 
 from ..._validation import param_error
 from ..backend import floatx, make_rng
+from ..backend.image import FILL_MODES, affine_matrices, affine_resample, is_identity
 from ..utils._py_dataset import PyDataset
-from ._affine import FILL_MODES, affine_matrices, affine_resample, is_identity
 
 __all__ = ["DataFrameIterator", "DirectoryIterator", "ImageDataGenerator", "Iterator", "NumpyArrayIterator"]
 

@@ -14,7 +14,8 @@ import warnings
 import numpy as np
 
 from ..._validation import param_error
-from ..backend._config import floatx
+from ..backend import floatx
+from ..backend.image import resize_images
 
 __all__ = ["array_to_img", "img_to_array", "load_img", "save_img", "smart_resize"]
 
@@ -265,8 +266,6 @@ def smart_resize(x, size, interpolation="bilinear", data_format="channels_last")
         Float images of shape ``size`` (the input's float dtype, else floatx).
     """
     owner = "smart_resize"
-    from ..layers._preprocessing import resize_images
-
     size = check_size(size, "size", owner)
     data_format = _data_format(data_format, owner)
     if interpolation not in ("bilinear", "nearest"):

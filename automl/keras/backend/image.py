@@ -1,4 +1,14 @@
-"""Vectorized affine resampling of a whole batch of images (channels_last).
+"""Image kernels below layers, utils and preprocessing: affine resampling and resizing.
+
+The image layers (``layers.Resizing``, ``CenterCrop``, the random affine
+augmentations), the image file utilities (``utils.smart_resize``, image
+datasets) and ``preprocessing.image`` all call these; they depend only on
+NumPy. Batches are channels_last ``(n, height, width, channels)``.
+
+Affine resampling
+-----------------
+Vectorized affine resampling of a whole batch of images (``affine_matrices``,
+``affine_resample`` and its adjoint for the layers' backward pass).
 
 Every image gets its own 3x3 matrix that maps *output* pixel coordinates to
 *input* coordinates, written in ``(x, y) = (column, row)`` order around the
@@ -15,13 +25,29 @@ Fill modes, for a row ``abcd`` (Keras's documentation):
 - ``"nearest"``: ``aaaa|abcd|dddd``;
 - ``"reflect"``: ``abcddcba|abcd|dcbaabcd`` (the edge pixel repeated);
 - ``"wrap"``: ``abcdabcd|abcd|abcdabcd``.
+
+Resizing
+--------
+``resize_images`` (and the ``ResizePlan`` the layers cache per input size)
+samples at half-pixel centres without antialiasing, as ``tf.image.resize``,
+after an optional centred crop or padding to the target aspect ratio; the
+plan's ``backward`` is the adjoint of the sampling.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FILL_MODES", "affine_matrices", "affine_resample", "is_identity"]
+__all__ = [
+    "FILL_MODES",
+    "AxisSampler",
+    "ResizePlan",
+    "affine_matrices",
+    "affine_resample",
+    "affine_resample_adjoint",
+    "is_identity",
+    "resize_images",
+]
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 
@@ -198,3 +224,137 @@ def affine_resample_adjoint(grad, matrices, fill_mode="nearest", order=1):
         flat = (index[..., None] * c + channels).ravel()
         out += np.bincount(flat, weights=(g * weight[..., None]).ravel(), minlength=b * p * c)
     return out.reshape(grad.shape).astype(grad.dtype, copy=False)
+
+
+# -- resizing ------------------------------------------------------------------------
+
+
+class AxisSampler:
+    """Samples ``n_in`` values at ``n_out`` half-pixel centres along one axis.
+
+    Output ``i`` sits at input coordinate ``(i + 0.5) * n_in / n_out - 0.5``
+    (``tf.image.resize`` without antialiasing). Bilinear mixes the two nearest
+    inputs ``lo`` and ``hi`` (clamped at the edges) with weights ``1 - frac`` and
+    ``frac``; nearest takes input ``floor((i + 0.5) * n_in / n_out)``. The forward
+    pass gathers those inputs; the backward pass (the adjoint) sums the weighted
+    output gradients back onto them. Both index arrays are non-decreasing, so
+    the outputs reading one input form a contiguous run: ``np.add.reduceat``
+    sums each run.
+    """
+
+    def __init__(self, n_in, n_out, method, dtype):
+        self.n_in = n_in
+        rows = np.arange(n_out)
+        if method == "nearest":
+            lo = np.minimum((2 * rows + 1) * n_in // (2 * n_out), n_in - 1)
+            self.hi = self.frac = None
+        else:
+            src = np.clip((rows + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
+            lo = np.floor(src).astype(np.intp)
+            frac = src - lo
+            self.hi = np.minimum(lo + 1, n_in - 1)
+            self.frac = frac.astype(dtype) if np.any(frac) else None  # None: samples fall on inputs
+        self.lo = lo
+        self._runs = [np.unique(idx, return_index=True) for idx in (lo, self.hi) if idx is not None]
+
+    def _weights(self, ndim, axis):
+        frac = self.frac.reshape((-1,) + (1,) * (ndim - axis - 1))
+        return 1 - frac, frac
+
+    def forward(self, x, axis):
+        out = np.take(x, self.lo, axis=axis)
+        if self.frac is not None:
+            w_lo, w_hi = self._weights(x.ndim, axis)
+            out *= w_lo
+            out += np.take(x, self.hi, axis=axis) * w_hi
+        return out
+
+    def backward(self, grad, axis):
+        shape = list(grad.shape)
+        shape[axis] = self.n_in
+        out = np.zeros(shape, dtype=grad.dtype)
+        weights = (None,) if self.frac is None else self._weights(grad.ndim, axis)
+        lead = (slice(None),) * axis
+        for (targets, starts), w in zip(self._runs, weights):
+            part = grad if w is None else grad * w
+            out[(*lead, targets)] += np.add.reduceat(part, starts, axis=axis)
+        return out
+
+
+class ResizePlan:
+    """Crop (or pad), then resample to ``(height, width)``: a linear map with its adjoint."""
+
+    def __init__(self, h, w, height, width, method, crop, pad, fill_value, dtype):
+        self.in_hw = (h, w)
+        self.crop = self.pad = None
+        if crop:
+            ch = max(min(h, int(w * height / width)), 1)
+            cw = max(min(w, int(h * width / height)), 1)
+            self.crop = ((h - ch) // 2, ch, (w - cw) // 2, cw)
+            h, w = ch, cw
+        elif pad:
+            top = (max(h, int(w * height / width)) - h) // 2
+            left = (max(w, int(h * width / height)) - w) // 2
+            if top > 0:
+                self.pad = (top, 0)
+            elif left > 0:
+                self.pad = (0, left)
+            if self.pad:
+                h, w = h + 2 * self.pad[0], w + 2 * self.pad[1]
+        self.fill_value = fill_value
+        self.rows = None if h == height else AxisSampler(h, height, method, dtype)
+        self.cols = None if w == width else AxisSampler(w, width, method, dtype)
+
+    def forward(self, x):
+        if self.crop is not None:
+            top, ch, left, cw = self.crop
+            x = x[:, top:top + ch, left:left + cw]
+        elif self.pad is not None:
+            top, left = self.pad
+            x = np.pad(x, ((0, 0), (top, top), (left, left), (0, 0)), constant_values=self.fill_value)
+        if self.rows is not None:
+            x = self.rows.forward(x, 1)
+        if self.cols is not None:
+            x = self.cols.forward(x, 2)
+        if self.rows is None and self.cols is None and self.pad is None:
+            x = x.copy()  # a crop is a view, the identity the input itself
+        return x
+
+    def backward(self, grad):
+        if self.cols is not None:
+            grad = self.cols.backward(grad, 2)
+        if self.rows is not None:
+            grad = self.rows.backward(grad, 1)
+        n, c = grad.shape[0], grad.shape[3]
+        if self.crop is not None:
+            top, ch, left, cw = self.crop
+            full = np.zeros((n, *self.in_hw, c), dtype=grad.dtype)
+            full[:, top:top + ch, left:left + cw] = grad
+            return full
+        if self.pad is not None:
+            top, left = self.pad
+            return grad[:, top:top + self.in_hw[0], left:left + self.in_hw[1]].copy()
+        return grad
+
+
+def resize_images(images, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
+                  pad_to_aspect_ratio=False, fill_value=0.0):
+    """Resize a float batch ``(n, h, w, c)`` to ``(n, height, width, c)`` as ``layers.Resizing`` does.
+
+    Half-pixel sampling without antialiasing (``"bilinear"`` or
+    ``"nearest"``), after an optional centred crop (or even padding with
+    ``fill_value``) to the target aspect ratio. Returns a new array of the
+    input's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras.backend.image import resize_images
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 2, 2, 1)
+    >>> resize_images(x, 1, 4)[0, :, :, 0].tolist()
+    [[2.0, 2.25, 2.75, 3.0]]
+    """
+    images = np.asarray(images)
+    plan = ResizePlan(images.shape[1], images.shape[2], height, width, interpolation,
+                       crop_to_aspect_ratio, pad_to_aspect_ratio, fill_value, images.dtype)
+    return plan.forward(images)
