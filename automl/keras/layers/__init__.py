@@ -41,7 +41,7 @@ from ._hashing import Hashing
 from ._input import Input, InputLayer
 from ._lambda import Lambda
 from ._lookup import IntegerLookup, StringLookup
-from ._masking import Masking
+from ._masking import Masking, mask_to_sample_weight
 from ._merging import (
     Add,
     Average,
@@ -131,6 +131,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "Masking",
+    "mask_to_sample_weight",
     "SimpleRNN",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "TimeDistributed",

@@ -7,8 +7,8 @@ import numpy as np
 from ..._validation import param_error
 from ..backend import floatx
 from ..backend.image import resize_images
-from ._image_utils import check_color_mode, check_size, convert_mode, open_image, pil_image
 from ._text_dataset import FileDataset, dataset_from_directory
+from .image_utils import check_color_mode, check_size, convert_mode, open_image, pil_image
 
 __all__ = ["ImageDataset", "image_dataset_from_directory"]
 

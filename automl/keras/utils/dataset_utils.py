@@ -1,15 +1,21 @@
-"""``split_dataset``: split arrays (or tuples/dicts of arrays) in two."""
+"""Dataset helpers: ``split_dataset`` splits arrays (or tuples/dicts of arrays) in two;
+``list_files`` lists the files of a directory dataset.
+
+A public module (as Keras's ``utils.dataset_utils``): the directory datasets of
+:mod:`automl.keras.utils` and ``preprocessing.image`` share ``list_files``.
+"""
 
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
 from ..._validation import param_error
 from ..backend import make_rng
 
-__all__ = ["split_dataset"]
+__all__ = ["list_files", "split_dataset"]
 
 _OWNER = "split_dataset"
 
@@ -116,3 +122,15 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
     order = make_rng(seed).permutation(total) if shuffle else np.arange(total)
     left_idx, right_idx = order[:left], order[total - right:]
     return (rebuild([a[left_idx] for a in arrays]), rebuild([a[right_idx] for a in arrays]))
+
+
+def list_files(directory, follow_links, formats):
+    """Files under ``directory`` (recursively) whose lower-cased name ends with one of ``formats``.
+
+    Folders are visited in alphanumeric order, files sorted within each.
+    """
+    paths = []
+    for root, dirs, files in os.walk(directory, followlinks=follow_links):
+        dirs.sort()
+        paths.extend(os.path.join(root, f) for f in sorted(files) if f.lower().endswith(formats))
+    return paths

@@ -1,5 +1,9 @@
 """Image files and arrays: ``load_img``, ``img_to_array``, ``array_to_img``, ``save_img``, ``smart_resize``.
 
+A public module (as Keras's ``utils.image_utils``): besides those functions,
+the checks shared with the image datasets and ``preprocessing.image``
+(``pil_image``, ``check_color_mode``, ``check_size``, ``PIL_INTERPOLATIONS``).
+
 Decoding and encoding go through Pillow (``PIL``), as in Keras. Pillow is
 optional: it is imported when one of these functions runs, and a missing
 Pillow raises an ImportError that says how to install it.
