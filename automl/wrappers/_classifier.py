@@ -8,6 +8,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
+from .. import keras
 from ._base import KWARGS_DOC, NOTES_DOC, PARAMETERS_DOC, BaseWrapper, output_losses, output_shapes
 from ._routing import make_loss
 
@@ -391,18 +392,15 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
     def _user_loss(self):
         if self.loss is None:
             return None
-        from ..keras import losses
 
-        return losses.get(make_loss(self.loss, self._routed("loss"), self._owner()))
+        return keras.losses.get(make_loss(self.loss, self._routed("loss"), self._owner()))
 
     def _default_head(self) -> tuple:
         loss = self._user_loss()
         if loss is None and self._routed("loss"):
-            from ..keras import losses
-
             default = "binary_crossentropy" if self.target_type_ == "binary" else (
                 "sparse_categorical_crossentropy")
-            loss = losses.get(make_loss(default, self._routed("loss"), self._owner()))
+            loss = keras.losses.get(make_loss(default, self._routed("loss"), self._owner()))
         family = None if loss is None else _loss_family(loss)
         logits = bool(getattr(loss, "from_logits", False))
 
