@@ -385,15 +385,6 @@ class Conv2D(_Conv):
 
     _rank = 2
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
-
 
 @LAYERS.register(aliases=("Convolution1D",))
 class Conv1D(_Conv):
@@ -413,14 +404,6 @@ class Conv1D(_Conv):
 
     _rank = 1
     _allow_causal = True
-
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
 @LAYERS.register(aliases=("Convolution3D",))
@@ -462,15 +445,6 @@ class Conv3D(_Conv):
     """
 
     _rank = 3
-
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
 class _DepthwiseConv(_SpatialConv):
@@ -663,14 +637,6 @@ class DepthwiseConv2D(_DepthwiseConv):
 
     _rank = 2
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer,
-                         bias_regularizer, activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-
 
 @LAYERS.register
 class DepthwiseConv1D(_DepthwiseConv):
@@ -731,17 +697,6 @@ class SeparableConv2D(_SeparableConv):
     """
 
     _rank = 2
-
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
-                 pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, depth_multiplier,
-                         activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
-                         depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
-                         depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
 
 
 @LAYERS.register(aliases=("SeparableConvolution1D",))
@@ -943,15 +898,6 @@ class Conv2DTranspose(_ConvTranspose):
 
     _rank = 2
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
-
 
 @LAYERS.register(aliases=("Convolution1DTranspose",))
 class Conv1DTranspose(_ConvTranspose):
@@ -1019,15 +965,6 @@ class Conv3DTranspose(_ConvTranspose):
     """
 
     _rank = 3
-
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
 # Keras's alternative names.
