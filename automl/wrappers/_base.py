@@ -1159,3 +1159,35 @@ NOTES_DOC = """\
     engine's ``.keras`` format (config, weights, optimizer state), not its
     training buffers.
 """
+
+
+#: Numpydoc "Attributes" of a fitted estimator, shared by both estimators.
+FITTED_DOC = """\
+    model_ : automl.keras Model
+        The trained network.
+    history_ : dict of str to list of float
+        Per-epoch training logs (``loss``, metrics, ``val_*``), one entry per
+        epoch (NaN where an epoch ran no validation), extended by warm-started
+        fits and ``partial_fit``.
+    history_df_ : pandas.DataFrame
+        ``history_`` as a DataFrame, one row per epoch.
+    callbacks_ : list of Callback
+        The callback copies used by the last ``fit``.
+"""
+
+#: Numpydoc "Attributes" describing the features seen in ``fit``.
+FEATURES_DOC = """\
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a pandas ``X`` (only when all are strings).
+"""
+
+
+def fill_docstring(doc: str) -> str:
+    """``doc`` with the shared sections put in place of ``%(parameters)s``, ``%(kwargs)s``, ...."""
+    sections = {"parameters": PARAMETERS_DOC, "kwargs": KWARGS_DOC, "notes": NOTES_DOC,
+                "fitted": FITTED_DOC, "features": FEATURES_DOC}
+    for key, text in sections.items():
+        doc = doc.replace(f"    %({key})s\n", text)
+    return doc

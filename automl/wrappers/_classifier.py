@@ -9,7 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted
 
 from .. import keras
-from ._base import KWARGS_DOC, NOTES_DOC, PARAMETERS_DOC, BaseWrapper, output_losses, output_shapes
+from ._base import BaseWrapper, fill_docstring, output_losses, output_shapes
 from ._routing import make_loss
 
 __all__ = ["KerasClassifier"]
@@ -89,16 +89,7 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
 
     Attributes
     ----------
-    model_ : automl.keras Model
-        The trained network.
-    history_ : dict of str to list of float
-        Per-epoch training logs (``loss``, metrics, ``val_*``), one entry per
-        epoch (NaN where an epoch ran no validation), extended by warm-started
-        fits and ``partial_fit``.
-    history_df_ : pandas.DataFrame
-        ``history_`` as a DataFrame, one row per epoch.
-    callbacks_ : list of Callback
-        The callback copies used by the last ``fit``.
+    %(fitted)s
     classes_ : ndarray of shape (n_classes,) or list of ndarray
         Class labels (one array per column for multiclass-multioutput targets;
         the label indices for multilabel and one-hot targets).
@@ -109,10 +100,7 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
     target_type_ : str
         ``"binary"``, ``"multiclass"``, ``"onehot"``, ``"multilabel"`` or
         ``"multiclass-multioutput"``.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of a pandas ``X`` (only when all are strings).
+    %(features)s
 
     See Also
     --------
@@ -643,6 +631,4 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
         return tags
 
 
-KerasClassifier.__doc__ = KerasClassifier.__doc__.replace(
-    "    %(parameters)s\n", PARAMETERS_DOC
-).replace("    %(kwargs)s\n", KWARGS_DOC).replace("    %(notes)s\n", NOTES_DOC)
+KerasClassifier.__doc__ = fill_docstring(KerasClassifier.__doc__)
