@@ -9,7 +9,14 @@ from automl.keras import optimizers
 from automl.keras import optimizers as opts
 from automl.keras.layers import Variable
 
-from .helpers import N_STEPS, noisy_gradients, separable_problem, small_model
+from .helpers import (
+    N_STEPS,
+    noisy_gradients,
+    quadratic_problem,
+    run_engine,
+    separable_problem,
+    small_model,
+)
 
 # -- independent float64 references ----------------------------------------------------
 
@@ -126,33 +133,8 @@ def ftrl_ref(params, grads_fn, lr, learning_rate_power=-0.5, initial_accumulator
 # -- problems ------------------------------------------------------------------------------
 
 
-def _quadratic(seed=0):
-    """A random convex quadratic over a (3, 2) matrix and a (2,) vector; returns p0, grads_fn."""
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((8, 8))
-    hessian = a @ a.T / 8 + 0.5 * np.eye(8)
-    target = rng.standard_normal(8)
-    p0 = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
-
-    def grads_fn(params, _step):
-        flat = np.concatenate([q.ravel() for q in params])
-        g = hessian @ (flat - target)
-        return [g[:6].reshape(3, 2), g[6:]]
-
-    return p0, grads_fn
 
 
-def _run_engine(optimizer, p0, grads_fn, as_variables=True, dtype=np.float64):
-    if as_variables:
-        holders = [Variable(x.astype(dtype), f"w{i}") for i, x in enumerate(p0)]
-        values = [h.value for h in holders]
-    else:
-        holders = values = [x.astype(dtype) for x in p0]
-    for t in range(N_STEPS):
-        grads = grads_fn([v.astype(np.float64) for v in values], t)
-        optimizer.apply_gradients(list(zip(grads, holders)))
-    assert optimizer.iterations == N_STEPS
-    return values
 CASES = [
     ("adamw", lambda: opts.AdamW(learning_rate=0.1), lambda p, g: adamw_ref(p, g, 0.1)),
     ("adamw_strong_decay_amsgrad", lambda: opts.AdamW(learning_rate=0.1, weight_decay=0.5, beta_2=0.5, amsgrad=True),
@@ -185,10 +167,10 @@ CASE_IDS = [c[0] for c in CASES]
 
 
 @pytest.mark.parametrize("name, make, reference", CASES, ids=CASE_IDS)
-@pytest.mark.parametrize("problem", [_quadratic, noisy_gradients], ids=["quadratic", "noisy"])
+@pytest.mark.parametrize("problem", [quadratic_problem, noisy_gradients], ids=["quadratic", "noisy"])
 def test_matches_reference_update_rules(name, make, reference, problem):
     p0, grads_fn = problem()
-    got = _run_engine(make(), p0, grads_fn, as_variables=problem is _quadratic)
+    got = run_engine(make(), p0, grads_fn, as_variables=problem is quadratic_problem)
     expected = reference(p0, grads_fn)
     for g, e, start in zip(got, expected, p0):
         assert not np.allclose(e, start)  # the steps are large enough to matter
@@ -197,7 +179,7 @@ def test_matches_reference_update_rules(name, make, reference, problem):
 
 def test_ftrl_l1_zeroes_weights_exactly():
     p0, grads_fn = noisy_gradients()
-    got = _run_engine(opts.Ftrl(learning_rate=0.1, learning_rate_power=0.0, l1_regularization_strength=0.5),
+    got = run_engine(opts.Ftrl(learning_rate=0.1, learning_rate_power=0.0, l1_regularization_strength=0.5),
                       p0, grads_fn)
     zeros = sum(int((w == 0.0).sum()) for w in got)
     assert 0 < zeros < 8  # the L1 threshold is active on some coordinates, not all
@@ -205,7 +187,7 @@ def test_ftrl_l1_zeroes_weights_exactly():
 
 @pytest.mark.parametrize("name, make, reference", CASES, ids=CASE_IDS)
 def test_float32_stays_float32_in_place_and_close_to_reference(name, make, reference):
-    p0, grads_fn = _quadratic()
+    p0, grads_fn = quadratic_problem()
     holders = [Variable(x.astype(np.float32), f"w{i}") for i, x in enumerate(p0)]
     buffers = [h.value for h in holders]
     opt = make()
