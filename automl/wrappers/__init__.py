@@ -4,10 +4,28 @@
 """
 
 from ._base import BaseWrapper
-from ._builders import BUILDERS, build_cnn, build_mlp
+from ._builders import (
+    BUILDERS,
+    SCHEDULE_NAMES,
+    build_cnn,
+    build_mlp,
+    make_lr_callbacks,
+    make_schedule,
+)
 from ._classifier import KerasClassifier
 from ._onnx import export_pipeline, pipeline_to_onnx
 from ._regressor import KerasRegressor
 
-__all__ = ["BUILDERS", "BaseWrapper", "KerasClassifier", "KerasRegressor", "build_cnn", "build_mlp",
-           "export_pipeline", "pipeline_to_onnx"]
+__all__ = [
+    "BUILDERS",
+    "SCHEDULE_NAMES",
+    "BaseWrapper",
+    "KerasClassifier",
+    "KerasRegressor",
+    "build_cnn",
+    "build_mlp",
+    "export_pipeline",
+    "make_lr_callbacks",
+    "make_schedule",
+    "pipeline_to_onnx",
+]

@@ -22,10 +22,15 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.metrics import check_scoring
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import keras
 from .._validation import Interval, Options, validate_params
-from ..keras.callbacks import Callback
+from ..keras import Model, backend, metrics, optimizers, saving
+from ..keras.backend import make_rng
+from ..keras.callbacks import Callback, LearningRateLogger
+from ..keras.optimizers import schedules
 from ._builders import (
     BUILDERS,
     SCHEDULE_NAMES,
@@ -69,8 +74,6 @@ def _is_sequence(value) -> bool:
 
 def _is_optimizer_spec(value) -> bool:
     """an optimizer name, config dict, Optimizer class or instance"""
-    from ..keras import optimizers
-
     if isinstance(value, (str, dict, optimizers.Optimizer)):
         return True
     return isinstance(value, type) and issubclass(value, optimizers.Optimizer)
@@ -78,8 +81,6 @@ def _is_optimizer_spec(value) -> bool:
 
 def _is_model_spec(value) -> bool:
     """a builder name ('mlp', 'cnn'), a callable returning a Model or a Model instance"""
-    from ..keras import Model
-
     if isinstance(value, str):
         return value in BUILDERS
     return isinstance(value, Model) or callable(value)
@@ -96,8 +97,6 @@ def _is_schedule_spec(value) -> bool:
     """a schedule name (constant, step, exponential, inverse_time, cosine, cosine_restarts,
     polynomial, piecewise_constant, reduce_on_plateau), a schedule class name or a
     LearningRateSchedule"""
-    from ..keras.optimizers import schedules
-
     if isinstance(value, schedules.LearningRateSchedule):
         return True
     return isinstance(value, str) and (value in SCHEDULE_NAMES or value in schedules.SCHEDULES)
@@ -162,8 +161,6 @@ def output_shapes(model) -> list[tuple]:
 
 def output_losses(model) -> list:
     """The loss object of each model output (None where it cannot be resolved)."""
-    from ..keras import losses
-
     names = _output_names(model)
     spec = model.loss
     if isinstance(spec, dict):
@@ -175,7 +172,7 @@ def output_losses(model) -> list:
     resolved = []
     for s in specs:
         try:
-            resolved.append(losses._get_loss_instance(s))
+            resolved.append(keras.losses._get_loss_instance(s))
         except (TypeError, ValueError):
             resolved.append(None)
     return resolved
@@ -183,8 +180,6 @@ def output_losses(model) -> list:
 
 def _deserialize_metrics(spec):
     """Compile-config metrics (names, config dicts, nested per output) back to metric specs."""
-    from ..keras import metrics
-
     if spec is None or isinstance(spec, str):
         return spec
     if isinstance(spec, dict):
@@ -203,8 +198,6 @@ class _SavedModel:
 
 def _save_model_bytes(model) -> bytes | None:
     """``model`` as ``.keras`` bytes if it round-trips through the engine's format, else None."""
-    from ..keras import saving
-
     try:
         buf = io.BytesIO()
         saving.save_model(model, buf)
@@ -239,27 +232,6 @@ class _EpochLogs(Callback):
             before = previous.get(key, [math.nan] * n_before)
             history[key] = list(before) + [r.get(key, math.nan) for r in self.records]
         return history
-
-
-class _LearningRateLog(Callback):
-    """Adds ``logs["learning_rate"]`` at each epoch end: the rate of the epoch's first step.
-
-    Used when ``lr_schedule`` is set, so that ``history_`` shows the schedule
-    (``ReduceLROnPlateau`` writes the same key itself).
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._rate = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        from ..keras.callbacks._lr_scheduler import current_learning_rate
-
-        self._rate = current_learning_rate(self.model)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None and self._rate is not None:
-            logs.setdefault("learning_rate", self._rate)
 
 
 class BaseWrapper(BaseEstimator):
@@ -460,8 +432,6 @@ class BaseWrapper(BaseEstimator):
     # ------------------------------------------------------------------
     def _builder(self):
         """The model-building callable, or None when ``model`` is a Model instance."""
-        from ..keras import Model
-
         if self.build_fn is not None:
             return self.build_fn
         model = self.model
@@ -529,7 +499,6 @@ class BaseWrapper(BaseEstimator):
             extra.update({k: v for k, v in routed.items() if "__" not in k and k not in args})
             args.update(extra)
         model = fn(**args)
-        from ..keras import Model
 
         if not isinstance(model, Model):
             name = getattr(fn, "__name__", repr(fn))
@@ -557,8 +526,6 @@ class BaseWrapper(BaseEstimator):
 
     def _build_model(self):
         """Build a new (possibly uncompiled) model for the current data."""
-        from ..keras import Model
-
         if isinstance(self.model, Model):
             return self._copy_model_instance()
         fn = self._builder()
@@ -582,7 +549,7 @@ class BaseWrapper(BaseEstimator):
         callbacks = make_lr_callbacks(self.lr_schedule, self._routed("lr_schedule"),
                                       has_validation=has_validation, epochs=epochs,
                                       owner=self._owner())
-        return [*callbacks, _LearningRateLog()]
+        return [*callbacks, LearningRateLogger()]
 
     def _compile(self, model, steps_per_epoch, epochs):
         """Compile ``model`` with the estimator's settings, or re-compile a compiled one
@@ -762,8 +729,6 @@ class BaseWrapper(BaseEstimator):
 
     def _fit_arguments(self, fit_kwargs: dict) -> dict:
         """Training arguments from the estimator, ``fit__`` parameters and ``fit`` kwargs."""
-        from ..keras import Model
-
         args = {
             "epochs": self.epochs,
             "batch_size": self.batch_size,
@@ -837,8 +802,6 @@ class BaseWrapper(BaseEstimator):
             if validation is not None:
                 val = self._prepare_validation(validation)
             elif split > 0.0:
-                from ..keras.backend import make_rng
-
                 train, held = validation_split_indices(
                     n, split, make_rng(), stratify=self._stratify_codes(y_codes)
                 )
@@ -963,7 +926,6 @@ class BaseWrapper(BaseEstimator):
         """``scoring`` on ``(X, y)`` when given, else ``default`` (the mixin's score)."""
         if self.scoring is None:
             return default(X, y, sample_weight=sample_weight)
-        from sklearn.metrics import check_scoring
 
         scorer = check_scoring(self, scoring=self.scoring)
         if sample_weight is None:
@@ -1000,8 +962,6 @@ class BaseWrapper(BaseEstimator):
     def __setstate__(self, state):
         model = state.get("model_")
         if isinstance(model, _SavedModel):
-            from ..keras import saving
-
             state = dict(state)
             state["model_"] = saving.load_model(io.BytesIO(model.data))
         if hasattr(super(), "__setstate__"):
@@ -1053,8 +1013,6 @@ class BaseWrapper(BaseEstimator):
 
 
 def _seed_scope(seed):
-    from ..keras import backend
-
     return backend.seed_scope(seed)
 
 
@@ -1120,7 +1078,7 @@ PARAMETERS_DOC = """\
         argument (``lr_schedule__alpha=0.1``); lengths are in optimizer steps
         (``decay_steps``, ``warmup_steps``) or in epochs (``decay_epochs``,
         ``warmup_epochs``, ``first_decay_epochs``). See
-        :func:`automl.wrappers._builders.make_schedule`. With a schedule,
+        :func:`automl.wrappers.make_schedule`. With a schedule,
         ``history_`` has a ``learning_rate`` entry per epoch (the rate of the
         epoch's first step).
     loss : str, dict or Loss, default=None
@@ -1201,3 +1159,35 @@ NOTES_DOC = """\
     engine's ``.keras`` format (config, weights, optimizer state), not its
     training buffers.
 """
+
+
+#: Numpydoc "Attributes" of a fitted estimator, shared by both estimators.
+FITTED_DOC = """\
+    model_ : automl.keras Model
+        The trained network.
+    history_ : dict of str to list of float
+        Per-epoch training logs (``loss``, metrics, ``val_*``), one entry per
+        epoch (NaN where an epoch ran no validation), extended by warm-started
+        fits and ``partial_fit``.
+    history_df_ : pandas.DataFrame
+        ``history_`` as a DataFrame, one row per epoch.
+    callbacks_ : list of Callback
+        The callback copies used by the last ``fit``.
+"""
+
+#: Numpydoc "Attributes" describing the features seen in ``fit``.
+FEATURES_DOC = """\
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a pandas ``X`` (only when all are strings).
+"""
+
+
+def fill_docstring(doc: str) -> str:
+    """``doc`` with the shared sections put in place of ``%(parameters)s``, ``%(kwargs)s``, ...."""
+    sections = {"parameters": PARAMETERS_DOC, "kwargs": KWARGS_DOC, "notes": NOTES_DOC,
+                "fitted": FITTED_DOC, "features": FEATURES_DOC}
+    for key, text in sections.items():
+        doc = doc.replace(f"    %({key})s\n", text)
+    return doc

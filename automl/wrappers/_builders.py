@@ -12,11 +12,17 @@ parameters into a schedule sized to the run, or a ``ReduceLROnPlateau``.
 
 from __future__ import annotations
 
+import copy
+import inspect
 import math
 import numbers
 
+from .. import keras
 from .._random import spawn_seeds
 from .._validation import Interval, Options, check_param
+from ..keras import initializers, layers, regularizers
+from ..keras.callbacks import ReduceLROnPlateau
+from ..keras.optimizers import schedules
 
 __all__ = ["build_mlp", "build_cnn", "make_schedule", "make_lr_callbacks", "SCHEDULE_NAMES"]
 
@@ -58,8 +64,6 @@ class _Seeds:
 
 def _initializer(spec, seed):
     """A kernel initializer from ``spec`` carrying ``seed`` (when the class takes one)."""
-    from ..keras import initializers
-
     init = initializers.get(spec)
     if isinstance(spec, type):
         init = spec()
@@ -70,8 +74,6 @@ def _initializer(spec, seed):
 
 
 def _regularizer(kernel_regularizer, l1, l2):
-    from ..keras import regularizers
-
     if kernel_regularizer is not None:
         if l1 or l2:
             raise ValueError(
@@ -99,8 +101,6 @@ def _check_hidden(owner, activation, dropout, batch_norm, l1, l2):
 def _dense_block(x, units, *, activation, dropout, batch_norm, kernel_initializer,
                  kernel_regularizer, seeds):
     """``Dense -> [BatchNormalization -> Activation] -> [Dropout]`` on tensor ``x``."""
-    from ..keras import layers
-
     x = layers.Dense(
         units,
         activation=None if batch_norm else activation,
@@ -118,8 +118,6 @@ def _dense_block(x, units, *, activation, dropout, batch_norm, kernel_initialize
 
 def _heads(x, n_outputs, output_activation, *, kernel_initializer, kernel_regularizer, seeds):
     """One Dense output per entry of ``n_outputs`` (a list), or a single one (an int)."""
-    from ..keras import layers
-
     multi = not isinstance(n_outputs, numbers.Integral)
     units = list(n_outputs) if multi else [int(n_outputs)]
     acts = (
@@ -208,9 +206,6 @@ def build_mlp(
     >>> build_mlp(4, [2, 3], ["softmax", "softmax"], hidden_layer_sizes=(8,)).output_shape
     [(None, 2), (None, 3)]
     """
-    from .. import keras
-    from ..keras import layers
-
     owner = "build_mlp"
     check_param("n_features", n_features, [Interval(int, 1, None)], owner)
     check_param("n_outputs", n_outputs, [_is_units], owner)
@@ -244,14 +239,6 @@ def _chain(tensor):
         chain.append(tensor.layer)
         tensor = tensor.inputs[0]
     return chain[::-1]
-
-
-def _conv_available() -> bool:
-    try:
-        from ..keras.layers import Conv2D, MaxPooling2D  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _image_shape(n_features, image_shape, owner):
@@ -340,10 +327,6 @@ def build_cnn(
     model : automl.keras.Sequential or Model
         The uncompiled model.
     """
-    if not _conv_available():  # pragma: no cover - depends on the engine version
-        raise ImportError("build_cnn needs automl.keras.layers.Conv2D, which is not available.")
-    from .. import keras
-    from ..keras import layers
 
     owner = "build_cnn"
     check_param("n_features", n_features, [Interval(int, 1, None)], owner)
@@ -363,7 +346,7 @@ def build_cnn(
     seeds = _Seeds(seed, len(filters) + 2 * len(units) + n_heads)
     inputs = layers.Input(shape=(int(n_features),))
     x = layers.Reshape(shape)(inputs)
-    pool = {"max": layers.MaxPooling2D, "average": getattr(layers, "AveragePooling2D", None)}
+    pool = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
     for f in filters:
         x = layers.Conv2D(
             f,
@@ -465,8 +448,6 @@ def _no_arguments(spec, overrides: dict, owner: str) -> None:
 
 def _step_schedule(initial_learning_rate, overrides, steps_per_epoch, epochs, owner):
     """``lr_schedule="step"``: ``lr * factor`` every ``step_epochs`` epochs."""
-    from ..keras.optimizers import schedules
-
     unknown = sorted(set(overrides) - set(_STEP_ARGUMENTS))
     if unknown:
         raise ValueError(
@@ -537,7 +518,7 @@ def make_schedule(spec, initial_learning_rate, overrides: dict, *, steps_per_epo
 
     Examples
     --------
-    >>> from automl.wrappers._builders import make_schedule
+    >>> from automl.wrappers import make_schedule
     >>> step = make_schedule("step", 0.1, {"factor": 0.5, "step_epochs": 2},
     ...                      steps_per_epoch=10, epochs=6, owner="demo")
     >>> [round(step(s), 4) for s in (0, 19, 20, 40)]
@@ -547,11 +528,6 @@ def make_schedule(spec, initial_learning_rate, overrides: dict, *, steps_per_epo
     >>> [round(warm(s), 4) for s in (0, 5, 10, 30)]
     [0.0, 0.05, 0.1, 0.0]
     """
-    import copy
-    import inspect
-
-    from ..keras.optimizers import schedules
-
     steps_per_epoch = max(int(steps_per_epoch), 1)
     epochs = max(int(epochs), 1)
     if isinstance(spec, schedules.LearningRateSchedule):
@@ -632,7 +608,7 @@ def make_lr_callbacks(spec, overrides: dict, *, has_validation: bool, epochs: in
 
     Examples
     --------
-    >>> from automl.wrappers._builders import make_lr_callbacks
+    >>> from automl.wrappers import make_lr_callbacks
     >>> [cb] = make_lr_callbacks("reduce_on_plateau", {"factor": 0.5}, has_validation=False,
     ...                          epochs=30, owner="demo")
     >>> cb.monitor, cb.factor, cb.patience
@@ -640,9 +616,7 @@ def make_lr_callbacks(spec, overrides: dict, *, has_validation: bool, epochs: in
     """
     if spec != "reduce_on_plateau":
         return []
-    import inspect
 
-    from ..keras.callbacks import ReduceLROnPlateau
 
     sig = inspect.signature(ReduceLROnPlateau.__init__).parameters
     valid = sorted(p.name for p in sig.values()

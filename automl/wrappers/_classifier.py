@@ -8,7 +8,8 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import KWARGS_DOC, NOTES_DOC, PARAMETERS_DOC, BaseWrapper, output_losses, output_shapes
+from .. import keras
+from ._base import BaseWrapper, fill_docstring, output_losses, output_shapes
 from ._routing import make_loss
 
 __all__ = ["KerasClassifier"]
@@ -88,16 +89,7 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
 
     Attributes
     ----------
-    model_ : automl.keras Model
-        The trained network.
-    history_ : dict of str to list of float
-        Per-epoch training logs (``loss``, metrics, ``val_*``), one entry per
-        epoch (NaN where an epoch ran no validation), extended by warm-started
-        fits and ``partial_fit``.
-    history_df_ : pandas.DataFrame
-        ``history_`` as a DataFrame, one row per epoch.
-    callbacks_ : list of Callback
-        The callback copies used by the last ``fit``.
+    %(fitted)s
     classes_ : ndarray of shape (n_classes,) or list of ndarray
         Class labels (one array per column for multiclass-multioutput targets;
         the label indices for multilabel and one-hot targets).
@@ -108,10 +100,7 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
     target_type_ : str
         ``"binary"``, ``"multiclass"``, ``"onehot"``, ``"multilabel"`` or
         ``"multiclass-multioutput"``.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of a pandas ``X`` (only when all are strings).
+    %(features)s
 
     See Also
     --------
@@ -391,18 +380,15 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
     def _user_loss(self):
         if self.loss is None:
             return None
-        from ..keras import losses
 
-        return losses._get_loss_instance(make_loss(self.loss, self._routed("loss"), self._owner()))
+        return keras.losses._get_loss_instance(make_loss(self.loss, self._routed("loss"), self._owner()))
 
     def _default_head(self) -> tuple:
         loss = self._user_loss()
         if loss is None and self._routed("loss"):
-            from ..keras import losses
-
             default = "binary_crossentropy" if self.target_type_ == "binary" else (
                 "sparse_categorical_crossentropy")
-            loss = losses._get_loss_instance(make_loss(default, self._routed("loss"), self._owner()))
+            loss = keras.losses._get_loss_instance(make_loss(default, self._routed("loss"), self._owner()))
         family = None if loss is None else _loss_family(loss)
         logits = bool(getattr(loss, "from_logits", False))
 
@@ -645,6 +631,4 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
         return tags
 
 
-KerasClassifier.__doc__ = KerasClassifier.__doc__.replace(
-    "    %(parameters)s\n", PARAMETERS_DOC
-).replace("    %(kwargs)s\n", KWARGS_DOC).replace("    %(notes)s\n", NOTES_DOC)
+KerasClassifier.__doc__ = fill_docstring(KerasClassifier.__doc__)

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array
 
-from ._base import KWARGS_DOC, NOTES_DOC, PARAMETERS_DOC, BaseWrapper, output_shapes
+from ._base import BaseWrapper, fill_docstring, output_shapes
 
 __all__ = ["KerasRegressor"]
 
@@ -30,22 +30,10 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
 
     Attributes
     ----------
-    model_ : automl.keras Model
-        The trained network.
-    history_ : dict of str to list of float
-        Per-epoch training logs (``loss``, metrics, ``val_*``), one entry per
-        epoch (NaN where an epoch ran no validation), extended by warm-started
-        fits and ``partial_fit``.
-    history_df_ : pandas.DataFrame
-        ``history_`` as a DataFrame, one row per epoch.
-    callbacks_ : list of Callback
-        The callback copies used by the last ``fit``.
+    %(fitted)s
     n_outputs_ : int
         Number of target columns.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of a pandas ``X`` (only when all are strings).
+    %(features)s
 
     See Also
     --------
@@ -156,6 +144,4 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
         return self._score(X, y, sample_weight, super().score)
 
 
-KerasRegressor.__doc__ = KerasRegressor.__doc__.replace(
-    "    %(parameters)s\n", PARAMETERS_DOC
-).replace("    %(kwargs)s\n", KWARGS_DOC).replace("    %(notes)s\n", NOTES_DOC)
+KerasRegressor.__doc__ = fill_docstring(KerasRegressor.__doc__)

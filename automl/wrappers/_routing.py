@@ -18,6 +18,9 @@ from __future__ import annotations
 import copy
 import inspect
 
+from ..keras import constraints, initializers, losses, optimizers, regularizers
+from ..keras.optimizers import schedules
+
 __all__ = [
     "nested",
     "resolve_object",
@@ -36,8 +39,6 @@ def nested(params: dict, name: str) -> dict:
 
 def _kind_module(name: str):
     """The engine registry module for an argument called ``name`` (None if not an object kind)."""
-    from ..keras import constraints, initializers, regularizers
-
     if name.endswith("regularizer"):
         return regularizers
     if name.endswith("initializer"):
@@ -97,7 +98,6 @@ def make_loss(spec, overrides: dict, owner: str):
     """The loss to compile with: ``spec`` itself, or rebuilt with ``loss__`` overrides."""
     if not overrides:
         return spec
-    from ..keras import losses
 
     base = losses._get_loss_instance(spec)
     try:
@@ -124,9 +124,6 @@ def make_optimizer(spec, *, learning_rate, schedule, overrides: dict, owner: str
         ``optimizer__<arg>`` values; ``optimizer__learning_rate`` (a float or a
         schedule) wins over both of the above.
     """
-    from ..keras import optimizers
-    from ..keras.optimizers import schedules
-
     if isinstance(spec, optimizers.Optimizer):
         base = copy.deepcopy(spec)
         changes = {}

@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from ..keras.backend import make_rng
+from ..keras.callbacks import CallbackList, History, ProgbarLogger
 from ._data import n_rows, take_rows
 
 __all__ = ["fit_in_batches", "evaluate_in_batches"]
@@ -69,9 +71,6 @@ def fit_in_batches(model, x, y, sw, *, to_input, batch_size=32, epochs=1, verbos
     -------
     history : automl.keras.callbacks.History
     """
-    from ..keras.backend import make_rng
-    from ..keras.callbacks import CallbackList, History, ProgbarLogger
-
     n = n_rows(x)
     batch_size = int(batch_size or 32)
     steps = math.ceil(n / batch_size)

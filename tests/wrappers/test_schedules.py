@@ -5,8 +5,7 @@ import pytest
 
 from automl.keras.callbacks import ReduceLROnPlateau
 from automl.keras.optimizers import schedules
-from automl.wrappers import KerasClassifier, _base
-from automl.wrappers._builders import SCHEDULE_NAMES, make_lr_callbacks, make_schedule
+from automl.wrappers import SCHEDULE_NAMES, KerasClassifier, _base, make_lr_callbacks, make_schedule
 
 # 200 samples, batch 50: 4 steps per epoch.
 BASE = {"hidden_layer_sizes": (8,), "epochs": 6, "batch_size": 50, "learning_rate": 0.01,

@@ -1,44 +1,54 @@
 """Activation functions (``automl.keras.activations``)."""
 
-from ._activations import (
+from ._base import (
     ACTIVATIONS,
     Activation,
     deserialize,
-    elu,
-    exponential,
-    gelu,
     get,
-    hard_sigmoid,
+    serialize,
+)
+from ._elementary import (
+    exponential,
+    linear,
+)
+from ._gated import (
+    glu,
+)
+from ._normalizing import (
+    log_softmax,
+    softmax,
+    sparsemax,
+)
+from ._rectifiers import (
+    celu,
+    elu,
+    gelu,
     hard_silu,
     hard_swish,
     leaky_relu,
-    linear,
-    log_softmax,
     mish,
     relu,
     relu6,
     selu,
-    serialize,
-    sigmoid,
     silu,
-    softmax,
     softplus,
-    softsign,
-    swish,
-    tanh,
-)
-from ._more import (
-    celu,
-    glu,
-    hard_shrink,
-    hard_tanh,
-    log_sigmoid,
-    soft_shrink,
     sparse_plus,
-    sparsemax,
     squareplus,
+    swish,
+)
+from ._shrinkage import (
+    hard_shrink,
+    soft_shrink,
     tanh_shrink,
     threshold,
+)
+from ._sigmoidal import (
+    hard_sigmoid,
+    hard_tanh,
+    log_sigmoid,
+    sigmoid,
+    softsign,
+    tanh,
 )
 
 __all__ = [

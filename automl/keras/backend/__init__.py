@@ -1,6 +1,20 @@
-"""Backend utilities (``automl.keras.backend``, mirrors ``keras.backend``)."""
+"""Backend utilities (``automl.keras.backend``, mirrors ``keras.backend``).
 
-from ._config import clear_session, epsilon, floatx, set_epsilon, set_floatx
+The float type and fuzz factor, layer naming (``to_snake_case``,
+``unique_object_name``), seeding, and the image kernels of :mod:`.image`.
+"""
+
+from . import image
+from ._config import (
+    clear_session,
+    epsilon,
+    floatx,
+    set_epsilon,
+    set_floatx,
+    standardize_dtype,
+    to_snake_case,
+    unique_object_name,
+)
 from ._random import draw_seed, make_rng, seed_scope, set_random_seed
 
 
@@ -23,4 +37,8 @@ __all__ = [
     "make_rng",
     "seed_scope",
     "set_random_seed",
+    "image",
+    "standardize_dtype",
+    "to_snake_case",
+    "unique_object_name",
 ]

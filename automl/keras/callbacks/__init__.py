@@ -7,7 +7,7 @@ from ._early_stopping import EarlyStopping, MonitorCallback
 from ._history import History
 from ._lambda_callback import LambdaCallback
 from ._lr_finder import LRFinder, LRFinderResult, find_learning_rate
-from ._lr_scheduler import LearningRateScheduler, current_learning_rate
+from ._lr_scheduler import LearningRateLogger, LearningRateScheduler, current_learning_rate
 from ._model_checkpoint import ModelCheckpoint
 from ._progbar import Progbar, ProgbarLogger
 from ._reduce_lr_on_plateau import ReduceLROnPlateau
@@ -24,6 +24,7 @@ __all__ = [
     "LRFinder",
     "LRFinderResult",
     "LambdaCallback",
+    "LearningRateLogger",
     "LearningRateScheduler",
     "ModelCheckpoint",
     "MonitorCallback",
@@ -32,6 +33,6 @@ __all__ = [
     "ReduceLROnPlateau",
     "TensorBoard",
     "TerminateOnNaN",
+    "current_learning_rate",
     "find_learning_rate",
 ]
-__all__ += ["current_learning_rate"]

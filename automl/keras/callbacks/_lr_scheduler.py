@@ -1,4 +1,9 @@
-"""LearningRateScheduler: set the learning rate at the start of every epoch."""
+"""The learning rate per epoch: set it (``LearningRateScheduler``), read it, log it.
+
+:func:`current_learning_rate` is the one reader of an optimizer's rate (a
+float or a schedule at the current step); :class:`LearningRateLogger` puts
+the rate of each epoch's first step into that epoch's logs.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import numpy as np
 from ..._validation import param_error
 from ._base import Callback
 
-__all__ = ["LearningRateScheduler"]
+__all__ = ["LearningRateLogger", "LearningRateScheduler", "current_learning_rate"]
 
 
 def _takes_lr(schedule) -> bool:
@@ -24,7 +29,19 @@ def _takes_lr(schedule) -> bool:
 
 
 def current_learning_rate(model) -> float:
-    """The learning rate the model's optimizer uses for its next update, as a float."""
+    """The learning rate the model's optimizer uses for its next update, as a float.
+
+    A schedule is evaluated at the optimizer's current step.
+
+    Examples
+    --------
+    >>> from automl.keras import Sequential, layers, optimizers
+    >>> from automl.keras.callbacks import current_learning_rate
+    >>> model = Sequential([layers.Input((2,)), layers.Dense(1)])
+    >>> model.compile(optimizer=optimizers.SGD(0.05), loss="mse")
+    >>> current_learning_rate(model)
+    0.05
+    """
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None or not hasattr(optimizer, "learning_rate"):
         raise ValueError('Optimizer must have a "learning_rate" attribute.')
@@ -82,3 +99,37 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = current_learning_rate(self.model)
+
+
+class LearningRateLogger(Callback):
+    """Add ``logs["learning_rate"]`` at each epoch end: the rate of the epoch's first step.
+
+    A key already in the logs (from ``LearningRateScheduler`` or
+    ``ReduceLROnPlateau``, which write it themselves) is left as it is, so
+    ``History`` and ``CSVLogger`` show one learning-rate column whatever the
+    callbacks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras import Sequential, layers, optimizers
+    >>> from automl.keras.callbacks import LearningRateLogger
+    >>> model = Sequential([layers.Input((2,)), layers.Dense(1)])
+    >>> schedule = optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    >>> model.compile(optimizer=optimizers.SGD(schedule), loss="mse")
+    >>> history = model.fit(np.ones((4, 2)), np.ones(4), batch_size=2, epochs=2, verbose=0,
+    ...                     callbacks=[LearningRateLogger()])
+    >>> [round(lr, 4) for lr in history.history["learning_rate"]]
+    [0.1, 0.025]
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._rate = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._rate = current_learning_rate(self.model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self._rate is not None:
+            logs.setdefault("learning_rate", self._rate)

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from ..._validation import param_error
-from ..optimizers._base import Optimizer
+from ..optimizers import Optimizer
 from ._base import Callback
 from ._event_file import EventFileWriter
 

@@ -8,9 +8,9 @@ format is always ``"channels_last"``.
 from __future__ import annotations
 
 from ..._validation import param_error
-from ..backend._config import epsilon, floatx
-from ..backend._config import set_epsilon as _set_epsilon
-from ..backend._config import set_floatx as _set_floatx
+from ..backend import epsilon, floatx
+from ..backend import set_epsilon as _set_epsilon
+from ..backend import set_floatx as _set_floatx
 
 __all__ = [
     "backend",

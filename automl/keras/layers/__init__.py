@@ -42,7 +42,7 @@ from ._hashing import Hashing
 from ._input import Input, InputLayer
 from ._lambda import Lambda
 from ._lookup import IntegerLookup, StringLookup
-from ._masking import Masking
+from ._masking import Masking, mask_to_sample_weight
 from ._merging import (
     Add,
     Average,
@@ -132,6 +132,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "Masking",
+    "mask_to_sample_weight",
     "SimpleRNN",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",

@@ -6,15 +6,14 @@ import warnings
 
 import numpy as np
 
-from ..._registry import Registry
 from ..._validation import Interval, check_param, param_error
 from .. import activations as _activations
-from .. import constraints as _constraints
-from .. import initializers as _initializers
-from .. import regularizers as _regularizers
 from ._base import LAYERS, Layer
+from ._weight_spec import WeightOptions
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax"]
+
+_ALPHA = WeightOptions("alpha")
 
 _NON_NEGATIVE = Interval(float, 0, None)
 
@@ -265,9 +264,7 @@ class PReLU(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.alpha_initializer = _initializers.get(alpha_initializer)
-        self.alpha_regularizer = _regularizers.get(alpha_regularizer)
-        self.alpha_constraint = _constraints.get(alpha_constraint)
+        _ALPHA.resolve(self, locals())
         if shared_axes is None:
             self.shared_axes = None
         else:
@@ -297,13 +294,7 @@ class PReLU(Layer):
                 f"'shared_axes'. Got input shape {tuple(input_shape)} with shared_axes="
                 f"{self.shared_axes!r}."
             )
-        self.alpha = self.add_weight(
-            param_shape,
-            self.alpha_initializer,
-            "alpha",
-            regularizer=self.alpha_regularizer,
-            constraint=self.alpha_constraint,
-        )
+        self.alpha = _ALPHA.add_weight(self, "alpha", param_shape)
         self._reduce_axes = (0, *sorted(shared))
 
     def call(self, inputs, training=False):
@@ -328,8 +319,6 @@ class PReLU(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "alpha_initializer": Registry.serialize(self.alpha_initializer),
-            "alpha_regularizer": Registry.serialize(self.alpha_regularizer),
-            "alpha_constraint": _constraints.serialize(self.alpha_constraint),
+            **_ALPHA.config(self),
             "shared_axes": self.shared_axes,
         }

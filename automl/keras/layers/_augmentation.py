@@ -24,8 +24,9 @@ import numpy as np
 
 from ..._validation import Interval, Options, check_param, param_error
 from ..backend import make_rng
-from ..preprocessing._affine import (
+from ..backend.image import (
     FILL_MODES,
+    ResizePlan,
     affine_matrices,
     affine_resample,
     affine_resample_adjoint,
@@ -33,7 +34,6 @@ from ..preprocessing._affine import (
 )
 from ._base import LAYERS, Layer, check_positive_int
 from ._im2col import check_data_format
-from ._preprocessing import _ResizePlan
 
 __all__ = [
     "RandomBrightness",
@@ -213,7 +213,7 @@ class RandomFlip(_RandomImageLayer):
 
 # -- geometric (affine) augmentations ------------------------------------------
 class _AffineAugmentation(_RandomImageLayer):
-    """A random affine map per image, resampled by ``preprocessing._affine``.
+    """A random affine map per image, resampled by ``backend.image``.
 
     Subclasses implement ``_matrices(rng, batch, height, width)``.
     """
@@ -556,7 +556,7 @@ class RandomCrop(_RandomImageLayer):
             out = x[:, top:top + self.height, left:left + self.width].copy()
         else:
             # The largest centred window with the target aspect ratio, resized: Resizing's plan.
-            plan = _ResizePlan(h, w, self.height, self.width, "bilinear", True, False, 0.0, x.dtype)
+            plan = ResizePlan(h, w, self.height, self.width, "bilinear", True, False, 0.0, x.dtype)
             self._state = (x.shape, plan)
             out = plan.forward(x)
         return out[0] if self._unbatched else out
@@ -566,7 +566,7 @@ class RandomCrop(_RandomImageLayer):
             return None
         g = grad[None] if self._unbatched else grad
         shape, where = self._state
-        if isinstance(where, _ResizePlan):
+        if isinstance(where, ResizePlan):
             out = where.backward(g)
         else:
             top, left = where

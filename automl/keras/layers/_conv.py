@@ -27,9 +27,6 @@ import numpy as np
 
 from ..._validation import param_error
 from .. import activations as _activations
-from .. import constraints as _constraints
-from .. import initializers as _initializers
-from .. import regularizers as _regularizers
 from ._base import LAYERS, Layer, check_positive_int
 from ._im2col import (
     check_data_format,
@@ -47,6 +44,7 @@ from ._im2col import (
     pad_spatial,
     state_without_caches,
 )
+from ._weight_spec import WeightOptions
 
 __all__ = [
     "Conv1D",
@@ -82,8 +80,7 @@ class _SpatialConv(Layer):
     _rank = 2
     _allow_causal = False
 
-    def _init_spatial(self, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                      activity_regularizer):
+    def _init_spatial(self, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias):
         owner = type(self).__name__
         rank = self._rank
         self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", owner)
@@ -98,7 +95,6 @@ class _SpatialConv(Layer):
             )
         self.activation = _activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.activity_regularizer = _regularizers.get(activity_regularizer)
         pad = (1,) * (self._inner_rank() - rank)
         self._k2 = pad + self.kernel_size
         self._s2 = pad + self.strides
@@ -197,10 +193,10 @@ class _SpatialConv(Layer):
     def backward(self, grad):
         return self.backward_from_logits(self._grad_z(grad))
 
-    def _bias_weight(self, size, initializer, regularizer, constraint):
+    def _bias_weight(self, size):
         if not self.use_bias:
             return None
-        return self.add_weight((size,), initializer, "bias", regularizer=regularizer, constraint=constraint)
+        return self._weight_options.add_weight(self, "bias", (size,))
 
     def _spatial_config(self):
         return {
@@ -217,15 +213,14 @@ _INPUT_KINDS = {
     2: "(batch, height, width, channels)",
     3: "(batch, depth, height, width, channels)",
 }
-_INIT = _initializers.serialize
-_REG = _regularizers.serialize
-_CON = _constraints.serialize
+_KERNEL_AND_BIAS = WeightOptions("kernel", "bias", activity_regularizer=True)
 
 
 class _Conv(_SpatialConv):
     """N-D convolution (cross-correlation) with ``filters`` output channels; see Conv2D."""
 
     _cache_attrs = ("_cols", "_y", "_z", "_meta", "activity_penalty")
+    _weight_options = _KERNEL_AND_BIAS
 
     def __init__(
         self,
@@ -253,14 +248,8 @@ class _Conv(_SpatialConv):
         self.groups = check_positive_int(groups, "groups", owner)
         if self.filters % self.groups:
             raise param_error("groups", owner, f"a divisor of filters={self.filters}", groups)
-        self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                           activity_regularizer)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.kernel_constraint = _constraints.get(kernel_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
+        self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
+        self._weight_options.resolve(self, locals())
         self.kernel = self.bias = None
         self._cols = self._y = self._z = self._meta = None
 
@@ -273,15 +262,9 @@ class _Conv(_SpatialConv):
                 f"by groups={self.groups}. Got input shape {input_shape} ({channels} channels) instead."
             )
         self.compute_output_shape(input_shape)  # fail early on too-small inputs
-        self.kernel = self.add_weight(
-            (*self.kernel_size, channels // self.groups, self.filters),
-            self.kernel_initializer,
-            "kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = self._bias_weight(self.filters, self.bias_initializer, self.bias_regularizer,
-                                      self.bias_constraint)
+        shape = (*self.kernel_size, channels // self.groups, self.filters)
+        self.kernel = self._weight_options.add_weight(self, "kernel", shape)
+        self.bias = self._bias_weight(self.filters)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -354,13 +337,7 @@ class _Conv(_SpatialConv):
             "groups": self.groups,
             "activation": _activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": _INIT(self.kernel_initializer),
-            "bias_initializer": _INIT(self.bias_initializer),
-            "kernel_regularizer": _REG(self.kernel_regularizer),
-            "bias_regularizer": _REG(self.bias_regularizer),
-            "activity_regularizer": _REG(self.activity_regularizer),
-            "kernel_constraint": _CON(self.kernel_constraint),
-            "bias_constraint": _CON(self.bias_constraint),
+            **self._weight_options.config(self),
         }
 
 
@@ -408,15 +385,6 @@ class Conv2D(_Conv):
 
     _rank = 2
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
-
 
 @LAYERS.register(aliases=("Convolution1D",))
 class Conv1D(_Conv):
@@ -436,14 +404,6 @@ class Conv1D(_Conv):
 
     _rank = 1
     _allow_causal = True
-
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
 @LAYERS.register(aliases=("Convolution3D",))
@@ -486,20 +446,12 @@ class Conv3D(_Conv):
 
     _rank = 3
 
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
-
 
 class _DepthwiseConv(_SpatialConv):
     """Depthwise convolution over ``_rank`` spatial axes; see DepthwiseConv2D."""
 
     _cache_attrs = ("_xp", "_y", "_z", "_meta", "activity_penalty")
+    _weight_options = WeightOptions("depthwise", "bias", activity_regularizer=True)
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
@@ -508,14 +460,8 @@ class _DepthwiseConv(_SpatialConv):
         super().__init__(**kwargs)
         owner = type(self).__name__
         self.depth_multiplier = check_positive_int(depth_multiplier, "depth_multiplier", owner)
-        self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                           activity_regularizer)
-        self.depthwise_initializer = _initializers.get(depthwise_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.depthwise_regularizer = _regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.depthwise_constraint = _constraints.get(depthwise_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
+        self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
+        self._weight_options.resolve(self, locals())
         self.kernel = self.bias = None
         self._xp = self._y = self._z = self._meta = None
 
@@ -523,15 +469,9 @@ class _DepthwiseConv(_SpatialConv):
         input_shape = self._check_input_shape(input_shape)
         self.compute_output_shape(input_shape)
         channels = input_shape[-1]
-        self.kernel = self.add_weight(
-            (*self.kernel_size, channels, self.depth_multiplier),
-            self.depthwise_initializer,
-            "kernel",
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-        )
-        self.bias = self._bias_weight(channels * self.depth_multiplier, self.bias_initializer,
-                                      self.bias_regularizer, self.bias_constraint)
+        shape = (*self.kernel_size, channels, self.depth_multiplier)
+        self.kernel = self._weight_options.add_weight(self, "depthwise", shape, name="kernel")
+        self.bias = self._bias_weight(channels * self.depth_multiplier)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -574,13 +514,7 @@ class _DepthwiseConv(_SpatialConv):
             "depth_multiplier": self.depth_multiplier,
             "activation": _activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "depthwise_initializer": _INIT(self.depthwise_initializer),
-            "bias_initializer": _INIT(self.bias_initializer),
-            "depthwise_regularizer": _REG(self.depthwise_regularizer),
-            "bias_regularizer": _REG(self.bias_regularizer),
-            "activity_regularizer": _REG(self.activity_regularizer),
-            "depthwise_constraint": _CON(self.depthwise_constraint),
-            "bias_constraint": _CON(self.bias_constraint),
+            **self._weight_options.config(self),
         }
 
 
@@ -588,6 +522,7 @@ class _SeparableConv(_SpatialConv):
     """Depthwise separable convolution over ``_rank`` spatial axes; see SeparableConv2D."""
 
     _cache_attrs = ("_xp", "_d", "_y", "_z", "_meta", "activity_penalty")
+    _weight_options = WeightOptions("depthwise", "pointwise", "bias", activity_regularizer=True)
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
@@ -599,17 +534,8 @@ class _SeparableConv(_SpatialConv):
         owner = type(self).__name__
         self.filters = check_positive_int(filters, "filters", owner)
         self.depth_multiplier = check_positive_int(depth_multiplier, "depth_multiplier", owner)
-        self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                           activity_regularizer)
-        self.depthwise_initializer = _initializers.get(depthwise_initializer)
-        self.pointwise_initializer = _initializers.get(pointwise_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.depthwise_regularizer = _regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = _regularizers.get(pointwise_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.depthwise_constraint = _constraints.get(depthwise_constraint)
-        self.pointwise_constraint = _constraints.get(pointwise_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
+        self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
+        self._weight_options.resolve(self, locals())
         self.depthwise_kernel = self.pointwise_kernel = self.bias = None
         self._xp = self._d = self._y = self._z = self._meta = None
 
@@ -617,22 +543,12 @@ class _SeparableConv(_SpatialConv):
         input_shape = self._check_input_shape(input_shape)
         self.compute_output_shape(input_shape)
         channels = input_shape[-1]
-        self.depthwise_kernel = self.add_weight(
-            (*self.kernel_size, channels, self.depth_multiplier),
-            self.depthwise_initializer,
-            "depthwise_kernel",
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-        )
-        self.pointwise_kernel = self.add_weight(
-            (1,) * self._rank + (channels * self.depth_multiplier, self.filters),
-            self.pointwise_initializer,
-            "pointwise_kernel",
-            regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint,
-        )
-        self.bias = self._bias_weight(self.filters, self.bias_initializer, self.bias_regularizer,
-                                      self.bias_constraint)
+        options = self._weight_options
+        depthwise = (*self.kernel_size, channels, self.depth_multiplier)
+        self.depthwise_kernel = options.add_weight(self, "depthwise", depthwise, name="depthwise_kernel")
+        pointwise = (1,) * self._rank + (channels * self.depth_multiplier, self.filters)
+        self.pointwise_kernel = options.add_weight(self, "pointwise", pointwise, name="pointwise_kernel")
+        self.bias = self._bias_weight(self.filters)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -685,16 +601,7 @@ class _SeparableConv(_SpatialConv):
             "depth_multiplier": self.depth_multiplier,
             "activation": _activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "depthwise_initializer": _INIT(self.depthwise_initializer),
-            "pointwise_initializer": _INIT(self.pointwise_initializer),
-            "bias_initializer": _INIT(self.bias_initializer),
-            "depthwise_regularizer": _REG(self.depthwise_regularizer),
-            "pointwise_regularizer": _REG(self.pointwise_regularizer),
-            "bias_regularizer": _REG(self.bias_regularizer),
-            "activity_regularizer": _REG(self.activity_regularizer),
-            "depthwise_constraint": _CON(self.depthwise_constraint),
-            "pointwise_constraint": _CON(self.pointwise_constraint),
-            "bias_constraint": _CON(self.bias_constraint),
+            **self._weight_options.config(self),
         }
 
 
@@ -729,14 +636,6 @@ class DepthwiseConv2D(_DepthwiseConv):
     """
 
     _rank = 2
-
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer,
-                         bias_regularizer, activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
 
 
 @LAYERS.register
@@ -799,17 +698,6 @@ class SeparableConv2D(_SeparableConv):
 
     _rank = 2
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
-                 pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, depth_multiplier,
-                         activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
-                         depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
-                         depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
-
 
 @LAYERS.register(aliases=("SeparableConvolution1D",))
 class SeparableConv1D(_SeparableConv):
@@ -867,6 +755,7 @@ class _ConvTranspose(_SpatialConv):
     """Transposed convolution over ``_rank`` spatial axes; see Conv2DTranspose."""
 
     _cache_attrs = ("_x2d", "_y", "_z", "_meta", "activity_penalty")
+    _weight_options = _KERNEL_AND_BIAS
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
@@ -876,8 +765,8 @@ class _ConvTranspose(_SpatialConv):
         super().__init__(**kwargs)
         owner = type(self).__name__
         self.filters = check_positive_int(filters, "filters", owner)
-        self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                           activity_regularizer)
+        self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
+        self._weight_options.resolve(self, locals())
         if output_padding is None:
             self.output_padding = None
         else:
@@ -886,12 +775,6 @@ class _ConvTranspose(_SpatialConv):
             if any(p >= s for p, s in zip(self.output_padding, self.strides)):
                 raise param_error("output_padding", owner, f"smaller than strides={self.strides}",
                                   output_padding)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.kernel_constraint = _constraints.get(kernel_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
         self.kernel = self.bias = None
         self._x2d = self._y = self._z = self._meta = None
 
@@ -904,15 +787,9 @@ class _ConvTranspose(_SpatialConv):
 
     def build(self, input_shape):
         input_shape = self._check_input_shape(input_shape)
-        self.kernel = self.add_weight(
-            (*self.kernel_size, self.filters, input_shape[-1]),
-            self.kernel_initializer,
-            "kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = self._bias_weight(self.filters, self.bias_initializer, self.bias_regularizer,
-                                      self.bias_constraint)
+        shape = (*self.kernel_size, self.filters, input_shape[-1])
+        self.kernel = self._weight_options.add_weight(self, "kernel", shape)
+        self.bias = self._bias_weight(self.filters)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -987,13 +864,7 @@ class _ConvTranspose(_SpatialConv):
             "output_padding": None if self.output_padding is None else list(self.output_padding),
             "activation": _activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": _INIT(self.kernel_initializer),
-            "bias_initializer": _INIT(self.bias_initializer),
-            "kernel_regularizer": _REG(self.kernel_regularizer),
-            "bias_regularizer": _REG(self.bias_regularizer),
-            "activity_regularizer": _REG(self.activity_regularizer),
-            "kernel_constraint": _CON(self.kernel_constraint),
-            "bias_constraint": _CON(self.bias_constraint),
+            **self._weight_options.config(self),
         }
 
 
@@ -1026,15 +897,6 @@ class Conv2DTranspose(_ConvTranspose):
     """
 
     _rank = 2
-
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
 @LAYERS.register(aliases=("Convolution1DTranspose",))
@@ -1103,15 +965,6 @@ class Conv3DTranspose(_ConvTranspose):
     """
 
     _rank = 3
-
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
 # Keras's alternative names.

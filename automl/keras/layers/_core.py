@@ -15,6 +15,12 @@ from ._base import LAYERS, Layer
 __all__ = ["Activation", "ActivityRegularization", "Dropout", "Flatten", "Identity"]
 
 
+def dropout_config(layer) -> dict:
+    """The ``rate``, ``noise_shape`` and ``seed`` of a dropout layer, as its config holds them."""
+    noise_shape = None if layer.noise_shape is None else list(layer.noise_shape)
+    return {"rate": layer.rate, "noise_shape": noise_shape, "seed": layer.seed}
+
+
 @LAYERS.register
 class Activation(Layer):
     """Applies an activation function to its input.
@@ -89,12 +95,7 @@ class Dropout(Layer):
         return grad if self._mask is None else grad * self._mask
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "rate": self.rate,
-            "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
-            "seed": self.seed,
-        }
+        return {**super().get_config(), **dropout_config(self)}
 
 
 @LAYERS.register

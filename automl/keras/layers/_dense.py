@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._registry import Registry
 from .. import activations as _activations
-from .. import constraints as _constraints
-from .. import initializers as _initializers
-from .. import regularizers as _regularizers
 from ._base import LAYERS, Layer, check_positive_int
+from ._weight_spec import WeightOptions
 
 __all__ = ["Dense"]
+
+_WEIGHTS = WeightOptions("kernel", "bias", activity_regularizer=True)
 
 
 @LAYERS.register
@@ -61,13 +60,7 @@ class Dense(Layer):
         self.units = check_positive_int(units, "units", "Dense")
         self.activation = _activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.activity_regularizer = _regularizers.get(activity_regularizer)
-        self.kernel_constraint = _constraints.get(kernel_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
+        _WEIGHTS.resolve(self, locals())
         self.kernel = self.bias = None
 
     def build(self, input_shape):
@@ -76,21 +69,9 @@ class Dense(Layer):
                 f"The last dimension of the inputs to Dense {self.name!r} must be defined. "
                 f"Got input shape {tuple(input_shape)} instead."
             )
-        self.kernel = self.add_weight(
-            (input_shape[-1], self.units),
-            self.kernel_initializer,
-            "kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
+        self.kernel = _WEIGHTS.add_weight(self, "kernel", (input_shape[-1], self.units))
         if self.use_bias:
-            self.bias = self.add_weight(
-                (self.units,),
-                self.bias_initializer,
-                "bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+            self.bias = _WEIGHTS.add_weight(self, "bias", (self.units,))
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:-1], self.units)
@@ -138,11 +119,5 @@ class Dense(Layer):
             "units": self.units,
             "activation": _activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": Registry.serialize(self.kernel_initializer),
-            "bias_initializer": Registry.serialize(self.bias_initializer),
-            "kernel_regularizer": Registry.serialize(self.kernel_regularizer),
-            "bias_regularizer": Registry.serialize(self.bias_regularizer),
-            "activity_regularizer": Registry.serialize(self.activity_regularizer),
-            "kernel_constraint": _constraints.serialize(self.kernel_constraint),
-            "bias_constraint": _constraints.serialize(self.bias_constraint),
+            **_WEIGHTS.config(self),
         }

@@ -20,14 +20,13 @@ import string
 
 import numpy as np
 
-from ..._registry import Registry
 from .. import activations as _activations
-from .. import constraints as _constraints
-from .. import initializers as _initializers
-from .. import regularizers as _regularizers
 from ._base import LAYERS, Layer
+from ._weight_spec import WeightOptions
 
 __all__ = ["EinsumDense"]
+
+_WEIGHTS = WeightOptions("kernel", "bias")
 
 _FORMS = (
     (re.compile(r"^([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$"), None),
@@ -140,12 +139,7 @@ class EinsumDense(Layer):
                 )
         self.bias_axes = bias_axes
         self.activation = _activations.get(activation)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.kernel_constraint = _constraints.get(kernel_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
+        _WEIGHTS.resolve(self, locals())
         self.kernel = self.bias = None
         self.full_output_shape = None
 
@@ -225,13 +219,9 @@ class EinsumDense(Layer):
         self._forward_eq = f"{in_spec},{k_spec}->{out_spec}"
         self._explicit = specs
         self.full_output_shape = full
-        self.kernel = self.add_weight(kernel_shape, self.kernel_initializer, "kernel",
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = _WEIGHTS.add_weight(self, "kernel", kernel_shape)
         if bias_shape is not None:
-            self.bias = self.add_weight(bias_shape, self.bias_initializer, "bias",
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+            self.bias = _WEIGHTS.add_weight(self, "bias", bias_shape)
 
     # -- forward / backward ------------------------------------------------
     def call(self, inputs, training=False):
@@ -267,10 +257,5 @@ class EinsumDense(Layer):
             "output_shape": list(self.partial_output_shape),
             "activation": _activations.serialize(self.activation),
             "bias_axes": self.bias_axes,
-            "kernel_initializer": Registry.serialize(self.kernel_initializer),
-            "bias_initializer": Registry.serialize(self.bias_initializer),
-            "kernel_regularizer": Registry.serialize(self.kernel_regularizer),
-            "bias_regularizer": Registry.serialize(self.bias_regularizer),
-            "kernel_constraint": _constraints.serialize(self.kernel_constraint),
-            "bias_constraint": _constraints.serialize(self.bias_constraint),
+            **_WEIGHTS.config(self),
         }

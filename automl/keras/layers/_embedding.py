@@ -12,13 +12,12 @@ import warnings
 
 import numpy as np
 
-from ..._registry import Registry
-from .. import constraints as _constraints
-from .. import initializers as _initializers
-from .. import regularizers as _regularizers
 from ._base import LAYERS, KerasTensor, Layer, check_positive_int
+from ._weight_spec import WeightOptions
 
 __all__ = ["Embedding"]
+
+_WEIGHTS = WeightOptions("embeddings", activity_regularizer=True)
 
 
 def _scatter_add_rows(out, indices, rows):
@@ -83,10 +82,7 @@ class Embedding(Layer):
         self.output_dim = check_positive_int(output_dim, "output_dim", "Embedding")
         if lora_rank is not None or lora_alpha is not None:
             raise NotImplementedError("Embedding does not support LoRA (lora_rank/lora_alpha) in automl.keras.")
-        self.embeddings_initializer = _initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = _regularizers.get(embeddings_regularizer)
-        self.activity_regularizer = _regularizers.get(activity_regularizer)
-        self.embeddings_constraint = _constraints.get(embeddings_constraint)
+        _WEIGHTS.resolve(self, locals())
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.embeddings = None
@@ -97,13 +93,7 @@ class Embedding(Layer):
             self.set_weights(weights)
 
     def build(self, input_shape=None):
-        self.embeddings = self.add_weight(
-            (self.input_dim, self.output_dim),
-            self.embeddings_initializer,
-            "embeddings",
-            regularizer=self.embeddings_regularizer,
-            constraint=self.embeddings_constraint,
-        )
+        self.embeddings = _WEIGHTS.add_weight(self, "embeddings", (self.input_dim, self.output_dim))
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape), self.output_dim)
@@ -156,9 +146,6 @@ class Embedding(Layer):
             **super().get_config(),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": Registry.serialize(self.embeddings_initializer),
-            "embeddings_regularizer": Registry.serialize(self.embeddings_regularizer),
-            "activity_regularizer": Registry.serialize(self.activity_regularizer),
-            "embeddings_constraint": _constraints.serialize(self.embeddings_constraint),
+            **_WEIGHTS.config(self),
             "mask_zero": self.mask_zero,
         }

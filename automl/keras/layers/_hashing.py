@@ -253,7 +253,7 @@ class Hashing(Layer):
 
     Examples
     --------
-    >>> from automl.keras.layers._hashing import Hashing
+    >>> from automl.keras.layers import Hashing
     >>> Hashing(num_bins=3)([["A"], ["B"], ["C"], ["D"], ["E"]]).ravel().tolist()
     [1, 0, 1, 1, 2]
     >>> Hashing(num_bins=3, mask_value="")([["A"], ["B"], [""], ["C"], ["D"]]).ravel().tolist()

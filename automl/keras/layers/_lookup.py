@@ -457,7 +457,7 @@ class StringLookup(_IndexLookup):
 
     Examples
     --------
-    >>> from automl.keras.layers._lookup import StringLookup
+    >>> from automl.keras.layers import StringLookup
     >>> layer = StringLookup(vocabulary=["a", "b", "c", "d"])
     >>> layer([["a", "c", "d"], ["d", "z", "b"]]).tolist()
     [[1, 3, 4], [4, 0, 2]]
@@ -494,7 +494,7 @@ class IntegerLookup(_IndexLookup):
     Examples
     --------
     >>> import numpy as np
-    >>> from automl.keras.layers._lookup import IntegerLookup
+    >>> from automl.keras.layers import IntegerLookup
     >>> layer = IntegerLookup(vocabulary=[12, 36, 1138, 42])
     >>> layer(np.array([[12, 1138, 42], [42, 1000, 36]])).tolist()
     [[1, 3, 4], [4, 0, 2]]

@@ -83,7 +83,7 @@ def mask_to_sample_weight(mask, sample_weight=None, reduction="sum_over_batch_si
     Examples
     --------
     >>> import numpy as np
-    >>> from automl.keras.layers._masking import mask_to_sample_weight
+    >>> from automl.keras.layers import mask_to_sample_weight
     >>> mask_to_sample_weight(np.array([[True, True], [True, False]]), dtype=np.float64).round(3).tolist()
     [[1.333, 1.333], [1.333, 0.0]]
     """

@@ -34,11 +34,7 @@ import math
 
 import numpy as np
 
-from ..._registry import Registry
 from ..._validation import Interval, check_param, param_error
-from .. import constraints as _constraints
-from .. import initializers as _initializers
-from .. import regularizers as _regularizers
 from ._attention import (
     as_mask,
     causal_mask,
@@ -49,8 +45,11 @@ from ._attention import (
     symbolic_call,
 )
 from ._base import LAYERS, KerasTensor, Layer, check_positive_int
+from ._weight_spec import WeightOptions
 
 __all__ = ["MultiHeadAttention"]
+
+_WEIGHTS = WeightOptions("kernel", "bias", activity_regularizer=True)
 
 
 def _check_output_shape(output_shape):
@@ -140,13 +139,7 @@ class MultiHeadAttention(Layer):
             )
         self.attention_axes = None
         self._flash_attention = flash_attention
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.activity_regularizer = _regularizers.get(activity_regularizer)
-        self.kernel_constraint = _constraints.get(kernel_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
+        _WEIGHTS.resolve(self, locals())
         self.seed = check_seed(seed, owner)
         self.supports_masking = True
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self.key_dim))
@@ -198,14 +191,10 @@ class MultiHeadAttention(Layer):
         ]
         self._projections = {}
         for name, kernel_shape, bias_shape in specs:
-            kernel = self.add_weight(kernel_shape, self.kernel_initializer, f"{name}/kernel",
-                                     regularizer=self.kernel_regularizer,
-                                     constraint=self.kernel_constraint)
+            kernel = _WEIGHTS.add_weight(self, "kernel", kernel_shape, name=f"{name}/kernel")
             bias = None
             if self.use_bias:
-                bias = self.add_weight(bias_shape, self.bias_initializer, f"{name}/bias",
-                                       regularizer=self.bias_regularizer,
-                                       constraint=self.bias_constraint)
+                bias = _WEIGHTS.add_weight(self, "bias", bias_shape, name=f"{name}/bias")
             self._projections[name] = (kernel, bias)
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
@@ -460,12 +449,6 @@ class MultiHeadAttention(Layer):
             "use_bias": self.use_bias,
             "output_shape": None if self._output_shape is None else list(self._output_shape),
             "attention_axes": None,
-            "kernel_initializer": Registry.serialize(self.kernel_initializer),
-            "bias_initializer": Registry.serialize(self.bias_initializer),
-            "kernel_regularizer": Registry.serialize(self.kernel_regularizer),
-            "bias_regularizer": Registry.serialize(self.bias_regularizer),
-            "activity_regularizer": Registry.serialize(self.activity_regularizer),
-            "kernel_constraint": _constraints.serialize(self.kernel_constraint),
-            "bias_constraint": _constraints.serialize(self.bias_constraint),
+            **_WEIGHTS.config(self),
             "seed": self.seed,
         }

@@ -14,6 +14,7 @@ import numpy as np
 from ..._validation import Interval, check_param
 from ..backend import make_rng
 from ._base import LAYERS, Layer
+from ._core import dropout_config
 
 __all__ = ["AlphaDropout", "GaussianDropout", "GaussianNoise"]
 
@@ -115,12 +116,7 @@ class AlphaDropout(_NoiseLayer):
         return grad if self._slope is None else grad * self._slope
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "rate": self.rate,
-            "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
-            "seed": self.seed,
-        }
+        return {**super().get_config(), **dropout_config(self)}
 
 
 @LAYERS.register

@@ -30,13 +30,15 @@ import numpy as np
 
 from ..._registry import Registry
 from ..._validation import Interval, check_param, param_error
-from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from ..backend import epsilon as _epsilon
 from ._base import LAYERS, Layer
+from ._weight_spec import WeightOptions
 
 __all__ = ["BatchNormalization", "GroupNormalization", "LayerNormalization", "UnitNormalization"]
+
+_BETA_AND_GAMMA = WeightOptions("beta", "gamma")
 
 
 def _check_axis(axis, ndim, owner, input_shape):
@@ -554,12 +556,7 @@ class GroupNormalization(Layer):
         self.epsilon = float(check_param("epsilon", epsilon, [Interval(float, 0, None)], owner))
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = _initializers.get(beta_initializer)
-        self.gamma_initializer = _initializers.get(gamma_initializer)
-        self.beta_regularizer = _regularizers.get(beta_regularizer)
-        self.gamma_regularizer = _regularizers.get(gamma_regularizer)
-        self.beta_constraint = _constraints.get(beta_constraint)
-        self.gamma_constraint = _constraints.get(gamma_constraint)
+        _BETA_AND_GAMMA.resolve(self, locals())
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -584,13 +581,9 @@ class GroupNormalization(Layer):
                 f"the number of channels ({dim}) and not exceed it."
             )
         if self.scale:
-            self.gamma = self.add_weight((dim,), self.gamma_initializer, "gamma",
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
+            self.gamma = _BETA_AND_GAMMA.add_weight(self, "gamma", (dim,))
         if self.center:
-            self.beta = self.add_weight((dim,), self.beta_initializer, "beta",
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+            self.beta = _BETA_AND_GAMMA.add_weight(self, "beta", (dim,))
         # The inputs are viewed as (..., groups, dim // groups, ...) along ``axis``.
         self._split = (axis, groups, dim // groups)
         grouped_ndim = ndim + 1
@@ -644,12 +637,7 @@ class GroupNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": Registry.serialize(self.beta_initializer),
-            "gamma_initializer": Registry.serialize(self.gamma_initializer),
-            "beta_regularizer": Registry.serialize(self.beta_regularizer),
-            "gamma_regularizer": Registry.serialize(self.gamma_regularizer),
-            "beta_constraint": _constraints.serialize(self.beta_constraint),
-            "gamma_constraint": _constraints.serialize(self.gamma_constraint),
+            **_BETA_AND_GAMMA.config(self),
         }
 
 

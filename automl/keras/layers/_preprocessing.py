@@ -23,6 +23,7 @@ import numpy as np
 
 from ..._validation import Interval, Options, check_param, param_error
 from ..backend import epsilon as _epsilon
+from ..backend.image import ResizePlan
 from ._base import LAYERS, KerasTensor, Layer, check_positive_int
 from ._im2col import check_data_format
 from ._index_encoding import ENCODING_MODES, encode_indices, encoded_shape, no_gradient
@@ -599,127 +600,6 @@ class CategoryEncoding(Layer):
 
 
 # -- Resizing and CenterCrop --------------------------------------------------------
-class _AxisSampler:
-    """Samples ``n_in`` values at ``n_out`` half-pixel centres along one axis.
-
-    Output ``i`` sits at input coordinate ``(i + 0.5) * n_in / n_out - 0.5``
-    (``tf.image.resize`` without antialiasing). Bilinear mixes the two nearest
-    inputs ``lo`` and ``hi`` (clamped at the edges) with weights ``1 - frac`` and
-    ``frac``; nearest takes input ``floor((i + 0.5) * n_in / n_out)``. The forward
-    pass gathers those inputs; the backward pass (the adjoint) sums the weighted
-    output gradients back onto them. Both index arrays are non-decreasing, so
-    the outputs reading one input form a contiguous run: ``np.add.reduceat``
-    sums each run.
-    """
-
-    def __init__(self, n_in, n_out, method, dtype):
-        self.n_in = n_in
-        rows = np.arange(n_out)
-        if method == "nearest":
-            lo = np.minimum((2 * rows + 1) * n_in // (2 * n_out), n_in - 1)
-            self.hi = self.frac = None
-        else:
-            src = np.clip((rows + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
-            lo = np.floor(src).astype(np.intp)
-            frac = src - lo
-            self.hi = np.minimum(lo + 1, n_in - 1)
-            self.frac = frac.astype(dtype) if np.any(frac) else None  # None: samples fall on inputs
-        self.lo = lo
-        self._runs = [np.unique(idx, return_index=True) for idx in (lo, self.hi) if idx is not None]
-
-    def _weights(self, ndim, axis):
-        frac = self.frac.reshape((-1,) + (1,) * (ndim - axis - 1))
-        return 1 - frac, frac
-
-    def forward(self, x, axis):
-        out = np.take(x, self.lo, axis=axis)
-        if self.frac is not None:
-            w_lo, w_hi = self._weights(x.ndim, axis)
-            out *= w_lo
-            out += np.take(x, self.hi, axis=axis) * w_hi
-        return out
-
-    def backward(self, grad, axis):
-        shape = list(grad.shape)
-        shape[axis] = self.n_in
-        out = np.zeros(shape, dtype=grad.dtype)
-        weights = (None,) if self.frac is None else self._weights(grad.ndim, axis)
-        lead = (slice(None),) * axis
-        for (targets, starts), w in zip(self._runs, weights):
-            part = grad if w is None else grad * w
-            out[(*lead, targets)] += np.add.reduceat(part, starts, axis=axis)
-        return out
-
-
-class _ResizePlan:
-    """Crop (or pad), then resample to ``(height, width)``: a linear map with its adjoint."""
-
-    def __init__(self, h, w, height, width, method, crop, pad, fill_value, dtype):
-        self.in_hw = (h, w)
-        self.crop = self.pad = None
-        if crop:
-            ch = max(min(h, int(w * height / width)), 1)
-            cw = max(min(w, int(h * width / height)), 1)
-            self.crop = ((h - ch) // 2, ch, (w - cw) // 2, cw)
-            h, w = ch, cw
-        elif pad:
-            top = (max(h, int(w * height / width)) - h) // 2
-            left = (max(w, int(h * width / height)) - w) // 2
-            if top > 0:
-                self.pad = (top, 0)
-            elif left > 0:
-                self.pad = (0, left)
-            if self.pad:
-                h, w = h + 2 * self.pad[0], w + 2 * self.pad[1]
-        self.fill_value = fill_value
-        self.rows = None if h == height else _AxisSampler(h, height, method, dtype)
-        self.cols = None if w == width else _AxisSampler(w, width, method, dtype)
-
-    def forward(self, x):
-        if self.crop is not None:
-            top, ch, left, cw = self.crop
-            x = x[:, top:top + ch, left:left + cw]
-        elif self.pad is not None:
-            top, left = self.pad
-            x = np.pad(x, ((0, 0), (top, top), (left, left), (0, 0)), constant_values=self.fill_value)
-        if self.rows is not None:
-            x = self.rows.forward(x, 1)
-        if self.cols is not None:
-            x = self.cols.forward(x, 2)
-        if self.rows is None and self.cols is None and self.pad is None:
-            x = x.copy()  # a crop is a view, the identity the input itself
-        return x
-
-    def backward(self, grad):
-        if self.cols is not None:
-            grad = self.cols.backward(grad, 2)
-        if self.rows is not None:
-            grad = self.rows.backward(grad, 1)
-        n, c = grad.shape[0], grad.shape[3]
-        if self.crop is not None:
-            top, ch, left, cw = self.crop
-            full = np.zeros((n, *self.in_hw, c), dtype=grad.dtype)
-            full[:, top:top + ch, left:left + cw] = grad
-            return full
-        if self.pad is not None:
-            top, left = self.pad
-            return grad[:, top:top + self.in_hw[0], left:left + self.in_hw[1]].copy()
-        return grad
-
-
-def resize_images(images, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
-                  pad_to_aspect_ratio=False, fill_value=0.0):
-    """Resize a float batch ``(n, h, w, c)`` to ``(n, height, width, c)`` as :class:`Resizing` does.
-
-    Half-pixel sampling without antialiasing (``"bilinear"`` or
-    ``"nearest"``), after an optional centred crop (or even padding with
-    ``fill_value``) to the target aspect ratio. Returns a new array of the
-    input's dtype. Used by the image file utilities of ``automl.keras.utils``.
-    """
-    images = np.asarray(images)
-    plan = _ResizePlan(images.shape[1], images.shape[2], height, width, interpolation,
-                       crop_to_aspect_ratio, pad_to_aspect_ratio, fill_value, images.dtype)
-    return plan.forward(images)
 
 
 def _check_image_rank(layer, input_shape):
@@ -731,7 +611,7 @@ def _check_image_rank(layer, input_shape):
 
 
 class _ImageResampler(Layer):
-    """Shared machinery: a cached ``_ResizePlan`` per input size, its forward and adjoint."""
+    """Shared machinery: a cached ``ResizePlan`` per input size, its forward and adjoint."""
 
     _cache_attrs = ("_plan",)
 
@@ -814,7 +694,7 @@ class Resizing(_ImageResampler):
         self.data_format = check_data_format(data_format, "Resizing")
 
     def _make_plan(self, h, w, dtype):
-        return _ResizePlan(h, w, self.height, self.width, self.interpolation, self.crop_to_aspect_ratio,
+        return ResizePlan(h, w, self.height, self.width, self.interpolation, self.crop_to_aspect_ratio,
                            self.pad_to_aspect_ratio, self.fill_value, dtype)
 
     def get_config(self):
@@ -862,10 +742,10 @@ class CenterCrop(_ImageResampler):
 
     def _make_plan(self, h, w, dtype):
         if h >= self.height and w >= self.width:
-            plan = _ResizePlan(h, w, h, w, "bilinear", False, False, 0.0, dtype)
+            plan = ResizePlan(h, w, h, w, "bilinear", False, False, 0.0, dtype)
             plan.crop = ((h - self.height) // 2, self.height, (w - self.width) // 2, self.width)
             return plan
-        return _ResizePlan(h, w, self.height, self.width, "bilinear", True, False, 0.0, dtype)
+        return ResizePlan(h, w, self.height, self.width, "bilinear", True, False, 0.0, dtype)
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,

@@ -96,7 +96,7 @@ class TextVectorization(Layer):
 
     Examples
     --------
-    >>> from automl.keras.layers._text_vectorization import TextVectorization
+    >>> from automl.keras.layers import TextVectorization
     >>> layer = TextVectorization(max_tokens=5000, output_mode="int", output_sequence_length=4)
     >>> layer.adapt(["foo bar", "bar baz", "baz bada boom"])
     >>> layer([["foo qux bar"], ["qux baz"]]).tolist()

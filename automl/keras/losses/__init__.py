@@ -1,19 +1,37 @@
-"""Losses (``automl.keras.losses``)."""
+"""Losses (``automl.keras.losses``).
+
+The base class, cross-entropies and mean squared error are in ``_losses``;
+the other families are in ``_regression``, ``_hinge``, ``_probabilistic``,
+``_overlap`` (segmentation) and ``_metric_learning``.
+"""
 
 import inspect as _inspect
 
+from . import _hinge, _losses, _metric_learning, _overlap, _probabilistic, _regression
 from ._custom import LossFunctionWrapper
-from ._extra import *  # noqa: F403
-from ._extra import __all__ as _extra_names
+from ._hinge import *  # noqa: F403
 from ._losses import *  # noqa: F403
 from ._losses import LOSSES as _LOSSES
-from ._losses import __all__ as _names
 from ._losses import deserialize, mse, serialize
 from ._losses import get as _get_loss_instance  # compile and internal callers need instances
-from ._more import *  # noqa: F403
-from ._more import __all__ as _more_names
+from ._metric_learning import *  # noqa: F403
+from ._overlap import *  # noqa: F403
+from ._probabilistic import *  # noqa: F403
+from ._regression import *  # noqa: F403
 
-__all__ = [*_names, *_extra_names, *_more_names, "LossFunctionWrapper", "deserialize", "get", "mse", "serialize"]
+__all__ = [
+    *_losses.__all__,
+    *_regression.__all__,
+    *_hinge.__all__,
+    *_probabilistic.__all__,
+    *_overlap.__all__,
+    *_metric_learning.__all__,
+    "LossFunctionWrapper",
+    "deserialize",
+    "get",
+    "mse",
+    "serialize",
+]
 
 
 def _functions() -> dict:

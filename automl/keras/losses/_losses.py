@@ -589,6 +589,54 @@ class CategoricalFocalCrossentropy(_Crossentropy):
         return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma}
 
 
+# -- helpers shared by the loss families ------------------------------------------
+
+
+def _real(name, value, owner, constraint=None):
+    return float(check_param(name, value, [constraint or Interval(float, None, None)], owner))
+
+
+def _sparse_labels(y_true, output_shape, loss, owner, per_row=False):
+    """Integer labels of shape ``output_shape[:-1]`` (a trailing 1 is dropped), as ``intp``."""
+    y = np.asarray(y_true)
+    if y.ndim == len(output_shape) and y.shape[-1] == 1:
+        y = y.reshape(y.shape[:-1])
+    expected = output_shape[:1] if per_row else output_shape[:-1]
+    if y.ndim != len(expected) or any(e is not None and s != e for s, e in zip(y.shape[1:], expected[1:])):
+        raise ValueError(
+            f"The 'y' argument of {owner} must hold integer labels of shape "
+            f"{tuple(expected)} for loss {loss.name!r} (model output {tuple(output_shape)}). "
+            f"Got y of shape {y.shape} instead."
+        )
+    if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and y.size and np.any(np.mod(y, 1) != 0)):
+        raise ValueError(
+            f"The 'y' argument of {owner} must hold integer labels for loss {loss.name!r}."
+        )
+    return y.astype(np.intp, copy=False)
+
+
+class _MeanOverLastAxis(Loss):
+    """A loss ``mean(f(y_true, y_pred), axis=-1)`` of an element-wise ``f``.
+
+    Subclasses implement ``_elementwise(y_true, y_pred, need_grad)`` returning
+    ``f`` and, when asked, ``df/dy_pred`` as a fresh array.
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _values_and_grads(self, y_true, y_pred, need_grad=True):
+        elem, grads = self._elementwise(y_true, y_pred, need_grad)
+        values = elem.mean(axis=-1)
+        if not need_grad:
+            return values, None
+        grads *= 1.0 / y_pred.shape[-1]
+        return values, grads.astype(y_pred.dtype, copy=False)
+
+    def _elementwise(self, y_true, y_pred, need_grad):
+        raise NotImplementedError
+
+
 def _functional(cls, **options):
     """The functional form of ``cls``: per-sample values, ``options`` passed to ``cls``."""
     name = cls.function_name

@@ -11,6 +11,8 @@ import numpy as np
 
 from ..._registry import Registry
 from ..._validation import Interval, check_param
+from .. import losses as _losses
+from ..backend import to_snake_case
 
 __all__ = [
     "Metric",
@@ -37,7 +39,7 @@ class Metric:
     """Base class: accumulate with ``update_state``, read with ``result``."""
 
     def __init__(self, name=None, dtype=None):
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self.dtype = dtype
         self.reset_state()
 
@@ -60,12 +62,6 @@ class Metric:
     def __call__(self, y_true, y_pred, sample_weight=None):
         self.update_state(y_true, y_pred, sample_weight)
         return self.result()
-
-
-def _snake(name):
-    from ..backend._config import to_snake_case
-
-    return to_snake_case(name)
 
 
 def _as_scalar_or_array(value):
@@ -317,8 +313,7 @@ def get(identifier, *, loss_name=None, output_shape=None, y_shape=None) -> Metri
         return cls(name=identifier)
     if isinstance(identifier, Metric):
         return identifier
-    from .. import losses as _losses
-    from ._loss_metrics import LossMetric
+    from ._loss_metrics import LossMetric  # _loss_metrics imports this module
 
     if isinstance(identifier, _losses.Loss) or (
         isinstance(identifier, type) and issubclass(identifier, _losses.Loss)
@@ -352,14 +347,12 @@ def serialize(metric):
 
 def deserialize(config, custom_objects=None):
     """Rebuild a metric from :func:`serialize`'s output; a serialized loss becomes its mean."""
-    from .. import losses as _losses
-
     name = config.get("class_name") if isinstance(config, dict) else None
     inner = (config.get("config") or {}) if name is not None else {}
     # A serialized loss (metrics=[losses.Hinge()]) has a "reduction"; metric configs never do.
     is_loss = name in _losses.LOSSES and (name not in METRICS or "reduction" in inner)
     if is_loss and not (custom_objects and name in custom_objects):
-        from ._loss_metrics import LossMetric
+        from ._loss_metrics import LossMetric  # _loss_metrics imports this module
 
         return LossMetric(_losses.deserialize(config))
     return METRICS.get(config, custom_objects=custom_objects)

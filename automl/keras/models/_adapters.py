@@ -29,7 +29,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..backend import make_rng
-from ..utils._py_dataset import PyDataset
+from ..utils import PyDataset
 
 __all__ = ["BatchSource", "check_steps", "is_batch_source", "source_kind", "unpack_batch"]
 

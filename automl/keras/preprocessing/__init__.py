@@ -4,9 +4,11 @@
 builders also found in :mod:`automl.keras.utils`.
 """
 
-from ..utils._image_dataset import image_dataset_from_directory
-from ..utils._text_dataset import text_dataset_from_directory
-from ..utils._timeseries_dataset import timeseries_dataset_from_array
+from ..utils import (
+    image_dataset_from_directory,
+    text_dataset_from_directory,
+    timeseries_dataset_from_array,
+)
 from . import image, sequence
 
 __all__ = [

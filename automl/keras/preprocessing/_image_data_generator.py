@@ -11,8 +11,10 @@ import numpy as np
 
 from ..._validation import param_error
 from ..backend import floatx, make_rng
-from ..utils._py_dataset import PyDataset
-from ._affine import FILL_MODES, affine_matrices, affine_resample, is_identity
+from ..backend.image import FILL_MODES, affine_matrices, affine_resample, is_identity
+from ..utils import PyDataset, img_to_array, load_img, save_img
+from ..utils.dataset_utils import list_files
+from ..utils.image_utils import PIL_INTERPOLATIONS, check_color_mode, check_size, pil_image
 
 __all__ = ["DataFrameIterator", "DirectoryIterator", "ImageDataGenerator", "Iterator", "NumpyArrayIterator"]
 
@@ -820,8 +822,6 @@ class _FilesIterator(Iterator):
     def _set_processing_attrs(self, owner, image_data_generator, target_size, color_mode, data_format,
                               save_to_dir, save_prefix, save_format, subset, interpolation,
                               keep_aspect_ratio, dtype):
-        from ..utils._image_utils import PIL_INTERPOLATIONS, check_color_mode, check_size, pil_image
-
         pil_image(owner)
         if data_format not in (None, "channels_last"):
             raise param_error("data_format", owner, "'channels_last'", data_format)
@@ -864,8 +864,6 @@ class _FilesIterator(Iterator):
         return None
 
     def _get_batches_of_transformed_samples(self, index_array):
-        from ..utils._image_utils import img_to_array, load_img, save_img
-
         batch_x = np.empty((len(index_array),) + self.image_shape, dtype=self.dtype)
         paths = self.filepaths
         for i, j in enumerate(index_array):
@@ -928,8 +926,6 @@ class DirectoryIterator(_FilesIterator):
                  data_format=None, save_to_dir=None, save_prefix="", save_format="png",
                  follow_links=False, subset=None, interpolation="nearest", keep_aspect_ratio=False,
                  dtype=None):
-        from ..utils._text_dataset import list_files
-
         owner = "ImageDataGenerator.flow_from_directory"
         if not isinstance(directory, (str, os.PathLike)) or not os.path.isdir(directory):
             raise param_error("directory", owner, "the path of an existing directory", directory)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils._image_utils import array_to_img, img_to_array, load_img, save_img, smart_resize
-from ._affine import FILL_MODES, affine_matrices, affine_resample
+from ..backend.image import FILL_MODES, affine_matrices, affine_resample
+from ..utils.image_utils import array_to_img, img_to_array, load_img, save_img, smart_resize
 from ._image_data_generator import (
     DataFrameIterator,
     DirectoryIterator,

@@ -19,8 +19,7 @@ import numbers
 import numpy as np
 
 from ..._validation import param_error
-from ..backend import make_rng
-from ..backend._config import floatx
+from ..backend import floatx, make_rng
 
 __all__ = [
     "SeedGenerator",

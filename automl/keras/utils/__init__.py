@@ -1,21 +1,20 @@
 """Utilities (``automl.keras.utils``, mirrors ``keras.utils``)."""
 
-from ..backend._random import set_random_seed
-from ..callbacks._progbar import Progbar
-from ..saving._object_registration import (
+from ..backend import set_random_seed
+from ..callbacks import Progbar
+from ..saving import (
     CustomObjectScope,
     custom_object_scope,
+    deserialize_keras_object,
     get_custom_objects,
     get_registered_name,
     get_registered_object,
     register_keras_serializable,
+    serialize_keras_object,
 )
-from ..saving._serialization import deserialize_keras_object, serialize_keras_object
 from ._data_adapter_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
-from ._dataset_utils import split_dataset
 from ._file_utils import get_file
 from ._image_dataset import image_dataset_from_directory
-from ._image_utils import array_to_img, img_to_array, load_img, save_img
 from ._model_visualization import model_to_dot, plot_model
 from ._numerical_utils import normalize
 from ._py_dataset import PyDataset, Sequence
@@ -23,6 +22,8 @@ from ._sequence_utils import pad_sequences
 from ._text_dataset import text_dataset_from_directory
 from ._timeseries_dataset import timeseries_dataset_from_array
 from ._utils import to_categorical
+from .dataset_utils import split_dataset
+from .image_utils import array_to_img, img_to_array, load_img, save_img
 
 __all__ = [
     "CustomObjectScope",

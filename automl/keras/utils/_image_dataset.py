@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validation import param_error
-from ..backend._config import floatx
-from ._image_utils import check_color_mode, check_size, convert_mode, open_image, pil_image
+from ..backend import floatx
+from ..backend.image import resize_images
 from ._text_dataset import FileDataset, dataset_from_directory
+from .image_utils import check_color_mode, check_size, convert_mode, open_image, pil_image
 
 __all__ = ["ImageDataset", "image_dataset_from_directory"]
 
@@ -44,8 +45,6 @@ class ImageDataset(FileDataset):
         self.data_format = data_format
 
     def _load_batch(self, paths):
-        from ..layers._preprocessing import resize_images
-
         dtype = floatx()
         images = [np.asarray(convert_mode(open_image(p, _OWNER), self.color_mode), dtype=dtype)
                   for p in paths]

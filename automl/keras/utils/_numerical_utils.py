@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend._config import floatx
+from ..backend import floatx
 
 __all__ = ["normalize"]
 

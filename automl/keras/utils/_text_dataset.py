@@ -9,13 +9,13 @@ import os
 import numpy as np
 
 from ..._validation import param_error
-from ..backend import make_rng
-from ..backend._config import floatx
+from ..backend import floatx, make_rng
 from ._py_dataset import PyDataset
+from .dataset_utils import list_files
 
 __all__ = ["TextDataset", "text_dataset_from_directory"]
 
-# FileDataset, list_files and dataset_from_directory are shared with _image_dataset.py.
+# FileDataset and dataset_from_directory are shared with _image_dataset.py.
 
 _OWNER = "text_dataset_from_directory"
 
@@ -111,18 +111,6 @@ class TextDataset(FileDataset):
 
     def _load_batch(self, paths):
         return np.array([self._read(p) for p in paths], dtype=object)
-
-
-def list_files(directory, follow_links, formats):
-    """Files under ``directory`` (recursively) whose lower-cased name ends with one of ``formats``.
-
-    Folders are visited in alphanumeric order, files sorted within each.
-    """
-    paths = []
-    for root, dirs, files in os.walk(directory, followlinks=follow_links):
-        dirs.sort()
-        paths.extend(os.path.join(root, f) for f in sorted(files) if f.lower().endswith(formats))
-    return paths
 
 
 def check_positive_or_none(value, name, owner):

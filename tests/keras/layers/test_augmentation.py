@@ -1,6 +1,5 @@
 """Image augmentation layers: inference identity, Keras's transformations, seeds, gradients, configs, models."""
 
-import copy
 import json
 
 import numpy as np
@@ -21,6 +20,8 @@ from automl.keras.layers import (
     RandomZoom,
 )
 from automl.testing import check_layer_gradients
+
+from .helpers import replayed
 
 # Same-shape layers, built with a seed; values of the test images are in [0, 1].
 FACTORIES = {
@@ -195,35 +196,22 @@ def test_unseeded_layers_follow_set_random_seed(name):
     np.testing.assert_array_equal(a, b)
 
 
-def _replayed(cls, *args, **kwargs):
-    """A factory for ``cls`` whose every training call reuses the same random draws."""
-
-    class Replayed(cls):
-        def call(self, inputs, training=False):
-            if not hasattr(self, "_saved_rng"):
-                self._saved_rng = copy.deepcopy(self._generator())
-            self._rng = copy.deepcopy(self._saved_rng)
-            return super().call(inputs, training)
-
-    return lambda: Replayed(*args, **kwargs)
-
-
 @pytest.mark.parametrize("factory, shape", [
-    (_replayed(RandomFlip, seed=1), (4, 3, 4, 2)),
-    (_replayed(RandomFlip, "horizontal", seed=1), (4, 3, 4)),
-    (_replayed(RandomRotation, 0.2, seed=1), (3, 5, 4, 2)),
-    (_replayed(RandomRotation, 0.2, fill_mode="constant", fill_value=0.5, seed=1), (3, 5, 4, 2)),
-    (_replayed(RandomRotation, 0.2, interpolation="nearest", fill_mode="wrap", seed=1), (3, 5, 4, 2)),
-    (_replayed(RandomRotation, 0.2, seed=1), (5, 4, 2)),
-    (_replayed(RandomZoom, 0.3, seed=2), (3, 5, 6, 2)),
-    (_replayed(RandomZoom, 0.3, (-0.2, 0.4), fill_mode="nearest", seed=2), (3, 5, 6, 2)),
-    (_replayed(RandomTranslation, 0.3, 0.2, seed=3), (3, 5, 6, 2)),
-    (_replayed(RandomTranslation, 0.3, 0.2, fill_mode="constant", interpolation="nearest", seed=3),
+    (replayed(RandomFlip, seed=1), (4, 3, 4, 2)),
+    (replayed(RandomFlip, "horizontal", seed=1), (4, 3, 4)),
+    (replayed(RandomRotation, 0.2, seed=1), (3, 5, 4, 2)),
+    (replayed(RandomRotation, 0.2, fill_mode="constant", fill_value=0.5, seed=1), (3, 5, 4, 2)),
+    (replayed(RandomRotation, 0.2, interpolation="nearest", fill_mode="wrap", seed=1), (3, 5, 4, 2)),
+    (replayed(RandomRotation, 0.2, seed=1), (5, 4, 2)),
+    (replayed(RandomZoom, 0.3, seed=2), (3, 5, 6, 2)),
+    (replayed(RandomZoom, 0.3, (-0.2, 0.4), fill_mode="nearest", seed=2), (3, 5, 6, 2)),
+    (replayed(RandomTranslation, 0.3, 0.2, seed=3), (3, 5, 6, 2)),
+    (replayed(RandomTranslation, 0.3, 0.2, fill_mode="constant", interpolation="nearest", seed=3),
      (3, 5, 6, 2)),
-    (_replayed(RandomContrast, 0.5, value_range=(-1.5, 1.5), seed=3), (3, 4, 4, 2)),
-    (_replayed(RandomBrightness, 0.3, value_range=(-1.5, 1.5), seed=3), (3, 4, 4, 2)),
-    (_replayed(RandomCrop, 3, 2, seed=3), (2, 5, 4, 2)),
-    (_replayed(RandomCrop, 4, 6, seed=3), (2, 5, 4, 2)),
+    (replayed(RandomContrast, 0.5, value_range=(-1.5, 1.5), seed=3), (3, 4, 4, 2)),
+    (replayed(RandomBrightness, 0.3, value_range=(-1.5, 1.5), seed=3), (3, 4, 4, 2)),
+    (replayed(RandomCrop, 3, 2, seed=3), (2, 5, 4, 2)),
+    (replayed(RandomCrop, 4, 6, seed=3), (2, 5, 4, 2)),
 ], ids=["flip", "flip_unbatched", "rotation", "rotation_constant", "rotation_nearest_wrap",
         "rotation_unbatched", "zoom", "zoom_hw_nearest", "translation", "translation_constant_nearest",
         "contrast", "brightness", "crop", "crop_resized"])

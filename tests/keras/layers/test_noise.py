@@ -1,6 +1,5 @@
 """AlphaDropout, GaussianDropout, GaussianNoise: inference identity, seeded noise, gradients, config."""
 
-import copy
 import json
 import math
 
@@ -10,6 +9,8 @@ import pytest
 from automl.keras import Input, Sequential, backend, layers, utils
 from automl.keras.layers import AlphaDropout, Dense, GaussianDropout, GaussianNoise
 from automl.testing import check_layer_gradients
+
+from .helpers import replayed
 
 ALPHA_P = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
 
@@ -61,24 +62,11 @@ def test_unseeded_noise_follows_the_global_seed(name):
     np.testing.assert_array_equal(a, b)
 
 
-def _replayed(cls, *args, **kwargs):
-    """A factory for ``cls`` whose every training call reuses the same random draws."""
-
-    class Replayed(cls):
-        def call(self, inputs, training=False):
-            if not hasattr(self, "_saved_rng"):
-                self._saved_rng = copy.deepcopy(self._generator())
-            self._rng = copy.deepcopy(self._saved_rng)
-            return super().call(inputs, training)
-
-    return lambda: Replayed(*args, **kwargs)
-
-
 @pytest.mark.parametrize("factory", [
-    _replayed(AlphaDropout, 0.4, seed=1),
-    _replayed(AlphaDropout, 0.4, noise_shape=(None, 1, 4), seed=1),
-    _replayed(GaussianDropout, 0.4, seed=1),
-    _replayed(GaussianNoise, 0.7, seed=1),
+    replayed(AlphaDropout, 0.4, seed=1),
+    replayed(AlphaDropout, 0.4, noise_shape=(None, 1, 4), seed=1),
+    replayed(GaussianDropout, 0.4, seed=1),
+    replayed(GaussianNoise, 0.7, seed=1),
 ], ids=["alpha", "alpha-noise-shape", "gaussian-dropout", "gaussian-noise"])
 def test_gradients_with_fixed_noise(factory):
     # With its draws fixed, each layer is affine in its input.

@@ -8,8 +8,7 @@ import pytest
 from automl.keras import optimizers
 from automl.keras.layers import Variable
 
-N_STEPS = 5
-
+from .helpers import N_STEPS, quadratic_problem, run_engine
 
 # -- independent references (Keras 3's published update rules) -----------------
 
@@ -69,20 +68,6 @@ def rmsprop_reference(params, grads_fn, lr, rho=0.9, momentum=0.0, epsilon=1e-7,
 # -- problems --------------------------------------------------------------------
 
 
-def _quadratic(seed=0):
-    """A random convex quadratic over a (3, 2) matrix and a (2,) vector; returns p0, grads_fn."""
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((8, 8))
-    hessian = a @ a.T / 8 + 0.5 * np.eye(8)
-    target = rng.standard_normal(8)
-    p0 = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
-
-    def grads_fn(params, _step):
-        flat = np.concatenate([q.ravel() for q in params])
-        g = hessian @ (flat - target)
-        return [g[:6].reshape(3, 2), g[6:]]
-
-    return p0, grads_fn
 
 
 def _shrinking_gradients(seed=0):
@@ -93,17 +78,6 @@ def _shrinking_gradients(seed=0):
     return p0, lambda _params, step: seq[step]
 
 
-def _run_engine(optimizer, p0, grads_fn, as_variables=True):
-    if as_variables:
-        holders = [Variable(x.copy(), f"w{i}") for i, x in enumerate(p0)]
-        values = [h.value for h in holders]
-    else:
-        holders = values = [x.copy() for x in p0]
-    for t in range(N_STEPS):
-        grads = grads_fn([v.copy() for v in values], t)
-        optimizer.apply_gradients(list(zip(grads, holders)))
-    assert optimizer.iterations == N_STEPS
-    return values
 
 
 CASES = [
@@ -129,11 +103,11 @@ CASES = [
 
 
 @pytest.mark.parametrize("name, make, reference", CASES, ids=[c[0] for c in CASES])
-@pytest.mark.parametrize("problem", [_quadratic, _shrinking_gradients], ids=["quadratic", "shrinking"])
+@pytest.mark.parametrize("problem", [quadratic_problem, _shrinking_gradients], ids=["quadratic", "shrinking"])
 @pytest.mark.parametrize("as_variables", [True, False], ids=["variables", "arrays"])
 def test_matches_keras_update_rules(name, make, reference, problem, as_variables):
     p0, grads_fn = problem()
-    got = _run_engine(make(), p0, grads_fn, as_variables)
+    got = run_engine(make(), p0, grads_fn, as_variables)
     expected = reference(p0, grads_fn)
     for g, e, start in zip(got, expected, p0):
         assert not np.allclose(e, start)  # the steps are large enough to matter
@@ -150,10 +124,10 @@ def test_variants_differ_from_their_base(variant, base):
     cases = {c[0]: c for c in CASES}
     p0, grads_fn = _shrinking_gradients()
     if base is None:  # AMSGrad vs plain Adam with the same betas
-        plain = _run_engine(optimizers.Adam(learning_rate=0.1, beta_2=0.5), p0, grads_fn)
+        plain = run_engine(optimizers.Adam(learning_rate=0.1, beta_2=0.5), p0, grads_fn)
     else:
-        plain = _run_engine(cases[base][1](), p0, grads_fn)
-    variant_values = _run_engine(cases[variant][1](), p0, grads_fn)
+        plain = run_engine(cases[base][1](), p0, grads_fn)
+    variant_values = run_engine(cases[variant][1](), p0, grads_fn)
     assert not np.allclose(plain[0], variant_values[0], rtol=1e-4)
 
 
@@ -203,6 +177,8 @@ def test_global_clipnorm_scales_all_gradients_together():
 
 @pytest.mark.parametrize("make", [lambda: optimizers.SGD(learning_rate=0.1, weight_decay=0.5),
                                   lambda: optimizers.Adam(learning_rate=0.1, weight_decay=0.5)])
+
+
 def test_weight_decay_is_decoupled_and_scaled_by_the_learning_rate(make):
     # Keras 3: variable -= variable * weight_decay * lr, before the update step.
     p0 = np.array([1.0, -2.0, 3.0])
@@ -271,6 +247,8 @@ def test_keras_defaults():
 
 @pytest.mark.parametrize("name, cls", [("sgd", "SGD"), ("SGD", "SGD"), ("adam", "Adam"), ("Adam", "Adam"),
                                        ("rmsprop", "RMSprop"), ("RMSprop", "RMSprop")])
+
+
 def test_names_resolve_case_insensitively(name, cls):
     assert type(optimizers.get(name)).__name__ == cls
 

@@ -76,7 +76,7 @@ def test_fill_modes_on_a_row(fill_mode, expected):
 
 def test_resampling_matches_scipy_ndimage_for_every_fill_mode():
     ndimage = pytest.importorskip("scipy.ndimage")
-    from automl.keras.preprocessing._affine import affine_matrices, affine_resample
+    from automl.keras.backend.image import affine_matrices, affine_resample
 
     rng = np.random.default_rng(1)
     n, h, w = 6, 7, 9
