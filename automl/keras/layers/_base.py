@@ -340,6 +340,37 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
+    # -- per-call state (layers called more than once) ----------------------
+    def _call_state(self):
+        """What ``backward`` needs from the last call, to be restored before its backward.
+
+        A layer called several times in one forward pass (a shared layer, or a
+        layer inside a model used several times) has each call's state saved
+        after the call and restored before that call's backward. The default
+        holds the ``_cache_attrs``; containers add their sublayers' states, so
+        that the state of a whole nested model is saved at once. References
+        only, no copies: layers make fresh arrays on each call.
+        """
+        own = {a: getattr(self, a, None) for a in self._cache_attrs}
+        subs = self._state_sublayers()
+        if not subs:
+            return own
+        return own, [(layer, layer._call_state()) for layer in subs]
+
+    def _restore_call_state(self, state) -> None:
+        if isinstance(state, tuple):
+            state, subs = state
+            for layer, sub in subs:
+                layer._restore_call_state(sub)
+        for attr, value in state.items():
+            setattr(self, attr, value)
+
+    def _state_sublayers(self) -> list:
+        """The sublayers whose per-call state belongs to this layer's (see ``_call_state``)."""
+        if self._auto_track and not self._traced:
+            return self._tracked_layers()
+        return []
+
     # -- masks -------------------------------------------------------------
     def compute_mask(self, inputs, mask=None):
         """The mask of the outputs, given the inputs and their mask (Keras semantics).

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ...keras import layers as _layers
 from ..layers import InputLayer, KerasTensor, Layer
+from ._accumulate import GradientSums
 from ._model import Model
 
 __all__ = ["Functional"]
@@ -163,9 +164,25 @@ class Functional(Model):
             if isinstance(node.layer, Model):
                 node.layer._mark_input_grads()
         self._tensor_needs = needs
+        self._node_variables = None
+
+    def _backward_variables(self):
+        """Per node, the trainable weights its backward writes; and all of the model's."""
+        if getattr(self, "_node_variables", None) is None:
+            self._node_variables = (
+                {id(node): node.layer.trainable_weights for node in self._nodes},
+                self.trainable_weights,
+            )
+        return self._node_variables
 
     supports_masking = True
     _output_masks = None
+    #: Per-call state: the saved states of shared layers' calls and the output masks
+    #: (the other layers' states are added by ``_call_state``).
+    _cache_attrs = ("_caches", "_output_masks")
+
+    def _state_sublayers(self):
+        return [layer for layer in self._all_layers if id(layer) not in self._shared]
 
     def call(self, inputs, training=False, mask=None):
         return self._forward(inputs, training, mask)
@@ -217,7 +234,7 @@ class Functional(Model):
                     if i < len(out_masks) and out_masks[i] is not None:
                         masks[id(tensor)] = out_masks[i]
             if id(layer) in shared:
-                caches[id(node)] = {a: getattr(layer, a, None) for a in layer._cache_attrs}
+                caches[id(node)] = layer._call_state()
         out_masks = [masks.get(id(t)) for t in self._outputs]
         self._output_masks = None if all(m is None for m in out_masks) else out_masks
         outs = [values[id(t)] for t in self._outputs]
@@ -228,8 +245,9 @@ class Functional(Model):
         grads = dict(zip((id(t) for t in self._outputs), grad if multi else [grad]))
         flags = fused if multi else [fused]
         fused_nodes = {id(t) for t, f in zip(self._outputs, flags) if f}
-        done_shared: set[int] = set()
         needs = self._tensor_needs
+        node_variables, all_variables = self._backward_variables()
+        sums = GradientSums()  # a weight reached by several calls gets the sum of their gradients
         for node in reversed(self._nodes):
             if node.siblings is None:
                 g = grads.pop(id(node), None)
@@ -240,24 +258,18 @@ class Functional(Model):
                 if all(gi is None for gi in g):
                     continue
             layer = node.layer
-            saved = None
             if id(layer) in self._shared:
-                for attr, value in self._caches[id(node)].items():
-                    setattr(layer, attr, value)
-                if id(layer) in done_shared:
-                    saved = [v.grad.copy() for v in layer.trainable_weights]
-                done_shared.add(id(layer))
-            g_in = layer.backward_from_logits(g) if id(node) in fused_nodes else layer.backward(g)
-            if saved is not None:
-                for var, previous in zip(layer.trainable_weights, saved):
-                    var.grad += previous
+                layer._restore_call_state(self._caches[id(node)])
+            run = layer.backward_from_logits if id(node) in fused_nodes else layer.backward
+            g_in = sums.backward(node_variables[id(node)], run, g)
             if g_in is None:
                 continue
             for tensor, gi in zip(node.inputs, g_in if node.multi else [g_in]):
-                if not needs.get(id(tensor), False) and not isinstance(tensor.layer, InputLayer):
+                if gi is None or (not needs.get(id(tensor), False) and not isinstance(tensor.layer, InputLayer)):
                     continue
                 key = id(tensor)
                 grads[key] = gi if key not in grads else grads[key] + gi
+        sums.zero_untouched(all_variables)  # weights of calls that got no gradient
         outs = [grads.get(id(t)) for t in self._inputs]
         return outs[0] if len(outs) == 1 else outs
 

@@ -6,6 +6,7 @@ import warnings
 
 from ...keras import layers as _layers
 from ..layers import InputLayer, KerasTensor, Layer
+from ._accumulate import GradientSums, shares_weights
 from ._model import Model
 
 __all__ = ["Sequential"]
@@ -120,12 +121,24 @@ class Sequential(Model):
             layer._input_grad_needed = i > first
             if isinstance(layer, Model):
                 layer._mark_input_grads()
+        # A layer in the stack twice (or two entries sharing a weight): each call's state is
+        # saved after it, and the weight gradients are summed (the general, slower path).
+        stack = self._stack
+        groups = [layer.trainable_weights for layer in stack]
+        self._reuse = (len({id(la) for la in stack}) < len(stack) or shares_weights(groups)) and (
+            groups, self.trainable_weights)
 
     # Masks (Keras semantics) travel beside the data: each layer gets the mask of its
     # input and gives the mask of its output (see Layer._call_masked). The mask of the
     # model's output is kept in ``_output_mask`` for the loss and for enclosing models.
     supports_masking = True
     _output_mask = None
+    _reuse = False
+    _states = None
+    _cache_attrs = ("_output_mask", "_states")
+
+    def _state_sublayers(self):
+        return list({id(la): la for la in self._stack}.values()) if not self._reuse else []
 
     def call(self, inputs, training=False, mask=None):
         return self._forward(inputs, training, mask)
@@ -139,17 +152,37 @@ class Sequential(Model):
         return None if self._output_mask is None else [self._output_mask]
 
     def _forward(self, x, training=False, mask=None):
-        for layer in self._stack:
-            x, mask = layer._call_masked(x, training, mask)
+        if self._reuse and training:
+            states = self._states = []
+            for layer in self._stack:
+                x, mask = layer._call_masked(x, training, mask)
+                states.append(layer._call_state())
+        else:
+            for layer in self._stack:
+                x, mask = layer._call_masked(x, training, mask)
         self._output_mask = mask
         return x
 
     def _backward(self, grad, fused=False):
         stack = self._stack
         last = len(stack) - 1
+        if self._reuse:
+            return self._backward_reused(grad, fused)
         for i in range(last, self._backward_stop - 1, -1):
             layer = stack[i]
             grad = layer.backward_from_logits(grad) if fused and i == last else layer.backward(grad)
+        return grad
+
+    def _backward_reused(self, grad, fused):
+        stack, (groups, all_variables) = self._stack, self._reuse
+        last = len(stack) - 1
+        sums = GradientSums()
+        for i in range(last, self._backward_stop - 1, -1):
+            layer = stack[i]
+            layer._restore_call_state(self._states[i])
+            run = layer.backward_from_logits if fused and i == last else layer.backward
+            grad = sums.backward(groups[i], run, grad)
+        sums.zero_untouched(all_variables)
         return grad
 
     def compute_output_shape(self, input_shape):

@@ -39,6 +39,7 @@ from ..layers import _base
 from ..layers._base import KerasTensor, Layer
 from ..ops import _tensor
 from ..ops._tensor import Tensor, value_of
+from ._accumulate import GradientSums
 
 __all__ = ["Tape", "setup_class", "tracked_layers"]
 
@@ -203,7 +204,7 @@ class Tape:
         self._structure = None
         self._outputs = None
         self._no_grad: set[int] = set()
-        self._touched: set[int] = set()
+        self._sums = GradientSums()
         self._batch = None
 
     @property
@@ -311,12 +312,11 @@ class Tape:
             out = method(layer, *args, **kwargs)
         finally:
             _base._recording = saved
-        cache = {a: getattr(layer, a, None) for a in layer._cache_attrs}
+        cache = layer._call_state()
         tape = self
 
         def backward(g):
-            for attr, value in cache.items():
-                setattr(layer, attr, value)
+            layer._restore_call_state(cache)
             # Layers may write into the gradient they get; the tracer may share it between
             # branches (``a + b`` hands both the same array), so each call gets its own.
             if isinstance(g, _Pieces):
@@ -324,15 +324,9 @@ class Tape:
             else:
                 g = np.array(g)
             layer._input_grad_needed = needs
-            variables = layer.trainable_weights
-            previous = None
-            if id(layer) in tape._touched:
-                previous = [v.grad.copy() for v in variables]
-            tape._touched.add(id(layer))
-            g_in = layer.backward(g)
-            if previous is not None:
-                for var, p in zip(variables, previous):
-                    var.grad += p
+            if hasattr(layer, "_mark_input_grads"):
+                layer._mark_input_grads()  # a nested model: its layers' input gradients
+            g_in = tape._sums.backward(layer.trainable_weights, layer.backward, g)
             if not parents:
                 return ()
             if positions is not None:
@@ -364,7 +358,7 @@ class Tape:
     def backward(self, grad):
         """Backpropagate ``grad`` (one array, or a list per output); return input gradients."""
         grads = grad if self._structure else [grad]
-        self._touched = set()
+        self._sums = GradientSums()
         order, seen = [], set()
 
         def visit(t):
@@ -406,19 +400,7 @@ class Tape:
         return ins[0] if len(ins) == 1 else ins
 
     def _zero_untouched(self):
-        touched = self._touched
-        stack = list(tracked_layers(self.owner))
-        while stack:
-            layer = stack.pop()
-            if id(layer) in touched:
-                continue
-            variables = layer.trainable_weights
-            if layer._auto_track and layer._traced:  # traced: its sublayers were the tape's nodes
-                stack.extend(tracked_layers(layer))
-                variables = [v for v in layer._variables if v.trainable] if layer.trainable else []
-            for var in variables:
-                if var.grad is not None:
-                    var.grad[...] = 0
+        self._sums.zero_untouched(self.owner.trainable_weights)
 
 
 def _listed(args, kwargs):
