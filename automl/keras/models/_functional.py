@@ -23,6 +23,7 @@ from ...keras import layers as _layers
 from ..layers import InputLayer, KerasTensor, Layer
 from ._accumulate import GradientSums
 from ._model import Model
+from ._subclassed import call_node, deserialize_template, serialize_template
 
 __all__ = ["Functional"]
 
@@ -129,6 +130,14 @@ class Functional(Model):
         return list(self._outputs)
 
     @property
+    def input(self):
+        return self._inputs[0] if len(self._inputs) == 1 else list(self._inputs)
+
+    @property
+    def output(self):
+        return self._outputs[0] if len(self._outputs) == 1 else list(self._outputs)
+
+    @property
     def output_layer(self) -> Layer:
         return self._outputs[0].layer
 
@@ -218,7 +227,10 @@ class Functional(Model):
                     node_mask = None
             else:
                 node_mask = None
-            if node.call_kwargs:
+            if node.call_spec is not None:  # a user-defined layer called on any structure of tensors
+                first_mask = node_mask[0] if isinstance(node_mask, list) else node_mask
+                out, out_mask = call_node(layer, node.call_spec, args, training, first_mask)
+            elif node.call_kwargs:
                 out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask,
                                                    **node.call_kwargs)
             else:
@@ -302,12 +314,17 @@ class Functional(Model):
             }
             if node.call_kwargs:
                 entry["kwargs"] = dict(node.call_kwargs)
+            if node.call_spec is not None:
+                entry["call"] = serialize_template(node.call_spec)
             nodes.append(entry)
 
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "layers": [_layers.serialize(layer) for layer in sorted(self._all_layers, key=lambda la: index_of[id(la)])],
+            # Each entry carries the layer's name (as Keras's do): a custom layer's
+            # get_config may leave it out, and the nodes refer to layers by name.
+            "layers": [{**_layers.serialize(layer), "name": layer.name}
+                       for layer in sorted(self._all_layers, key=lambda la: index_of[id(la)])],
             "nodes": nodes,
             "input_layers": [ref(t) for t in self._inputs],
             "output_layers": [ref(t) for t in self._outputs],
@@ -318,7 +335,9 @@ class Functional(Model):
         by_name = {}
         for layer_config in config["layers"]:
             layer = _layers.LAYERS.deserialize(layer_config, custom_objects=custom_objects)
-            by_name[layer.name] = layer
+            name = layer_config.get("name") or layer_config.get("config", {}).get("name") or layer.name
+            layer.name = name
+            by_name[name] = layer
         tensors: dict[tuple, KerasTensor] = {}
         for name, layer in by_name.items():
             if isinstance(layer, InputLayer):
@@ -334,7 +353,11 @@ class Functional(Model):
         for node in config["nodes"]:
             layer = by_name[node["layer"]]
             args = [lookup(ref) for ref in node["inputs"]]
-            out = layer(args if node["multi"] else args[0], **node.get("kwargs", {}))
+            if "call" in node:
+                call_args, call_kwargs = deserialize_template(node["call"], args)
+                out = layer(*call_args, **call_kwargs)
+            else:
+                out = layer(args if node["multi"] else args[0], **node.get("kwargs", {}))
             tensors[(node["layer"], counters.get(node["layer"], 0))] = out
             counters[node["layer"]] = counters.get(node["layer"], 0) + 1
         inputs = [lookup(ref) for ref in config["input_layers"]]

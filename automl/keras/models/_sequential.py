@@ -42,6 +42,7 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
+        self._symbolic: list | None = []  # the symbolic output of each layer (None: no graph)
         for layer in layers or []:
             self.add(layer)
 
@@ -69,6 +70,8 @@ class Sequential(Model):
 
     def pop(self) -> Layer:
         layer = self._stack.pop()
+        if self._symbolic is not None:
+            del self._symbolic[len(self._stack):]
         self._train_state = None
         self.output_shape = self._stack[-1].output_shape if self._stack else self.input_shape
         return layer
@@ -104,6 +107,45 @@ class Sequential(Model):
         self.output_shape = shape
         self.built = True
         self._mark_input_grads()
+        self._extend_graph()
+
+    # -- graph accessors: the stack as a graph from its Input (Keras semantics) ------
+    def _extend_graph(self):
+        """Call the new layers on symbolic tensors, so that ``layer.output`` and ``model.outputs`` exist."""
+        if self._input_layer is None or self._symbolic is None:
+            return
+        try:
+            tail = self._symbolic[-1] if self._symbolic else self._input_layer.output
+            for layer in self._stack[len(self._symbolic):]:
+                tail = layer(tail)
+                self._symbolic.append(tail)
+        except Exception:  # noqa: BLE001 -- a layer without a symbolic call: no graph accessors
+            self._symbolic = None
+
+    def _graph(self, which):
+        if self._input_layer is None or self._symbolic is None or len(self._symbolic) != len(self._stack):
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no defined {which}: start it with Input(shape=...) "
+                "(or give the first layer an input_shape) to use it as a graph."
+            )
+        return [self._input_layer.output] if which == "inputs" else [self._symbolic[-1] if self._stack
+                                                                     else self._input_layer.output]
+
+    @property
+    def inputs(self):
+        return self._graph("inputs")
+
+    @property
+    def outputs(self):
+        return self._graph("outputs")
+
+    @property
+    def input(self):
+        return self._graph("inputs")[0]
+
+    @property
+    def output(self):
+        return self._graph("outputs")[0]
 
     def _maybe_build(self, input_shape):
         if not self.built:
