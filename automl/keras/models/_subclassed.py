@@ -630,9 +630,17 @@ class Tape:
             positions = [i for i, v in enumerate(_listed(args, kwargs)) if isinstance(v, Tensor)]
         parents: list[Tensor] = []
         args = tuple(self._unwrap(a, parents, layer) for a in args)
+        n_positional = len(parents)
         kwargs = {k: (self._unwrap(v, parents, layer) if k not in ("training", "mask") else v)
                   for k, v in kwargs.items()}
         n_positions = len(parents)
+        if positions is None and layer._multi_input and n_positions > 1:
+            if n_positional != n_positions:
+                raise NotImplementedError(
+                    f"Layer {layer.name!r} ({type(layer).__name__}) got traced tensors as keyword "
+                    f"arguments in {self.where}; pass them positionally (e.g. layer(query, value)).")
+            # Several positional tensors (attention(query, value)): backward's list is in their order.
+            positions = list(range(n_positions))
         if n_positions > 1 and not layer._multi_input:
             raise NotImplementedError(
                 f"Layer {layer.name!r} ({type(layer).__name__}) takes several traced tensors "

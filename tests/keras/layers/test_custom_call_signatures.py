@@ -261,3 +261,28 @@ def test_linear_layer_trains(where):
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     history = model.fit(x, y, epochs=20, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < 1e-3
+
+
+class TransformerBlock(keras.layers.Layer):
+    """The keras.io text-classification block: attention called on (inputs, inputs)."""
+
+    def __init__(self, embed_dim, num_heads, ff_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.att = layers.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
+        self.ffn = keras.Sequential([layers.Dense(ff_dim, activation="relu"), layers.Dense(embed_dim)])
+        self.layernorm1 = layers.LayerNormalization(epsilon=1e-6)
+        self.layernorm2 = layers.LayerNormalization(epsilon=1e-6)
+
+    def call(self, inputs):
+        out1 = self.layernorm1(inputs + self.att(inputs, inputs))
+        return self.layernorm2(out1 + self.ffn(out1))
+
+
+def test_layer_calling_attention_on_two_positional_tensors(float64):
+    utils.set_random_seed(9)
+    inputs = Input(shape=(5, 4))
+    x = TransformerBlock(4, 2, 6)(layers.Dense(4)(inputs))
+    model = Model(inputs, layers.Dense(1)(layers.GlobalAveragePooling1D()(x)))
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    check_model_gradients(model, rng.standard_normal((3, 5, 4)), rng.standard_normal((3, 1)))
