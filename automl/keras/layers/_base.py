@@ -167,6 +167,7 @@ class KerasTensor:
     siblings = None  # all outputs of a multi-output call
     call_kwargs = None  # keyword options of the layer call (e.g. use_causal_mask=True), or None
     call_spec = None  # the arguments of a user-defined layer's call, tensors as slots (or None)
+    call_training = None  # ``training=`` given to the symbolic call (fixed for that call), or None
     _keras_mask = None  # the symbolic mask of this tensor (a KerasTensor) when it carries one
 
     @property
@@ -305,6 +306,9 @@ class KerasTensor:
 _recording = None
 #: Whether any layer ever called ``add_loss`` (models then collect the terms each step).
 _losses_used = False
+#: Whether traced calls in inference mode still record a tape: set by a functional model
+#: in a training step for a call made with ``training=False`` (a frozen base model).
+_record_inference = False
 
 
 def _taped(call_method):
@@ -391,6 +395,10 @@ class Layer:
     #: tuples and dicts of tensors, tensor keyword arguments), as Keras layers do: the
     #: traced user-defined layers and models (see ``models._subclassed.generic_call``).
     _generic_call = False
+    #: Whether ``training=`` given to a symbolic call is fixed for that call (Keras semantics,
+    #: kept for models, ``base(x, training=False)``, and user-defined layers; built-in layers
+    #: whose ``__call__`` passes a default ``training=False`` do not say what the user wrote).
+    _records_training = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -696,12 +704,17 @@ class Layer:
         return self._single_call(*args, **kwargs)
 
     def _single_call(self, inputs, training=None, mask=None):
-        training = bool(training)
+        training_arg, training = training, bool(training)
         if self._multi_input:
-            return self._call_multi(list(inputs), training, mask)
+            out = self._call_multi(list(inputs), training, mask)
+            if self._records_training:
+                record_training(out, training_arg)
+            return out
         if isinstance(inputs, KerasTensor):
             self._maybe_build(inputs.shape)
             out = symbolic_outputs(self, self.compute_output_shape(inputs.shape), (inputs,))
+            if self._records_training:
+                record_training(out, training_arg)
             return attach_mask(self, inputs, mask, out)
         if mask is None:
             mask = getattr(inputs, "_keras_mask", None)  # a mask attached by the layer before
@@ -765,6 +778,15 @@ def symbolic_outputs(layer, shape, inputs, multi=False):
     out.multi = multi
     layer.__dict__.setdefault("_inbound_nodes", []).append((inputs, out))
     return out
+
+
+def record_training(outputs, training) -> None:
+    """Fix ``training`` for the node of a symbolic call (Keras: ``base(x, training=False)``)."""
+    if training is None:
+        return
+    first = outputs[0] if isinstance(outputs, list) else outputs
+    if isinstance(first, KerasTensor):
+        first.node.call_training = bool(training)
 
 
 class MaskedArray(np.ndarray):

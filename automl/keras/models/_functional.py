@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ...keras import layers as _layers
 from ..layers import InputLayer, KerasTensor, Layer
+from ..layers import _base as _layer_base
 from ._accumulate import GradientSums
 from ._model import Model
 from ._subclassed import call_node, deserialize_template, serialize_template
@@ -217,8 +218,10 @@ class Functional(Model):
                     masks[id(t)] = m
         caches = self._caches = {}
         shared = self._shared
+        outer_training = training
         for node in self._nodes:
             layer = node.layer
+            training = outer_training if node.call_training is None else node.call_training
             args = [values[id(t)] for t in node.inputs]
             if masks:
                 in_masks = [masks.get(id(t)) for t in node.inputs]
@@ -227,14 +230,20 @@ class Functional(Model):
                     node_mask = None
             else:
                 node_mask = None
-            if node.call_spec is not None:  # a user-defined layer called on any structure of tensors
-                first_mask = node_mask[0] if isinstance(node_mask, list) else node_mask
-                out, out_mask = call_node(layer, node.call_spec, args, training, first_mask)
-            elif node.call_kwargs:
-                out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask,
-                                                   **node.call_kwargs)
-            else:
-                out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask)
+            saved = _layer_base._record_inference
+            if outer_training and not training:  # a training step through a training=False call
+                _layer_base._record_inference = True
+            try:
+                if node.call_spec is not None:  # a user-defined layer called on any structure of tensors
+                    first_mask = node_mask[0] if isinstance(node_mask, list) else node_mask
+                    out, out_mask = call_node(layer, node.call_spec, args, training, first_mask)
+                elif node.call_kwargs:
+                    out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask,
+                                                       **node.call_kwargs)
+                else:
+                    out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask)
+            finally:
+                _layer_base._record_inference = saved
             if node.siblings is None:
                 values[id(node)] = out
                 if out_mask is not None:
@@ -316,6 +325,8 @@ class Functional(Model):
                 entry["kwargs"] = dict(node.call_kwargs)
             if node.call_spec is not None:
                 entry["call"] = serialize_template(node.call_spec)
+            if node.call_training is not None:
+                entry["training"] = node.call_training
             nodes.append(entry)
 
         return {
@@ -353,11 +364,12 @@ class Functional(Model):
         for node in config["nodes"]:
             layer = by_name[node["layer"]]
             args = [lookup(ref) for ref in node["inputs"]]
+            fixed = {"training": node["training"]} if "training" in node else {}
             if "call" in node:
                 call_args, call_kwargs = deserialize_template(node["call"], args)
-                out = layer(*call_args, **call_kwargs)
+                out = layer(*call_args, **call_kwargs, **fixed)
             else:
-                out = layer(args if node["multi"] else args[0], **node.get("kwargs", {}))
+                out = layer(args if node["multi"] else args[0], **node.get("kwargs", {}), **fixed)
             tensors[(node["layer"], counters.get(node["layer"], 0))] = out
             counters[node["layer"]] = counters.get(node["layer"], 0) + 1
         inputs = [lookup(ref) for ref in config["input_layers"]]

@@ -57,6 +57,8 @@ def _warn_generator_method(name, replacement):
 class Model(Layer):
     """Base class of models: a network of layers plus its training configuration."""
 
+    _records_training = True
+
     def __new__(cls, *args, **kwargs):
         # Keras semantics: Model(inputs, outputs) builds a functional model.
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):

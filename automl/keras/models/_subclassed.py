@@ -183,9 +183,9 @@ def _traced_call(call):
             kwargs["training"] = bool(training)
         if _base._recording is not None:
             return call(self, *args, **kwargs)
-        if not training:  # plain values out (ops on Variables make traced Tensors)
+        if not (training or _base._record_inference):  # plain values out (ops on Variables: Tensors)
             return map_structure(value_of, call(self, *args, **kwargs))
-        tape = Tape(self, self._input_grad_needed)
+        tape = Tape(self, self._input_grad_needed, training=bool(training))
         mask = kwargs.pop("mask", None)
         args, kwargs = tape.leaves((args, kwargs))
         if mask is not None:
@@ -288,7 +288,7 @@ def generic_call(layer, args, kwargs):
     mask = kwargs.pop("mask", None)
     structure = (args, kwargs)
     if any(isinstance(t, KerasTensor) for t in flat_leaves(structure)):
-        return _symbolic_generic(layer, args, kwargs, mask)
+        return _symbolic_generic(layer, args, kwargs, mask, training)
     if mask is None and args:
         mask = getattr(args[0], "_keras_mask", None)  # attached by the layer before (eager calls)
     args, kwargs = map_structure(lambda v: _cast(layer, v) if isinstance(v, np.ndarray) else v, structure)
@@ -384,7 +384,7 @@ def _output_spec_at(layer, args, kwargs, mask, size):
     return tuple(value.shape), value.dtype
 
 
-def _symbolic_generic(layer, args, kwargs, mask):
+def _symbolic_generic(layer, args, kwargs, mask, training=None):
     _build_generic(layer, args)
     slots: list[KerasTensor] = []
 
@@ -407,6 +407,7 @@ def _symbolic_generic(layer, args, kwargs, mask):
         tensor.dtype = np.dtype(dt).name
     node = (outputs[0] if isinstance(outputs, list) else outputs).node
     node.call_spec = template
+    _base.record_training(outputs, training)
     if first is not None and not isinstance(outputs, list):
         _base.attach_mask(layer, first, mask if isinstance(mask, KerasTensor) else None, outputs)
     return outputs
@@ -418,7 +419,7 @@ def call_node(layer, template, values, training, mask=None):
     ``mask`` (the mask of the first input, or None) goes to ``call`` when it takes one.
     Returns ``(outputs, output mask or None)``.
     """
-    if training and (layer._traced or getattr(layer, "_slot_leaves", False)):
+    if (training or _base._record_inference) and (layer._traced or getattr(layer, "_slot_leaves", False)):
         leaves = [Tensor(v) for v in values]  # exactly the node's inputs are the tape's leaves
         args, kwargs = map_structure(lambda v: leaves[v.index] if isinstance(v, _Slot) else v, template)
     else:
@@ -539,7 +540,7 @@ class Tape:
         Whether ``backward`` must return the gradient w.r.t. the inputs.
     """
 
-    def __init__(self, owner, input_grad_needed=False):
+    def __init__(self, owner, input_grad_needed=False, training=True):
         self.owner = owner
         self.input_grad_needed = bool(input_grad_needed)
         self._leaves = []
@@ -549,6 +550,7 @@ class Tape:
         self._sums = GradientSums()
         self._batch = None
         self._losses = []
+        self.training = training  # the mode of sublayer calls that do not say (False: frozen call)
 
     @property
     def where(self) -> str:
@@ -617,7 +619,7 @@ class Tape:
         if kwargs.get("training", "unset") is None or (
             "training" not in kwargs and "training" in inspect.signature(method).parameters
         ):
-            kwargs = {**kwargs, "training": True}
+            kwargs = {**kwargs, "training": self.training}
         if layer._traced:
             # A composite layer: trace its call on this tape (its sublayers record here).
             if kwargs.get("mask") is None or not layer._call_takes_mask:

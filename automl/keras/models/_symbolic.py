@@ -63,9 +63,14 @@ _UFUNC_NAMES = {"true_divide": "divide", "absolute": "absolute", "floor_divide":
 
 
 def resolve_op(name):
-    """The op called ``name``: a public function of ``automl.keras.ops``, else an internal operator."""
-    fn = None if name.startswith("_") else getattr(_ops, name, None)
-    if callable(fn):
+    """The op called ``name`` (``"add"``, ``"image.resize"``): a public function of
+    ``automl.keras.ops`` or of one of its namespaces, else an internal operator."""
+    fn = _ops
+    for part in name.split("."):
+        fn = None if part.startswith("_") else getattr(fn, part, None)
+        if fn is None:
+            break
+    if callable(fn) and not isinstance(fn, type(_ops)):
         return fn
     if name in _FALLBACKS:
         return _FALLBACKS[name]
@@ -80,6 +85,13 @@ def op_name(fn) -> str:
     for name in (*getattr(_ops, "__all__", ()), *dir(_ops)):
         if not name.startswith("_") and getattr(_ops, name, None) is fn:
             return name
+    for space in dir(_ops):  # the namespaces: ops.nn, ops.image, ops.linalg, ...
+        module = getattr(_ops, space, None)
+        if space.startswith("_") or not isinstance(module, type(_ops)):
+            continue
+        for name in dir(module):
+            if not name.startswith("_") and getattr(module, name, None) is fn:
+                return f"{space}.{name}"
     for name, op in _FALLBACKS.items():
         if op is fn:
             return name
@@ -132,7 +144,7 @@ class OpLayer(Layer):
     def call(self, *args, training=False, **kwargs):
         leaves = [v for v in flat_leaves((args, kwargs)) if type(v) is Tensor]
         out = self.function(*args, **kwargs)
-        if training and leaves:
+        if leaves:  # traced leaves: a training step (see call_node)
             self._out, self._leaves = out, leaves
             return value_of(out)
         self._out = self._leaves = None

@@ -118,3 +118,33 @@ def test_masks_reach_a_custom_layer_while_the_graph_is_built_and_at_run_time():
     out = model.predict(tokens, verbose=0)[..., 0]
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(out[tokens == 0], 0.0)
+
+
+class Scale(keras.layers.Layer):
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+    def call(self, inputs, training=False):
+        return inputs * self.w * (2.0 if training else 1.0)
+
+
+def test_training_false_in_the_graph_is_kept_and_gradients_still_flow(float64):
+    # Transfer learning: ``base(inputs, training=False)`` runs the base in inference mode
+    # (BatchNormalization statistics frozen, custom training branches off) even during fit,
+    # while the gradients still reach the layers before it.
+    utils.set_random_seed(3)
+    inputs = Input((4,))
+    first = layers.Dense(4)
+    base = Sequential([Input((4,)), layers.BatchNormalization(), Scale()])
+    outputs = layers.Dense(1)(base(first(inputs), training=False) + Scale()(inputs))
+    model = Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 4)), rng.standard_normal((8, 1))
+    moving = base.layers[0].moving_mean.numpy()
+    from automl.testing import check_model_gradients
+
+    check_model_gradients(model, x, y)
+    np.testing.assert_array_equal(base.layers[0].moving_mean.numpy(), moving)
+    clone = Model.from_config(model.get_config(), custom_objects={"Scale": Scale})
+    assert [n.call_training for n in clone._nodes if n.layer.name == base.name] == [False]
