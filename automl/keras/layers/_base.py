@@ -306,6 +306,8 @@ class KerasTensor:
 _recording = None
 #: Whether any layer ever called ``add_loss`` (models then collect the terms each step).
 _losses_used = False
+#: Incremented when a model prepares training (compile / fit): cached weight lists are renewed.
+_weights_epoch = 0
 #: Whether traced calls in inference mode still record a tape: set by a functional model
 #: in a training step for a call made with ``training=False`` (a frozen base model).
 _record_inference = False

@@ -442,6 +442,7 @@ class Model(Layer):
     # -- training state ----------------------------------------------------
     def _prepare_training(self):
         """Pack trainable weights into one buffer (and gradients into another)."""
+        _layer_base._weights_epoch += 1
         self._mark_input_grads()
         variables = self.trainable_weights
         key = tuple(id(v) for v in variables)

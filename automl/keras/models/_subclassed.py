@@ -48,7 +48,8 @@ __all__ = ["Tape", "call_node", "generic_call", "map_structure", "setup_class", 
 #: Attributes never scanned for sublayers (engine state that may hold layers or tensors).
 _UNTRACKED = frozenset({"_local_tape", "_shape_cache", "_init_call", "optimizer", "history",
                         "compiled_metrics", "_heads", "_train_state", "_loss_fn", "_inbound_nodes",
-                        "_added_losses", "_caches", "_states", "_node_variables", "_reuse"})
+                        "_added_losses", "_caches", "_states", "_node_variables", "_reuse",
+                        "_tape_trainable"})
 
 
 def tracked_layers(owner) -> list[Layer]:
@@ -551,6 +552,7 @@ class Tape:
         self._batch = None
         self._losses = []
         self.training = training  # the mode of sublayer calls that do not say (False: frozen call)
+        self._trainable = None
 
     @property
     def where(self) -> str:
@@ -586,7 +588,7 @@ class Tape:
         def __enter__(self):
             self.saved = (_base._recording, _tensor._CONTEXT["where"])
             _base._recording = self.tape
-            _tensor._CONTEXT["where"] = self.tape.where
+            _tensor._CONTEXT["where"] = _Where(self.tape)  # formatted only if an error needs it
 
         def __exit__(self, *exc):
             _base._recording, _tensor._CONTEXT["where"] = self.saved
@@ -708,6 +710,7 @@ class Tape:
         """Backpropagate ``grad`` (one array, or a list per output); return input gradients."""
         grads = grad if self._structure else [grad]
         self._sums = GradientSums()
+        self._trainable = None
         order, seen = [], set()
 
         def visit(t):
@@ -760,8 +763,8 @@ class Tape:
             if not isinstance(t, _base.Variable) or id(t) not in acc:
                 continue
             if trainable is None:
-                trainable = {id(v) for v in self.owner.trainable_weights}
-            if id(t) not in trainable or t.grad is None:
+                trainable = {id(v) for v in self._owner_trainable()}
+            if id(t) not in trainable or t.grad is None:  # a frozen weight
                 continue
             g = np.asarray(acc.pop(id(t)), dtype=t.grad.dtype)
             if g.shape != t.grad.shape:
@@ -772,11 +775,29 @@ class Tape:
                 t.grad[...] = g
                 sums.touched.add(id(t))
 
+    def _owner_trainable(self):
+        """The owner's trainable weights, found once per training run.
+
+        As in Keras, changes of ``trainable`` take effect at the next ``compile`` /
+        ``fit``, which starts a new run (``_base._weights_epoch``).
+        """
+        if self._trainable is None:
+            cached = self.owner.__dict__.get("_tape_trainable")
+            if cached is None or cached[0] != _base._weights_epoch:
+                cached = (_base._weights_epoch, self.owner.trainable_weights)
+                self.owner.__dict__["_tape_trainable"] = cached
+            self._trainable = cached[1]
+        return self._trainable
+
     def _zero_untouched(self):
-        self._sums.zero_untouched(self.owner.trainable_weights)
+        variables = self._owner_trainable()
+        touched = self._sums.touched
+        if all(id(v) in touched for v in variables):
+            return
+        self._sums.zero_untouched(variables)
         owner = self.owner
         if owner.trainable and not owner.__dict__.get("_warned_no_gradient"):
-            missing = [v.name for v in owner._own_variables() if v.trainable and id(v) not in self._sums.touched]
+            missing = [v.name for v in owner._own_variables() if v.trainable and id(v) not in touched]
             if missing:
                 owner._warned_no_gradient = True
                 warnings.warn(
@@ -787,6 +808,21 @@ class Tape:
                     UserWarning,
                     stacklevel=2,
                 )
+
+
+class _Where:
+    """The description of a tape for error messages, made only when one is formatted."""
+
+    __slots__ = ("tape",)
+
+    def __init__(self, tape):
+        self.tape = tape
+
+    def __str__(self):
+        return self.tape.where
+
+    def __format__(self, spec):
+        return format(self.tape.where, spec)
 
 
 def _listed(args, kwargs):
