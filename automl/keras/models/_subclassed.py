@@ -15,7 +15,16 @@ backward restores that call's cache (``_cache_attrs``) and calls the layer's
 walks that record once, summing the weight gradients of a layer called
 several times. A custom layer without a ``backward`` of its own is traced the
 same way, inside a model's tape or, inside a Sequential or functional model,
-on a tape of its own. Example::
+on a tape of its own.
+
+User-defined layers and models take any call signature (:func:`generic_call`):
+a tensor, lists / tuples / dicts of tensors, several positional tensors and
+tensor keyword arguments; ``build`` gets the matching shapes, and on symbolic
+tensors the call becomes one functional node whose inputs are all the
+KerasTensors of the arguments (the rest of the arguments are recorded). The
+weights a class makes itself (``add_weight``, ``Variable``) are leaves of the
+ops autodiff, so ``ops.matmul(inputs, self.w)`` trains ``self.w``; terms given
+to ``add_loss`` are extra outputs of the tape, seeded with ones. Example::
 
     class MyModel(keras.Model):
         def __init__(self, **kwargs):
