@@ -274,11 +274,14 @@ def check_model_gradients(model, x, y, sample_weight=None, *,
         )
     with floatx_scope("float64"):
         x = model._as_inputs(x, "check_model_gradients")
-        n = x[0].shape[0] if isinstance(x, list) else x.shape[0]
+        first = next(iter(x.values())) if isinstance(x, dict) else x[0] if isinstance(x, list) else x
+        n = first.shape[0]
         y = model._as_targets(y, n, "check_model_gradients")
         sw = model._sample_weights(sample_weight, None, y, n, "check_model_gradients")
 
+    model._clear_added_losses()
     value, grad, _ = model._loss_and_grad(model._forward(x, training=True), y, sw, state)
+    value += model._added_loss_total()  # terms of Layer.add_loss
     model._backward(grad, state["fused"])
     if state["regularized"] or state["activity"]:
         value += model._penalty(state, with_grad=True)
@@ -286,11 +289,12 @@ def check_model_gradients(model, x, y, sample_weight=None, *,
 
     def objective(_=None):
         # The plain (unfused) losses, so that the fused gradient is checked independently.
+        model._clear_added_losses()
         out = model._forward(x, training=True)
         outs, ys = (out, y) if isinstance(out, list) else ([out], [y])
         total = sum(h.weight * h.loss(t, o, model._masked_weights(i, o, sw, h.loss.reduction))
                     for i, (h, o, t) in enumerate(zip(model._heads, outs, ys)))
-        return float(total) + float(model._penalty(state, with_grad=False))
+        return float(total) + float(model._penalty(state, with_grad=False)) + model._added_loss_total()
 
     np.testing.assert_allclose(value, objective(), rtol=1e-10, atol=1e-12,
                                err_msg="Training-step loss differs from loss + penalties.")

@@ -60,7 +60,9 @@ def test_failing_trial_is_recorded_and_the_study_goes_on(tmp_path, fault):
 
 
 def test_diverging_trial_fails_with_its_reason(tmp_path):
-    space = {"parameters": {"optimizer": "sgd", "learning_rate": 1.0e12, "batch_size": 16}}
+    # Large enough to overflow float32: with Keras's probability clip a merely huge rate (1e12)
+    # saturates the softmax, whose clipped cross-entropy then has no gradient (a finite, stuck loss).
+    space = {"parameters": {"optimizer": "sgd", "learning_rate": 1.0e30, "batch_size": 16}}
     with pytest.raises(RuntimeError, match="No trial of study 'tiny' completed.*non-finite"):
         run_study(tiny(tmp_path, n_trials=2, space=space), verbose=0, report=False)
     study = optuna.load_study(

@@ -47,7 +47,11 @@ class InputLayer(Layer):
         self.shape = tuple(None if d is None else int(d) for d in shape)
         self.batch_size = batch_size
         self._maybe_build((batch_size, *self.shape))
-        self.output = KerasTensor((batch_size, *self.shape), self, (), self.name)
+        self._inbound_nodes = [((), KerasTensor((batch_size, *self.shape), self, (), self.name))]
+
+    @property
+    def input(self):
+        return self.output
 
     def call(self, inputs, training=False):
         return inputs

@@ -28,12 +28,11 @@ def _deserialize(config, custom_objects=None):
 
 
 def _snapshot(layer):
-    return {a: getattr(layer, a, None) for a in layer._cache_attrs}
+    return layer._call_state()  # a nested model's includes its layers' states
 
 
 def _restore(layer, cache):
-    for attr, value in cache.items():
-        setattr(layer, attr, value)
+    layer._restore_call_state(cache)
 
 
 @LAYERS.register

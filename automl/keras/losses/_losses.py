@@ -231,8 +231,12 @@ class CategoricalCrossentropy(_Crossentropy):
         t = self._smooth(y_true)
         eps = epsilon()
         values = -np.einsum("...i,...i->...", t, np.log(np.clip(probs, eps, 1.0 - eps)))
-        grads = probs * t.sum(axis=-1, keepdims=True) if self.label_smoothing else probs.copy()
-        grads -= t
+        # As Keras: probabilities are clipped to [eps, 1 - eps] and the clip has zero
+        # gradient outside, so a saturated class contributes nothing to the logits' gradient.
+        inside = (probs > eps) & (probs < 1.0 - eps)
+        u = t * inside if not inside.all() else t
+        grads = probs * u.sum(axis=-1, keepdims=True) if (self.label_smoothing or u is not t) else probs.copy()
+        grads -= u
         return values, grads
 
 
@@ -341,8 +345,12 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         rows, cols = self._onehot_index(y_true, probs.shape)
         grads = probs.reshape(-1, k).copy()
         eps = epsilon()
-        values = -np.log(np.clip(grads[rows, cols], eps, 1.0 - eps)).reshape(y_true.shape)
+        picked = grads[rows, cols]
+        values = -np.log(np.clip(picked, eps, 1.0 - eps)).reshape(y_true.shape)
         grads[rows, cols] -= 1.0
+        inside = (picked > eps) & (picked < 1.0 - eps)
+        if not inside.all():  # Keras's clip: no gradient from a saturated probability
+            grads *= inside[:, None]
         return values, grads.reshape(probs.shape)
 
 
@@ -385,6 +393,9 @@ class BinaryCrossentropy(_Crossentropy):
         values = -(t * np.log(p) + (1.0 - t) * np.log(1.0 - p)).mean(axis=-1)
         grads = probs - t
         grads *= 1.0 / probs.shape[-1]
+        inside = (probs > eps) & (probs < 1.0 - eps)
+        if not inside.all():  # Keras's clip: no gradient from a saturated probability
+            grads *= inside
         return values, grads
 
 

@@ -36,15 +36,70 @@ METRICS = Registry("metric")
 
 
 class Metric:
-    """Base class: accumulate with ``update_state``, read with ``result``."""
+    """Base class: accumulate with ``update_state``, read with ``result``.
+
+    As in Keras 3, a subclass creates its state in ``__init__`` with
+    :meth:`add_variable` (after calling ``super().__init__``), updates it in
+    ``update_state`` (``variable.assign_add(...)``) and reads it in ``result``;
+    the base ``reset_state`` sets every variable back to its initial value.
+    The base constructor does not call ``reset_state`` for such subclasses
+    (their variables do not exist yet); the engine's own metrics, which keep
+    their state in plain attributes, are reset by it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras import metrics, ops
+    >>> class TruePositives(metrics.Metric):
+    ...     def __init__(self, name="true_positives", **kwargs):
+    ...         super().__init__(name=name, **kwargs)
+    ...         self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+    ...     def update_state(self, y_true, y_pred, sample_weight=None):
+    ...         hits = ops.cast((np.asarray(y_true) == 1) & (np.asarray(y_pred) > 0.5), "float32")
+    ...         self.count.assign_add(ops.sum(hits))
+    ...     def result(self):
+    ...         return self.count
+    >>> m = TruePositives()
+    >>> m.update_state([1, 0, 1], [0.9, 0.8, 0.2]); m.result()
+    1.0
+    >>> m.reset_state(); m.result()
+    0.0
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "result" in cls.__dict__:
+            cls.result = _plain_result(cls.__dict__["result"])
 
     def __init__(self, name=None, dtype=None):
         self.name = name or to_snake_case(type(self).__name__)
         self.dtype = dtype
-        self.reset_state()
+        self._variables = []
+        if _engine_class(type(self)):
+            self.reset_state()
+
+    # -- state variables (Keras 3) ---------------------------------------------
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """A state variable of this metric, reset to its initial value by ``reset_state``."""
+        from ..layers import Variable
+
+        var = Variable(initializer=initializer, shape=tuple(shape or ()), dtype=dtype or self.dtype or "float32",
+                       trainable=False, name=f"{self.name}/{name or 'variable'}")
+        self._variables.append((var, var.numpy()))
+        return var
+
+    add_weight = add_variable
+
+    @property
+    def variables(self) -> list:
+        return [var for var, _ in self.__dict__.get("_variables", [])]
 
     def reset_state(self) -> None:
-        raise NotImplementedError
+        variables = self.__dict__.get("_variables", [])
+        if not variables and type(self).reset_state is Metric.reset_state and _engine_class(type(self)):
+            raise NotImplementedError(f"{type(self).__name__} must implement reset_state().")
+        for var, initial in variables:
+            var.assign(initial)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         raise NotImplementedError
@@ -62,6 +117,41 @@ class Metric:
     def __call__(self, y_true, y_pred, sample_weight=None):
         self.update_state(y_true, y_pred, sample_weight)
         return self.result()
+
+
+def _engine_class(cls) -> bool:
+    """Whether ``cls`` is one of the engine's metrics (state in attributes, reset by ``__init__``)."""
+    import sys
+
+    if not cls.__module__.startswith("automl."):
+        return False
+    return "<locals>" in cls.__qualname__ or getattr(sys.modules.get(cls.__module__), cls.__name__, None) is cls
+
+
+def _plain_result(result):
+    """A user-defined ``result``, giving floats / arrays (not the metric's live variables)."""
+    import functools
+
+    @functools.wraps(result)
+    def plain(self):
+        value = result(self)
+        if isinstance(value, dict):
+            return {k: _plain_value(v) for k, v in value.items()}
+        return _plain_value(value)
+
+    return plain
+
+
+def _plain_value(value):
+    from ..ops import Tensor
+
+    return _as_scalar_or_array(value.value) if isinstance(value, Tensor) else value
+
+
+def _snake(name):
+    from ..backend import to_snake_case
+
+    return to_snake_case(name)
 
 
 def _as_scalar_or_array(value):

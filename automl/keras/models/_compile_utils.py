@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..._validation import param_error
 from .. import activations as _activations
 from .. import losses as _losses
 from .. import metrics as _metrics
 
-__all__ = ["Head", "make_heads"]
+__all__ = ["Head", "NoLoss", "make_heads"]
+
+
+class NoLoss(_losses.Loss):
+    """The loss of an output compiled with ``loss=None``: zero, with a zero gradient.
+
+    As in Keras, such a model trains on the losses its layers add
+    (``Layer.add_loss``), and the output needs no targets.
+    """
+
+    function_name = "none"
+
+    def prepare_targets(self, y_true, output_shape, owner="fit"):
+        return y_true
+
+    def _values_and_grads(self, y_true, y_pred, need_grad=True):
+        y_pred = np.asarray(y_pred)
+        values = np.zeros(y_pred.shape[:-1] if y_pred.ndim > 1 else y_pred.shape, dtype=y_pred.dtype)
+        return values, (np.zeros_like(y_pred) if need_grad else None)
 
 
 class Head:
@@ -65,10 +85,6 @@ def _per_output(value, names, what, default):
 
 
 def make_heads(loss, loss_weights, metrics, output_names) -> list[Head]:
-    if loss is None:
-        raise ValueError(
-            "The 'loss' parameter of compile must be a loss name or Loss instance. Got None instead."
-        )
     multi = len(output_names) > 1
     losses = _per_output(loss, output_names, "loss", None)
     weights = _per_output(loss_weights, output_names, "loss_weights", 1.0)
@@ -86,11 +102,10 @@ def make_heads(loss, loss_weights, metrics, output_names) -> list[Head]:
         per_metrics = [list(metrics or [])] * len(output_names)
     heads = []
     for name, spec, weight, specs in zip(output_names, losses, weights, per_metrics):
-        if spec is None:
-            raise ValueError(f"The 'loss' parameter of compile gives no loss for output {name!r}.")
         specs = [specs] if isinstance(specs, (str, _metrics.Metric)) else list(specs or [])
         for m in specs:
             if m not in ("accuracy", "acc"):
                 _metrics._get_metric_instance(m)  # fail early on unknown names
-        heads.append(Head(name, _losses._get_loss_instance(spec), weight, specs, f"{name}_" if multi else ""))
+        loss_object = NoLoss() if spec is None else _losses._get_loss_instance(spec)
+        heads.append(Head(name, loss_object, weight, specs, f"{name}_" if multi else ""))
     return heads

@@ -96,12 +96,18 @@ def to_list(data, names, what, owner) -> list:
 
 
 def n_samples(data) -> int:
+    if isinstance(data, dict):
+        return next(iter(data.values())).shape[0]
     return data[0].shape[0] if isinstance(data, list) else data.shape[0]
 
 
 def take(data, idx):
+    if data is None:  # no targets (outputs without a loss)
+        return None
     if isinstance(data, list):
-        return [d.take(idx, axis=0) for d in data]
+        return [None if d is None else d.take(idx, axis=0) for d in data]
+    if isinstance(data, dict):  # a subclassed model's dict of inputs
+        return {k: d.take(idx, axis=0) for k, d in data.items()}
     return data.take(idx, axis=0)
 
 
@@ -109,7 +115,9 @@ def slice_rows(data, start, stop):
     if data is None:
         return None
     if isinstance(data, list):
-        return [d[start:stop] for d in data]
+        return [None if d is None else d[start:stop] for d in data]
+    if isinstance(data, dict):
+        return {k: d[start:stop] for k, d in data.items()}
     return data[start:stop]
 
 

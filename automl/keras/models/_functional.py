@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from ...keras import layers as _layers
 from ..layers import InputLayer, KerasTensor, Layer
+from ..layers import _base as _layer_base
+from ._accumulate import GradientSums
 from ._model import Model
+from ._subclassed import call_node, deserialize_template, serialize_template
 
 __all__ = ["Functional"]
 
@@ -128,6 +131,14 @@ class Functional(Model):
         return list(self._outputs)
 
     @property
+    def input(self):
+        return self._inputs[0] if len(self._inputs) == 1 else list(self._inputs)
+
+    @property
+    def output(self):
+        return self._outputs[0] if len(self._outputs) == 1 else list(self._outputs)
+
+    @property
     def output_layer(self) -> Layer:
         return self._outputs[0].layer
 
@@ -163,9 +174,25 @@ class Functional(Model):
             if isinstance(node.layer, Model):
                 node.layer._mark_input_grads()
         self._tensor_needs = needs
+        self._node_variables = None
+
+    def _backward_variables(self):
+        """Per node, the trainable weights its backward writes; and all of the model's."""
+        if getattr(self, "_node_variables", None) is None:
+            self._node_variables = (
+                {id(node): node.layer.trainable_weights for node in self._nodes},
+                self.trainable_weights,
+            )
+        return self._node_variables
 
     supports_masking = True
     _output_masks = None
+    #: Per-call state: the saved states of shared layers' calls and the output masks
+    #: (the other layers' states are added by ``_call_state``).
+    _cache_attrs = ("_caches", "_output_masks")
+
+    def _state_sublayers(self):
+        return [layer for layer in self._all_layers if id(layer) not in self._shared]
 
     def call(self, inputs, training=False, mask=None):
         return self._forward(inputs, training, mask)
@@ -191,8 +218,10 @@ class Functional(Model):
                     masks[id(t)] = m
         caches = self._caches = {}
         shared = self._shared
+        outer_training = training
         for node in self._nodes:
             layer = node.layer
+            training = outer_training if node.call_training is None else node.call_training
             args = [values[id(t)] for t in node.inputs]
             if masks:
                 in_masks = [masks.get(id(t)) for t in node.inputs]
@@ -201,11 +230,20 @@ class Functional(Model):
                     node_mask = None
             else:
                 node_mask = None
-            if node.call_kwargs:
-                out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask,
-                                                   **node.call_kwargs)
-            else:
-                out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask)
+            saved = _layer_base._record_inference
+            if outer_training and not training:  # a training step through a training=False call
+                _layer_base._record_inference = True
+            try:
+                if node.call_spec is not None:  # a user-defined layer called on any structure of tensors
+                    first_mask = node_mask[0] if isinstance(node_mask, list) else node_mask
+                    out, out_mask = call_node(layer, node.call_spec, args, training, first_mask)
+                elif node.call_kwargs:
+                    out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask,
+                                                       **node.call_kwargs)
+                else:
+                    out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask)
+            finally:
+                _layer_base._record_inference = saved
             if node.siblings is None:
                 values[id(node)] = out
                 if out_mask is not None:
@@ -217,7 +255,7 @@ class Functional(Model):
                     if i < len(out_masks) and out_masks[i] is not None:
                         masks[id(tensor)] = out_masks[i]
             if id(layer) in shared:
-                caches[id(node)] = {a: getattr(layer, a, None) for a in layer._cache_attrs}
+                caches[id(node)] = layer._call_state()
         out_masks = [masks.get(id(t)) for t in self._outputs]
         self._output_masks = None if all(m is None for m in out_masks) else out_masks
         outs = [values[id(t)] for t in self._outputs]
@@ -228,8 +266,9 @@ class Functional(Model):
         grads = dict(zip((id(t) for t in self._outputs), grad if multi else [grad]))
         flags = fused if multi else [fused]
         fused_nodes = {id(t) for t, f in zip(self._outputs, flags) if f}
-        done_shared: set[int] = set()
         needs = self._tensor_needs
+        node_variables, all_variables = self._backward_variables()
+        sums = GradientSums()  # a weight reached by several calls gets the sum of their gradients
         for node in reversed(self._nodes):
             if node.siblings is None:
                 g = grads.pop(id(node), None)
@@ -240,24 +279,18 @@ class Functional(Model):
                 if all(gi is None for gi in g):
                     continue
             layer = node.layer
-            saved = None
             if id(layer) in self._shared:
-                for attr, value in self._caches[id(node)].items():
-                    setattr(layer, attr, value)
-                if id(layer) in done_shared:
-                    saved = [v.grad.copy() for v in layer.trainable_weights]
-                done_shared.add(id(layer))
-            g_in = layer.backward_from_logits(g) if id(node) in fused_nodes else layer.backward(g)
-            if saved is not None:
-                for var, previous in zip(layer.trainable_weights, saved):
-                    var.grad += previous
+                layer._restore_call_state(self._caches[id(node)])
+            run = layer.backward_from_logits if id(node) in fused_nodes else layer.backward
+            g_in = sums.backward(node_variables[id(node)], run, g)
             if g_in is None:
                 continue
             for tensor, gi in zip(node.inputs, g_in if node.multi else [g_in]):
-                if not needs.get(id(tensor), False) and not isinstance(tensor.layer, InputLayer):
+                if gi is None or (not needs.get(id(tensor), False) and not isinstance(tensor.layer, InputLayer)):
                     continue
                 key = id(tensor)
                 grads[key] = gi if key not in grads else grads[key] + gi
+        sums.zero_untouched(all_variables)  # weights of calls that got no gradient
         outs = [grads.get(id(t)) for t in self._inputs]
         return outs[0] if len(outs) == 1 else outs
 
@@ -290,12 +323,19 @@ class Functional(Model):
             }
             if node.call_kwargs:
                 entry["kwargs"] = dict(node.call_kwargs)
+            if node.call_spec is not None:
+                entry["call"] = serialize_template(node.call_spec)
+            if node.call_training is not None:
+                entry["training"] = node.call_training
             nodes.append(entry)
 
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "layers": [_layers.serialize(layer) for layer in sorted(self._all_layers, key=lambda la: index_of[id(la)])],
+            # Each entry carries the layer's name (as Keras's do): a custom layer's
+            # get_config may leave it out, and the nodes refer to layers by name.
+            "layers": [{**_layers.serialize(layer), "name": layer.name}
+                       for layer in sorted(self._all_layers, key=lambda la: index_of[id(la)])],
             "nodes": nodes,
             "input_layers": [ref(t) for t in self._inputs],
             "output_layers": [ref(t) for t in self._outputs],
@@ -306,7 +346,9 @@ class Functional(Model):
         by_name = {}
         for layer_config in config["layers"]:
             layer = _layers.LAYERS.deserialize(layer_config, custom_objects=custom_objects)
-            by_name[layer.name] = layer
+            name = layer_config.get("name") or layer_config.get("config", {}).get("name") or layer.name
+            layer.name = name
+            by_name[name] = layer
         tensors: dict[tuple, KerasTensor] = {}
         for name, layer in by_name.items():
             if isinstance(layer, InputLayer):
@@ -322,7 +364,12 @@ class Functional(Model):
         for node in config["nodes"]:
             layer = by_name[node["layer"]]
             args = [lookup(ref) for ref in node["inputs"]]
-            out = layer(args if node["multi"] else args[0], **node.get("kwargs", {}))
+            fixed = {"training": node["training"]} if "training" in node else {}
+            if "call" in node:
+                call_args, call_kwargs = deserialize_template(node["call"], args)
+                out = layer(*call_args, **call_kwargs, **fixed)
+            else:
+                out = layer(args if node["multi"] else args[0], **node.get("kwargs", {}), **fixed)
             tensors[(node["layer"], counters.get(node["layer"], 0))] = out
             counters[node["layer"]] = counters.get(node["layer"], 0) + 1
         inputs = [lookup(ref) for ref in config["input_layers"]]

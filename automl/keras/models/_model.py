@@ -22,10 +22,12 @@ from .. import optimizers as _optimizers
 from .. import saving as _saving
 from ..backend import floatx, make_rng
 from ..callbacks import CallbackList, History, Progbar, ProgbarLogger
+from ..layers import _base as _layer_base
 from ..layers._base import Layer
 from ..layers._masking import mask_to_sample_weight
+from ..ops import value_of
 from ._adapters import BatchSource, check_steps, is_batch_source, source_kind, unpack_batch
-from ._compile_utils import make_heads
+from ._compile_utils import NoLoss, make_heads
 from ._data import array_batches, as_array, n_samples, shape_str, slice_rows, to_list
 from ._threads import blas_threads
 
@@ -54,6 +56,8 @@ def _warn_generator_method(name, replacement):
 
 class Model(Layer):
     """Base class of models: a network of layers plus its training configuration."""
+
+    _records_training = True
 
     def __new__(cls, *args, **kwargs):
         # Keras semantics: Model(inputs, outputs) builds a functional model.
@@ -100,12 +104,13 @@ class Model(Layer):
             Weights of the outputs' losses in the total loss (multi-output models).
         metrics : list of str or Metric, or a list of lists / dict per output, optional
         """
-        if self._traced and (isinstance(loss, dict) or (isinstance(loss, (list, tuple)) and len(loss) > 1)):
-            raise NotImplementedError(
-                f"Subclassed model {self.name!r} ({type(self).__name__}) got one loss per output: "
-                "subclassed models have a single output here. Build a model with several outputs "
-                "with the functional API (Model(inputs, [out1, out2]))."
-            )
+        if self._traced:  # a subclassed model: its outputs are named after the losses given
+            if isinstance(loss, dict):
+                self._traced_output_names = list(loss)
+            elif isinstance(loss, (list, tuple)) and len(loss) > 1:
+                self._traced_output_names = [f"output_{i + 1}" for i in range(len(loss))]
+            else:
+                self._traced_output_names = None
         if metrics is None and isinstance(loss_weights, (list, tuple)) and any(
             isinstance(m, (str, _metrics.Metric)) or callable(m) for m in loss_weights
         ):
@@ -141,8 +146,14 @@ class Model(Layer):
         names.remove("loss")
         return ["loss", *names]
 
+    _traced_output_names = None
+
     def _output_names(self) -> list[str]:
         if self._traced:
+            if self._traced_output_names is not None:
+                return list(self._traced_output_names)
+            if isinstance(self._traced_output_shape(), list):
+                return [f"output_{i + 1}" for i in range(len(self.output_shape))]
             return ["output"]
         return [self.output_layer.name] if self.layers else ["output"]
 
@@ -153,6 +164,8 @@ class Model(Layer):
         return [self.input_shape]
 
     def _output_shapes(self) -> list[tuple]:
+        if self._traced and isinstance(self._traced_output_shape(), list):
+            return list(self.output_shape)
         return [self.output_shape]
 
     def get_compile_config(self):
@@ -199,11 +212,21 @@ class Model(Layer):
                 f"The 'input_shape' argument of {type(self).__name__}.build must be a shape tuple "
                 "such as (None, 784). Got None instead."
             )
-        shape = [tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(input_shape)
+        if isinstance(input_shape, dict):
+            shape = {k: tuple(v) for k, v in input_shape.items()}
+        elif isinstance(input_shape, list):
+            shape = [tuple(v) for v in input_shape]
+        else:
+            shape = tuple(input_shape)
         self.input_shape = shape
-        self.output_shape = self.compute_output_shape(shape)
         self.built = True
+        self.output_shape = self.compute_output_shape(shape)  # one dummy call builds the sublayers
         return None
+
+    def _traced_output_shape(self):
+        if self.output_shape is None and self.input_shape is not None:
+            self.output_shape = self.compute_output_shape(self.input_shape)
+        return self.output_shape
 
     @property
     def layers(self) -> list[Layer]:
@@ -314,11 +337,7 @@ class Model(Layer):
         dtypes = self._input_dtypes()
         if self._traced and (isinstance(x, dict) or (
                 isinstance(x, (list, tuple)) and len(x) > 1 and all(hasattr(a, "shape") for a in x))):
-            raise NotImplementedError(
-                f"{owner} got several input arrays, but subclassed model {self.name!r} "
-                f"({type(self).__name__}) takes a single input here. Build a model with several "
-                "inputs with the functional API (Model([in1, in2], outputs))."
-            )
+            return self._as_structured_inputs(x, owner)
         if not self.built:
             first = x[0] if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape") else x
             sample = as_array(first, "x", owner, dtypes[0])
@@ -346,13 +365,38 @@ class Model(Layer):
             )
         return arrays[0] if len(arrays) == 1 else arrays
 
+    def _as_structured_inputs(self, x, owner):
+        """A subclassed model's several inputs (a dict or a list of arrays), as its call gets them."""
+        if isinstance(x, dict):
+            arrays = {k: as_array(v, f"x[{k!r}]", owner) for k, v in x.items()}
+            values = list(arrays.values())
+        else:
+            arrays = values = [as_array(v, f"x[{i}]", owner) for i, v in enumerate(x)]
+        if len({a.shape[0] for a in values}) > 1:
+            raise ValueError(
+                f"The 'x' arrays of {owner} must hold the same number of samples. "
+                f"Got {[a.shape[0] for a in values]} instead."
+            )
+        if not self.built:
+            if isinstance(arrays, dict):
+                self._maybe_build({k: (None, *a.shape[1:]) for k, a in arrays.items()})
+            else:
+                self._maybe_build([(None, *a.shape[1:]) for a in arrays])
+        return arrays
+
     def _as_targets(self, y, n, owner):
         """Validated targets in each output loss's layout: one array, or a list per output."""
+        lossless = [isinstance(h.loss, NoLoss) for h in self._heads]
+        if y is None and all(lossless):  # trained on the layers' add_loss terms only
+            return None if len(self._heads) == 1 else [None] * len(self._heads)
         if y is None:
             raise ValueError(f"The 'y' argument of {owner} must be an array of targets. Got None instead.")
         names = self._output_names()
         prepared = []
         for head, target, shape in zip(self._heads, to_list(y, names, "y", owner), self._output_shapes()):
+            if target is None and isinstance(head.loss, NoLoss):
+                prepared.append(None)
+                continue
             target = np.asarray(target)
             if target.dtype.kind not in "biuf":
                 raise ValueError(
@@ -392,12 +436,13 @@ class Model(Layer):
         if self.compiled_metrics is None:
             ys = y if isinstance(y, list) else [y]
             for head, target, shape in zip(self._heads, ys, self._output_shapes()):
-                head.resolve_metrics(shape, target.shape)
+                head.resolve_metrics(shape, None if target is None else target.shape)
             self.compiled_metrics = [m for h in self._heads for m in h.metrics]
 
     # -- training state ----------------------------------------------------
     def _prepare_training(self):
         """Pack trainable weights into one buffer (and gradients into another)."""
+        _layer_base._weights_epoch += 1
         self._mark_input_grads()
         variables = self.trainable_weights
         key = tuple(id(v) for v in variables)
@@ -431,6 +476,7 @@ class Model(Layer):
             "activity": [la for la in self._flat_layers() if getattr(la, "activity_regularizer", None)],
             "fused": fused if len(fused) > 1 else fused[0],
             "heads": self._heads,
+            "no_loss": all(isinstance(h.loss, NoLoss) for h in self._heads),
         }
         return state
 
@@ -445,6 +491,15 @@ class Model(Layer):
         return total
 
     _output_masks = None  # masks of the outputs of the last forward pass (set by subclasses)
+
+    # -- losses added by layers (Layer.add_loss) -------------------------------
+    def _clear_added_losses(self):
+        for layer in self._all_sublayers():
+            layer.__dict__.pop("_added_losses", None)
+        self.__dict__.pop("_added_losses", None)
+
+    def _added_loss_total(self) -> float:
+        return float(sum(np.sum(value_of(v)) for v in self.losses))
 
     def _masked_weights(self, i, output, sw, reduction):
         """``sw``, times Keras's per-timestep weights when output ``i`` carries a mask."""
@@ -479,8 +534,19 @@ class Model(Layer):
         return sum(h.weight * v for h, v in zip(heads, values)), grads, values
 
     def _train_step(self, xb, yb, swb, state):
+        adds = _layer_base._losses_used
+        if adds:
+            self._clear_added_losses()
         out = self._forward(xb, training=True)
         value, grad, head_values = self._loss_and_grad(out, yb, swb, state)
+        terms = self.losses if adds else ()
+        if terms:
+            value += float(sum(np.sum(t) for t in terms))
+        elif state["no_loss"]:
+            raise ValueError(
+                f"No loss to compute for model {self.name!r}: compile() got loss=None and no layer "
+                "called add_loss(). Provide a 'loss' argument in compile()."
+            )
         self._backward(grad, state["fused"])
         if state["regularized"] or state["activity"]:
             value += self._penalty(state, with_grad=True)
@@ -736,6 +802,8 @@ class Model(Layer):
         total = count = 0.0
         head_totals = [0.0] * len(heads)
         for xb, yb, swb, size in batches:
+            if _layer_base._losses_used:
+                self._clear_added_losses()
             out = self._forward(xb, training=False)
             outs = out if len(heads) > 1 else [out]
             ys = yb if len(heads) > 1 else [yb]
@@ -750,6 +818,8 @@ class Model(Layer):
                     metric.update_state(tb, o, w)
             if penalized:
                 value += self._penalty(state, with_grad=False)
+            if _layer_base._losses_used:
+                value += self._added_loss_total()
             total += value * size
             count += size
         if not count:

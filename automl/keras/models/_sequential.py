@@ -6,6 +6,7 @@ import warnings
 
 from ...keras import layers as _layers
 from ..layers import InputLayer, KerasTensor, Layer
+from ._accumulate import GradientSums, shares_weights
 from ._model import Model
 
 __all__ = ["Sequential"]
@@ -41,6 +42,7 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
+        self._symbolic: list | None = []  # the symbolic output of each layer (None: no graph)
         for layer in layers or []:
             self.add(layer)
 
@@ -68,6 +70,8 @@ class Sequential(Model):
 
     def pop(self) -> Layer:
         layer = self._stack.pop()
+        if self._symbolic is not None:
+            del self._symbolic[len(self._stack):]
         self._train_state = None
         self.output_shape = self._stack[-1].output_shape if self._stack else self.input_shape
         return layer
@@ -103,6 +107,45 @@ class Sequential(Model):
         self.output_shape = shape
         self.built = True
         self._mark_input_grads()
+        self._extend_graph()
+
+    # -- graph accessors: the stack as a graph from its Input (Keras semantics) ------
+    def _extend_graph(self):
+        """Call the new layers on symbolic tensors, so that ``layer.output`` and ``model.outputs`` exist."""
+        if self._input_layer is None or self._symbolic is None:
+            return
+        try:
+            tail = self._symbolic[-1] if self._symbolic else self._input_layer.output
+            for layer in self._stack[len(self._symbolic):]:
+                tail = layer(tail)
+                self._symbolic.append(tail)
+        except Exception:  # noqa: BLE001 -- a layer without a symbolic call: no graph accessors
+            self._symbolic = None
+
+    def _graph(self, which):
+        if self._input_layer is None or self._symbolic is None or len(self._symbolic) != len(self._stack):
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no defined {which}: start it with Input(shape=...) "
+                "(or give the first layer an input_shape) to use it as a graph."
+            )
+        return [self._input_layer.output] if which == "inputs" else [self._symbolic[-1] if self._stack
+                                                                     else self._input_layer.output]
+
+    @property
+    def inputs(self):
+        return self._graph("inputs")
+
+    @property
+    def outputs(self):
+        return self._graph("outputs")
+
+    @property
+    def input(self):
+        return self._graph("inputs")[0]
+
+    @property
+    def output(self):
+        return self._graph("outputs")[0]
 
     def _maybe_build(self, input_shape):
         if not self.built:
@@ -120,12 +163,24 @@ class Sequential(Model):
             layer._input_grad_needed = i > first
             if isinstance(layer, Model):
                 layer._mark_input_grads()
+        # A layer in the stack twice (or two entries sharing a weight): each call's state is
+        # saved after it, and the weight gradients are summed (the general, slower path).
+        stack = self._stack
+        groups = [layer.trainable_weights for layer in stack]
+        self._reuse = (len({id(la) for la in stack}) < len(stack) or shares_weights(groups)) and (
+            groups, self.trainable_weights)
 
     # Masks (Keras semantics) travel beside the data: each layer gets the mask of its
     # input and gives the mask of its output (see Layer._call_masked). The mask of the
     # model's output is kept in ``_output_mask`` for the loss and for enclosing models.
     supports_masking = True
     _output_mask = None
+    _reuse = False
+    _states = None
+    _cache_attrs = ("_output_mask", "_states")
+
+    def _state_sublayers(self):
+        return list({id(la): la for la in self._stack}.values()) if not self._reuse else []
 
     def call(self, inputs, training=False, mask=None):
         return self._forward(inputs, training, mask)
@@ -139,17 +194,37 @@ class Sequential(Model):
         return None if self._output_mask is None else [self._output_mask]
 
     def _forward(self, x, training=False, mask=None):
-        for layer in self._stack:
-            x, mask = layer._call_masked(x, training, mask)
+        if self._reuse and training:
+            states = self._states = []
+            for layer in self._stack:
+                x, mask = layer._call_masked(x, training, mask)
+                states.append(layer._call_state())
+        else:
+            for layer in self._stack:
+                x, mask = layer._call_masked(x, training, mask)
         self._output_mask = mask
         return x
 
     def _backward(self, grad, fused=False):
         stack = self._stack
         last = len(stack) - 1
+        if self._reuse:
+            return self._backward_reused(grad, fused)
         for i in range(last, self._backward_stop - 1, -1):
             layer = stack[i]
             grad = layer.backward_from_logits(grad) if fused and i == last else layer.backward(grad)
+        return grad
+
+    def _backward_reused(self, grad, fused):
+        stack, (groups, all_variables) = self._stack, self._reuse
+        last = len(stack) - 1
+        sums = GradientSums()
+        for i in range(last, self._backward_stop - 1, -1):
+            layer = stack[i]
+            layer._restore_call_state(self._states[i])
+            run = layer.backward_from_logits if fused and i == last else layer.backward
+            grad = sums.backward(groups[i], run, grad)
+        sums.zero_untouched(all_variables)
         return grad
 
     def compute_output_shape(self, input_shape):

@@ -15,7 +15,16 @@ backward restores that call's cache (``_cache_attrs``) and calls the layer's
 walks that record once, summing the weight gradients of a layer called
 several times. A custom layer without a ``backward`` of its own is traced the
 same way, inside a model's tape or, inside a Sequential or functional model,
-on a tape of its own. Example::
+on a tape of its own.
+
+User-defined layers and models take any call signature (:func:`generic_call`):
+a tensor, lists / tuples / dicts of tensors, several positional tensors and
+tensor keyword arguments; ``build`` gets the matching shapes, and on symbolic
+tensors the call becomes one functional node whose inputs are all the
+KerasTensors of the arguments (the rest of the arguments are recorded). The
+weights a class makes itself (``add_weight``, ``Variable``) are leaves of the
+ops autodiff, so ``ops.matmul(inputs, self.w)`` trains ``self.w``; terms given
+to ``add_loss`` are extra outputs of the tape, seeded with ones. Example::
 
     class MyModel(keras.Model):
         def __init__(self, **kwargs):
@@ -32,18 +41,23 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 
 import numpy as np
 
+from ..backend import floatx
 from ..layers import _base
-from ..layers._base import KerasTensor, Layer
+from ..layers._base import KerasTensor, Layer, symbolic_outputs
 from ..ops import Tensor, tracing, value_of
+from ._accumulate import GradientSums
 
-__all__ = ["Tape", "setup_class", "tracked_layers"]
+__all__ = ["Tape", "call_node", "generic_call", "map_structure", "setup_class", "tracked_layers"]
 
 #: Attributes never scanned for sublayers (engine state that may hold layers or tensors).
 _UNTRACKED = frozenset({"_local_tape", "_shape_cache", "_init_call", "optimizer", "history",
-                        "compiled_metrics", "_heads", "_train_state", "_loss_fn"})
+                        "compiled_metrics", "_heads", "_train_state", "_loss_fn", "_inbound_nodes",
+                        "_added_losses", "_caches", "_states", "_node_variables", "_reuse",
+                        "_tape_trainable"})
 
 
 def tracked_layers(owner) -> list[Layer]:
@@ -68,6 +82,28 @@ def tracked_layers(owner) -> list[Layer]:
     return found
 
 
+def tracked_variables(owner) -> list:
+    """Variables held by ``owner``'s attributes (also in lists, tuples and dicts), as Keras tracks them."""
+    found, seen = [], set()
+
+    def visit(value, depth):
+        if isinstance(value, _base.Variable):
+            if id(value) not in seen:
+                seen.add(id(value))
+                found.append(value)
+        elif depth < 4 and isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item, depth + 1)
+        elif depth < 4 and isinstance(value, dict):
+            for item in value.values():
+                visit(item, depth + 1)
+
+    for key, value in vars(owner).items():
+        if key not in _UNTRACKED and key != "_variables":
+            visit(value, 0)
+    return found
+
+
 def _is_subclassed_model(cls) -> bool:
     from ._model import Model
 
@@ -85,13 +121,18 @@ def setup_class(cls) -> None:
         params = inspect.signature(cls.call).parameters.values()
         required = [p for p in params if p.default is p.empty
                     and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        # Only ``call(self, inputs, ...)``: RNN cells' ``call(inputs, states)`` keep their contract.
-        traced = len(required) == 2 and (
+        names = [p.name for p in required]
+        # Any ``call(self, inputs, ...)`` or ``call(self, a, b, ...)``; RNN cells'
+        # ``call(inputs, states)`` keep their contract (see ``layers.RNN``).
+        traced = len(required) >= 2 and "states" not in names and (
             cls.backward is Layer.backward or getattr(cls.backward, "_composite", False))
     if not traced:
         cls._traced = False
         return
     cls._traced = True
+    cls._generic_call = True
+    if "build" in cls.__dict__:
+        cls.build = _marking_build(cls.__dict__["build"])
     if "call" in cls.__dict__:
         cls.call = _traced_call(cls.__dict__["call"])
     if "_local_tape" not in cls._cache_attrs:
@@ -102,21 +143,64 @@ def setup_class(cls) -> None:
         cls.backward = _composite_backward
 
 
+def _marking_build(build):
+    """A user-defined ``build``, marking the layer built (so that it runs once, as in Keras)."""
+    if getattr(build, "_marking", False):
+        return build
+
+    @functools.wraps(build)
+    def marking(self, *args, **kwargs):
+        out = build(self, *args, **kwargs)
+        self.built = True
+        if self.input_shape is None and args:
+            self.input_shape = args[0]
+        return out
+
+    marking._marking = True
+    return marking
+
+
+def _call_options(call):
+    """``(takes_training, position of training among the positional parameters or None)``."""
+    params = list(inspect.signature(call).parameters.values())[1:]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    position = positional.index("training") if "training" in positional else None
+    return ("training" in [p.name for p in params] or takes_any), position
+
+
 def _traced_call(call):
-    """Wrap a traced class's ``call``: in training outside any tape, record on the layer's own tape."""
+    """Wrap a traced class's ``call``: in training outside any tape, record on the layer's own tape.
+
+    The wrapper takes ``training`` as a keyword (or at its place among the
+    positional parameters) and passes it on only when ``call`` accepts it.
+    Every array of the call's arguments (positional, in lists, tuples and
+    dicts, and keyword arguments other than ``mask``) becomes a traced leaf,
+    so ``backward`` returns one gradient per tensor argument, in the order of
+    :func:`flat_leaves`.
+    """
     if getattr(call, "_traced_call", False):
         return call
+    takes_training, position = _call_options(call)
 
     @functools.wraps(call)
-    def traced(self, inputs, training=False, **kwargs):
-        if training and self.trainable and any(v.trainable for v in self._variables):
-            _refuse_own_weights(self)
-        if not training or _base._recording is not None:
-            return call(self, inputs, training=training, **kwargs)
-        tape = Tape(self, self._input_grad_needed)
-        leaves = tape.leaves(inputs)
+    def traced(self, *args, **kwargs):
+        training = kwargs.pop("training", None)
+        if position is not None and len(args) > position:
+            training, args = args[position], (*args[:position], *args[position + 1:])
+        if takes_training:
+            kwargs["training"] = bool(training)
+        if _base._recording is not None:
+            return call(self, *args, **kwargs)
+        if not (training or _base._record_inference):  # plain values out (ops on Variables: Tensors)
+            return map_structure(value_of, call(self, *args, **kwargs))
+        tape = Tape(self, self._input_grad_needed, training=bool(training))
+        mask = kwargs.pop("mask", None)
+        args, kwargs = tape.leaves((args, kwargs))
+        if mask is not None:
+            kwargs["mask"] = mask
         with tape.recording():
-            out = call(self, leaves, training=True, **kwargs)
+            out = call(self, *args, **kwargs)
         self._local_tape = tape
         return tape.finish(out)
 
@@ -124,20 +208,283 @@ def _traced_call(call):
     return traced
 
 
-def _refuse_own_weights(owner) -> None:
-    """The tape differentiates through sublayers only: weights made with add_weight would
-    silently get no gradient, so training such a class needs its own ``backward``."""
-    kind = "Model" if hasattr(owner, "compile") else "Layer"
-    names = ", ".join(v.name for v in owner._variables if v.trainable)
-    raise NotImplementedError(
-        f"{kind} {owner.name!r} ({type(owner).__name__}) creates trainable weights with "
-        f"add_weight ({names}) and has no backward(): the engine differentiates a subclassed "
-        "call only through the layers it calls, so these weights would not train. "
-        + ("Move them into a layer that has a backward() (or use built-in layers such as Dense)."
-           if kind == "Model" else
-           "Use built-in layers for them (e.g. Dense), or implement backward(self, grad) "
-           "returning the input gradient and filling each weight's .grad.")
-    )
+# -- calls with any structure of tensors -------------------------------------------
+class _Slot:
+    """The place of the ``index``-th tensor in a recorded call's arguments."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _is_leaf(value) -> bool:
+    return isinstance(value, (np.ndarray, Tensor, KerasTensor, _Slot))
+
+
+def map_structure(fn, value):
+    """``value`` with ``fn`` applied to every tensor in it (lists, tuples and dicts are walked)."""
+    if _is_leaf(value):
+        return fn(value)
+    if isinstance(value, list):
+        return [map_structure(fn, v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(map_structure(fn, v) for v in value)
+    if isinstance(value, dict):
+        return {k: map_structure(fn, v) for k, v in value.items()}
+    return value
+
+
+def flat_leaves(value) -> list:
+    """The tensors of a structure, in the order :func:`map_structure` visits them."""
+    found = []
+    map_structure(found.append, value)
+    return found
+
+
+def _is_shape(value) -> bool:
+    return isinstance(value, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in value)
+
+
+def _batch_shape(value):
+    shape = value.shape if isinstance(value, KerasTensor) else np.shape(value_of(value))
+    return (None, *tuple(shape)[1:]) if len(shape) else tuple(shape)
+
+
+def _build_generic(layer, args):
+    """Build ``layer`` from the shapes of its call's arguments (Keras's ``build`` contract).
+
+    ``build(input_shape)`` gets the shape structure of the first argument; a
+    ``build`` with several shape parameters gets one per positional argument.
+    """
+    if layer.built:
+        return
+    saved, _base._recording = _base._recording, None
+    try:
+        shapes = [map_structure(_batch_shape, a) for a in args]
+        params = [p for p in list(inspect.signature(layer.build).parameters.values())
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        first = shapes[0] if shapes else None
+        if len(params) > 1 and len(shapes) > 1:
+            layer.build(*shapes[:len(params)])
+        else:
+            layer.build(first)
+        layer.built = True
+        layer.input_shape = first if len(shapes) < 2 else shapes
+        if layer._initial_weights is not None:
+            layer.set_weights(layer._initial_weights)
+            layer._initial_weights = None
+    finally:
+        _base._recording = saved
+
+
+def _cast(layer, value):
+    if isinstance(value, np.ndarray) and layer._cast_inputs and value.dtype.kind == "f" \
+            and value.dtype != layer.dtype:
+        return value.astype(layer.dtype)
+    return value
+
+
+def generic_call(layer, args, kwargs):
+    """A call of a user-defined (traced) layer or model on any structure of tensors.
+
+    On symbolic tensors it adds one node to the functional graph, whose inputs
+    are every ``KerasTensor`` of the arguments; otherwise it runs ``call``.
+    ``mask`` goes to ``call`` only when it takes one.
+    """
+    kwargs = dict(kwargs)
+    training = kwargs.pop("training", None)
+    mask = kwargs.pop("mask", None)
+    structure = (args, kwargs)
+    if any(isinstance(t, KerasTensor) for t in flat_leaves(structure)):
+        return _symbolic_generic(layer, args, kwargs, mask, training)
+    if mask is None and args:
+        mask = getattr(args[0], "_keras_mask", None)  # attached by the layer before (eager calls)
+    args, kwargs = map_structure(lambda v: _cast(layer, v) if isinstance(v, np.ndarray) else v, structure)
+    _build_generic(layer, args)
+    if mask is not None and layer._call_takes_mask:
+        kwargs["mask"] = mask
+    global _call_depth
+    if _call_depth == 0 and _base._losses_used:  # a new outermost call: fresh add_loss terms
+        for sub in (layer, *layer._all_sublayers()):
+            sub.__dict__.pop("_added_losses", None)
+    _call_depth += 1
+    try:
+        out = layer.call(*args, training=bool(training), **kwargs)
+    finally:
+        _call_depth -= 1
+    out = map_structure(value_of, out)
+    if layer.supports_masking and args and isinstance(out, np.ndarray):
+        out = _base.attach_mask(layer, args[0], mask, out)
+    return out
+
+
+#: How many user-defined layer calls are running (0 outside any: the next call is outermost).
+_call_depth = 0
+
+
+class _probing:
+    """A shape-probing call on dummy data: no tape, and the layer's state variables restored."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __enter__(self):
+        self.saved = _base._recording
+        _base._recording = None
+        self.state = [(v, v.value.copy()) for v in self.layer.non_trainable_weights]
+        self.errstate = np.errstate(all="ignore")
+        self.errstate.__enter__()
+
+    def __exit__(self, *exc):
+        self.errstate.__exit__(*exc)
+        _base._recording = self.saved
+        for var, value in self.state:
+            var.value[...] = value
+
+
+def _dummy_value(tensor, size=2):
+    shape = tuple(size if d is None else d for d in tensor.shape)
+    dtype = getattr(tensor, "dtype", None) or floatx()
+    if dtype == "string":
+        return np.full(shape, "", dtype=object)
+    return np.ones(shape, dtype=dtype)
+
+
+def _output_spec(layer, args, kwargs, mask):
+    """Output shape(s) and dtype(s) of a call on symbolic tensors, from eager calls on dummy arrays.
+
+    Unknown input dimensions (the batch) are tried at sizes 2 and 3; output
+    dimensions that differ between the two calls are unknown (None).
+    """
+    unknown = any(d is None for t in flat_leaves((args, kwargs)) if isinstance(t, KerasTensor) for d in t.shape)
+    first = _output_spec_at(layer, args, kwargs, mask, 2)
+    if not unknown:
+        return first
+    second = _output_spec_at(layer, args, kwargs, mask, 3)
+
+    def merge(a, b):
+        if len(a) != len(b):
+            raise NotImplementedError(
+                f"Could not infer the output shape of {layer.name!r} ({type(layer).__name__}) on "
+                "symbolic tensors: its rank depends on the unknown dimensions of its inputs.")
+        return tuple(x if x == y else None for x, y in zip(a, b))
+
+    if isinstance(first[0], list):
+        return [merge(a, b) for a, b in zip(first[0], second[0])], first[1]
+    return merge(first[0], second[0]), first[1]
+
+
+def _output_spec_at(layer, args, kwargs, mask, size):
+    dummy_args, dummy_kwargs = map_structure(
+        lambda v: _dummy_value(v, size) if isinstance(v, KerasTensor) else v, (args, kwargs))
+    if mask is not None and layer._call_takes_mask:
+        dummy_kwargs["mask"] = map_structure(lambda m: np.ones(_dummy_value(m, size).shape, dtype=bool)
+                                             if isinstance(m, KerasTensor) else m, mask)
+    with _probing(layer):
+        out = layer.call(*dummy_args, training=False, **dummy_kwargs)
+    if isinstance(out, dict):
+        raise NotImplementedError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) returns a dict from call() on symbolic "
+            "tensors; return a tensor or a list of tensors.")
+    if isinstance(out, (list, tuple)):
+        return [tuple(np.shape(value_of(o))) for o in out], [np.asarray(value_of(o)).dtype for o in out]
+    value = np.asarray(value_of(out))
+    return tuple(value.shape), value.dtype
+
+
+def _symbolic_generic(layer, args, kwargs, mask, training=None):
+    _build_generic(layer, args)
+    slots: list[KerasTensor] = []
+
+    def to_slot(value):
+        if isinstance(value, KerasTensor):
+            slots.append(value)
+            return _Slot(len(slots) - 1)
+        return value
+
+    template = map_structure(to_slot, (args, kwargs))
+    first = slots[0] if slots else None
+    if mask is None and first is not None and layer._call_takes_mask:
+        mask = first._keras_mask  # masks reach custom layers while the graph is built
+    shape, dtype = _output_spec(layer, args, kwargs, mask)
+    if layer.output_shape is None:
+        layer.output_shape = shape
+    outputs = symbolic_outputs(layer, shape, tuple(slots), multi=len(slots) > 1)
+    for tensor, dt in zip(outputs if isinstance(outputs, list) else [outputs],
+                          dtype if isinstance(dtype, list) else [dtype]):
+        tensor.dtype = np.dtype(dt).name
+    node = (outputs[0] if isinstance(outputs, list) else outputs).node
+    node.call_spec = template
+    _base.record_training(outputs, training)
+    if first is not None and not isinstance(outputs, list):
+        _base.attach_mask(layer, first, mask if isinstance(mask, KerasTensor) else None, outputs)
+    return outputs
+
+
+def call_node(layer, template, values, training, mask=None):
+    """Run a recorded generic call (a functional node) on the values of its input tensors.
+
+    ``mask`` (the mask of the first input, or None) goes to ``call`` when it takes one.
+    Returns ``(outputs, output mask or None)``.
+    """
+    if (training or _base._record_inference) and (layer._traced or getattr(layer, "_slot_leaves", False)):
+        leaves = [Tensor(v) for v in values]  # exactly the node's inputs are the tape's leaves
+        args, kwargs = map_structure(lambda v: leaves[v.index] if isinstance(v, _Slot) else v, template)
+    else:
+        args, kwargs = map_structure(lambda v: values[v.index] if isinstance(v, _Slot) else v, template)
+    if mask is not None and layer._call_takes_mask and "mask" not in kwargs:
+        kwargs = {**kwargs, "mask": mask}
+    out = map_structure(value_of, layer.call(*args, training=bool(training), **kwargs))
+    out_mask = None
+    if layer.supports_masking and values:
+        out_mask = layer.compute_mask(values[0], mask)
+    return out, out_mask
+
+
+def serialize_template(template):
+    """The JSON form of a recorded call's arguments (tensors as ``{"__tensor__": i}``)."""
+    def encode(value):
+        if isinstance(value, _Slot):
+            return {"__tensor__": value.index}
+        if isinstance(value, list):
+            return [encode(v) for v in value]
+        if isinstance(value, tuple):
+            return {"__tuple__": [encode(v) for v in value]}
+        if isinstance(value, slice):
+            return {"__slice__": [encode(value.start), encode(value.stop), encode(value.step)]}
+        if value is Ellipsis:
+            return {"__ellipsis__": True}
+        if isinstance(value, dict):
+            return {"__dict__": {k: encode(v) for k, v in value.items()}}
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+
+    args, kwargs = template
+    return {"args": [encode(a) for a in args], "kwargs": {k: encode(v) for k, v in kwargs.items()}}
+
+
+def deserialize_template(spec, tensors):
+    """``(args, kwargs)`` of a recorded call, with its tensors taken from ``tensors``."""
+    def decode(value):
+        if isinstance(value, dict) and "__tensor__" in value:
+            return tensors[value["__tensor__"]]
+        if isinstance(value, dict) and "__dict__" in value:
+            return {k: decode(v) for k, v in value["__dict__"].items()}
+        if isinstance(value, dict) and "__tuple__" in value:
+            return tuple(decode(v) for v in value["__tuple__"])
+        if isinstance(value, dict) and "__slice__" in value:
+            return slice(*(decode(v) for v in value["__slice__"]))
+        if isinstance(value, dict) and "__ellipsis__" in value:
+            return Ellipsis
+        if isinstance(value, list):
+            return [decode(v) for v in value]
+        return value
+
+    return [decode(a) for a in spec["args"]], {k: decode(v) for k, v in spec["kwargs"].items()}
 
 
 def _composite_backward(self, grad):
@@ -154,23 +501,30 @@ _composite_backward._composite = True
 
 
 def _dummy_output_shape(self, input_shape):
-    """Output shape(s) of a traced layer, from one eager call on a batch of zeros."""
+    """Output shape(s) of a traced layer, from one eager call on a batch of ones."""
     key = repr(input_shape)
     cache = self.__dict__.setdefault("_shape_cache", {})
     if key not in cache:
-        if isinstance(input_shape, list):
-            dummy = [np.zeros(tuple(1 if d is None else d for d in s), dtype=self.dtype) for s in input_shape]
-        else:
-            dummy = np.zeros(tuple(1 if d is None else d for d in input_shape), dtype=self.dtype)
-        saved, _base._recording = _base._recording, None
-        try:
-            out = type(self).call(self, dummy, training=False)
-        finally:
-            _base._recording = saved
+        def dummy(shape):
+            return np.ones(tuple(1 if d is None else d for d in shape), dtype=self.dtype)
+
+        def convert(value):
+            if _is_shape(value):
+                return dummy(value)
+            if isinstance(value, list):
+                return [convert(v) for v in value]
+            if isinstance(value, tuple):
+                return tuple(convert(v) for v in value)
+            if isinstance(value, dict):
+                return {k: convert(v) for k, v in value.items()}
+            return value
+
+        with _probing(self):
+            out = type(self).call(self, convert(input_shape), training=False)
         if isinstance(out, (list, tuple)):
-            cache[key] = [(None, *np.shape(o)[1:]) for o in out]
+            cache[key] = [(None, *np.shape(value_of(o))[1:]) for o in out]
         else:
-            cache[key] = (None, *np.shape(out)[1:])
+            cache[key] = (None, *np.shape(value_of(out))[1:])
     return cache[key]
 
 
@@ -195,15 +549,18 @@ class Tape:
         Whether ``backward`` must return the gradient w.r.t. the inputs.
     """
 
-    def __init__(self, owner, input_grad_needed=False):
+    def __init__(self, owner, input_grad_needed=False, training=True):
         self.owner = owner
         self.input_grad_needed = bool(input_grad_needed)
         self._leaves = []
         self._structure = None
         self._outputs = None
         self._no_grad: set[int] = set()
-        self._touched: set[int] = set()
+        self._sums = GradientSums()
         self._batch = None
+        self._losses = []
+        self.training = training  # the mode of sublayer calls that do not say (False: frozen call)
+        self._trainable = None
 
     @property
     def where(self) -> str:
@@ -212,12 +569,17 @@ class Tape:
 
     # -- forward -----------------------------------------------------------
     def leaves(self, inputs):
-        """Wrap the inputs (an array, or a list / tuple / dict of arrays) as traced leaves."""
+        """Wrap the arrays of ``inputs`` (any structure of lists, tuples and dicts) as traced leaves.
+
+        When the structure already holds traced Tensors, only those become
+        leaves (a functional node passes its inputs so); otherwise every array.
+        """
+        adopt = any(isinstance(v, Tensor) for v in flat_leaves(inputs))
+
         def wrap(x):
-            if isinstance(x, Tensor):
-                leaf = x
-            else:
-                leaf = Tensor(x)
+            if isinstance(x, KerasTensor) or (adopt and not isinstance(x, Tensor)):
+                return x
+            leaf = x if isinstance(x, Tensor) else Tensor(x)
             self._leaves.append(leaf)
             if not self.input_grad_needed:
                 self._no_grad.add(id(leaf))
@@ -225,11 +587,7 @@ class Tape:
                 self._batch = leaf.shape[0]
             return leaf
 
-        if isinstance(inputs, dict):
-            return {k: wrap(v) for k, v in inputs.items()}
-        if isinstance(inputs, (list, tuple)):
-            return type(inputs)(wrap(v) for v in inputs)
-        return wrap(inputs)
+        return map_structure(wrap, inputs)
 
     class _Recording:
         def __init__(self, tape):
@@ -238,7 +596,7 @@ class Tape:
         def __enter__(self):
             self.saved = (_base._recording, tracing.CONTEXT["where"])
             _base._recording = self.tape
-            tracing.CONTEXT["where"] = self.tape.where
+            tracing.CONTEXT["where"] = _Where(self.tape)  # formatted only if an error needs it
 
         def __exit__(self, *exc):
             _base._recording, tracing.CONTEXT["where"] = self.saved
@@ -252,6 +610,8 @@ class Tape:
             return value.value
         if isinstance(value, (list, tuple)):
             return [self._unwrap(v, parents, layer) for v in value]
+        if isinstance(value, dict):
+            return {k: self._unwrap(v, parents, layer) for k, v in value.items()}
         if isinstance(value, KerasTensor):
             return value
         if (isinstance(value, np.ndarray) and value.ndim and self._batch is not None
@@ -269,23 +629,12 @@ class Tape:
         if kwargs.get("training", "unset") is None or (
             "training" not in kwargs and "training" in inspect.signature(method).parameters
         ):
-            kwargs = {**kwargs, "training": True}
+            kwargs = {**kwargs, "training": self.training}
         if layer._traced:
             # A composite layer: trace its call on this tape (its sublayers record here).
-            x = args[0] if args else kwargs.get("inputs")
-            if not layer.built:
-                shape = value_of(x).shape if not isinstance(x, (list, tuple)) else None
-                saved = _base._recording
-                _base._recording = None
-                try:
-                    if shape is not None:
-                        layer._maybe_build((None, *shape[1:]))
-                    else:
-                        layer._maybe_build([(None, *value_of(v).shape[1:]) for v in x])
-                finally:
-                    _base._recording = saved
-            if kwargs.get("mask") is None:
+            if kwargs.get("mask") is None or not layer._call_takes_mask:
                 kwargs.pop("mask", None)
+            _build_generic(layer, args or [kwargs.get("inputs")])
             return layer.call(*args, **kwargs)
         # Which entries of a list input are traced (the others get no gradient).
         positions = None
@@ -293,9 +642,17 @@ class Tape:
             positions = [i for i, v in enumerate(_listed(args, kwargs)) if isinstance(v, Tensor)]
         parents: list[Tensor] = []
         args = tuple(self._unwrap(a, parents, layer) for a in args)
+        n_positional = len(parents)
         kwargs = {k: (self._unwrap(v, parents, layer) if k not in ("training", "mask") else v)
                   for k, v in kwargs.items()}
         n_positions = len(parents)
+        if positions is None and layer._multi_input and n_positions > 1:
+            if n_positional != n_positions:
+                raise NotImplementedError(
+                    f"Layer {layer.name!r} ({type(layer).__name__}) got traced tensors as keyword "
+                    f"arguments in {self.where}; pass them positionally (e.g. layer(query, value)).")
+            # Several positional tensors (attention(query, value)): backward's list is in their order.
+            positions = list(range(n_positions))
         if n_positions > 1 and not layer._multi_input:
             raise NotImplementedError(
                 f"Layer {layer.name!r} ({type(layer).__name__}) takes several traced tensors "
@@ -310,12 +667,11 @@ class Tape:
             out = method(layer, *args, **kwargs)
         finally:
             _base._recording = saved
-        cache = {a: getattr(layer, a, None) for a in layer._cache_attrs}
+        cache = layer._call_state()
         tape = self
 
         def backward(g):
-            for attr, value in cache.items():
-                setattr(layer, attr, value)
+            layer._restore_call_state(cache)
             # Layers may write into the gradient they get; the tracer may share it between
             # branches (``a + b`` hands both the same array), so each call gets its own.
             if isinstance(g, _Pieces):
@@ -323,15 +679,9 @@ class Tape:
             else:
                 g = np.array(g)
             layer._input_grad_needed = needs
-            variables = layer.trainable_weights
-            previous = None
-            if id(layer) in tape._touched:
-                previous = [v.grad.copy() for v in variables]
-            tape._touched.add(id(layer))
-            g_in = layer.backward(g)
-            if previous is not None:
-                for var, p in zip(variables, previous):
-                    var.grad += p
+            if hasattr(layer, "_mark_input_grads"):
+                layer._mark_input_grads()  # a nested model: its layers' input gradients
+            g_in = tape._sums.backward(layer.trainable_weights, layer.backward, g)
             if not parents:
                 return ()
             if positions is not None:
@@ -359,11 +709,16 @@ class Tape:
         values = [o.value for o in outs]
         return values if self._structure else values[0]
 
+    def add_loss(self, loss):
+        """A loss term added while recording: backward seeds its gradient with ones."""
+        self._losses.append(loss)
+
     # -- backward ----------------------------------------------------------
     def backward(self, grad):
         """Backpropagate ``grad`` (one array, or a list per output); return input gradients."""
         grads = grad if self._structure else [grad]
-        self._touched = set()
+        self._sums = GradientSums()
+        self._trainable = None
         order, seen = [], set()
 
         def visit(t):
@@ -379,12 +734,15 @@ class Tape:
                 stack.append((node, True))
                 stack.extend((p, False) for p in node.parents)
 
-        for o in self._outputs:
+        for o in (*self._outputs, *self._losses):
             visit(o)
         acc: dict = {}
         for o, g in zip(self._outputs, grads):
             if g is not None:
                 acc[id(o)] = g if id(o) not in acc else acc[id(o)] + g
+        for loss in self._losses:  # terms of add_loss: d(sum(loss)) / d loss = 1
+            g = np.ones_like(loss.value)
+            acc[id(loss)] = g if id(loss) not in acc else acc[id(loss)] + g
         for t in reversed(order):
             g = acc.pop(id(t), None)
             if t.backward is None:
@@ -397,6 +755,7 @@ class Tape:
                 if pg is None:
                     continue
                 acc[id(parent)] = pg if id(parent) not in acc else acc[id(parent)] + pg
+        self._write_variable_gradients(order, acc)
         self._zero_untouched()  # layers not reached this step get zero gradients
         if not self.input_grad_needed:
             return None
@@ -404,20 +763,74 @@ class Tape:
         ins = [np.zeros_like(leaf.value) if g is None else g for g, leaf in zip(ins, self._leaves)]
         return ins[0] if len(ins) == 1 else ins
 
-    def _zero_untouched(self):
-        touched = self._touched
-        stack = list(tracked_layers(self.owner))
-        while stack:
-            layer = stack.pop()
-            if id(layer) in touched:
+    def _write_variable_gradients(self, order, acc):
+        """Gradients of the Variables used by ops in the traced call (weights of user layers)."""
+        trainable = None
+        sums = self._sums
+        for t in order:
+            if not isinstance(t, _base.Variable) or id(t) not in acc:
                 continue
-            variables = layer.trainable_weights
-            if layer._auto_track and layer._traced:  # traced: its sublayers were the tape's nodes
-                stack.extend(tracked_layers(layer))
-                variables = [v for v in layer._variables if v.trainable] if layer.trainable else []
-            for var in variables:
-                if var.grad is not None:
-                    var.grad[...] = 0
+            if trainable is None:
+                trainable = {id(v) for v in self._owner_trainable()}
+            if id(t) not in trainable or t.grad is None:  # a frozen weight
+                continue
+            g = np.asarray(acc.pop(id(t)), dtype=t.grad.dtype)
+            if g.shape != t.grad.shape:
+                g = np.broadcast_to(g, t.grad.shape)
+            if id(t) in sums.touched:
+                t.grad += g
+            else:
+                t.grad[...] = g
+                sums.touched.add(id(t))
+
+    def _owner_trainable(self):
+        """The owner's trainable weights, found once per training run.
+
+        As in Keras, changes of ``trainable`` take effect at the next ``compile`` /
+        ``fit``, which starts a new run (``_base._weights_epoch``).
+        """
+        if self._trainable is None:
+            cached = self.owner.__dict__.get("_tape_trainable")
+            if cached is None or cached[0] != _base._weights_epoch:
+                cached = (_base._weights_epoch, self.owner.trainable_weights)
+                self.owner.__dict__["_tape_trainable"] = cached
+            self._trainable = cached[1]
+        return self._trainable
+
+    def _zero_untouched(self):
+        variables = self._owner_trainable()
+        touched = self._sums.touched
+        if all(id(v) in touched for v in variables):
+            return
+        self._sums.zero_untouched(variables)
+        owner = self.owner
+        if owner.trainable and not owner.__dict__.get("_warned_no_gradient"):
+            missing = [v.name for v in owner._own_variables() if v.trainable and id(v) not in touched]
+            if missing:
+                owner._warned_no_gradient = True
+                warnings.warn(
+                    f"Gradients do not exist for variables {missing} of {type(owner).__name__} "
+                    f"{owner.name!r} when minimizing the loss: {self.where} does not use them through "
+                    "traced operations. Use the Variable itself in automl.keras.ops calls or Python "
+                    "operators (not its .value or .numpy() array).",
+                    UserWarning,
+                    stacklevel=2,
+                )
+
+
+class _Where:
+    """The description of a tape for error messages, made only when one is formatted."""
+
+    __slots__ = ("tape",)
+
+    def __init__(self, tape):
+        self.tape = tape
+
+    def __str__(self):
+        return self.tape.where
+
+    def __format__(self, spec):
+        return format(self.tape.where, spec)
 
 
 def _listed(args, kwargs):

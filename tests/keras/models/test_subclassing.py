@@ -191,50 +191,46 @@ def test_save_weights_round_trip_and_config(tmp_path):
         holder.save(tmp_path / "h.keras")
 
 
-def test_weights_made_with_add_weight_in_a_traced_call_are_refused_not_left_untrained():
-    # The tape differentiates through the layers a call uses; a weight the class makes
-    # itself would silently get no gradient, so training says so instead.
+def test_weights_made_with_add_weight_train_and_untraced_uses_warn():
+    # Ops on a Variable are traced, so a class's own weights train; a weight used through
+    # its plain ``.value`` array gets no gradient, and training says so (as Keras warns).
     class Scale(layers.Layer):
+        def __init__(self, traced=True, **kwargs):
+            super().__init__(**kwargs)
+            self.traced = traced
+
         def build(self, input_shape):
             self.w = self.add_weight((input_shape[-1],), "ones", "w")
 
         def call(self, inputs):
-            return inputs * self.w.value
+            return inputs * (self.w if self.traced else self.w.value)
 
     class Scaled(keras.Model):
-        def __init__(self, **kwargs):
+        def __init__(self, traced=True, **kwargs):
             super().__init__(**kwargs)
             self.out = layers.Dense(2)
+            self.traced = traced
 
         def build(self, input_shape):
             self.s = self.add_weight((input_shape[-1],), "ones", "s")
 
         def call(self, inputs):
-            return self.out(inputs * self.s.value)
+            return self.out(inputs * (self.s if self.traced else self.s.value))
 
-    x = np.ones((8, 3), dtype="float32")
-    y = np.zeros((8, 2), dtype="float32")
-    in_sequential = keras.Sequential([keras.Input((3,)), layers.Dense(3), Scale(), layers.Dense(2)])
-    for model, who in ((in_sequential, "Layer 'scale"), (Scaled(), "Model 'scaled")):
-        model.compile("sgd", "mse")
-        with pytest.raises(NotImplementedError, match=f"{who}.*add_weight"):
-            model.fit(x, y, epochs=1, verbose=0)
-        assert model.predict(x, verbose=0).shape == (8, 2)  # inference is fine
-
-
-def test_several_inputs_or_outputs_point_to_the_functional_api():
-    class Two(keras.Model):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.dense = layers.Dense(1)
-
-        def call(self, inputs):
-            return self.dense(inputs)
-
-    model = Two()
-    with pytest.raises(NotImplementedError, match="single output.*functional API"):
-        model.compile("adam", ["mse", "mse"])
-    model.compile("adam", "mse")
-    x = np.ones((4, 3), dtype="float32")
-    with pytest.raises(NotImplementedError, match="several input arrays.*functional API"):
-        model.fit([x, x], np.ones((4, 1)), verbose=0)
+    x = np.random.default_rng(0).standard_normal((8, 3)).astype("float32")
+    y = np.ones((8, 2), dtype="float32")
+    for traced in (True, False):
+        in_sequential = keras.Sequential([keras.Input((3,)), layers.Dense(3), Scale(traced), layers.Dense(2)])
+        scaled = Scaled(traced)
+        scaled.build((None, 3))
+        for model, weight in ((in_sequential, in_sequential.layers[1].w), (scaled, scaled.s)):
+            model.compile("sgd", "mse")
+            before = weight.numpy()
+            if traced:
+                model.fit(x, y, epochs=1, verbose=0)
+                assert np.abs(weight.numpy() - before).max() > 0
+            else:
+                with pytest.warns(UserWarning, match="Gradients do not exist for variables"):
+                    model.fit(x, y, epochs=1, verbose=0)
+                np.testing.assert_array_equal(weight.numpy(), before)
+            assert model.predict(x, verbose=0).shape == (8, 2)
