@@ -128,7 +128,7 @@ def _scan(args, kwargs):
         elif t is list or t is tuple:
             for item in a:
                 ti = type(item)
-                if ti is Tensor:
+                if ti is Tensor or (ti not in _PLAIN and isinstance(item, Tensor)):
                     found = 1
                 elif ti not in _PLAIN and ti is not list and ti is not tuple \
                         and hasattr(ti, "_automl_symbolic_call"):
@@ -140,12 +140,17 @@ def _scan(args, kwargs):
     return found
 
 
+def _is_tensor(v, t):
+    """``isinstance(v, Tensor)``, fast for the exact class (Variables are Tensor subclasses)."""
+    return t is Tensor or (t not in _PLAIN and isinstance(v, Tensor))
+
+
 def _unwrap(v):
     t = type(v)
-    if t is Tensor:
+    if _is_tensor(v, t):
         return v.value
-    if (t is list or t is tuple) and any(type(i) is Tensor for i in v):
-        return t(i.value if type(i) is Tensor else i for i in v)
+    if (t is list or t is tuple) and any(_is_tensor(i, type(i)) for i in v):
+        return t(i.value if _is_tensor(i, type(i)) else i for i in v)
     return v
 
 
@@ -179,18 +184,18 @@ def _traced_call(op, args, kwargs):
         for k, name in enumerate(op.diff):
             v = full.get(name)
             t = type(v)
-            if t is Tensor:
+            if _is_tensor(v, t):
                 parents.append(v)
                 slots.append((k, None))
             elif t is list or t is tuple:
                 for i, item in enumerate(v):
-                    if type(item) is Tensor:
+                    if _is_tensor(item, type(item)):
                         parents.append(item)
                         slots.append((k, i))
     for name in full:
         v = full[name]
         t = type(v)
-        if t is Tensor:
+        if _is_tensor(v, t):
             full[name] = v.value
         elif t is list or t is tuple:
             full[name] = _unwrap(v)

@@ -153,6 +153,65 @@ def _keras_tensor(tensor, ref):
                        "keras_history": [ref[0], ref[1], ref[2] if len(ref) > 2 else 0]}}
 
 
+def _with_tensors(template, tensors):
+    """A recorded call's arguments with ``{"__tensor__": i}`` replaced by Keras tensor entries."""
+    if isinstance(template, dict) and set(template) == {"__tensor__"}:
+        return tensors[template["__tensor__"]]
+    if isinstance(template, list):
+        return [_with_tensors(v, tensors) for v in template]
+    if isinstance(template, dict):
+        return {k: _with_tensors(v, tensors) for k, v in template.items()}
+    return template
+
+
+def _call_template(args, kwargs, class_name):
+    """The automl call template of a Keras 3 node, or None for a plain ``layer(x)`` /
+    ``layer([x, y])`` call.
+
+    A template keeps what a plain call cannot: literal arguments, tensors passed as keyword
+    arguments, and several positional tensors (``ops.subtract(a, b)``, ``layer(a, b)``; Keras's
+    MultiHeadAttention, called as ``mha(query, value)``, is rebuilt from its inputs instead).
+
+    Tensors become ``{"__tensor__": i}`` in the order :func:`_tensor_refs` lists them (args,
+    then kwargs), which is the order of the rebuilt node's inputs.
+    """
+    def plain(value):
+        if _is_keras_tensor(value):
+            return True
+        return isinstance(value, list) and all(_is_keras_tensor(v) for v in value)
+
+    positional = len(args) > 1 and class_name != "MultiHeadAttention"
+    if not positional and all(plain(a) for a in args) \
+            and not any(_has_keras_tensor(v) for v in kwargs.values()):
+        return None
+    counter = iter(range(1 << 30))
+
+    def encode(value):
+        if _is_keras_tensor(value):
+            return {"__tensor__": next(counter)}
+        if isinstance(value, list):
+            return [encode(v) for v in value]
+        if isinstance(value, dict):
+            return {k: encode(v) for k, v in value.items()}
+        return value
+
+    return {"args": encode(list(args)), "kwargs": encode(dict(kwargs))}
+
+
+def _is_keras_tensor(value):
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _has_keras_tensor(value):
+    if _is_keras_tensor(value):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_keras_tensor(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_keras_tensor(v) for v in value.values())
+    return False
+
+
 def _functional_to_keras(model, config, serialize):
     by_name = {layer.name: layer for layer in model.layers}
     entries = {}
@@ -171,7 +230,11 @@ def _functional_to_keras(model, config, serialize):
         else:
             args = [tensors]
         entry = entries[node_config["layer"]]
-        entry["inbound_nodes"].append({"args": args, "kwargs": dict(node_config.get("kwargs") or {})})
+        kwargs = dict(node_config.get("kwargs") or {})
+        if "call" in node_config:  # a call with literal arguments (an op node): Keras's node layout
+            args = _with_tensors(node_config["call"]["args"], tensors)
+            kwargs.update(_with_tensors(node_config["call"].get("kwargs") or {}, tensors))
+        entry["inbound_nodes"].append({"args": args, "kwargs": kwargs})
         if type(by_name[node_config["layer"]]).__name__ == "MultiHeadAttention":
             # Keras builds it from the shapes of its query, value (and key) inputs.
             shapes = dict(zip(("query_shape", "value_shape", "key_shape"),
@@ -533,13 +596,13 @@ def _nodes_of(reading, layer_config):
             args, kwargs = node.get("args") or [], dict(node.get("kwargs") or {})
             kwargs.pop("training", None)  # decided when the model is called, as in Keras
             mask = kwargs.pop("mask", None)
-            if _tensor_refs(reading, kwargs, where):
-                raise reading.error(f"{where} is called with tensors as keyword arguments "
-                                    f"({sorted(kwargs)}), which automl.keras cannot rebuild yet.")
+            template = _call_template(args, kwargs, layer_config.get("class_name"))
+            refs = _tensor_refs(reading, [args, kwargs], where)
+            multi = len(args) > 1 or (len(args) == 1 and isinstance(args[0], list))
+            if template is not None:  # literal or keyword tensor arguments: kept as a template
+                kwargs = {"__call__": template}
             if mask is not None:
                 kwargs["__mask__"] = _tensor_refs(reading, mask, where)
-            refs = _tensor_refs(reading, args, where)
-            multi = len(args) > 1 or (len(args) == 1 and isinstance(args[0], list))
         elif isinstance(node, list):  # Keras 2: [[name, node, index, kwargs], ...]
             refs, kwargs = [], {}
             for entry in node:
@@ -626,7 +689,9 @@ def _functional_from_keras(reading, inner):
                                     f"{missing[0][0]!r}.")
             if all((r[0], r[1]) in ready for r in refs):
                 node = {"layer": name, "inputs": [list(r) for r in refs], "multi": multi}
-                kwargs = {k: v for k, v in kwargs.items() if k != "__mask__"}
+                if "__call__" in kwargs:
+                    node["call"] = kwargs["__call__"]
+                kwargs = {k: v for k, v in kwargs.items() if k not in ("__mask__", "__call__")}
                 if kwargs:
                     node["kwargs"] = kwargs
                 nodes.append(node)
