@@ -37,7 +37,7 @@ KERAS_NAMES = {
 
 @pytest.mark.parametrize("name, cls", list(KERAS_NAMES.items()))
 def test_strings_resolve_and_name_the_metric(name, cls):
-    metric = metrics.get(name)
+    metric = metrics._get_metric_instance(name)
     assert type(metric) is cls and metric.name == name
 
 
