@@ -17,33 +17,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "automl"
 
-#: Modules outside the search layer's files that still reach into another package's
-#: private module; the engine/wrappers hygiene branch removes them (then empty this set).
-KNOWN_ENGINE_OFFENDERS: set[str] = {
-    "automl.keras.callbacks._backup_and_restore",
-    "automl.keras.callbacks._model_checkpoint",
-    "automl.keras.callbacks._tensorboard",
-    "automl.keras.config",
-    "automl.keras.layers._augmentation",
-    "automl.keras.layers._base",
-    "automl.keras.losses._custom",
-    "automl.keras.metrics._metrics",
-    "automl.keras.models._adapters",
-    "automl.keras.models._model",
-    "automl.keras.models._subclassed",
-    "automl.keras.preprocessing",
-    "automl.keras.preprocessing._image_data_generator",
-    "automl.keras.preprocessing.image",
-    "automl.keras.preprocessing.sequence",
-    "automl.keras.random",
-    "automl.keras.utils",
-    "automl.keras.utils._file_utils",
-    "automl.keras.utils._image_dataset",
-    "automl.keras.utils._image_utils",
-    "automl.keras.utils._numerical_utils",
-    "automl.keras.utils._text_dataset",
-    "automl.wrappers._base",
-}
 
 
 def module_name(path: Path) -> str:
@@ -140,26 +113,13 @@ def scan_package() -> dict[str, list[str]]:
     return offenders
 
 
-def _owned_by_search(module: str) -> bool:
-    return module.startswith(("automl.search", "automl.reports")) or module in (
-        "automl", "automl.cli", "automl.__main__", "automl._study",
-    )
-
-
 @pytest.fixture(scope="module")
 def offenders():
     return scan_package()
 
 
 def test_no_module_imports_another_packages_private_module(offenders):
-    unexpected = {m: offenders[m] for m in set(offenders) - KNOWN_ENGINE_OFFENDERS}
-    assert unexpected == {}
-
-
-def test_known_offenders_are_outside_the_search_layer_and_still_offend(offenders):
-    assert not [m for m in KNOWN_ENGINE_OFFENDERS if _owned_by_search(m)]
-    fixed = KNOWN_ENGINE_OFFENDERS - set(offenders)
-    assert fixed == set(), "remove them from KNOWN_ENGINE_OFFENDERS"
+    assert offenders == {}
 
 
 def test_search_never_imports_reports():

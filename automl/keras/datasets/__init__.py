@@ -13,6 +13,7 @@ also read ``$AUTOML_DATASETS_DIR/<name>.npz``. Nothing is unpickled except
 through an unpickler restricted to rebuilding NumPy arrays.
 """
 
+from ..utils.downloads import DatasetNotAvailableError
 from . import (
     boston_housing,
     california_housing,
@@ -23,7 +24,6 @@ from . import (
     mnist,
     reuters,
 )
-from ._download import DatasetNotAvailableError
 
 __all__ = [
     "DatasetNotAvailableError",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _download
+from ..utils import downloads as _download
 from ._formats import DatasetFormatError, restricted_loads
 
 __all__ = ["load_batches", "source", "to_image_format"]

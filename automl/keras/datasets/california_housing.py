@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validation import Interval, Options, check_param
-from . import _download
+from ..utils import downloads as _download
 from ._formats import DatasetFormatError, load_npz
 
 __all__ = ["load_data"]

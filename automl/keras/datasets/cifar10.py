@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _cifar, _download
+from ..utils import downloads as _download
+from . import _cifar
 
 __all__ = ["load_data"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validation import Options, check_param
-from . import _cifar, _download
+from ..utils import downloads as _download
+from . import _cifar
 
 __all__ = ["load_data"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import _download
+from ..utils import downloads as _download
 from ._formats import DatasetFormatError, load_xy_npz, read_idx_file
 
 __all__ = ["load_data"]

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from . import _download
+from ..utils import downloads as _download
 from ._formats import DatasetFormatError, load_npz
 from ._sequences import check_sequence_args, clip_vocabulary, flatten, keep_shorter, to_lists
 

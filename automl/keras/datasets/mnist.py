@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _download
+from ..utils import downloads as _download
 from ._formats import load_xy_npz
 
 __all__ = ["load_data"]

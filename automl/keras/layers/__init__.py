@@ -1,6 +1,7 @@
 """Layers (``automl.keras.layers``)."""
 
 from ... import _registry
+from . import recording
 from ._activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from ._attention import AdditiveAttention, Attention
 from ._augmentation import (
@@ -12,7 +13,15 @@ from ._augmentation import (
     RandomTranslation,
     RandomZoom,
 )
-from ._base import LAYERS, KerasTensor, Layer, Variable
+from ._base import (
+    LAYERS,
+    KerasTensor,
+    Layer,
+    Variable,
+    attach_mask,
+    record_training,
+    symbolic_outputs,
+)
 from ._conv import (
     Conv1D,
     Conv1DTranspose,
@@ -132,7 +141,11 @@ __all__ = [
     "GRU",
     "LSTM",
     "Masking",
+    "attach_mask",
     "mask_to_sample_weight",
+    "record_training",
+    "recording",
+    "symbolic_outputs",
     "SimpleRNN",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",

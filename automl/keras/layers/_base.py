@@ -29,11 +29,11 @@ from ..._registry import Registry
 from ..._validation import param_error
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
-from ..backend import floatx
-from ..backend._config import to_snake_case, unique_object_name
+from ..backend import floatx, to_snake_case, unique_object_name
 from ..ops import Tensor, value_of
+from . import recording
 
-__all__ = ["Layer", "Variable", "KerasTensor", "LAYERS", "MaskedArray", "attach_mask", "symbolic_outputs"]
+__all__ = ["Layer", "Variable", "KerasTensor", "LAYERS", "MaskedArray", "attach_mask", "record_training", "symbolic_outputs"]
 
 LAYERS = Registry("layer")
 
@@ -136,7 +136,7 @@ class Variable(Tensor):
 
 
 def _symbolic(name, *args):
-    from ..models._symbolic import resolve_op, symbolic_call
+    from ..models.symbolic import resolve_op, symbolic_call
 
     return symbolic_call(resolve_op(name), args, {})
 
@@ -151,7 +151,7 @@ class KerasTensor:
     Python operators (``+ - * / // % ** @``, ``< <= > >=``, unary minus,
     ``abs``, indexing and slicing) and the functions of
     :mod:`automl.keras.ops` applied to KerasTensors add nodes to the graph
-    (see ``models._symbolic``). ``==`` and ``!=`` compare identities, so that
+    (see ``models.symbolic``). ``==`` and ``!=`` compare identities, so that
     tensors can be looked up in lists.
 
     Examples
@@ -195,7 +195,7 @@ class KerasTensor:
     # -- ops on symbolic tensors --------------------------------------------
     def _automl_symbolic_call(self, fn, args, kwargs):
         """Apply the ops function ``fn`` to ``args`` / ``kwargs`` holding KerasTensors: a new node."""
-        from ..models._symbolic import symbolic_call
+        from ..models.symbolic import symbolic_call
 
         return symbolic_call(fn, args, kwargs)
 
@@ -283,7 +283,7 @@ class KerasTensor:
         )
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from ..models._symbolic import numpy_op, symbolic_call
+        from ..models.symbolic import numpy_op, symbolic_call
 
         fn = numpy_op(ufunc) if method == "__call__" and kwargs.get("out") is None else None
         if fn is None:
@@ -291,7 +291,7 @@ class KerasTensor:
         return symbolic_call(fn, inputs, {k: v for k, v in kwargs.items() if k != "out"})
 
     def __array_function__(self, func, types, args, kwargs):
-        from ..models._symbolic import numpy_op, symbolic_call
+        from ..models.symbolic import numpy_op, symbolic_call
 
         fn = numpy_op(func)
         if fn is None:
@@ -302,16 +302,6 @@ class KerasTensor:
         return symbolic_call(fn, args, kwargs)
 
 
-#: The tape recording a subclassed model's training forward pass (see
-#: ``models._subclassed``), or None. Eager layer calls check it once.
-_recording = None
-#: Whether any layer ever called ``add_loss`` (models then collect the terms each step).
-_losses_used = False
-#: Incremented when a model prepares training (compile / fit): cached weight lists are renewed.
-_weights_epoch = 0
-#: Whether traced calls in inference mode still record a tape: set by a functional model
-#: in a training step for a call made with ``training=False`` (a frozen base model).
-_record_inference = False
 
 
 def _taped(call_method):
@@ -319,8 +309,8 @@ def _taped(call_method):
 
     @functools.wraps(call_method)
     def __call__(self, *args, **kwargs):  # noqa: N807
-        if _recording is not None:
-            return _recording.call(self, call_method, args, kwargs)
+        if recording.STATE.tape is not None:
+            return recording.STATE.tape.call(self, call_method, args, kwargs)
         out = call_method(self, *args, **kwargs)
         if self.supports_masking and args and getattr(out, "_keras_mask", None) is None:
             out = attach_mask(self, args[0], kwargs.get("mask"), out)
@@ -396,7 +386,7 @@ class Layer:
     _traced = False
     #: Whether calls take any structure of tensors (several positional tensors, lists,
     #: tuples and dicts of tensors, tensor keyword arguments), as Keras layers do: the
-    #: traced user-defined layers and models (see ``models._subclassed.generic_call``).
+    #: traced user-defined layers and models (see ``models.subclassing.generic_call``).
     _generic_call = False
     #: Whether ``training=`` given to a symbolic call is fixed for that call (Keras semantics,
     #: kept for models, ``base(x, training=False)``, and user-defined layers; built-in layers
@@ -413,7 +403,7 @@ class Layer:
         if "__call__" in cls.__dict__ and not getattr(cls.__call__, "_taped", False):
             cls.__call__ = _taped(cls.__dict__["__call__"])
         if not cls.__module__.startswith("automl."):
-            from ..models._subclassed import setup_class
+            from ..models.subclassing import setup_class
 
             setup_class(cls)
 
@@ -508,7 +498,7 @@ class Layer:
         """The sublayers this layer owns (``_auto_track`` classes), in assignment order."""
         if not self._auto_track:
             return []
-        from ..models._subclassed import tracked_layers
+        from ..models.subclassing import tracked_layers
 
         return tracked_layers(self)
 
@@ -516,7 +506,7 @@ class Layer:
         """``add_weight`` results, plus (user-defined classes) Variables held by attributes."""
         if not self._auto_track:
             return self._variables
-        from ..models._subclassed import tracked_variables
+        from ..models.subclassing import tracked_variables
 
         return _unique([*self._variables, *tracked_variables(self)])
 
@@ -600,11 +590,10 @@ class Layer:
         written with ``automl.keras.ops`` (in a user-defined layer or model,
         whose call is traced), their gradients reach the weights they depend on.
         """
-        global _losses_used
-        _losses_used = True
+        recording.STATE.losses_used = True
         self.__dict__.setdefault("_added_losses", []).append(loss)
-        if _recording is not None and isinstance(loss, Tensor):
-            _recording.add_loss(loss)
+        if recording.STATE.tape is not None and isinstance(loss, Tensor):
+            recording.STATE.tape.add_loss(loss)
 
     @property
     def losses(self) -> list:
@@ -696,13 +685,13 @@ class Layer:
         return outputs, None
 
     def __call__(self, *args, **kwargs):
-        if _recording is not None:
-            return _recording.call(self, Layer._eager_call, args, kwargs)
+        if recording.STATE.tape is not None:
+            return recording.STATE.tape.call(self, Layer._eager_call, args, kwargs)
         return self._eager_call(*args, **kwargs)
 
     def _eager_call(self, *args, **kwargs):
         if self._generic_call:
-            from ..models._subclassed import generic_call
+            from ..models.subclassing import generic_call
 
             return generic_call(self, args, kwargs)
         return self._single_call(*args, **kwargs)

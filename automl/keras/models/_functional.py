@@ -20,11 +20,10 @@ outputs (None entries where unmasked) after each forward pass.
 from __future__ import annotations
 
 from ...keras import layers as _layers
-from ..layers import InputLayer, KerasTensor, Layer
-from ..layers import _base as _layer_base
+from ..layers import InputLayer, KerasTensor, Layer, recording
 from ._accumulate import GradientSums
 from ._model import Model
-from ._subclassed import call_node, deserialize_template, serialize_template
+from .subclassing import call_node, deserialize_template, serialize_template
 
 __all__ = ["Functional"]
 
@@ -230,9 +229,9 @@ class Functional(Model):
                     node_mask = None
             else:
                 node_mask = None
-            saved = _layer_base._record_inference
+            saved = recording.STATE.record_inference
             if outer_training and not training:  # a training step through a training=False call
-                _layer_base._record_inference = True
+                recording.STATE.record_inference = True
             try:
                 if node.call_spec is not None:  # a user-defined layer called on any structure of tensors
                     first_mask = node_mask[0] if isinstance(node_mask, list) else node_mask
@@ -243,7 +242,7 @@ class Functional(Model):
                 else:
                     out, out_mask = layer._call_masked(args if node.multi else args[0], training, node_mask)
             finally:
-                _layer_base._record_inference = saved
+                recording.STATE.record_inference = saved
             if node.siblings is None:
                 values[id(node)] = out
                 if out_mask is not None:

@@ -22,9 +22,7 @@ from .. import optimizers as _optimizers
 from .. import saving as _saving
 from ..backend import floatx, make_rng
 from ..callbacks import CallbackList, History, Progbar, ProgbarLogger
-from ..layers import _base as _layer_base
-from ..layers._base import Layer
-from ..layers._masking import mask_to_sample_weight
+from ..layers import Layer, mask_to_sample_weight, recording
 from ..ops import value_of
 from ._adapters import BatchSource, check_steps, is_batch_source, source_kind, unpack_batch
 from ._compile_utils import NoLoss, make_heads
@@ -180,7 +178,7 @@ class Model(Layer):
     # -- forward and backward ------------------------------------------------
     # Sequential and Functional override ``_forward`` / ``_backward``; a subclassed
     # model (Keras's imperative API) runs its own ``call``, traced in training
-    # (see ``models._subclassed``).
+    # (see ``models.subclassing``).
     def _forward(self, x, training=False):
         if type(self).call is Model.call:
             raise NotImplementedError(
@@ -442,7 +440,7 @@ class Model(Layer):
     # -- training state ----------------------------------------------------
     def _prepare_training(self):
         """Pack trainable weights into one buffer (and gradients into another)."""
-        _layer_base._weights_epoch += 1
+        recording.STATE.weights_epoch += 1
         self._mark_input_grads()
         variables = self.trainable_weights
         key = tuple(id(v) for v in variables)
@@ -534,7 +532,7 @@ class Model(Layer):
         return sum(h.weight * v for h, v in zip(heads, values)), grads, values
 
     def _train_step(self, xb, yb, swb, state):
-        adds = _layer_base._losses_used
+        adds = recording.STATE.losses_used
         if adds:
             self._clear_added_losses()
         out = self._forward(xb, training=True)
@@ -802,7 +800,7 @@ class Model(Layer):
         total = count = 0.0
         head_totals = [0.0] * len(heads)
         for xb, yb, swb, size in batches:
-            if _layer_base._losses_used:
+            if recording.STATE.losses_used:
                 self._clear_added_losses()
             out = self._forward(xb, training=False)
             outs = out if len(heads) > 1 else [out]
@@ -818,7 +816,7 @@ class Model(Layer):
                     metric.update_state(tb, o, w)
             if penalized:
                 value += self._penalty(state, with_grad=False)
-            if _layer_base._losses_used:
+            if recording.STATE.losses_used:
                 value += self._added_loss_total()
             total += value * size
             count += size
@@ -982,7 +980,7 @@ class Model(Layer):
         """
         if not self._traced:
             return super().get_config()
-        from ._subclassed import auto_config
+        from .subclassing import auto_config
 
         return auto_config(self)
 

@@ -1,6 +1,6 @@
 """``get_file``: a file from a URL, kept in the cache directory.
 
-Downloads go through :mod:`automl.keras.datasets._download` (streamed to a
+Downloads go through :mod:`automl.keras.utils.downloads` (streamed to a
 temporary file, checksum-verified when a hash is given, atomically moved into
 place), the code the dataset loaders use.
 """
@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 from ..._validation import param_error
-from ..datasets import _download
+from . import downloads as _download
 
 __all__ = ["get_file"]
 

@@ -5,7 +5,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from automl.keras.datasets import DatasetNotAvailableError, _download, boston_housing
+from automl.keras.datasets import DatasetNotAvailableError, boston_housing
+from automl.keras.utils import downloads as _download
 
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/boston_housing.npz"
 

@@ -5,7 +5,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from automl.keras.datasets import DatasetNotAvailableError, _download, california_housing
+from automl.keras.datasets import DatasetNotAvailableError, california_housing
+from automl.keras.utils import downloads as _download
 
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/california_housing.npz"
 

@@ -10,8 +10,9 @@ import tarfile
 import numpy as np
 import pytest
 
-from automl.keras.datasets import DatasetNotAvailableError, _download, cifar10, cifar100
+from automl.keras.datasets import DatasetNotAvailableError, cifar10, cifar100
 from automl.keras.datasets._formats import DatasetFormatError, _reconstruct
+from automl.keras.utils import downloads as _download
 
 C10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automl.keras.datasets import _download, _formats
-from automl.keras.datasets._download import DatasetNotAvailableError, RemoteFile
+from automl.keras.datasets import _formats
+from automl.keras.utils import downloads as _download
+from automl.keras.utils.downloads import DatasetNotAvailableError, RemoteFile
 
 PAYLOAD = b"automl dataset payload\n" * 1000
 URL = "https://example.invalid/data/payload.bin"

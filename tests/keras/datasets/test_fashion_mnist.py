@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automl.keras.datasets import DatasetNotAvailableError, _download, fashion_mnist
+from automl.keras.datasets import DatasetNotAvailableError, fashion_mnist
 from automl.keras.datasets._formats import DatasetFormatError
+from automl.keras.utils import downloads as _download
 
 BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 

@@ -10,8 +10,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from automl.keras.datasets import DatasetNotAvailableError, _download, imdb
+from automl.keras.datasets import DatasetNotAvailableError, imdb
 from automl.keras.datasets._formats import DatasetFormatError
+from automl.keras.utils import downloads as _download
 
 BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 

@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automl.keras.datasets import DatasetNotAvailableError, _download, mnist
+from automl.keras.datasets import DatasetNotAvailableError, mnist
 from automl.keras.datasets._formats import DatasetFormatError
+from automl.keras.utils import downloads as _download
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "mnist.npz"
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"

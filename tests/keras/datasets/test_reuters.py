@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from automl.keras.datasets import DatasetNotAvailableError, _download, reuters
+from automl.keras.datasets import DatasetNotAvailableError, reuters
 from automl.keras.datasets._formats import DatasetFormatError
+from automl.keras.utils import downloads as _download
 
 BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 

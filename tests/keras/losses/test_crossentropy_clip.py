@@ -23,7 +23,7 @@ SATURATED = np.array([[40.0, -40.0, 0.0], [0.3, -0.2, 0.1], [-45.0, 45.0, 1.0]])
 ])
 def test_fused_gradient_is_that_of_the_clipped_loss(name, y_true):
     with floatx_scope("float64"):
-        check_fused_loss_gradients(losses.get(name), y_true, SATURATED)
+        check_fused_loss_gradients(losses._get_loss_instance(name), y_true, SATURATED)
 
 
 def test_a_saturated_wrong_prediction_gives_no_gradient():

@@ -46,8 +46,15 @@ import warnings
 import numpy as np
 
 from ..backend import floatx
-from ..layers import _base
-from ..layers._base import KerasTensor, Layer, symbolic_outputs
+from ..layers import (
+    KerasTensor,
+    Layer,
+    Variable,
+    attach_mask,
+    record_training,
+    recording,
+    symbolic_outputs,
+)
 from ..ops import Tensor, tracing, value_of
 from ._accumulate import GradientSums
 
@@ -87,7 +94,7 @@ def tracked_variables(owner) -> list:
     found, seen = [], set()
 
     def visit(value, depth):
-        if isinstance(value, _base.Variable):
+        if isinstance(value, Variable):
             if id(value) not in seen:
                 seen.add(id(value))
                 found.append(value)
@@ -190,9 +197,9 @@ def _traced_call(call):
             training, args = args[position], (*args[:position], *args[position + 1:])
         if takes_training:
             kwargs["training"] = bool(training)
-        if _base._recording is not None:
+        if recording.STATE.tape is not None:
             return call(self, *args, **kwargs)
-        if not (training or _base._record_inference):  # plain values out (ops on Variables: Tensors)
+        if not (training or recording.STATE.record_inference):  # plain values out (ops on Variables: Tensors)
             return map_structure(value_of, call(self, *args, **kwargs))
         tape = Tape(self, self._input_grad_needed, training=bool(training))
         mask = kwargs.pop("mask", None)
@@ -259,7 +266,7 @@ def _build_generic(layer, args):
     """
     if layer.built:
         return
-    saved, _base._recording = _base._recording, None
+    saved, recording.STATE.tape = recording.STATE.tape, None
     try:
         shapes = [map_structure(_batch_shape, a) for a in args]
         params = [p for p in list(inspect.signature(layer.build).parameters.values())
@@ -275,7 +282,7 @@ def _build_generic(layer, args):
             layer.set_weights(layer._initial_weights)
             layer._initial_weights = None
     finally:
-        _base._recording = saved
+        recording.STATE.tape = saved
 
 
 def _cast(layer, value):
@@ -305,7 +312,7 @@ def generic_call(layer, args, kwargs):
     if mask is not None and layer._call_takes_mask:
         kwargs["mask"] = mask
     global _call_depth
-    if _call_depth == 0 and _base._losses_used:  # a new outermost call: fresh add_loss terms
+    if _call_depth == 0 and recording.STATE.losses_used:  # a new outermost call: fresh add_loss terms
         for sub in (layer, *layer._all_sublayers()):
             sub.__dict__.pop("_added_losses", None)
     _call_depth += 1
@@ -315,7 +322,7 @@ def generic_call(layer, args, kwargs):
         _call_depth -= 1
     out = map_structure(value_of, out)
     if layer.supports_masking and args and isinstance(out, np.ndarray):
-        out = _base.attach_mask(layer, args[0], mask, out)
+        out = attach_mask(layer, args[0], mask, out)
     return out
 
 
@@ -330,15 +337,15 @@ class _probing:
         self.layer = layer
 
     def __enter__(self):
-        self.saved = _base._recording
-        _base._recording = None
+        self.saved = recording.STATE.tape
+        recording.STATE.tape = None
         self.state = [(v, v.value.copy()) for v in self.layer.non_trainable_weights]
         self.errstate = np.errstate(all="ignore")
         self.errstate.__enter__()
 
     def __exit__(self, *exc):
         self.errstate.__exit__(*exc)
-        _base._recording = self.saved
+        recording.STATE.tape = self.saved
         for var, value in self.state:
             var.value[...] = value
 
@@ -416,9 +423,9 @@ def _symbolic_generic(layer, args, kwargs, mask, training=None):
         tensor.dtype = np.dtype(dt).name
     node = (outputs[0] if isinstance(outputs, list) else outputs).node
     node.call_spec = template
-    _base.record_training(outputs, training)
+    record_training(outputs, training)
     if first is not None and not isinstance(outputs, list):
-        _base.attach_mask(layer, first, mask if isinstance(mask, KerasTensor) else None, outputs)
+        attach_mask(layer, first, mask if isinstance(mask, KerasTensor) else None, outputs)
     return outputs
 
 
@@ -428,7 +435,7 @@ def call_node(layer, template, values, training, mask=None):
     ``mask`` (the mask of the first input, or None) goes to ``call`` when it takes one.
     Returns ``(outputs, output mask or None)``.
     """
-    if (training or _base._record_inference) and (layer._traced or getattr(layer, "_slot_leaves", False)):
+    if (training or recording.STATE.record_inference) and (layer._traced or getattr(layer, "_slot_leaves", False)):
         leaves = [Tensor(v) for v in values]  # exactly the node's inputs are the tape's leaves
         args, kwargs = map_structure(lambda v: leaves[v.index] if isinstance(v, _Slot) else v, template)
     else:
@@ -594,12 +601,12 @@ class Tape:
             self.tape = tape
 
         def __enter__(self):
-            self.saved = (_base._recording, tracing.CONTEXT["where"])
-            _base._recording = self.tape
+            self.saved = (recording.STATE.tape, tracing.CONTEXT["where"])
+            recording.STATE.tape = self.tape
             tracing.CONTEXT["where"] = _Where(self.tape)  # formatted only if an error needs it
 
         def __exit__(self, *exc):
-            _base._recording, tracing.CONTEXT["where"] = self.saved
+            recording.STATE.tape, tracing.CONTEXT["where"] = self.saved
 
     def recording(self):
         return Tape._Recording(self)
@@ -661,12 +668,12 @@ class Tape:
             )
         needs = any(id(p) not in self._no_grad for p in parents)
         layer._input_grad_needed = needs
-        saved = _base._recording
-        _base._recording = None
+        saved = recording.STATE.tape
+        recording.STATE.tape = None
         try:
             out = method(layer, *args, **kwargs)
         finally:
-            _base._recording = saved
+            recording.STATE.tape = saved
         cache = layer._call_state()
         tape = self
 
@@ -768,7 +775,7 @@ class Tape:
         trainable = None
         sums = self._sums
         for t in order:
-            if not isinstance(t, _base.Variable) or id(t) not in acc:
+            if not isinstance(t, Variable) or id(t) not in acc:
                 continue
             if trainable is None:
                 trainable = {id(v) for v in self._owner_trainable()}
@@ -787,12 +794,12 @@ class Tape:
         """The owner's trainable weights, found once per training run.
 
         As in Keras, changes of ``trainable`` take effect at the next ``compile`` /
-        ``fit``, which starts a new run (``_base._weights_epoch``).
+        ``fit``, which starts a new run (``recording.STATE.weights_epoch``).
         """
         if self._trainable is None:
             cached = self.owner.__dict__.get("_tape_trainable")
-            if cached is None or cached[0] != _base._weights_epoch:
-                cached = (_base._weights_epoch, self.owner.trainable_weights)
+            if cached is None or cached[0] != recording.STATE.weights_epoch:
+                cached = (recording.STATE.weights_epoch, self.owner.trainable_weights)
                 self.owner.__dict__["_tape_trainable"] = cached
             self._trainable = cached[1]
         return self._trainable

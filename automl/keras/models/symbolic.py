@@ -3,7 +3,7 @@
 ``inputs + 1``, ``x[:, 0]`` or ``ops.concatenate([a, b], axis=-1)`` on
 :class:`~automl.keras.KerasTensor` objects call :func:`symbolic_call`, which
 wraps the op in an :class:`OpLayer` and calls it on the tensors, as a
-user-defined layer is called (``models._subclassed.generic_call``): the node's
+user-defined layer is called (``models.subclassing.generic_call``): the node's
 inputs are the KerasTensors among the arguments, the rest of the arguments
 are kept as they are. Output shapes and dtypes come from evaluating the op on
 small dummy arrays (unknown dimensions tried at two sizes). In training the
@@ -21,7 +21,7 @@ import numpy as np
 from .. import ops as _ops
 from ..layers import LAYERS, Layer
 from ..ops import Tensor, gradient, value_of
-from ._subclassed import flat_leaves, generic_call, map_structure
+from .subclassing import flat_leaves, generic_call, map_structure
 
 __all__ = ["OpLayer", "numpy_op", "resolve_op", "symbolic_call"]
 
@@ -177,7 +177,7 @@ class OpLayer(Layer):
 
 
 def _unique_op_name(name):
-    from ..backend._config import unique_object_name
+    from ..backend import unique_object_name
 
     return unique_object_name(name.strip("_"))
 
