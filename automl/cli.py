@@ -8,6 +8,7 @@
                           [--deterministic] [--overwrite] [--no-report] [--quiet]
     automl resume DIR|STUDY.yaml [--n-trials N] [--n-jobs K] [--timeout SEC] [...]
     automl best DIR
+    automl export DIR [--format onnx|keras] [--output FILE]
     automl list [DIR | JOURNAL | --storage URL] [--study-name NAME]
     automl report | dashboard | compare ...     (see automl.reports)
 
@@ -92,6 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     best.add_argument("output_dir", metavar="DIR", help="study output directory")
 
+    export = commands.add_parser(
+        "export",
+        help="write a finished study's best model as ONNX or a Keras .keras file",
+        description=(
+            "onnx (default): the best pipeline as one ONNX graph, preprocessing included, taking "
+            "raw feature rows (needs `pip install \"automl[onnx]\"`). keras: the network alone "
+            "as a Keras 3 .keras file. Reads the study's best_model.pkl: export only run "
+            "directories you trust."
+        ),
+    )
+    export.add_argument("output_dir", metavar="DIR", help="study output directory")
+    export.add_argument("--format", choices=("onnx", "keras"), default="onnx", help="[onnx]")
+    export.add_argument("--output", metavar="FILE",
+                        help="file to write [DIR/best_model.onnx or DIR/best_model.keras]")
+
     listing = commands.add_parser(
         "list",
         help="list studies, or the trials of one",
@@ -132,7 +148,8 @@ def _add_budget_options(parser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``automl`` and ``python -m automl``; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handler = {"run": _run, "resume": _resume, "best": _best, "list": _list}.get(args.command)
+    handler = {"run": _run, "resume": _resume, "best": _best, "export": _export,
+               "list": _list}.get(args.command)
     if handler is None:
         return args.handler(args)
     return handler(args)
@@ -218,6 +235,22 @@ def _best(args) -> int:
             print(f"Model: {out / name}")
     if run.has(run.MODEL_PICKLE):
         print(f'Load it with: automl.search.load_best_model("{out}")')
+    return 0
+
+
+def _export(args) -> int:
+    run = search.RunDirectory(args.output_dir)
+    if not run.has(run.MODEL_PICKLE):
+        return _error(f"{run / run.MODEL_PICKLE}: not found (is {args.output_dir} a finished "
+                      "study's output?)")
+    try:
+        path = run.export_model(args.format, args.output)
+    except ImportError as exc:  # onnx not installed: the message names the extra
+        return _error(exc)
+    except ValueError as exc:
+        return _error(exc)
+    what = "the best pipeline (preprocessing included)" if args.format == "onnx" else "the network"
+    print(f"Wrote {what} to {path}")
     return 0
 
 

@@ -82,6 +82,44 @@ def test_best(finished, capsys):
     assert main(["best", str(finished.parent / "missing")]) == 2
 
 
+def test_export_onnx_takes_raw_rows_and_predicts_as_the_best_model(finished, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    import joblib
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    assert main(["export", str(finished)]) == 0
+    path = finished / "best_model.onnx"
+    assert f"Wrote the best pipeline (preprocessing included) to {path}" in capsys.readouterr().out
+    X = load_digits().data[:40].astype(np.float32)  # raw pixel values: the scaling is in the file
+    best = joblib.load(finished / "best_model.pkl")
+    session = ort.InferenceSession(str(path))
+    proba, label = session.run(None, {session.get_inputs()[0].name: X})
+    np.testing.assert_allclose(proba, best.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(label, best.predict(X))
+
+
+def test_export_keras_writes_the_network_in_keras_format(finished, tmp_path, capsys):
+    import zipfile
+
+    from automl.keras.models import load_model
+
+    target = tmp_path / "net.keras"
+    assert main(["export", str(finished), "--format", "keras", "--output", str(target)]) == 0
+    assert "Wrote the network to" in capsys.readouterr().out
+    assert {"config.json", "metadata.json", "model.weights.h5"} <= set(zipfile.ZipFile(target).namelist())
+    assert load_model(target).count_params() > 0
+
+
+def test_export_errors_are_one_line(finished, tmp_path, capsys):
+    assert main(["export", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "best_model.pkl: not found" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit):
+        main(["export", str(finished), "--format", "tflite"])
+    assert "invalid choice: 'tflite'" in capsys.readouterr().err
+
+
 def test_list_trials_studies_and_runs(finished, capsys, monkeypatch):
     assert main(["list", str(finished)]) == 0
     out = capsys.readouterr().out

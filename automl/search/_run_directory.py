@@ -101,6 +101,7 @@ class RunDirectory:
     BEST_PARAMS = "best_params.json"
     MODEL_PICKLE = "best_model.pkl"
     MODEL_KERAS = "best_model.keras"
+    MODEL_ONNX = "best_model.onnx"
     PREDICTIONS = "test_predictions.npz"
     REPORT = "report.html"
 
@@ -206,6 +207,37 @@ class RunDirectory:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no saved best model (was the study refit?)")
         return joblib.load(path)
+
+    def export_model(self, format: str = "onnx", path=None) -> Path:  # noqa: A002 (Keras's name)
+        """Write the refit best model for use outside automl; return the path written.
+
+        ``"onnx"`` writes the whole pipeline as one ONNX graph (the preprocessing steps
+        first, then the network: the file takes raw feature rows; default
+        ``best_model.onnx``); ``"keras"`` writes the network alone in Keras 3's ``.keras``
+        format, which Keras loads (default ``best_model.keras``; the preprocessing is not
+        part of it). Reads ``best_model.pkl``, so export only run directories you trust.
+        """
+        from automl.wrappers import (
+            export_pipeline,  # here: reports read run directories without the engine
+        )
+
+        if format not in ("onnx", "keras"):
+            raise ValueError(f"The 'format' argument of export_model must be 'onnx' or 'keras'. "
+                             f"Got {format!r} instead.")
+        model = self.load_model()
+        target = Path(path) if path is not None else self.path / (
+            self.MODEL_ONNX if format == "onnx" else self.MODEL_KERAS)
+        if format == "onnx":
+            export_pipeline(model, target, format="onnx")
+            return target
+        network = _network(model)
+        if network is None:
+            raise ValueError(f"{self.path / self.MODEL_PICKLE}: the best model has no automl.keras "
+                             "network to export.")
+        from automl.keras import saving
+
+        saving.save_model(network, target)
+        return target
 
     def write_test_predictions(self, model, X_test, y_test, task: str) -> dict:
         """``y_true``, ``y_pred`` and, for classifiers, ``proba`` and ``classes``."""
