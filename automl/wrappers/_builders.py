@@ -23,6 +23,7 @@ from .._validation import Interval, Options, check_param
 from ..keras import initializers, layers, regularizers
 from ..keras.callbacks import ReduceLROnPlateau
 from ..keras.optimizers import schedules
+from ._routing import check_arguments, rebuild
 
 __all__ = ["build_mlp", "build_cnn", "make_schedule", "make_lr_callbacks", "SCHEDULE_NAMES"]
 
@@ -448,12 +449,7 @@ def _no_arguments(spec, overrides: dict, owner: str) -> None:
 
 def _step_schedule(initial_learning_rate, overrides, steps_per_epoch, epochs, owner):
     """``lr_schedule="step"``: ``lr * factor`` every ``step_epochs`` epochs."""
-    unknown = sorted(set(overrides) - set(_STEP_ARGUMENTS))
-    if unknown:
-        raise ValueError(
-            f"{owner}: lr_schedule='step' has no argument(s) {unknown}; its arguments are "
-            f"{sorted(_STEP_ARGUMENTS)}."
-        )
+    check_arguments("lr_schedule='step'", overrides, sorted(_STEP_ARGUMENTS), owner)
     factor = overrides.get("factor", 0.5)
     check_param("lr_schedule__factor", factor, [Interval(float, 0, 1, closed="right")], owner)
     period = overrides.get("step_epochs", max(1, epochs // 3))
@@ -534,15 +530,8 @@ def make_schedule(spec, initial_learning_rate, overrides: dict, *, steps_per_epo
         schedule = copy.deepcopy(spec)
         if not overrides:
             return schedule
-        config = schedule.get_config()
         overrides = _with_epoch_arguments(overrides, steps_per_epoch, owner)
-        unknown = sorted(set(overrides) - set(config))
-        if unknown:
-            raise ValueError(
-                f"{owner}: {type(schedule).__name__} has no argument(s) {unknown}; its "
-                f"arguments are {sorted(config)}."
-            )
-        return type(schedule).from_config({**config, **overrides})
+        return rebuild(schedule, overrides, owner)
     if spec in ("constant", "reduce_on_plateau"):
         if spec == "constant":
             _no_arguments(spec, overrides, owner)
@@ -565,12 +554,8 @@ def make_schedule(spec, initial_learning_rate, overrides: dict, *, steps_per_epo
     sig = inspect.signature(cls.__init__).parameters
     valid = {p for p in sig if p != "self"}
     valid_epochs = {e for e, s in EPOCH_ARGUMENTS.items() if s in valid}
-    unknown = sorted(set(overrides) - valid - valid_epochs)
-    if unknown:
-        raise ValueError(
-            f"{owner}: lr_schedule={spec!r} ({cls.__name__}) has no argument(s) {unknown}; its "
-            f"arguments are {sorted(valid | valid_epochs)}."
-        )
+    check_arguments(f"lr_schedule={spec!r} ({cls.__name__})", overrides,
+                    sorted(valid | valid_epochs), owner)
     overrides = _with_epoch_arguments(overrides, steps_per_epoch, owner)
     args = dict(defaults)
     if not short and name == "polynomial":
@@ -621,12 +606,8 @@ def make_lr_callbacks(spec, overrides: dict, *, has_validation: bool, epochs: in
     sig = inspect.signature(ReduceLROnPlateau.__init__).parameters
     valid = sorted(p.name for p in sig.values()
                    if p.name != "self" and p.kind is not p.VAR_KEYWORD)
-    unknown = sorted(set(overrides) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"{owner}: lr_schedule='reduce_on_plateau' (ReduceLROnPlateau) has no argument(s) "
-            f"{unknown}; its arguments are {valid}."
-        )
+    check_arguments("lr_schedule='reduce_on_plateau' (ReduceLROnPlateau)", overrides, valid,
+                    owner)
     args = {"monitor": "val_loss" if has_validation else "loss",
             "patience": max(1, int(epochs) // 10)}
     args.update(overrides)
