@@ -13,7 +13,7 @@
 Reports read trials and histories only; they never import the engine.
 """
 
-from importlib import import_module
+from .._lazy import lazy_getattr
 
 # Everything loads on first use: `automl run` imports the CLI wiring of
 # `automl report/dashboard/compare` without paying for pandas and plotly.
@@ -64,7 +64,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'automl.reports' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
