@@ -221,13 +221,24 @@ def build_mlp(
     # One independent seed per kernel and per dropout layer.
     seeds = _Seeds(seed, 2 * len(sizes) + n_heads)
     inputs = layers.Input(shape=(int(n_features),))
-    x = inputs
+    return _dense_model(inputs, inputs, sizes, n_outputs, output_activation, n_heads=n_heads,
+                        activation=activation, dropout=dropout, batch_norm=batch_norm,
+                        kernel_initializer=kernel_initializer, kernel_regularizer=regularizer,
+                        seeds=seeds)
+
+
+def _dense_model(inputs, x, sizes, n_outputs, output_activation, *, n_heads, activation, dropout,
+                 batch_norm, kernel_initializer, kernel_regularizer, seeds):
+    """Dense blocks of ``sizes`` on ``x`` then the output layer(s): the model from ``inputs``.
+
+    A ``Sequential`` model with one output, else a functional ``Model``.
+    """
     for units in sizes:
         x = _dense_block(x, units, activation=activation, dropout=dropout, batch_norm=batch_norm,
-                         kernel_initializer=kernel_initializer, kernel_regularizer=regularizer,
-                         seeds=seeds)
+                         kernel_initializer=kernel_initializer,
+                         kernel_regularizer=kernel_regularizer, seeds=seeds)
     outputs = _heads(x, n_outputs, output_activation, kernel_initializer=kernel_initializer,
-                     kernel_regularizer=regularizer, seeds=seeds)
+                     kernel_regularizer=kernel_regularizer, seeds=seeds)
     if n_heads == 1:
         return keras.Sequential([inputs, *_chain(outputs)])
     return keras.Model(inputs, outputs)
@@ -364,15 +375,10 @@ def build_cnn(
         if pooling is not None and min(x.shape[1:3]) >= 2:
             x = pool[pooling](pool_size=2)(x)
     x = layers.Flatten()(x)
-    for u in units:
-        x = _dense_block(x, u, activation=activation, dropout=dropout, batch_norm=False,
-                         kernel_initializer=kernel_initializer, kernel_regularizer=regularizer,
-                         seeds=seeds)
-    outputs = _heads(x, n_outputs, output_activation, kernel_initializer=kernel_initializer,
-                     kernel_regularizer=regularizer, seeds=seeds)
-    if n_heads == 1:
-        return keras.Sequential([inputs, *_chain(outputs)])
-    return keras.Model(inputs, outputs)
+    return _dense_model(inputs, x, units, n_outputs, output_activation, n_heads=n_heads,
+                        activation=activation, dropout=dropout, batch_norm=False,
+                        kernel_initializer=kernel_initializer, kernel_regularizer=regularizer,
+                        seeds=seeds)
 
 
 #: Built-in builders by name (``model="mlp"`` / ``model="cnn"``).
