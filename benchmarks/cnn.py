@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import import_keras, time_epochs
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mnist.npz"
 
@@ -109,11 +110,7 @@ def time_model(kind, x, y_onehot, batch, epochs, optimizer="adam"):
     utils.set_random_seed(0)
     model = build(kind)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        history = model.fit(x, y_onehot, batch_size=batch, epochs=1, verbose=0)
-        times.append(time.perf_counter() - start)
+    times, history = time_epochs(model, x, y_onehot, batch, epochs)
     start = time.perf_counter()
     model.predict(x, verbose=0)
     predict_time = time.perf_counter() - start
@@ -122,10 +119,8 @@ def time_model(kind, x, y_onehot, batch, epochs, optimizer="adam"):
 
 def time_keras(kind, x, y_onehot, batch, epochs, optimizer="adam"):
     """The same model in Keras 3 (torch backend unless KERAS_BACKEND says otherwise), if installed."""
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    try:
-        import keras
-    except ImportError:
+    keras = import_keras()
+    if keras is None:
         return None
     keras.utils.set_random_seed(0)
     layers = keras.layers
@@ -135,11 +130,7 @@ def time_keras(kind, x, y_onehot, batch, epochs, optimizer="adam"):
     stack += [layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")]
     model = keras.Sequential(stack)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.fit(x, y_onehot, batch_size=batch, epochs=1, verbose=0)
-        times.append(time.perf_counter() - start)
+    times, _ = time_epochs(model, x, y_onehot, batch, epochs)
     start = time.perf_counter()
     model.predict(x, verbose=0)
     return min(times), time.perf_counter() - start, keras.backend.backend()

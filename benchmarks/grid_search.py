@@ -93,6 +93,22 @@ def print_results(name, results, key):
         print(f"    {params[key]:>8} {params['activation']:>8}  {fit_time:7.2f}  {score:.4f}")
 
 
+def time_grid(name, estimator, grid, key, x, y):
+    """Time (and print) the grid search at n_jobs=1 and 2, with the n_jobs=1 results.
+
+    Returns the wall times by n_jobs and the n_jobs=1 fit time of the shared candidates.
+    """
+    times = {}
+    for n_jobs in (1, 2):
+        times[n_jobs], results = run_grid(estimator, grid, x, y, n_jobs)
+        print(f"{name} grid ({len(results['params'])} candidates x 3 folds), n_jobs={n_jobs}: "
+              f"{times[n_jobs]:.1f} s")
+        if n_jobs == 1:
+            print_results(name, results, key)
+            shared = shared_fit_time(results, key)
+    return times, shared
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="path to mnist.npz")
@@ -112,14 +128,7 @@ def main(argv=None):
                                 random_state=0)
     startup, workers = start_workers(2)
     print(f"starting {workers} worker processes (not included below): {startup:.1f} s")
-    times = {}
-    for n_jobs in (1, 2):
-        times[n_jobs], results = run_grid(estimator, GRID, x, y, n_jobs)
-        print(f"KerasClassifier grid (9 candidates x 3 folds), n_jobs={n_jobs}: "
-              f"{times[n_jobs]:.1f} s")
-        if n_jobs == 1:
-            print_results("KerasClassifier", results, "optimizer")
-            ours_shared = shared_fit_time(results, "optimizer")
+    times, ours_shared = time_grid("KerasClassifier", estimator, GRID, "optimizer", x, y)
     speedup = times[1] / times[2]
     print(f"speed-up n_jobs=2 vs n_jobs=1: {speedup:.2f}x (target >= 1.7x on 2 cores)")
     if args.single_thread_reference:
@@ -135,14 +144,7 @@ def main(argv=None):
 
         mlp = MLPClassifier(hidden_layer_sizes=(100,), max_iter=args.epochs, batch_size=32,
                             random_state=0)
-        sk_times = {}
-        for n_jobs in (1, 2):
-            sk_times[n_jobs], sk_results = run_grid(mlp, SKLEARN_GRID, x, y, n_jobs)
-            print(f"MLPClassifier grid (6 candidates x 3 folds), n_jobs={n_jobs}: "
-                  f"{sk_times[n_jobs]:.1f} s")
-            if n_jobs == 1:
-                print_results("MLPClassifier", sk_results, "solver")
-                sk_shared = shared_fit_time(sk_results, "solver")
+        sk_times, sk_shared = time_grid("MLPClassifier", mlp, SKLEARN_GRID, "solver", x, y)
         print(f"whole grid, n_jobs=1: KerasClassifier (9 candidates) {times[1]:.1f} s vs "
               f"MLPClassifier (6 candidates) {sk_times[1]:.1f} s")
         print(f"whole grid, n_jobs=2: KerasClassifier (9 candidates) {times[2]:.1f} s vs "

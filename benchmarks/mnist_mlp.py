@@ -13,7 +13,6 @@ Usage: python benchmarks/mnist_mlp.py [--data ../shared/datasets/mnist.npz] [--e
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import time
 import tracemalloc
@@ -21,6 +20,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import import_keras, time_epochs
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mnist.npz"
 
@@ -67,11 +67,7 @@ def time_automl(x, y_onehot, batch_size, epochs):
         Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.fit(x, y_onehot, batch_size=batch_size, epochs=1, verbose=0)
-        times.append(time.perf_counter() - start)
+    times, _ = time_epochs(model, x, y_onehot, batch_size, epochs)
     return model, times
 
 
@@ -90,10 +86,8 @@ def time_sklearn(x, y, batch_size):
 
 def time_keras(x, y_onehot, batch_size, epochs=2):
     """Keras 3 itself, if it is installed (torch backend unless KERAS_BACKEND says otherwise); else None."""
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    try:
-        import keras
-    except ImportError:
+    keras = import_keras()
+    if keras is None:
         return None
     keras.utils.set_random_seed(0)
     model = keras.Sequential([
@@ -103,11 +97,7 @@ def time_keras(x, y_onehot, batch_size, epochs=2):
         keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.fit(x, y_onehot, batch_size=batch_size, epochs=1, verbose=0)
-        times.append(time.perf_counter() - start)
+    times, _ = time_epochs(model, x, y_onehot, batch_size, epochs)
     return min(times), keras.backend.backend()
 
 

@@ -46,6 +46,15 @@ DEFAULT_STUDY = REPO / "studies" / "digits_mlp.yaml"
 TRIVIAL_SPACE = {"parameters": {"hidden_layer_sizes": [4], "learning_rate": 0.01, "batch_size": 32}}
 
 
+def _trivial_spec(name: str, n_trials=None) -> dict:
+    """A study of the trivial model (iris, 4 units, 1 epoch) in one process."""
+    spec = {"name": name, "dataset": "iris", "space": TRIVIAL_SPACE, "epochs": 1}
+    if n_trials is not None:
+        spec["n_trials"] = n_trials
+    spec.update(n_jobs=1, seed=0, sampler="random", pruner="none", preprocessing="none")
+    return spec
+
+
 def _run(spec, out: Path, **overrides):
     if out.exists():
         shutil.rmtree(out)
@@ -170,18 +179,7 @@ def bench_overhead(root: Path, quick: bool) -> dict:
     from automl.search._runner import _split
 
     n = 40 if quick else 100
-    spec = {
-        "name": "trivial",
-        "dataset": "iris",
-        "space": TRIVIAL_SPACE,
-        "epochs": 1,
-        "n_trials": n,
-        "n_jobs": 1,
-        "seed": 0,
-        "sampler": "random",
-        "pruner": "none",
-        "preprocessing": "none",
-    }
+    spec = _trivial_spec("trivial", n_trials=n)
     _run(spec, root / "warm", n_trials=3)  # imports, caches
     result = _run(spec, root / "overhead")
     per_trial = result.summary["wall_time_s"]["optimize"] / n
@@ -212,17 +210,7 @@ def bench_overhead(root: Path, quick: bool) -> dict:
 
 def bench_memory(root: Path, quick: bool) -> dict:
     n = 60 if quick else 200
-    spec = {
-        "name": "memory",
-        "dataset": "iris",
-        "space": TRIVIAL_SPACE,
-        "epochs": 1,
-        "n_jobs": 1,
-        "seed": 0,
-        "sampler": "random",
-        "pruner": "none",
-        "preprocessing": "none",
-    }
+    spec = _trivial_spec("memory")
     _run(spec, root / "mem_warm", n_trials=5)
     gc.collect()
     before = _rss_mb()

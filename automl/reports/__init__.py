@@ -13,7 +13,7 @@
 Reports read trials and histories only; they never import the engine.
 """
 
-from importlib import import_module
+from .._lazy import lazy_getattr
 
 # Everything loads on first use: `automl run` imports the CLI wiring of
 # `automl report/dashboard/compare` without paying for pandas and plotly.
@@ -61,42 +61,7 @@ _LAZY = {
     "write_report": "._dashboard",
 }
 
-__all__ = [
-    *_LAZY,
-    "StudyData",
-    "contour_data",
-    "dashboard_figures",
-    "diagnostics_data",
-    "epochs_table",
-    "importances_table",
-    "intermediate_values_data",
-    "learning_curves_data",
-    "load_study_data",
-    "marginals_table",
-    "optimization_history_data",
-    "parallel_coordinates_data",
-    "param_importances_data",
-    "pareto_front_data",
-    "plot_contour",
-    "plot_diagnostics",
-    "plot_intermediate_values",
-    "plot_learning_curves",
-    "plot_optimization_history",
-    "plot_parallel_coordinates",
-    "plot_param_importances",
-    "plot_pareto_front",
-    "plot_slice",
-    "plot_timeline",
-    "slice_data",
-    "summary_cards",
-    "summary_table",
-    "timeline_data",
-    "top_trials_table",
-    "trials_table",
-]
+__all__ = list(_LAZY)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'automl.reports' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -268,22 +268,17 @@ def _figures(histories: list[_StudyHistory]) -> dict[str, Any]:
     bars = go.Figure()
     labels = [h.label for h in histories]
     best = [None if math.isnan(h.best_value) else h.best_value for h in histories]
-    bars.add_bar(
-        x=labels,
-        y=best,
-        name="best validation",
-        marker_color="#2f6fde",
-        text=[_fmt(v) for v in best],
-        textposition="outside",
-    )
     tests = [None if math.isnan(h.test_score) else h.test_score for h in histories]
+    series = [(best, "best validation", "#2f6fde")]
     if any(v is not None for v in tests):
+        series.append((tests, "test (refit best)", "#23a55a"))
+    for values, name, color in series:
         bars.add_bar(
             x=labels,
-            y=tests,
-            name="test (refit best)",
-            marker_color="#23a55a",
-            text=[_fmt(v) for v in tests],
+            y=values,
+            name=name,
+            marker_color=color,
+            text=[_fmt(v) for v in values],
             textposition="outside",
         )
     bars.update_layout(**layout, barmode="group")

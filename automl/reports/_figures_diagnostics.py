@@ -150,6 +150,12 @@ def _plot_classification(info) -> go.Figure:
     return finish(fig, TITLE)
 
 
+def _test_points(x, y, name: str, color: str, **style) -> go.Scatter:
+    """One marker per test sample."""
+    return go.Scatter(x=x, y=y, mode="markers", name=name,
+                      marker=dict(color=color, size=6, opacity=0.7), **style)
+
+
 def _plot_regression(info) -> go.Figure:
     y_true, y_pred, res = info["y_true"], info["y_pred"], info["residuals"]
     fig = make_subplots(
@@ -161,17 +167,7 @@ def _plot_regression(info) -> go.Figure:
             f"Residuals (RMSE {fmt(info['rmse'])})",
         ],
     )
-    fig.add_trace(
-        go.Scatter(
-            x=y_true,
-            y=y_pred,
-            mode="markers",
-            name="Test samples",
-            marker=dict(color="#1f77b4", size=6, opacity=0.7),
-        ),
-        row=1,
-        col=1,
-    )
+    fig.add_trace(_test_points(y_true, y_pred, "Test samples", "#1f77b4"), row=1, col=1)
     lo, hi = min(min(y_true), min(y_pred)), max(max(y_true), max(y_pred))
     fig.add_trace(
         go.Scatter(
@@ -184,18 +180,8 @@ def _plot_regression(info) -> go.Figure:
         row=1,
         col=1,
     )
-    fig.add_trace(
-        go.Scatter(
-            x=y_pred,
-            y=res,
-            mode="markers",
-            name="Residuals",
-            showlegend=False,
-            marker=dict(color="#ff7f0e", size=6, opacity=0.7),
-        ),
-        row=1,
-        col=2,
-    )
+    fig.add_trace(_test_points(y_pred, res, "Residuals", "#ff7f0e", showlegend=False),
+                  row=1, col=2)
     fig.add_hline(y=0, line=dict(color="#7f7f7f", dash="dash"), row=1, col=2)
     fig.update_xaxes(title_text="Actual", row=1, col=1)
     fig.update_yaxes(title_text="Predicted", row=1, col=1)

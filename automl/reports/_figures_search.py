@@ -514,6 +514,18 @@ def pareto_front_data(data) -> pd.DataFrame:
     return df
 
 
+def _objectives_trace(points, name: str, color: str, size: int, **style) -> go.Scatter:
+    """Trials as points of the first two objectives, hovering as ``trial <number>``."""
+    return go.Scatter(
+        x=points["values_0"],
+        y=points["values_1"],
+        name=name,
+        marker=dict(color=color, size=size),
+        text=[f"trial {n}" for n in points["number"]],
+        **style,
+    )
+
+
 def plot_pareto_front(data) -> go.Figure:
     """First two objectives of the complete trials; the Pareto-optimal ones joined by a line."""
     data = as_data(data)
@@ -527,26 +539,10 @@ def plot_pareto_front(data) -> go.Figure:
     front = df[df["pareto"]].sort_values("values_0")
     rest = df[~df["pareto"]]
     fig = go.Figure()
+    fig.add_trace(_objectives_trace(rest, "Dominated", "#9ecae1", 7, mode="markers"))
     fig.add_trace(
-        go.Scatter(
-            x=rest["values_0"],
-            y=rest["values_1"],
-            mode="markers",
-            name="Dominated",
-            marker=dict(color="#9ecae1", size=7),
-            text=[f"trial {n}" for n in rest["number"]],
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=front["values_0"],
-            y=front["values_1"],
-            mode="markers+lines",
-            name="Pareto front",
-            marker=dict(color="#d62728", size=9),
-            line=dict(color="#d62728", shape="hv"),
-            text=[f"trial {n}" for n in front["number"]],
-        )
+        _objectives_trace(front, "Pareto front", "#d62728", 9, mode="markers+lines",
+                          line=dict(color="#d62728", shape="hv"))
     )
     finish(fig, title, xlabel, ylabel)
     if len(df.columns) > 4:

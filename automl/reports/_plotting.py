@@ -56,15 +56,7 @@ def finish(fig: go.Figure, title: str, xaxis: str | None = None, yaxis: str | No
 def empty_figure(title: str, message: str, xaxis: str = "", yaxis: str = "") -> go.Figure:
     """A figure with no data and ``message`` in the middle (never an exception)."""
     fig = go.Figure()
-    fig.add_annotation(
-        text=message,
-        xref="paper",
-        yref="paper",
-        x=0.5,
-        y=0.5,
-        showarrow=False,
-        font=dict(size=14, color="#555"),
-    )
+    _note(fig, message, size=14, color="#555", x=0.5, y=0.5)
     fig.update_xaxes(showgrid=False, zeroline=False, showticklabels=False)
     fig.update_yaxes(showgrid=False, zeroline=False, showticklabels=False)
     fig.layout.xaxis.title.text = xaxis
@@ -79,19 +71,17 @@ def annotate(fig: go.Figure, message: str) -> go.Figure:
     """
     bottom = (fig.layout.margin.b or _MARGIN["b"]) + 24
     fig.update_layout(margin=dict(b=bottom))
-    fig.add_annotation(
-        text=message,
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=0,
-        yshift=-bottom + 4,
-        yanchor="bottom",
-        xanchor="left",
-        showarrow=False,
-        font=dict(size=11, color="#666"),
-    )
+    _note(fig, message, size=11, color="#666", x=0, y=0, yshift=-bottom + 4,
+          yanchor="bottom", xanchor="left")
     return fig
+
+
+def _note(fig: go.Figure, message: str, *, size: int, color: str, **position) -> None:
+    """Add ``message`` as text placed in paper coordinates (no arrow)."""
+    fig.add_annotation(
+        text=message, xref="paper", yref="paper", showarrow=False,
+        font=dict(size=size, color=color), **position,
+    )
 
 
 def integer_ticks(fig: go.Figure, largest, axis: str = "x") -> go.Figure:

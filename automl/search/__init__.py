@@ -17,7 +17,7 @@ Everything is imported on first use, so that ``automl run`` starts without
 loading Optuna or the engine, and reports can read a run directory cheaply.
 """
 
-from importlib import import_module
+from .._lazy import lazy_getattr
 
 _LAZY = {
     "DATASETS": "._datasets",
@@ -70,10 +70,7 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'automl.search' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__():

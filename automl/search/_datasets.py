@@ -245,15 +245,7 @@ def load_dataset(value, base_dir=None, *, source: str | None = None) -> Dataset:
             read(test_path), test_path, target, features, where, key="test"
         )
     about_target = f"{where('target')}: column {target!r} has "
-    return Dataset(
-        name,
-        X,
-        _target(y, task, about_target),
-        task,
-        "standard",
-        X_test,
-        None if y_test is None else _target(y_test, task, about_target),
-    )
+    return _standard_dataset(name, X, y, task, X_test, y_test, about_target)
 
 
 # ---------------------------------------------------------------------------
@@ -451,14 +443,19 @@ def _make(name: str, arrays: dict[str, Any], task, where, origin: str) -> Datase
                 f"{where}'X_test' with samples of shape {X_test.shape[1:]}, but 'X' has "
                 f"samples of shape {X.shape[1:]}"
             )
+    return _standard_dataset(name, X, y, task, X_test, y_test, where)
+
+
+def _standard_dataset(name, X, y, task, X_test, y_test, about_target: str) -> Dataset:
+    """A ``"standard"`` dataset of a file, its targets checked against ``task``."""
     return Dataset(
         name,
         X,
-        _target(y, task, where),
+        _target(y, task, about_target),
         task,
         "standard",
         X_test,
-        None if y_test is None else _target(y_test, task, where),
+        None if y_test is None else _target(y_test, task, about_target),
     )
 
 

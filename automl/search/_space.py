@@ -145,8 +145,22 @@ class _Categorical:
         return list(self.choices)
 
 
+class _Range:
+    """What the int and float ranges share: a degenerate range has the one value ``low``."""
+
+    def grid_values(self):
+        if self.grid is not None:
+            return list(self.grid)
+        return [self.low] if self.low == self.high else None
+
+    def distribution(self):
+        if self.low == self.high:
+            return [self.low]
+        return self._spread()
+
+
 @dataclass(frozen=True)
-class _Int:
+class _Int(_Range):
     low: int
     high: int
     step: int = 1
@@ -159,16 +173,9 @@ class _Int:
     def values(self) -> range:
         return range(self.low, self.high + 1, self.step)
 
-    def grid_values(self):
-        if self.grid is not None:
-            return list(self.grid)
-        return [self.low] if self.low == self.high else None
-
-    def distribution(self):
+    def _spread(self):
         import scipy.stats
 
-        if self.low == self.high:
-            return [self.low]
         if self.log:
             # Optuna's log-int: log-uniform on [low - 0.5, high + 0.5], rounded.
             ks = list(self.values())
@@ -181,7 +188,7 @@ class _Int:
 
 
 @dataclass(frozen=True)
-class _Float:
+class _Float(_Range):
     low: float
     high: float
     step: float | None = None
@@ -191,16 +198,9 @@ class _Float:
     def suggest(self, trial, name):
         return trial.suggest_float(name, self.low, self.high, step=self.step, log=self.log)
 
-    def grid_values(self):
-        if self.grid is not None:
-            return list(self.grid)
-        return [self.low] if self.low == self.high else None
-
-    def distribution(self):
+    def _spread(self):
         import scipy.stats
 
-        if self.low == self.high:
-            return [self.low]
         if self.step is not None:
             n = int(round((self.high - self.low) / self.step))
             # Rounded like Optuna's stepped floats, so the values print as written.

@@ -922,16 +922,6 @@ class BaseWrapper(BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
 
-    def _score(self, X, y, sample_weight, default):
-        """``scoring`` on ``(X, y)`` when given, else ``default`` (the mixin's score)."""
-        if self.scoring is None:
-            return default(X, y, sample_weight=sample_weight)
-
-        scorer = check_scoring(self, scoring=self.scoring)
-        if sample_weight is None:
-            return float(scorer(self, X, y))
-        return float(scorer(self, X, y, sample_weight=sample_weight))
-
     @property
     def history_df_(self):
         """Per-epoch training logs as a pandas DataFrame (one row per epoch, index ``epoch``)."""
@@ -1182,6 +1172,35 @@ FEATURES_DOC = """\
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of a pandas ``X`` (only when all are strings).
 """
+
+
+class ScoringMixin:
+    """``score`` through the ``scoring`` parameter; listed before the estimator-type mixin."""
+
+    def score(self, X, y, sample_weight=None):
+        """Score on ``(X, y)``: the ``scoring`` parameter's scorer, else the default score.
+
+        The default is the accuracy for :class:`KerasClassifier` and R^2 for
+        :class:`KerasRegressor` (scikit-learn's ``ClassifierMixin`` and
+        ``RegressorMixin`` scores).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if self.scoring is None:
+            return super().score(X, y, sample_weight=sample_weight)
+
+        scorer = check_scoring(self, scoring=self.scoring)
+        if sample_weight is None:
+            return float(scorer(self, X, y))
+        return float(scorer(self, X, y, sample_weight=sample_weight))
 
 
 def fill_docstring(doc: str) -> str:

@@ -23,6 +23,7 @@ from .._validation import Interval, Options, check_param
 from ..keras import initializers, layers, regularizers
 from ..keras.callbacks import ReduceLROnPlateau
 from ..keras.optimizers import schedules
+from ._routing import check_arguments, rebuild
 
 __all__ = ["build_mlp", "build_cnn", "make_schedule", "make_lr_callbacks", "SCHEDULE_NAMES"]
 
@@ -220,13 +221,24 @@ def build_mlp(
     # One independent seed per kernel and per dropout layer.
     seeds = _Seeds(seed, 2 * len(sizes) + n_heads)
     inputs = layers.Input(shape=(int(n_features),))
-    x = inputs
+    return _dense_model(inputs, inputs, sizes, n_outputs, output_activation, n_heads=n_heads,
+                        activation=activation, dropout=dropout, batch_norm=batch_norm,
+                        kernel_initializer=kernel_initializer, kernel_regularizer=regularizer,
+                        seeds=seeds)
+
+
+def _dense_model(inputs, x, sizes, n_outputs, output_activation, *, n_heads, activation, dropout,
+                 batch_norm, kernel_initializer, kernel_regularizer, seeds):
+    """Dense blocks of ``sizes`` on ``x`` then the output layer(s): the model from ``inputs``.
+
+    A ``Sequential`` model with one output, else a functional ``Model``.
+    """
     for units in sizes:
         x = _dense_block(x, units, activation=activation, dropout=dropout, batch_norm=batch_norm,
-                         kernel_initializer=kernel_initializer, kernel_regularizer=regularizer,
-                         seeds=seeds)
+                         kernel_initializer=kernel_initializer,
+                         kernel_regularizer=kernel_regularizer, seeds=seeds)
     outputs = _heads(x, n_outputs, output_activation, kernel_initializer=kernel_initializer,
-                     kernel_regularizer=regularizer, seeds=seeds)
+                     kernel_regularizer=kernel_regularizer, seeds=seeds)
     if n_heads == 1:
         return keras.Sequential([inputs, *_chain(outputs)])
     return keras.Model(inputs, outputs)
@@ -363,15 +375,10 @@ def build_cnn(
         if pooling is not None and min(x.shape[1:3]) >= 2:
             x = pool[pooling](pool_size=2)(x)
     x = layers.Flatten()(x)
-    for u in units:
-        x = _dense_block(x, u, activation=activation, dropout=dropout, batch_norm=False,
-                         kernel_initializer=kernel_initializer, kernel_regularizer=regularizer,
-                         seeds=seeds)
-    outputs = _heads(x, n_outputs, output_activation, kernel_initializer=kernel_initializer,
-                     kernel_regularizer=regularizer, seeds=seeds)
-    if n_heads == 1:
-        return keras.Sequential([inputs, *_chain(outputs)])
-    return keras.Model(inputs, outputs)
+    return _dense_model(inputs, x, units, n_outputs, output_activation, n_heads=n_heads,
+                        activation=activation, dropout=dropout, batch_norm=False,
+                        kernel_initializer=kernel_initializer, kernel_regularizer=regularizer,
+                        seeds=seeds)
 
 
 #: Built-in builders by name (``model="mlp"`` / ``model="cnn"``).
@@ -448,12 +455,7 @@ def _no_arguments(spec, overrides: dict, owner: str) -> None:
 
 def _step_schedule(initial_learning_rate, overrides, steps_per_epoch, epochs, owner):
     """``lr_schedule="step"``: ``lr * factor`` every ``step_epochs`` epochs."""
-    unknown = sorted(set(overrides) - set(_STEP_ARGUMENTS))
-    if unknown:
-        raise ValueError(
-            f"{owner}: lr_schedule='step' has no argument(s) {unknown}; its arguments are "
-            f"{sorted(_STEP_ARGUMENTS)}."
-        )
+    check_arguments("lr_schedule='step'", overrides, sorted(_STEP_ARGUMENTS), owner)
     factor = overrides.get("factor", 0.5)
     check_param("lr_schedule__factor", factor, [Interval(float, 0, 1, closed="right")], owner)
     period = overrides.get("step_epochs", max(1, epochs // 3))
@@ -534,15 +536,8 @@ def make_schedule(spec, initial_learning_rate, overrides: dict, *, steps_per_epo
         schedule = copy.deepcopy(spec)
         if not overrides:
             return schedule
-        config = schedule.get_config()
         overrides = _with_epoch_arguments(overrides, steps_per_epoch, owner)
-        unknown = sorted(set(overrides) - set(config))
-        if unknown:
-            raise ValueError(
-                f"{owner}: {type(schedule).__name__} has no argument(s) {unknown}; its "
-                f"arguments are {sorted(config)}."
-            )
-        return type(schedule).from_config({**config, **overrides})
+        return rebuild(schedule, overrides, owner)
     if spec in ("constant", "reduce_on_plateau"):
         if spec == "constant":
             _no_arguments(spec, overrides, owner)
@@ -565,12 +560,8 @@ def make_schedule(spec, initial_learning_rate, overrides: dict, *, steps_per_epo
     sig = inspect.signature(cls.__init__).parameters
     valid = {p for p in sig if p != "self"}
     valid_epochs = {e for e, s in EPOCH_ARGUMENTS.items() if s in valid}
-    unknown = sorted(set(overrides) - valid - valid_epochs)
-    if unknown:
-        raise ValueError(
-            f"{owner}: lr_schedule={spec!r} ({cls.__name__}) has no argument(s) {unknown}; its "
-            f"arguments are {sorted(valid | valid_epochs)}."
-        )
+    check_arguments(f"lr_schedule={spec!r} ({cls.__name__})", overrides,
+                    sorted(valid | valid_epochs), owner)
     overrides = _with_epoch_arguments(overrides, steps_per_epoch, owner)
     args = dict(defaults)
     if not short and name == "polynomial":
@@ -621,12 +612,8 @@ def make_lr_callbacks(spec, overrides: dict, *, has_validation: bool, epochs: in
     sig = inspect.signature(ReduceLROnPlateau.__init__).parameters
     valid = sorted(p.name for p in sig.values()
                    if p.name != "self" and p.kind is not p.VAR_KEYWORD)
-    unknown = sorted(set(overrides) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"{owner}: lr_schedule='reduce_on_plateau' (ReduceLROnPlateau) has no argument(s) "
-            f"{unknown}; its arguments are {valid}."
-        )
+    check_arguments("lr_schedule='reduce_on_plateau' (ReduceLROnPlateau)", overrides, valid,
+                    owner)
     args = {"monitor": "val_loss" if has_validation else "loss",
             "patience": max(1, int(epochs) // 10)}
     args.update(overrides)

@@ -9,7 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted
 
 from .. import keras
-from ._base import BaseWrapper, fill_docstring, output_losses, output_shapes
+from ._base import BaseWrapper, ScoringMixin, fill_docstring, output_losses, output_shapes
 from ._routing import make_loss
 
 __all__ = ["KerasClassifier"]
@@ -54,7 +54,7 @@ def _normalize_rows(p):
     return p
 
 
-class KerasClassifier(ClassifierMixin, BaseWrapper):
+class KerasClassifier(ScoringMixin, ClassifierMixin, BaseWrapper):
     """Scikit-learn classifier around an ``automl.keras`` neural network.
 
     Every kind of classification target is supported, with the usual
@@ -609,21 +609,6 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
         return np.column_stack(
             [c[np.argmax(p, axis=1)] for c, p in zip(self.classes_, proba)]
         )
-
-    def score(self, X, y, sample_weight=None):
-        """Score on ``(X, y)``: the ``scoring`` parameter's scorer, else the accuracy.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        return self._score(X, y, sample_weight, super().score)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

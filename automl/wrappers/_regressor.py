@@ -6,12 +6,12 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array
 
-from ._base import BaseWrapper, fill_docstring, output_shapes
+from ._base import BaseWrapper, ScoringMixin, fill_docstring, output_shapes
 
 __all__ = ["KerasRegressor"]
 
 
-class KerasRegressor(RegressorMixin, BaseWrapper):
+class KerasRegressor(ScoringMixin, RegressorMixin, BaseWrapper):
     """Scikit-learn regressor around an ``automl.keras`` neural network.
 
     Targets of shape (n_samples,) or (n_samples, n_outputs) are fed to the
@@ -127,21 +127,6 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
         raws = self._predict_raw(X)
         raw = raws[0] if len(raws) == 1 else np.hstack(raws)
         return raw[:, 0] if self._target_ndim == 1 else raw
-
-    def score(self, X, y, sample_weight=None):
-        """Score on ``(X, y)``: the ``scoring`` parameter's scorer, else R^2.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        return self._score(X, y, sample_weight, super().score)
 
 
 KerasRegressor.__doc__ = fill_docstring(KerasRegressor.__doc__)

@@ -23,6 +23,8 @@ from ..keras.optimizers import schedules
 
 __all__ = [
     "nested",
+    "check_arguments",
+    "rebuild",
     "resolve_object",
     "make_loss",
     "make_optimizer",
@@ -48,15 +50,23 @@ def _kind_module(name: str):
     return None
 
 
-def _rebuild(obj, overrides: dict, owner: str):
-    """A new instance of ``obj``'s class from its config with ``overrides`` applied."""
-    config = obj.get_config()
-    unknown = sorted(set(overrides) - set(config))
+def check_arguments(what: str, given, known: list, owner: str) -> None:
+    """Raise a ValueError naming the keys of ``given`` that are not in ``known``.
+
+    ``what`` names the object (``"optimizer Adam"``); the message lists ``known``
+    in the order given.
+    """
+    unknown = sorted(set(given) - set(known))
     if unknown:
         raise ValueError(
-            f"{owner}: {type(obj).__name__} has no argument(s) {unknown}; "
-            f"its arguments are {sorted(config)}."
+            f"{owner}: {what} has no argument(s) {unknown}; its arguments are {known}."
         )
+
+
+def rebuild(obj, overrides: dict, owner: str):
+    """A new instance of ``obj``'s class from its config with ``overrides`` applied."""
+    config = obj.get_config()
+    check_arguments(type(obj).__name__, overrides, sorted(config), owner)
     return type(obj).from_config({**config, **overrides})
 
 
@@ -88,7 +98,7 @@ def resolve_object(name: str, value, overrides: dict, owner: str):
     obj = module.get(value)
     if isinstance(value, type):
         obj = value()
-    return _rebuild(obj, overrides, owner)
+    return rebuild(obj, overrides, owner)
 
 
 # ----------------------------------------------------------------------
@@ -101,7 +111,7 @@ def make_loss(spec, overrides: dict, owner: str):
 
     base = losses._get_loss_instance(spec)
     try:
-        return _rebuild(base, overrides, owner)
+        return rebuild(base, overrides, owner)
     except TypeError as exc:
         raise ValueError(f"{owner}: cannot apply {overrides} to loss {spec!r} ({exc}).") from None
 
@@ -138,12 +148,7 @@ def make_optimizer(spec, *, learning_rate, schedule, overrides: dict, owner: str
     if not changes:
         return base
     config = base.get_config()
-    unknown = sorted(set(changes) - set(config))
-    if unknown:
-        raise ValueError(
-            f"{owner}: optimizer {type(base).__name__} has no argument(s) {unknown}; its "
-            f"arguments are {sorted(config)}."
-        )
+    check_arguments(f"optimizer {type(base).__name__}", changes, sorted(config), owner)
     config.update(changes)
     if isinstance(config.get("learning_rate"), dict):
         config["learning_rate"] = schedules.deserialize(config["learning_rate"])
@@ -164,12 +169,7 @@ def _copy_callback(callback, overrides: dict, owner: str, index: int):
     sig = inspect.signature(type(callback).__init__).parameters
     names = [p.name for p in sig.values()
              if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    unknown = sorted(set(overrides) - set(names))
-    if unknown:
-        raise ValueError(
-            f"{owner}: callbacks[{index}] ({type(callback).__name__}) has no argument(s) "
-            f"{unknown}; its arguments are {names}."
-        )
+    check_arguments(f"callbacks[{index}] ({type(callback).__name__})", overrides, names, owner)
     if all(hasattr(callback, name) for name in names):
         # Re-run the constructor, so that derived attributes follow the new values.
         args = {name: copy.deepcopy(getattr(callback, name), memo) for name in names}

@@ -52,15 +52,23 @@ def test_missing_file_names_it(tmp_path):
         load_spec(tmp_path / "nope.yaml")
 
 
-def test_malformed_yaml_names_file(tmp_path):
-    path = _write(tmp_path, "dataset: digits\nspace: [mlp.yaml\n")
-    with pytest.raises(SpecError, match=r"study\.yaml: malformed YAML"):
-        load_spec(path)
-
-
-def test_not_a_mapping(tmp_path):
-    with pytest.raises(SpecError, match="must be a mapping of keys"):
-        load_spec(_write(tmp_path, "- a\n- b\n"))
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("dataset: digits\nspace: [mlp.yaml\n", r"study\.yaml: malformed YAML"),
+        ("- a\n- b\n", "must be a mapping of keys"),
+        (
+            "dataset: digits\nspace: mlp.yaml\nn_trails: 3\n",
+            r"unknown key 'n_trails' \(did you mean 'n_trials'\?\)",
+        ),
+        ("dataset: digits\n", "missing required key 'space'"),
+    ],
+    ids=["malformed_yaml_names_file", "not_a_mapping", "unknown_top_level_key_with_hint",
+         "missing_required_key"],
+)
+def test_bad_study_file(tmp_path, text, match):
+    with pytest.raises(SpecError, match=match):
+        load_spec(_write(tmp_path, text))
 
 
 def test_unknown_dataset_lists_valid_ones(tmp_path):
@@ -70,17 +78,6 @@ def test_unknown_dataset_lists_valid_ones(tmp_path):
     msg = str(info.value)
     assert msg.startswith(f"{path}: key 'dataset': unknown dataset 'cifar100'")
     assert all(name in msg for name in DATASETS)
-
-
-def test_unknown_top_level_key_with_hint(tmp_path):
-    path = _write(tmp_path, "dataset: digits\nspace: mlp.yaml\nn_trails: 3\n")
-    with pytest.raises(SpecError, match=r"unknown key 'n_trails' \(did you mean 'n_trials'\?\)"):
-        load_spec(path)
-
-
-def test_missing_required_key(tmp_path):
-    with pytest.raises(SpecError, match="missing required key 'space'"):
-        load_spec(_write(tmp_path, "dataset: digits\n"))
 
 
 def test_unknown_space_parameter_names_space_file(tmp_path):
