@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from automl.search import run_study  # noqa: E402
+from automl import run_study  # noqa: E402  (automl.run_study: report=False skips report.html)
 
 DEFAULT_STUDY = REPO / "studies" / "digits_mlp.yaml"
 
@@ -174,9 +174,7 @@ def bench_pruning(root: Path, quick: bool, seeds=(0,)) -> dict:
 def bench_overhead(root: Path, quick: bool) -> dict:
     from sklearn.metrics import get_scorer
 
-    from automl.search import load_spec
-    from automl.search._objective import make_estimator
-    from automl.search._runner import _split
+    from automl.search import StudyPlan, load_spec
 
     n = 40 if quick else 100
     spec = _trivial_spec("trivial", n_trials=n)
@@ -184,13 +182,13 @@ def bench_overhead(root: Path, quick: bool) -> dict:
     result = _run(spec, root / "overhead")
     per_trial = result.summary["wall_time_s"]["optimize"] / n
 
-    loaded = load_spec({**spec, "output": str(root / "bare")})
-    data = _split(loaded)
+    plan = StudyPlan.from_spec(load_spec({**spec, "output": str(root / "bare")}))
+    data = plan.data
     scorer = get_scorer("accuracy")
     params = {"hidden_layer_sizes": (4,), "learning_rate": 0.01, "batch_size": 32}
     start = time.perf_counter()
     for i in range(n):
-        est = make_estimator(loaded, params, epochs=1, random_state=i)
+        est = plan.make_estimator(params, i, epochs=1)
         est.fit(data["X_train"], data["y_train"], validation_data=(data["X_val"], data["y_val"]))
         scorer(est, data["X_val"], data["y_val"])
     bare = (time.perf_counter() - start) / n
