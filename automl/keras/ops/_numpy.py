@@ -986,13 +986,18 @@ def get_item(x, key):
     return np.asarray(convert(x)[_index_key(key)])
 
 
+def _flat_take_vjp(g, x, indices):
+    """Gradient of taking ``indices`` of the flattened ``x``: ``g`` summed into those places."""
+    grad = np.zeros(x.size, dtype=np.result_type(g, np.float32))
+    np.add.at(grad, indices.ravel() % x.size, np.ravel(g))
+    return (grad.reshape(x.shape),)
+
+
 def _take_vjp(g, out, needs, x, indices, axis):
     x = np.asarray(x)
     indices = np.asarray(indices)
     if axis is None:
-        grad = np.zeros(x.size, dtype=np.result_type(g, np.float32))
-        np.add.at(grad, indices.ravel() % x.size, np.ravel(g))
-        return (grad.reshape(x.shape),)
+        return _flat_take_vjp(g, x, indices)
     axis = axis % x.ndim
     grad = np.zeros(x.shape, dtype=np.result_type(g, np.float32))
     np.add.at(grad, (slice(None),) * axis + (indices % x.shape[axis],), g)
@@ -1017,9 +1022,7 @@ def _take_along_axis_vjp(g, out, needs, x, indices, axis):
     x = np.asarray(x)
     indices = np.asarray(indices)
     if axis is None:
-        grad = np.zeros(x.size, dtype=np.result_type(g, np.float32))
-        np.add.at(grad, indices.ravel() % x.size, np.ravel(g))
-        return (grad.reshape(x.shape),)
+        return _flat_take_vjp(g, x, indices)
     axis = axis % x.ndim
     shape = np.broadcast_shapes(tuple(1 if i == axis else n for i, n in enumerate(x.shape)),
                                 tuple(1 if i == axis else n for i, n in enumerate(indices.shape)))
