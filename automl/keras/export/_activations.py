@@ -182,13 +182,17 @@ def _threshold(g, act, x, base):
     return g.op("Where", [keep, x, g.const(act.default_value)], base)
 
 
+def _max_shifted(g, x, axes, base):
+    """``x - max(x over axes)``, the stable input of a softmax over several axes."""
+    return g.op("Sub", [x, g.op("ReduceMax", [x], f"{base}/max", axes=axes, keepdims=1)], f"{base}/shift")
+
+
 @_converts("softmax")
 def _softmax(g, act, x, base):
     axes = _axes(act.axis)
     if len(axes) == 1:
         return g.op("Softmax", [x], base, axis=axes[0])
-    shifted = g.op("Sub", [x, g.op("ReduceMax", [x], f"{base}/max", axes=axes, keepdims=1)], f"{base}/shift")
-    e = g.op("Exp", [shifted], f"{base}/exp")
+    e = g.op("Exp", [_max_shifted(g, x, axes, base)], f"{base}/exp")
     return g.op("Div", [e, g.op("ReduceSum", [e, g.ints(axes)], f"{base}/sum", keepdims=1)], base)
 
 
@@ -197,7 +201,7 @@ def _log_softmax(g, act, x, base):
     axes = _axes(act.axis)
     if len(axes) == 1:
         return g.op("LogSoftmax", [x], base, axis=axes[0])
-    shifted = g.op("Sub", [x, g.op("ReduceMax", [x], f"{base}/max", axes=axes, keepdims=1)], f"{base}/shift")
+    shifted = _max_shifted(g, x, axes, base)
     lse = g.op("Log", [g.op("ReduceSum", [g.op("Exp", [shifted], f"{base}/exp"), g.ints(axes)], f"{base}/sum",
                             keepdims=1)], f"{base}/lse")
     return g.op("Sub", [shifted, lse], base)
