@@ -1,6 +1,9 @@
 """Helpers shared by the dataset tests: ragged object arrays and Keras's seeded split."""
 
 import numpy as np
+import pytest
+
+from automl.keras.datasets import DatasetNotAvailableError
 
 
 def ragged(seqs):
@@ -46,3 +49,19 @@ def reference_vocabulary(xs, num_words, skip_top, oov_char):
     if oov_char is not None:
         return [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
     return [[w for w in x if skip_top <= w < num_words] for x in xs]
+
+
+def digit_images(seed, n_train, n_test):
+    """Random MNIST-like (x_train, y_train, x_test, y_test): uint8 28x28 images, labels 0-9."""
+    rng = np.random.default_rng(seed)
+    return (rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+            rng.integers(0, 10, n_train, dtype=np.uint8),
+            rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+            rng.integers(0, 10, n_test, dtype=np.uint8))
+
+
+def offline_error_message(load_data):
+    """The message of the DatasetNotAvailableError ``load_data()`` raises without network."""
+    with pytest.raises(DatasetNotAvailableError) as info:
+        load_data()
+    return str(info.value)
