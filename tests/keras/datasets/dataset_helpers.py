@@ -1,9 +1,12 @@
 """Helpers shared by the dataset tests: ragged object arrays and Keras's seeded split."""
 
+import hashlib
+
 import numpy as np
 import pytest
 
 from automl.keras.datasets import DatasetNotAvailableError
+from automl.keras.utils import downloads as _download
 
 
 def ragged(seqs):
@@ -65,3 +68,15 @@ def offline_error_message(load_data):
     with pytest.raises(DatasetNotAvailableError) as info:
         load_data()
     return str(info.value)
+
+
+def serve_as_download(module, fname, url, path, monkeypatch, serve):
+    """Make ``module``'s archive ``fname`` downloadable from ``url`` with the bytes of ``path``.
+
+    The module's ``_REMOTE`` gets the checksum of those bytes (the real one cannot
+    match a tiny fixture); returns the list of URLs requested.
+    """
+    data = path.read_bytes()
+    monkeypatch.setattr(module, "_REMOTE", _download.RemoteFile(
+        fname, (url,), hashlib.sha256(data).hexdigest()))
+    return serve({url: data})

@@ -1,13 +1,11 @@
 """boston_housing.load_data: the npz of x (n, 13) and y, Keras's seeded split."""
 
-import hashlib
 
 import numpy as np
 import pytest
 
 from automl.keras.datasets import DatasetNotAvailableError, boston_housing
-from automl.keras.utils import downloads as _download
-from tests.keras.datasets.dataset_helpers import assert_keras_split
+from tests.keras.datasets.dataset_helpers import assert_keras_split, serve_as_download
 
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/boston_housing.npz"
 
@@ -52,10 +50,7 @@ def test_download_and_offline(tiny_boston, monkeypatch, serve, offline):
         boston_housing.load_data()
     assert offline == [URL]
     path, x, _ = tiny_boston
-    data = path.read_bytes()
-    monkeypatch.setattr(boston_housing, "_REMOTE", _download.RemoteFile(
-        "boston_housing.npz", (URL,), hashlib.sha256(data).hexdigest()))
-    requested = serve({URL: data})
+    requested = serve_as_download(boston_housing, "boston_housing.npz", URL, path, monkeypatch, serve)
     (x_train, _), _ = boston_housing.load_data()
     boston_housing.load_data()
     assert x_train.shape == (18, 13) and requested == [URL]

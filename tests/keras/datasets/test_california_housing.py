@@ -1,13 +1,11 @@
 """california_housing.load_data: the npz of x (n, 8) and y, versions and Keras's seeded split."""
 
-import hashlib
 
 import numpy as np
 import pytest
 
 from automl.keras.datasets import DatasetNotAvailableError, california_housing
-from automl.keras.utils import downloads as _download
-from tests.keras.datasets.dataset_helpers import assert_keras_split
+from tests.keras.datasets.dataset_helpers import assert_keras_split, serve_as_download
 
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/california_housing.npz"
 
@@ -51,10 +49,8 @@ def test_download_and_offline(tiny_california, monkeypatch, serve, offline):
     assert offline == [URL]
     assert california_housing._REMOTE.origins == (URL,)
     path, _, _ = tiny_california
-    data = path.read_bytes()
-    monkeypatch.setattr(california_housing, "_REMOTE", _download.RemoteFile(
-        "california_housing.npz", (URL,), hashlib.sha256(data).hexdigest()))
-    requested = serve({URL: data})
+    requested = serve_as_download(
+        california_housing, "california_housing.npz", URL, path, monkeypatch, serve)
     (x_train, _), _ = california_housing.load_data()
     california_housing.load_data(version="small")
     assert x_train.shape == (520, 8) and requested == [URL]
