@@ -18,8 +18,17 @@ __all__ = [
 ]
 
 
+class _AlongAxis(Activation):
+    """An activation that normalizes along ``axis`` (an int or a list of ints)."""
+
+    _param_names = ("axis",)
+
+    def __init__(self, axis=-1):
+        self.axis = _axis(axis, self.__name__)
+
+
 @_register
-class softmax(Activation):  # noqa: N801
+class softmax(_AlongAxis):  # noqa: N801
     """Softmax ``exp(x) / sum(exp(x))`` along ``axis`` (an int or a list of ints).
 
     >>> import numpy as np
@@ -29,10 +38,6 @@ class softmax(Activation):  # noqa: N801
     """
 
     __name__ = "softmax"
-    _param_names = ("axis",)
-
-    def __init__(self, axis=-1):
-        self.axis = _axis(axis, "softmax")
 
     def forward(self, z):
         axis = self.axis
@@ -52,14 +57,10 @@ class softmax(Activation):  # noqa: N801
 
 
 @_register
-class log_softmax(Activation):  # noqa: N801
+class log_softmax(_AlongAxis):  # noqa: N801
     """Log-softmax ``x - log(sum(exp(x)))`` along ``axis``."""
 
     __name__ = "log_softmax"
-    _param_names = ("axis",)
-
-    def __init__(self, axis=-1):
-        self.axis = _axis(axis, "log_softmax")
 
     def forward(self, z):
         axis = self.axis
@@ -78,7 +79,7 @@ class log_softmax(Activation):  # noqa: N801
 
 
 @_register
-class sparsemax(Activation):  # noqa: N801
+class sparsemax(_AlongAxis):  # noqa: N801
     """Sparsemax: the Euclidean projection of ``x`` onto the probability simplex along ``axis``.
 
     ``max(x - tau, 0)`` with ``tau`` chosen so that the outputs sum to one;
@@ -97,15 +98,13 @@ class sparsemax(Activation):  # noqa: N801
     """
 
     __name__ = "sparsemax"
-    _param_names = ("axis",)
 
     def __init__(self, axis=-1):
-        axis = _axis(axis, "sparsemax")
-        if isinstance(axis, tuple):
+        super().__init__(axis)
+        if isinstance(self.axis, tuple):
             raise TypeError(
-                f"The 'axis' parameter of sparsemax must be an int. Got {list(axis)!r} instead."
+                f"The 'axis' parameter of sparsemax must be an int. Got {list(self.axis)!r} instead."
             )
-        self.axis = axis
 
     def forward(self, z):
         moved = np.moveaxis(z, self.axis, -1)

@@ -32,40 +32,21 @@ __all__ = [
 ]
 
 
-def mean(x, axis=None, keepdims=False):
-    return _ops.mean(x, axis=axis, keepdims=keepdims)
+def _reduction(name):
+    """``K.<name>(x, axis=None, keepdims=False)``: the op of that name, Keras 2's signature."""
+    reduce_op = getattr(_ops, name)
+
+    def reduce(x, axis=None, keepdims=False):
+        return reduce_op(x, axis=axis, keepdims=keepdims)
+
+    reduce.__name__ = reduce.__qualname__ = name
+    return reduce
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    return _ops.sum(x, axis=axis, keepdims=keepdims)
-
-
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    return _ops.max(x, axis=axis, keepdims=keepdims)
-
-
-def min(x, axis=None, keepdims=False):  # noqa: A001
-    return _ops.min(x, axis=axis, keepdims=keepdims)
-
-
-def prod(x, axis=None, keepdims=False):
-    return _ops.prod(x, axis=axis, keepdims=keepdims)
-
-
-def std(x, axis=None, keepdims=False):
-    return _ops.std(x, axis=axis, keepdims=keepdims)
-
-
-def var(x, axis=None, keepdims=False):
-    return _ops.var(x, axis=axis, keepdims=keepdims)
-
-
-def all(x, axis=None, keepdims=False):  # noqa: A001
-    return _ops.all(x, axis=axis, keepdims=keepdims)
-
-
-def any(x, axis=None, keepdims=False):  # noqa: A001
-    return _ops.any(x, axis=axis, keepdims=keepdims)
+mean, sum, max, min, prod, std, var, all, any, logsumexp = (  # noqa: A001
+    _reduction(name)
+    for name in ("mean", "sum", "max", "min", "prod", "std", "var", "all", "any", "logsumexp")
+)
 
 
 def argmax(x, axis=-1):
@@ -74,10 +55,6 @@ def argmax(x, axis=-1):
 
 def argmin(x, axis=-1):
     return _ops.argmin(x, axis=axis)
-
-
-def logsumexp(x, axis=None, keepdims=False):
-    return _ops.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
 def cumsum(x, axis=0):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..._validation import Interval, check_param
 from ..utils import downloads as _download
-from ._formats import DatasetFormatError, load_npz
+from ._splits import keras_order, load_x_y, train_test_split
 
 __all__ = ["load_data"]
 
@@ -57,13 +55,6 @@ def load_data(path="boston_housing.npz", test_split=0.2, seed=113):
     source = _download.obtain(
         path, _REMOTE, owner="automl.keras.datasets.boston_housing.load_data"
     )
-    arrays = load_npz(source, ("x", "y"), what="Boston Housing")
-    x, y = arrays["x"], arrays["y"]
-    if len(x) != len(y):
-        raise DatasetFormatError(f"{source}: x and y have different lengths.")
-    # Keras's exact split: the legacy MT19937 stream of a local RandomState(seed).
-    order = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(order)
-    x, y = x[order], y[order]
-    n_train = int(len(x) * (1 - test_split))
-    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+    x, y = load_x_y(source, "Boston Housing")
+    order = keras_order(len(x), seed)
+    return train_test_split(x[order], y[order], test_split)

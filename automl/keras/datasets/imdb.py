@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from ..utils import downloads as _download
 from ._formats import DatasetFormatError, load_npz
-from ._sequences import check_sequence_args, clip_vocabulary, flatten, keep_shorter, to_lists
+from ._sequences import (
+    check_kept,
+    check_sequence_args,
+    finish_splits,
+    load_word_index,
+    prepare_split,
+)
 
 __all__ = ["get_word_index", "load_data"]
 
@@ -97,24 +101,9 @@ def load_data(
             raise DatasetFormatError(f"{source}: x_{name} and y_{name} have different lengths.")
         order = np.arange(len(x))
         rng.shuffle(order)
-        flat, lengths = flatten(x[order], index_from or 0, start_char)
-        labels = labels[order]
-        if maxlen:
-            flat, lengths, labels = keep_shorter(flat, lengths, labels, maxlen)
-        splits.append((flat, lengths, labels))
-    if maxlen and (len(splits[0][1]) == 0 or len(splits[1][1]) == 0):
-        raise ValueError(
-            f"After filtering for sequences shorter than maxlen={maxlen}, no sequence was "
-            "kept. Increase maxlen."
-        )
-
-    if not num_words:
-        num_words = int(max((s[0].max() for s in splits if s[0].size), default=0))
-    out = []
-    for flat, lengths, labels in splits:
-        flat, lengths = clip_vocabulary(flat, lengths, num_words, skip_top, oov_char)
-        out.append((to_lists(flat, lengths), labels))
-    return tuple(out)
+        splits.append(prepare_split(x, labels, order, index_from, start_char, maxlen))
+    check_kept(maxlen, *splits)
+    return tuple(finish_splits(splits, num_words, skip_top, oov_char))
 
 
 def get_word_index(path="imdb_word_index.json"):
@@ -136,14 +125,6 @@ def get_word_index(path="imdb_word_index.json"):
     >>> index["the"]  # doctest: +SKIP
     1
     """
-    source = _download.obtain(
-        path, _WORD_INDEX, owner="automl.keras.datasets.imdb.get_word_index"
+    return load_word_index(
+        path, _WORD_INDEX, owner="automl.keras.datasets.imdb.get_word_index", what="IMDB"
     )
-    try:
-        with open(source, encoding="utf-8") as f:
-            index = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise DatasetFormatError(f"{source} is not a readable IMDB word index: {exc}") from exc
-    if not isinstance(index, dict):
-        raise DatasetFormatError(f"{source} is not an IMDB word index (not a JSON object).")
-    return index

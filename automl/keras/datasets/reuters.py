@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from ..._validation import Interval, check_param
 from ..utils import downloads as _download
-from ._formats import DatasetFormatError, load_npz
-from ._sequences import check_sequence_args, clip_vocabulary, flatten, keep_shorter, to_lists
+from ._sequences import (
+    check_kept,
+    check_sequence_args,
+    finish_splits,
+    load_word_index,
+    prepare_split,
+)
+from ._splits import keras_order, load_x_y, train_test_split
 
 __all__ = ["get_label_names", "get_word_index", "load_data"]
 
@@ -97,28 +101,13 @@ def load_data(
     check_sequence_args(_OWNER, num_words, skip_top, maxlen, start_char, oov_char, index_from)
     check_param("test_split", test_split, [Interval(float, 0, 1, closed="left")], _OWNER)
     source = _download.obtain(path, _REMOTE, owner="automl.keras.datasets.reuters.load_data")
-    arrays = load_npz(source, ("x", "y"), what="Reuters", allow_objects=True)
-    x, labels = arrays["x"], np.asarray(arrays["y"])
-    if len(x) != len(labels):
-        raise DatasetFormatError(f"{source}: x and y have different lengths.")
-    # Keras's exact order: the legacy MT19937 stream of a local RandomState(seed).
-    order = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(order)
-    flat, lengths = flatten(x[order], index_from or 0, start_char)
-    labels = labels[order]
-    if maxlen:
-        flat, lengths, labels = keep_shorter(flat, lengths, labels, maxlen)
-        if len(lengths) == 0:
-            raise ValueError(
-                f"After filtering for sequences shorter than maxlen={maxlen}, no sequence was "
-                "kept. Increase maxlen."
-            )
-    if not num_words:
-        num_words = int(flat.max()) if flat.size else 0
-    flat, lengths = clip_vocabulary(flat, lengths, num_words, skip_top, oov_char)
-    xs = to_lists(flat, lengths)
-    n_train = int(len(xs) * (1 - test_split))
-    return (xs[:n_train], labels[:n_train]), (xs[n_train:], labels[n_train:])
+    x, labels = load_x_y(source, "Reuters", allow_objects=True)
+    split = prepare_split(
+        x, np.asarray(labels), keras_order(len(x), seed), index_from, start_char, maxlen
+    )
+    check_kept(maxlen, split)
+    [(xs, labels)] = finish_splits([split], num_words, skip_top, oov_char)
+    return train_test_split(xs, labels, test_split)
 
 
 def get_word_index(path="reuters_word_index.json"):
@@ -140,17 +129,9 @@ def get_word_index(path="reuters_word_index.json"):
     >>> index["the"]  # doctest: +SKIP
     1
     """
-    source = _download.obtain(
-        path, _WORD_INDEX, owner="automl.keras.datasets.reuters.get_word_index"
+    return load_word_index(
+        path, _WORD_INDEX, owner="automl.keras.datasets.reuters.get_word_index", what="Reuters"
     )
-    try:
-        with open(source, encoding="utf-8") as f:
-            index = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise DatasetFormatError(f"{source} is not a readable Reuters word index: {exc}") from exc
-    if not isinstance(index, dict):
-        raise DatasetFormatError(f"{source} is not a Reuters word index (not a JSON object).")
-    return index
 
 
 def get_label_names():

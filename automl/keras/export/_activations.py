@@ -33,6 +33,30 @@ def _converts(*names):
     return deco
 
 
+def _one_node(onnx_op, **attributes):
+    """A converter emitting the single ONNX node ``onnx_op`` with fixed attributes."""
+
+    def convert(g, act, x, base):
+        return g.op(onnx_op, [x], base, **attributes)
+
+    convert.__name__ = f"_{onnx_op.lower()}"
+    return convert
+
+
+# The activations that are one ONNX node with fixed attributes: (names, ONNX op, attributes).
+for _names, _onnx_op, _attributes in [
+    (("selu",), "Selu", {"alpha": _SELU_ALPHA, "gamma": _SELU_SCALE}),
+    (("softplus",), "Softplus", {}),
+    (("softsign",), "Softsign", {}),
+    (("sigmoid",), "Sigmoid", {}),
+    (("hard_sigmoid",), "HardSigmoid", {"alpha": 1.0 / 6.0, "beta": 0.5}),
+    (("hard_silu", "hard_swish"), "HardSwish", {}),
+    (("tanh",), "Tanh", {}),
+    (("exponential",), "Exp", {}),
+]:
+    _converts(*_names)(_one_node(_onnx_op, **_attributes))
+
+
 def _axes(axis):
     return list(axis) if isinstance(axis, (list, tuple)) else [int(axis)]
 
@@ -82,11 +106,6 @@ def _celu(g, act, x, base):
     return g.op("Celu", [x], base, alpha=float(act.alpha))
 
 
-@_converts("selu")
-def _selu(g, act, x, base):
-    return g.op("Selu", [x], base, alpha=_SELU_ALPHA, gamma=_SELU_SCALE)
-
-
 @_converts("gelu")
 def _gelu(g, act, x, base):
     if act.approximate:
@@ -113,50 +132,15 @@ def _mish(g, act, x, base):
     return g.op("Mul", [x, g.op("Tanh", [soft], f"{base}/tanh")], base)
 
 
-@_converts("softplus")
-def _softplus(g, act, x, base):
-    return g.op("Softplus", [x], base)
-
-
-@_converts("softsign")
-def _softsign(g, act, x, base):
-    return g.op("Softsign", [x], base)
-
-
-@_converts("sigmoid")
-def _sigmoid(g, act, x, base):
-    return g.op("Sigmoid", [x], base)
-
-
 @_converts("log_sigmoid")
 def _log_sigmoid(g, act, x, base):
     neg = g.op("Neg", [x], f"{base}/neg")
     return g.op("Neg", [g.op("Softplus", [neg], f"{base}/softplus")], base)
 
 
-@_converts("hard_sigmoid")
-def _hard_sigmoid(g, act, x, base):
-    return g.op("HardSigmoid", [x], base, alpha=1.0 / 6.0, beta=0.5)
-
-
-@_converts("hard_silu", "hard_swish")
-def _hard_silu(g, act, x, base):
-    return g.op("HardSwish", [x], base)
-
-
-@_converts("tanh")
-def _tanh(g, act, x, base):
-    return g.op("Tanh", [x], base)
-
-
 @_converts("tanh_shrink")
 def _tanh_shrink(g, act, x, base):
     return g.op("Sub", [x, g.op("Tanh", [x], f"{base}/tanh")], base)
-
-
-@_converts("exponential")
-def _exponential(g, act, x, base):
-    return g.op("Exp", [x], base)
 
 
 @_converts("squareplus")
@@ -198,13 +182,17 @@ def _threshold(g, act, x, base):
     return g.op("Where", [keep, x, g.const(act.default_value)], base)
 
 
+def _max_shifted(g, x, axes, base):
+    """``x - max(x over axes)``, the stable input of a softmax over several axes."""
+    return g.op("Sub", [x, g.op("ReduceMax", [x], f"{base}/max", axes=axes, keepdims=1)], f"{base}/shift")
+
+
 @_converts("softmax")
 def _softmax(g, act, x, base):
     axes = _axes(act.axis)
     if len(axes) == 1:
         return g.op("Softmax", [x], base, axis=axes[0])
-    shifted = g.op("Sub", [x, g.op("ReduceMax", [x], f"{base}/max", axes=axes, keepdims=1)], f"{base}/shift")
-    e = g.op("Exp", [shifted], f"{base}/exp")
+    e = g.op("Exp", [_max_shifted(g, x, axes, base)], f"{base}/exp")
     return g.op("Div", [e, g.op("ReduceSum", [e, g.ints(axes)], f"{base}/sum", keepdims=1)], base)
 
 
@@ -213,7 +201,7 @@ def _log_softmax(g, act, x, base):
     axes = _axes(act.axis)
     if len(axes) == 1:
         return g.op("LogSoftmax", [x], base, axis=axes[0])
-    shifted = g.op("Sub", [x, g.op("ReduceMax", [x], f"{base}/max", axes=axes, keepdims=1)], f"{base}/shift")
+    shifted = _max_shifted(g, x, axes, base)
     lse = g.op("Log", [g.op("ReduceSum", [g.op("Exp", [shifted], f"{base}/exp"), g.ints(axes)], f"{base}/sum",
                             keepdims=1)], f"{base}/lse")
     return g.op("Sub", [shifted, lse], base)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..layers import InputLayer, Layer
+from ..layers import Layer
 from ..models import Functional, Model, Sequential
 from ._graph import Graph
 
@@ -169,34 +169,12 @@ def _convert_sequential(g, model, inputs, shapes):
     return [x], [shape]
 
 
-def _topological(outputs):
-    """The layer calls (one tensor standing for each) reachable from ``outputs``, producers first."""
-    order, state = [], {}
-
-    def visit(tensor):
-        node = tensor.node
-        if state.get(id(node)) == "done":
-            return
-        if state.get(id(node)) == "active":
-            raise ValueError("The layer graph has a cycle.")
-        state[id(node)] = "active"
-        for parent in node.inputs:
-            visit(parent)
-        state[id(node)] = "done"
-        if not isinstance(node.layer, InputLayer):
-            order.append(node)
-
-    for out in outputs:
-        visit(out)
-    return order
-
-
 def _convert_functional(g, model, inputs, shapes):
     model_inputs = model.inputs
     if len(inputs) != len(model_inputs):
         raise ValueError(f"Model {model.name!r} takes {len(model_inputs)} inputs. Got {len(inputs)}.")
     values = {id(t): name for t, name in zip(model_inputs, inputs)}
-    for node in _topological(model.outputs):
+    for node in model._nodes:  # the model's layer calls, producers first (as saving reads them)
         args = [values[id(t)] for t in node.inputs]
         outs_t = list(node.siblings) if node.siblings is not None else [node]
         call = LayerCall(node.layer, args, [t.shape for t in node.inputs], [t.shape for t in outs_t],

@@ -147,8 +147,14 @@ class IoU(_IoUBase):
         valid = np.count_nonzero(union > 1e-9)
         return float((tp / (union + eps)).sum() / (valid + eps))
 
+    #: Arguments a subclass fixes or derives, so left out of its config.
+    _implied_config = ()
+
     def get_config(self):
-        return {**super().get_config(), "target_class_ids": list(self.target_class_ids)}
+        config = {**super().get_config(), "target_class_ids": list(self.target_class_ids)}
+        for key in self._implied_config:
+            del config[key]
+        return config
 
 
 @METRICS.register
@@ -173,17 +179,14 @@ class MeanIoU(IoU):
     0.2381
     """
 
+    _implied_config = ("target_class_ids",)
+
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
                  sparse_y_pred=True, axis=-1):
         check_param("num_classes", num_classes, [Interval(int, 1, None)], type(self).__name__)
         super().__init__(num_classes, list(range(num_classes)), name=name, dtype=dtype,
                          ignore_class=ignore_class, sparse_y_true=sparse_y_true,
                          sparse_y_pred=sparse_y_pred, axis=axis)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["target_class_ids"]
-        return config
 
 
 @METRICS.register
@@ -212,16 +215,13 @@ class OneHotIoU(IoU):
     0.071
     """
 
+    _implied_config = ("sparse_y_true",)
+
     def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None,
                  sparse_y_pred=False, axis=-1):
         super().__init__(num_classes, target_class_ids, name=name, dtype=dtype,
                          ignore_class=ignore_class, sparse_y_true=False,
                          sparse_y_pred=sparse_y_pred, axis=axis)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config
 
 
 @METRICS.register
@@ -248,15 +248,12 @@ class OneHotMeanIoU(MeanIoU):
     0.048
     """
 
+    _implied_config = ("target_class_ids", "sparse_y_true")
+
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False,
                  axis=-1):
         super().__init__(num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
                          sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config
 
 
 @METRICS.register

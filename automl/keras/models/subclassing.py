@@ -67,12 +67,16 @@ _UNTRACKED = frozenset({"_local_tape", "_shape_cache", "_init_call", "optimizer"
                         "_tape_trainable"})
 
 
-def tracked_layers(owner) -> list[Layer]:
-    """Layers held by ``owner``'s attributes (also in lists, tuples and dicts), in order."""
-    found, seen = [], {id(owner)}
+def _tracked(owner, kind, seen, skip=frozenset()) -> list:
+    """Instances of ``kind`` held by ``owner``'s attributes (also in lists, tuples and dicts).
+
+    In order, each once; ``seen`` holds ids not to report; attributes in
+    ``_UNTRACKED`` or ``skip`` are not scanned.
+    """
+    found = []
 
     def visit(value, depth):
-        if isinstance(value, Layer):
+        if isinstance(value, kind):
             if id(value) not in seen:
                 seen.add(id(value))
                 found.append(value)
@@ -84,31 +88,19 @@ def tracked_layers(owner) -> list[Layer]:
                 visit(item, depth + 1)
 
     for key, value in vars(owner).items():
-        if key not in _UNTRACKED:
+        if key not in _UNTRACKED and key not in skip:
             visit(value, 0)
     return found
+
+
+def tracked_layers(owner) -> list[Layer]:
+    """Layers held by ``owner``'s attributes (also in lists, tuples and dicts), in order."""
+    return _tracked(owner, Layer, {id(owner)})
 
 
 def tracked_variables(owner) -> list:
     """Variables held by ``owner``'s attributes (also in lists, tuples and dicts), as Keras tracks them."""
-    found, seen = [], set()
-
-    def visit(value, depth):
-        if isinstance(value, Variable):
-            if id(value) not in seen:
-                seen.add(id(value))
-                found.append(value)
-        elif depth < 4 and isinstance(value, (list, tuple)):
-            for item in value:
-                visit(item, depth + 1)
-        elif depth < 4 and isinstance(value, dict):
-            for item in value.values():
-                visit(item, depth + 1)
-
-    for key, value in vars(owner).items():
-        if key not in _UNTRACKED and key != "_variables":
-            visit(value, 0)
-    return found
+    return _tracked(owner, Variable, set(), skip=frozenset({"_variables"}))
 
 
 def _is_subclassed_model(cls) -> bool:

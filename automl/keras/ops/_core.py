@@ -103,14 +103,18 @@ def slice(inputs, start_indices, shape):  # noqa: A001 (Keras's name)
     return convert(inputs)[_block(start_indices, shape)].copy()
 
 
-def _slice_update_vjp(g, out, needs, inputs, start_indices, updates):
-    block = _block(start_indices, np.shape(updates))
+def _overwrite_vjp(g, needs, index):
+    """Gradients of ``inputs`` with ``inputs[index]`` overwritten by ``updates``."""
     gi = None
     if needs[0]:
         gi = np.array(g, copy=True)
-        gi[block] = 0
-    gu = np.asarray(g)[block] if needs[1] else None
+        gi[index] = 0
+    gu = np.asarray(g)[index] if needs[1] else None
     return gi, gu
+
+
+def _slice_update_vjp(g, out, needs, inputs, start_indices, updates):
+    return _overwrite_vjp(g, needs, _block(start_indices, np.shape(updates)))
 
 
 @op(_ns, vjp=_slice_update_vjp, diff=("inputs", "updates"), samples=S((4, 5), L((1, 2)), (2, 3)))
@@ -141,13 +145,7 @@ def scatter(indices, values, shape):
 
 
 def _scatter_update_vjp(g, out, needs, inputs, indices, updates):
-    index = _scatter_index(indices)
-    gi = None
-    if needs[0]:
-        gi = np.array(g, copy=True)
-        gi[index] = 0
-    gu = np.asarray(g)[index] if needs[1] else None
-    return gi, gu
+    return _overwrite_vjp(g, needs, _scatter_index(indices))
 
 
 @op(_ns, vjp=_scatter_update_vjp, diff=("inputs", "updates"),

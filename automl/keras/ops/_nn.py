@@ -666,31 +666,37 @@ def _register_nn_gather(fn, samples):
     return op(_ns, vjp=vjp, samples=samples, name=fn.__name__)(fn)
 
 
-def depth_to_space(x, block_size, data_format="channels_last"):
-    """Move blocks of ``block_size**2`` channels into ``block_size x block_size`` spatial tiles."""
+def _as_channels_last(x, data_format, fn):
+    """``fn`` applied to ``x`` viewed as ``(N, H, W, C)``, the result laid out as ``data_format``."""
     x = convert(x)
     first = data_format == "channels_first"
-    if first:
-        x = np.moveaxis(x, 1, -1)
-    n, h, w, c = x.shape
-    b = int(block_size)
-    out = x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5).reshape(
-        n, h * b, w * b, c // (b * b))
+    out = fn(np.moveaxis(x, 1, -1) if first else x)
     return np.moveaxis(out, -1, 1) if first else out
+
+
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Move blocks of ``block_size**2`` channels into ``block_size x block_size`` spatial tiles."""
+    b = int(block_size)
+
+    def tiles(x):
+        n, h, w, c = x.shape
+        return x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5).reshape(
+            n, h * b, w * b, c // (b * b))
+
+    return _as_channels_last(x, data_format, tiles)
 
 
 def space_to_depth(x, block_size, data_format="channels_last"):
     """Move ``block_size x block_size`` spatial tiles into the channels (the inverse of
     :func:`depth_to_space`)."""
-    x = convert(x)
-    first = data_format == "channels_first"
-    if first:
-        x = np.moveaxis(x, 1, -1)
-    n, h, w, c = x.shape
     b = int(block_size)
-    out = x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5).reshape(
-        n, h // b, w // b, b * b * c)
-    return np.moveaxis(out, -1, 1) if first else out
+
+    def blocks(x):
+        n, h, w, c = x.shape
+        return x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5).reshape(
+            n, h // b, w // b, b * b * c)
+
+    return _as_channels_last(x, data_format, blocks)
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002 (Keras's name)

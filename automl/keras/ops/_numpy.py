@@ -986,17 +986,29 @@ def get_item(x, key):
     return np.asarray(convert(x)[_index_key(key)])
 
 
-def _take_vjp(g, out, needs, x, indices, axis):
-    x = np.asarray(x)
-    indices = np.asarray(indices)
-    if axis is None:
-        grad = np.zeros(x.size, dtype=np.result_type(g, np.float32))
-        np.add.at(grad, indices.ravel() % x.size, np.ravel(g))
-        return (grad.reshape(x.shape),)
-    axis = axis % x.ndim
+def _gather_vjp(axis_grad):
+    """The vjp of a gather of ``x`` at ``indices`` along ``axis`` (of the flattened ``x`` when None).
+
+    ``axis_grad(g, x, indices, axis)`` gives the gradient for a (non-negative) axis.
+    """
+
+    def vjp(g, out, needs, x, indices, axis):
+        x = np.asarray(x)
+        indices = np.asarray(indices)
+        if axis is None:
+            grad = np.zeros(x.size, dtype=np.result_type(g, np.float32))
+            np.add.at(grad, indices.ravel() % x.size, np.ravel(g))
+            return (grad.reshape(x.shape),)
+        return (axis_grad(g, x, indices, axis % x.ndim),)
+
+    return vjp
+
+
+@_gather_vjp
+def _take_vjp(g, x, indices, axis):
     grad = np.zeros(x.shape, dtype=np.result_type(g, np.float32))
     np.add.at(grad, (slice(None),) * axis + (indices % x.shape[axis],), g)
-    return (grad,)
+    return grad
 
 
 @op(_ns, vjp=_take_vjp, samples=S((4, 3), I([0, 2, 2])) + S((3, 4), I([[1, 0], [3, 3]]), axis=1)
@@ -1013,21 +1025,15 @@ def _along_index(shape, indices, axis):
     return tuple(grids)
 
 
-def _take_along_axis_vjp(g, out, needs, x, indices, axis):
-    x = np.asarray(x)
-    indices = np.asarray(indices)
-    if axis is None:
-        grad = np.zeros(x.size, dtype=np.result_type(g, np.float32))
-        np.add.at(grad, indices.ravel() % x.size, np.ravel(g))
-        return (grad.reshape(x.shape),)
-    axis = axis % x.ndim
+@_gather_vjp
+def _take_along_axis_vjp(g, x, indices, axis):
     shape = np.broadcast_shapes(tuple(1 if i == axis else n for i, n in enumerate(x.shape)),
                                 tuple(1 if i == axis else n for i, n in enumerate(indices.shape)))
     full = tuple(indices.shape[axis] if i == axis else n for i, n in enumerate(shape))
     idx = np.broadcast_to(indices, full)
     grad = np.zeros(x.shape, dtype=np.result_type(g, np.float32))
     np.add.at(grad, _along_index(x.shape, idx, axis), np.broadcast_to(g, full))
-    return (grad,)
+    return grad
 
 
 @op(_ns, vjp=_take_along_axis_vjp, samples=S((3, 4), I([[0], [2], [3]]), axis=1)

@@ -48,28 +48,17 @@ class Draw:
         raise ValueError(f"Unknown sample domain {d!r}.")
 
 
-def P(*shape):
-    return Draw(shape, "pos")
+def _domain(domain):
+    """``f(*shape)``: a :class:`Draw` of that shape from ``domain``."""
+
+    def draw(*shape):
+        return Draw(shape, domain)
+
+    return draw
 
 
-def U(*shape):
-    return Draw(shape, "unit")
-
-
-def A(*shape):
-    return Draw(shape, "away")
-
-
-def G1(*shape):
-    return Draw(shape, "gt1")
-
-
-def SPD(*shape):
-    return Draw(shape, "spd")
-
-
-def M(*shape):
-    return Draw(shape, "matrix")
+# Shorthands of the sample tables: P(2, 3) is a (2, 3) draw of positive values, etc.
+P, U, A, G1, SPD, M = map(_domain, ("pos", "unit", "away", "gt1", "spd", "matrix"))
 
 
 def I(values, dtype="int32"):  # noqa: E743 (an integer literal)

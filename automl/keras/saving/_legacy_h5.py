@@ -72,26 +72,23 @@ def _saved_layers(source, group, what, limit) -> list[tuple[str, list[np.ndarray
 
 def _assign_layer(source, layer, arrays, skip_mismatch, where) -> list:
     variables = _legacy_order(layer)
+    problem = None
     if len(arrays) != len(variables):
         problem = (f"{where} holds {len(arrays)} weights but layer {layer.name!r} "
                    f"({type(layer).__name__}) has {len(variables)}.")
-        if not skip_mismatch:
-            raise source.error(problem)
-        warnings.warn(f"Skipping layer {layer.name!r} while loading {source.name}: {problem}",
-                      stacklevel=4)
-        return []
-    pairs = []
-    for var, arr in zip(variables, arrays):
-        if arr.shape != var.shape:
-            problem = (f"{where} holds a weight of shape {arr.shape} for the variable "
-                       f"{var.name!r} of shape {var.shape}.")
-            if not skip_mismatch:
-                raise source.error(problem)
-            warnings.warn(f"Skipping layer {layer.name!r} while loading {source.name}: {problem}",
-                          stacklevel=4)
-            return []
-        pairs.append((var, arr))
-    return pairs
+    else:
+        for var, arr in zip(variables, arrays):
+            if arr.shape != var.shape:
+                problem = (f"{where} holds a weight of shape {arr.shape} for the variable "
+                           f"{var.name!r} of shape {var.shape}.")
+                break
+    if problem is None:
+        return list(zip(variables, arrays))
+    if not skip_mismatch:
+        raise source.error(problem)
+    warnings.warn(f"Skipping layer {layer.name!r} while loading {source.name}: {problem}",
+                  stacklevel=4)
+    return []
 
 
 def _model_layers_with_weights(model):

@@ -5,6 +5,19 @@ from __future__ import annotations
 __all__ = ["PyDataset", "Sequence"]
 
 
+def _setting(name, default):
+    """A property stored in ``_<name>``, reading ``default`` when it was never set."""
+    attr = "_" + name
+
+    def get(self):
+        return getattr(self, attr, default)
+
+    def put(self, value):
+        setattr(self, attr, value)
+
+    return property(get, put, doc=f"{name} (default {default!r}).")
+
+
 class PyDataset:
     """Base class of datasets that produce whole batches from Python code.
 
@@ -57,29 +70,9 @@ class PyDataset:
         self._max_queue_size = max_queue_size
 
     # Subclasses that forget ``super().__init__()`` still get the defaults.
-    @property
-    def workers(self):
-        return getattr(self, "_workers", 1)
-
-    @workers.setter
-    def workers(self, value):
-        self._workers = value
-
-    @property
-    def use_multiprocessing(self):
-        return getattr(self, "_use_multiprocessing", False)
-
-    @use_multiprocessing.setter
-    def use_multiprocessing(self, value):
-        self._use_multiprocessing = value
-
-    @property
-    def max_queue_size(self):
-        return getattr(self, "_max_queue_size", 10)
-
-    @max_queue_size.setter
-    def max_queue_size(self, value):
-        self._max_queue_size = value
+    workers = _setting("workers", 1)
+    use_multiprocessing = _setting("use_multiprocessing", False)
+    max_queue_size = _setting("max_queue_size", 10)
 
     def __getitem__(self, index):
         """Return the batch at position ``index``."""

@@ -1,5 +1,6 @@
 """Every registered activation beyond the basic five: values, gradients, parameters, serialization."""
 
+import functools
 import json
 import math
 import pickle
@@ -10,6 +11,7 @@ import pytest
 from automl.keras import activations
 from automl.keras.layers import Dense
 from automl.testing import check_activation_gradients, check_layer_gradients
+from tests.keras.activations.activation_helpers import away_from_kinks
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -48,13 +50,7 @@ ALL_NAMES = sorted(set(activations.ACTIVATIONS.names()) - {"glu", "threshold"})
 POINTS = np.array([-7.5, -3.2, -2.9, -1.0, -0.3, 0.4, 1.0, 2.5, 3.3, 6.7])
 
 
-def _away_from_kinks(shape, kinks=(0.0, -3.0, 3.0, 6.0), seed=0, scale=3.0, gap=0.05):
-    """Random values, none within ``gap`` of a point where a derivative jumps."""
-    x = np.random.default_rng(seed).standard_normal(shape) * scale
-    for k in kinks:
-        close = np.abs(x - k) < gap
-        x[close] = k + np.where(x[close] >= k, gap, -gap) * 2
-    return x
+_away_from_kinks = functools.partial(away_from_kinks, kinks=(0.0, -3.0, 3.0, 6.0), scale=3.0)
 
 
 def test_every_keras_3_activation_is_registered_with_its_aliases():

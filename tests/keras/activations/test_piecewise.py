@@ -1,5 +1,6 @@
 """Piecewise, shrinkage and sparse activations (Keras 3's celu ... tanh_shrink): values, gradients, names, config."""
 
+import functools
 import json
 import math
 import pickle
@@ -11,6 +12,7 @@ from automl.keras import Sequential, activations
 from automl.keras.layers import Dense
 from automl.keras.utils import set_random_seed
 from automl.testing import check_activation_gradients, check_layer_gradients
+from tests.keras.activations.activation_helpers import away_from_kinks
 
 REGISTERED = ["celu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus",
               "sparsemax", "squareplus", "tanh_shrink"]
@@ -35,12 +37,7 @@ POINTS = np.array([-7.5, -3.2, -1.0, -0.7, -0.3, 0.0, 0.4, 0.6, 1.0, 2.5, 6.7])
 KINKS = (-1.0, -0.5, 0.0, 0.5, 1.0)
 
 
-def _away_from_kinks(shape, kinks=KINKS, seed=0, scale=2.0, gap=0.05):
-    x = np.random.default_rng(seed).standard_normal(shape) * scale
-    for k in kinks:
-        close = np.abs(x - k) < gap
-        x[close] = k + np.where(x[close] >= k, gap, -gap) * 2
-    return x
+_away_from_kinks = functools.partial(away_from_kinks, kinks=KINKS, scale=2.0)
 
 
 # -- values -------------------------------------------------------------------------------

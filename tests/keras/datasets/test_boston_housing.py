@@ -1,12 +1,11 @@
 """boston_housing.load_data: the npz of x (n, 13) and y, Keras's seeded split."""
 
-import hashlib
 
 import numpy as np
 import pytest
 
 from automl.keras.datasets import DatasetNotAvailableError, boston_housing
-from automl.keras.utils import downloads as _download
+from tests.keras.datasets.dataset_helpers import assert_keras_split, serve_as_download
 
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/boston_housing.npz"
 
@@ -22,16 +21,11 @@ def tiny_boston(tmp_path):
 
 def test_split_matches_keras(tiny_boston):
     path, x, y = tiny_boston
-    (x_train, y_train), (x_test, y_test) = boston_housing.load_data(path=path)
-    order = np.arange(23)
-    np.random.RandomState(113).shuffle(order)  # Keras's shuffle for seed=113
-    n_train = int(23 * (1 - 0.2))  # 18
+    result = boston_housing.load_data(path=path)
+    (x_train, y_train), (x_test, _) = result
     assert x_train.shape == (18, 13) and x_test.shape == (5, 13) and y_train.shape == (18,)
     assert x_train.dtype == np.float64
-    np.testing.assert_array_equal(x_train, x[order[:n_train]])
-    np.testing.assert_array_equal(y_train, y[order[:n_train]])
-    np.testing.assert_array_equal(x_test, x[order[n_train:]])
-    np.testing.assert_array_equal(y_test, y[order[n_train:]])
+    assert_keras_split(result, x, y)  # seed=113, test_split=0.2: 18 train samples
 
 
 def test_test_split_and_seed(tiny_boston):
@@ -56,10 +50,7 @@ def test_download_and_offline(tiny_boston, monkeypatch, serve, offline):
         boston_housing.load_data()
     assert offline == [URL]
     path, x, _ = tiny_boston
-    data = path.read_bytes()
-    monkeypatch.setattr(boston_housing, "_REMOTE", _download.RemoteFile(
-        "boston_housing.npz", (URL,), hashlib.sha256(data).hexdigest()))
-    requested = serve({URL: data})
+    requested = serve_as_download(boston_housing, "boston_housing.npz", URL, path, monkeypatch, serve)
     (x_train, _), _ = boston_housing.load_data()
     boston_housing.load_data()
     assert x_train.shape == (18, 13) and requested == [URL]

@@ -1,12 +1,11 @@
 """california_housing.load_data: the npz of x (n, 8) and y, versions and Keras's seeded split."""
 
-import hashlib
 
 import numpy as np
 import pytest
 
 from automl.keras.datasets import DatasetNotAvailableError, california_housing
-from automl.keras.utils import downloads as _download
+from tests.keras.datasets.dataset_helpers import assert_keras_split, serve_as_download
 
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/california_housing.npz"
 
@@ -23,17 +22,12 @@ def tiny_california(tmp_path):
 @pytest.mark.parametrize("version, n", [("large", 650), ("small", 600)])
 def test_split_matches_keras(tiny_california, version, n):
     path, x, y = tiny_california
-    (x_train, y_train), (x_test, y_test) = california_housing.load_data(version=version, path=path)
-    x, y = x[:n], y[:n]
-    order = np.arange(n)
-    np.random.RandomState(113).shuffle(order)  # Keras's shuffle for seed=113
+    result = california_housing.load_data(version=version, path=path)
+    (x_train, y_train), (x_test, _) = result
     n_train = int(n * (1 - 0.2))
     assert x_train.shape == (n_train, 8) and x_test.shape == (n - n_train, 8) and y_train.shape == (n_train,)
     assert x_train.dtype == np.float32
-    np.testing.assert_array_equal(x_train, x[order[:n_train]])
-    np.testing.assert_array_equal(y_train, y[order[:n_train]])
-    np.testing.assert_array_equal(x_test, x[order[n_train:]])
-    np.testing.assert_array_equal(y_test, y[order[n_train:]])
+    assert_keras_split(result, x[:n], y[:n])  # seed=113, test_split=0.2
 
 
 def test_test_split_seed_and_arguments(tiny_california):
@@ -55,10 +49,8 @@ def test_download_and_offline(tiny_california, monkeypatch, serve, offline):
     assert offline == [URL]
     assert california_housing._REMOTE.origins == (URL,)
     path, _, _ = tiny_california
-    data = path.read_bytes()
-    monkeypatch.setattr(california_housing, "_REMOTE", _download.RemoteFile(
-        "california_housing.npz", (URL,), hashlib.sha256(data).hexdigest()))
-    requested = serve({URL: data})
+    requested = serve_as_download(
+        california_housing, "california_housing.npz", URL, path, monkeypatch, serve)
     (x_train, _), _ = california_housing.load_data()
     california_housing.load_data(version="small")
     assert x_train.shape == (520, 8) and requested == [URL]

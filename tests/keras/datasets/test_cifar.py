@@ -10,9 +10,10 @@ import tarfile
 import numpy as np
 import pytest
 
-from automl.keras.datasets import DatasetNotAvailableError, cifar10, cifar100
+from automl.keras.datasets import cifar10, cifar100
 from automl.keras.datasets._formats import DatasetFormatError, _reconstruct
 from automl.keras.utils import downloads as _download
+from tests.keras.datasets.dataset_helpers import offline_error_message
 
 C10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
@@ -125,9 +126,7 @@ def test_cifar10_download_then_cache_hit(tmp_path, monkeypatch, serve):
 
 
 def test_cifar10_offline_error(offline):
-    with pytest.raises(DatasetNotAvailableError) as info:
-        cifar10.load_data()
-    message = str(info.value)
+    message = offline_error_message(cifar10.load_data)
     assert "'cifar-10-python.tar.gz'" in message and C10_URL in message
     assert "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce" in message
     assert 'cifar10.load_data(path="/path/to/cifar-10-python.tar.gz")' in message

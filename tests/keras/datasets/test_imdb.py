@@ -13,15 +13,9 @@ import pytest
 from automl.keras.datasets import DatasetNotAvailableError, imdb
 from automl.keras.datasets._formats import DatasetFormatError
 from automl.keras.utils import downloads as _download
+from tests.keras.datasets.dataset_helpers import ragged, reference_split, reference_vocabulary
 
 BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-
-
-def ragged(seqs):
-    out = np.empty(len(seqs), dtype=object)
-    for i, s in enumerate(seqs):
-        out[i] = list(s)
-    return out
 
 
 def write_imdb(path, train, test, y_train=None, y_test=None):
@@ -34,33 +28,11 @@ def write_imdb(path, train, test, y_train=None, y_test=None):
 def keras_reference(x_train, labels_train, x_test, labels_test, num_words=None, skip_top=0,
                     maxlen=None, seed=113, start_char=1, oov_char=2, index_from=3):
     """Keras 3's documented algorithm, written out literally with Python lists."""
-    rng = np.random.RandomState(seed)
-    idx = np.arange(len(x_train))
-    rng.shuffle(idx)
-    x_train, labels_train = [list(x_train[i]) for i in idx], labels_train[idx]
-    idx = np.arange(len(x_test))
-    rng.shuffle(idx)
-    x_test, labels_test = [list(x_test[i]) for i in idx], labels_test[idx]
-    if start_char is not None:
-        x_train = [[start_char] + [w + index_from for w in x] for x in x_train]
-        x_test = [[start_char] + [w + index_from for w in x] for x in x_test]
-    elif index_from:
-        x_train = [[w + index_from for w in x] for x in x_train]
-        x_test = [[w + index_from for w in x] for x in x_test]
-    if maxlen:
-        keep = [len(x) < maxlen for x in x_train]
-        x_train = [x for x, k in zip(x_train, keep) if k]
-        labels_train = labels_train[np.array(keep, bool)]
-        keep = [len(x) < maxlen for x in x_test]
-        x_test = [x for x, k in zip(x_test, keep) if k]
-        labels_test = labels_test[np.array(keep, bool)]
-    xs = x_train + x_test
-    if not num_words:
-        num_words = max(max(x) for x in xs)
-    if oov_char is not None:
-        xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
-    else:
-        xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
+    rng = np.random.RandomState(seed)  # one stream, train then test
+    x_train, labels_train = reference_split(
+        rng, x_train, labels_train, start_char, index_from, maxlen)
+    x_test, labels_test = reference_split(rng, x_test, labels_test, start_char, index_from, maxlen)
+    xs = reference_vocabulary(x_train + x_test, num_words, skip_top, oov_char)
     n = len(x_train)
     return (xs[:n], labels_train), (xs[n:], labels_test)
 

@@ -9,19 +9,14 @@ import pytest
 from automl.keras.datasets import DatasetNotAvailableError, mnist
 from automl.keras.datasets._formats import DatasetFormatError
 from automl.keras.utils import downloads as _download
+from tests.keras.datasets.dataset_helpers import digit_images, offline_error_message
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "mnist.npz"
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 
 
 def tiny_mnist(path, n_train=5, n_test=3):
-    rng = np.random.default_rng(0)
-    arrays = {
-        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
+    arrays = dict(zip(("x_train", "y_train", "x_test", "y_test"), digit_images(0, n_train, n_test)))
     np.savez_compressed(path, **arrays)
     return arrays
 
@@ -70,9 +65,7 @@ def test_real_checksum_rejects_other_bytes(tmp_path, serve):
 
 
 def test_offline_error_explains_how_to_provide_the_file(offline):
-    with pytest.raises(DatasetNotAvailableError) as info:
-        mnist.load_data()
-    message = str(info.value)
+    message = offline_error_message(mnist.load_data)
     assert "'mnist.npz'" in message and URL in message
     assert "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1" in message
     assert 'mnist.load_data(path="/path/to/mnist.npz")' in message

@@ -9,15 +9,9 @@ import pytest
 from automl.keras.datasets import DatasetNotAvailableError, reuters
 from automl.keras.datasets._formats import DatasetFormatError
 from automl.keras.utils import downloads as _download
+from tests.keras.datasets.dataset_helpers import ragged, reference_split, reference_vocabulary
 
 BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-
-
-def ragged(seqs):
-    out = np.empty(len(seqs), dtype=object)
-    for i, s in enumerate(seqs):
-        out[i] = list(s)
-    return out
 
 
 def write_reuters(path, seqs, labels):
@@ -29,23 +23,8 @@ def keras_reference(xs, labels, num_words=None, skip_top=0, maxlen=None, test_sp
                     start_char=1, oov_char=2, index_from=3):
     """Keras 3's algorithm, written out literally with Python lists."""
     rng = np.random.RandomState(seed)
-    idx = np.arange(len(xs))
-    rng.shuffle(idx)
-    xs, labels = [list(xs[i]) for i in idx], np.asarray(labels)[idx]
-    if start_char is not None:
-        xs = [[start_char] + [w + index_from for w in x] for x in xs]
-    elif index_from:
-        xs = [[w + index_from for w in x] for x in xs]
-    if maxlen:
-        keep = [len(x) < maxlen for x in xs]
-        xs = [x for x, k in zip(xs, keep) if k]
-        labels = labels[np.array(keep, bool)]
-    if not num_words:
-        num_words = max(max(x) for x in xs)
-    if oov_char is not None:
-        xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
-    else:
-        xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
+    xs, labels = reference_split(rng, xs, labels, start_char, index_from, maxlen)
+    xs = reference_vocabulary(xs, num_words, skip_top, oov_char)
     n = int(len(xs) * (1 - test_split))
     return (xs[:n], labels[:n]), (xs[n:], labels[n:])
 

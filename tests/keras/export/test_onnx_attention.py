@@ -3,19 +3,9 @@
 import pytest
 
 from automl.keras import Input, Model, layers, utils
+from tests.keras.export.onnx_helpers import random_input, randomize_weights
 
 utils.set_random_seed(0)
-
-
-def _x(rng, *shape):
-    return rng.normal(size=shape).astype("float32")
-
-
-def _randomize(model, rng):
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if weights:
-            layer.set_weights([rng.normal(size=w.shape).astype("float32") * 0.5 for w in weights])
 
 
 @pytest.mark.parametrize(
@@ -27,8 +17,8 @@ def _randomize(model, rng):
 def test_self_attention(kwargs, rng, check_onnx):
     x = Input(shape=(5, 6))
     model = Model(x, layers.MultiHeadAttention(**kwargs)(x, x))
-    _randomize(model, rng)
-    check_onnx(model, _x(rng, 3, 5, 6))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 5, 6))
 
 
 def test_cross_attention_with_key_causal_mask_and_scores(rng, check_onnx):
@@ -36,17 +26,17 @@ def test_cross_attention_with_key_causal_mask_and_scores(rng, check_onnx):
     out, scores = layers.MultiHeadAttention(2, 3)(q, v, key=k, return_attention_scores=True,
                                                   use_causal_mask=True)
     model = Model([q, v, k], [out, scores])
-    _randomize(model, rng)
-    check_onnx(model, [_x(rng, 3, 4, 6), _x(rng, 3, 4, 3), _x(rng, 3, 4, 5)])
+    randomize_weights(model, rng)
+    check_onnx(model, [random_input(rng, 3, 4, 6), random_input(rng, 3, 4, 3), random_input(rng, 3, 4, 5)])
 
 
 def test_attention_mask_input(rng, check_onnx):
     q, v = Input(shape=(4, 6)), Input(shape=(7, 6))
     mask = Input(shape=(4, 7))
     model = Model([q, v, mask], layers.MultiHeadAttention(2, 3)(q, v, attention_mask=mask))
-    _randomize(model, rng)
+    randomize_weights(model, rng)
     m = (rng.random((3, 4, 7)) > 0.3).astype("float32")
-    check_onnx(model, [_x(rng, 3, 4, 6), _x(rng, 3, 7, 6), m])
+    check_onnx(model, [random_input(rng, 3, 4, 6), random_input(rng, 3, 7, 6), m])
 
 
 def test_transformer_block(rng, check_onnx):
@@ -73,5 +63,5 @@ def test_attention_layers(layer, options, rng, check_onnx):
     q, v, k = Input(shape=(4, 3)), Input(shape=(5, 2)), Input(shape=(5, 3))
     out = layer()([q, v, k], **options)
     model = Model([q, v, k], out)
-    _randomize(model, rng)
-    check_onnx(model, [_x(rng, 3, 4, 3), _x(rng, 3, 5, 2), _x(rng, 3, 5, 3)])
+    randomize_weights(model, rng)
+    check_onnx(model, [random_input(rng, 3, 4, 3), random_input(rng, 3, 5, 2), random_input(rng, 3, 5, 3)])

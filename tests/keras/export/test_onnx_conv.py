@@ -3,19 +3,9 @@
 import pytest
 
 from automl.keras import Input, Model, Sequential, layers, utils
+from tests.keras.export.onnx_helpers import random_input, randomize_weights
 
 utils.set_random_seed(0)
-
-
-def _x(rng, *shape):
-    return rng.normal(size=shape).astype("float32")
-
-
-def _randomize_bias(model, rng):
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if weights:
-            layer.set_weights([rng.normal(size=w.shape).astype("float32") * 0.5 for w in weights])
 
 
 _CONV2D = [
@@ -34,8 +24,8 @@ _CONV2D = [
 @pytest.mark.parametrize("kwargs", _CONV2D, ids=str)
 def test_conv2d(kwargs, rng, check_onnx):
     model = Sequential([Input(shape=(9, 8, 4)), layers.Conv2D(**kwargs)])
-    _randomize_bias(model, rng)
-    check_onnx(model, _x(rng, 3, 9, 8, 4))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 9, 8, 4))
 
 
 _CONV1D = [
@@ -50,22 +40,22 @@ _CONV1D = [
 @pytest.mark.parametrize("kwargs", _CONV1D, ids=str)
 def test_conv1d(kwargs, rng, check_onnx):
     model = Sequential([Input(shape=(11, 4)), layers.Conv1D(**kwargs)])
-    _randomize_bias(model, rng)
-    check_onnx(model, _x(rng, 3, 11, 4))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 11, 4))
 
 
 def test_conv_with_unknown_spatial_size(rng, check_onnx):
     model = Sequential([Input(shape=(None, None, 2)), layers.Conv2D(3, 3, strides=2, padding="same"),
                         layers.GlobalAveragePooling2D()])
-    _randomize_bias(model, rng)
-    check_onnx(model, _x(rng, 2, 9, 7, 2))
-    check_onnx(model, _x(rng, 2, 6, 10, 2))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 2, 9, 7, 2))
+    check_onnx(model, random_input(rng, 2, 6, 10, 2))
 
 
 def test_conv3d(rng, check_onnx):
     model = Sequential([Input(shape=(5, 6, 4, 2)), layers.Conv3D(3, 2, padding="same", strides=(1, 2, 1))])
-    _randomize_bias(model, rng)
-    check_onnx(model, _x(rng, 2, 5, 6, 4, 2))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 2, 5, 6, 4, 2))
 
 
 @pytest.mark.parametrize(
@@ -82,8 +72,8 @@ def test_conv3d(rng, check_onnx):
 )
 def test_depthwise_and_separable_2d(layer, rng, check_onnx):
     model = Sequential([Input(shape=(8, 7, 3)), layer])
-    _randomize_bias(model, rng)
-    check_onnx(model, _x(rng, 3, 8, 7, 3))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 8, 7, 3))
 
 
 @pytest.mark.parametrize(
@@ -98,8 +88,8 @@ def test_depthwise_and_separable_2d(layer, rng, check_onnx):
 )
 def test_depthwise_and_separable_1d(layer, rng, check_onnx):
     model = Sequential([Input(shape=(10, 3)), layer])
-    _randomize_bias(model, rng)
-    check_onnx(model, _x(rng, 3, 10, 3))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 10, 3))
 
 
 @pytest.mark.parametrize(
@@ -123,7 +113,7 @@ def test_depthwise_and_separable_1d(layer, rng, check_onnx):
 )
 def test_pooling_and_spatial_2d(layer, rng, check_onnx):
     model = Sequential([Input(shape=(7, 8, 3)), layer])
-    check_onnx(model, _x(rng, 3, 7, 8, 3))
+    check_onnx(model, random_input(rng, 3, 7, 8, 3))
 
 
 @pytest.mark.parametrize(
@@ -140,7 +130,7 @@ def test_pooling_and_spatial_2d(layer, rng, check_onnx):
 )
 def test_pooling_1d(layer, rng, check_onnx):
     model = Sequential([Input(shape=(9, 3)), layer])
-    check_onnx(model, _x(rng, 3, 9, 3))
+    check_onnx(model, random_input(rng, 3, 9, 3))
 
 
 def test_small_cnn_after_training(rng, check_onnx):
@@ -169,7 +159,7 @@ def test_conv_branches_in_a_functional_model(rng, check_onnx):
     merged = layers.Add()([a, b])
     pooled = layers.GlobalMaxPooling2D()(layers.AveragePooling2D(2)(merged))
     model = Model(inputs, layers.Dense(2)(pooled))
-    check_onnx(model, _x(rng, 4, 8, 8, 2))
+    check_onnx(model, random_input(rng, 4, 8, 8, 2))
 
 
 
@@ -189,19 +179,19 @@ _TRANSPOSED = [
 @pytest.mark.parametrize("kwargs", _TRANSPOSED, ids=str)
 def test_conv2d_transpose(kwargs, rng, check_onnx):
     model = Sequential([Input(shape=(5, 6, 2)), layers.Conv2DTranspose(**kwargs)])
-    _randomize_bias(model, rng)
-    check_onnx(model, _x(rng, 3, 5, 6, 2))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 5, 6, 2))
 
 
 @pytest.mark.parametrize("kwargs", [dict(filters=3, kernel_size=3, strides=2, padding="same"),
                                     dict(filters=2, kernel_size=3, strides=2, output_padding=1)], ids=str)
 def test_conv1d_and_3d_transpose(kwargs, rng, check_onnx):
     model = Sequential([Input(shape=(7, 2)), layers.Conv1DTranspose(**kwargs)])
-    _randomize_bias(model, rng)
-    check_onnx(model, _x(rng, 3, 7, 2))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 7, 2))
     model = Sequential([Input(shape=(3, 4, 3, 2)), layers.Conv3DTranspose(**kwargs)])
-    _randomize_bias(model, rng)
-    check_onnx(model, _x(rng, 2, 3, 4, 3, 2))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 2, 3, 4, 3, 2))
 
 
 @pytest.mark.parametrize(
@@ -214,7 +204,7 @@ def test_conv1d_and_3d_transpose(kwargs, rng, check_onnx):
 )
 def test_resizing_and_center_crop(layer, rng, check_onnx):
     model = Sequential([Input(shape=(7, 8, 2)), layer])
-    check_onnx(model, _x(rng, 2, 7, 8, 2))
+    check_onnx(model, random_input(rng, 2, 7, 8, 2))
 
 
 @pytest.mark.parametrize(
@@ -226,4 +216,4 @@ def test_resizing_and_center_crop(layer, rng, check_onnx):
 )
 def test_3d_layers(layer, rng, check_onnx):
     model = Sequential([Input(shape=(4, 5, 6, 2)), layer])
-    check_onnx(model, _x(rng, 2, 4, 5, 6, 2))
+    check_onnx(model, random_input(rng, 2, 4, 5, 6, 2))

@@ -3,6 +3,7 @@
 import pytest
 
 from automl.keras import Input, Model, Sequential, layers, utils
+from tests.keras.export.onnx_helpers import randomize_weights
 
 utils.set_random_seed(0)
 
@@ -17,13 +18,6 @@ def _tokens(rng, n=6, t=7, vocab=12):
     return x
 
 
-def _randomize(model, rng):
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if weights:
-            layer.set_weights([(rng.normal(size=w.shape) * 0.5).astype(w.dtype) for w in weights])
-
-
 _OPTIONS = [{}, {"return_sequences": True}, {"go_backwards": True}, {"go_backwards": True, "return_sequences": True},
             {"return_sequences": True, "zero_output_for_mask": True}]
 
@@ -32,7 +26,7 @@ _OPTIONS = [{}, {"return_sequences": True}, {"go_backwards": True}, {"go_backwar
 @pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.LSTM, layers.GRU], ids=lambda c: c.__name__)
 def test_masked_recurrent_layers(cls, options, rng, check_onnx):
     model = Sequential([Input(shape=(7,)), layers.Embedding(12, 3, mask_zero=True), cls(4, **options)])
-    _randomize(model, rng)
+    randomize_weights(model, rng)
     check_onnx(model, _tokens(rng).astype("float32"))
 
 
@@ -46,7 +40,7 @@ def test_masked_bidirectional_and_stacked(merge_mode, rng, check_onnx):
     last = layers.LSTM(3, return_state=True)(seq)
     pooled = layers.GlobalAveragePooling1D()(seq)
     model = Model(tokens, [*last, pooled])
-    _randomize(model, rng)
+    randomize_weights(model, rng)
     x = _tokens(rng)
     x[3, 0] = 5  # GlobalAveragePooling1D of a fully masked row is NaN in both; keep rows finite
     check_onnx(model, x)
@@ -60,7 +54,7 @@ def test_masking_layer_and_rnn_cells(rng, check_onnx):
     model = Sequential([Input(shape=(6, 3)), layers.Masking(), layers.RNN([layers.LSTMCell(4), layers.GRUCell(2)],
                                                                            return_sequences=True),
                         layers.GlobalAveragePooling1D()])
-    _randomize(model, rng)
+    randomize_weights(model, rng)
     check_onnx(model, x)
 
 
@@ -70,14 +64,14 @@ def test_initial_state_of_a_fully_masked_row(rng, check_onnx):
     seq = layers.Embedding(12, 3, mask_zero=True)(tokens)
     out = layers.GRU(4, return_sequences=True, return_state=True)(seq, initial_state=[h0])
     model = Model([tokens, h0], out)
-    _randomize(model, rng)
+    randomize_weights(model, rng)
     check_onnx(model, [_tokens(rng).astype("float32"), rng.normal(size=(6, 4)).astype("float32")])
 
 
 def test_layers_that_drop_the_mask(rng, check_onnx):
     model = Sequential([Input(shape=(7,)), layers.Embedding(12, 3, mask_zero=True), layers.Flatten(),
                         layers.Dense(2)])
-    _randomize(model, rng)
+    randomize_weights(model, rng)
     with pytest.warns(UserWarning, match="does not support masking"):
         check_onnx(model, _tokens(rng).astype("float32"))
 
@@ -98,5 +92,5 @@ def test_masked_concatenate(axis, both_masked, rng, check_onnx):
     b = layers.Embedding(12, 3, mask_zero=both_masked)(tokens)
     merged = layers.Concatenate(axis=axis)([a, b])
     model = Model(tokens, layers.LSTM(3)(merged))
-    _randomize(model, rng)
+    randomize_weights(model, rng)
     check_onnx(model, _tokens(rng).astype("float32"))

@@ -3,19 +3,9 @@
 import pytest
 
 from automl.keras import Input, Model, Sequential, layers, utils
+from tests.keras.export.onnx_helpers import random_input, randomize_weights
 
 utils.set_random_seed(0)
-
-
-def _x(rng, *shape):
-    return rng.normal(size=shape).astype("float32")
-
-
-def _randomize(model, rng, scale=0.5):
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if weights:
-            layer.set_weights([(rng.normal(size=w.shape) * scale).astype("float32") for w in weights])
 
 
 _OPTIONS = [
@@ -37,23 +27,23 @@ _GATED = [
 @pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.LSTM, layers.GRU], ids=lambda c: c.__name__)
 def test_recurrent_layers(cls, options, rng, check_onnx):
     model = Sequential([Input(shape=(6, 3)), cls(5, **options)])
-    _randomize(model, rng)
-    check_onnx(model, _x(rng, 4, 6, 3))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 4, 6, 3))
 
 
 @pytest.mark.parametrize("options", _GATED, ids=str)
 @pytest.mark.parametrize("cls", [layers.LSTM, layers.GRU], ids=lambda c: c.__name__)
 def test_gate_activations(cls, options, rng, check_onnx):
     model = Sequential([Input(shape=(6, 3)), cls(5, **options)])
-    _randomize(model, rng)
-    check_onnx(model, _x(rng, 4, 6, 3))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 4, 6, 3))
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_gru_reset_after(reset_after, rng, check_onnx):
     model = Sequential([Input(shape=(7, 3)), layers.GRU(4, reset_after=reset_after, return_sequences=True)])
-    _randomize(model, rng)
-    check_onnx(model, _x(rng, 4, 7, 3))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 4, 7, 3))
 
 
 @pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.LSTM, layers.GRU], ids=lambda c: c.__name__)
@@ -63,8 +53,8 @@ def test_return_state_and_initial_state(cls, rng, check_onnx):
     seq, states = out[0], out[1:]
     second = cls(4)(seq, initial_state=states)
     model = Model(x, [second, *states])
-    _randomize(model, rng)
-    check_onnx(model, _x(rng, 3, 5, 3))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 5, 3))
 
 
 @pytest.mark.parametrize("merge_mode", ["concat", "sum", "ave", "mul", None])
@@ -74,8 +64,8 @@ def test_bidirectional(cls, return_sequences, merge_mode, rng, check_onnx):
     x = Input(shape=(6, 3))
     out = layers.Bidirectional(cls(4, return_sequences=return_sequences), merge_mode=merge_mode)(x)
     model = Model(x, out)
-    _randomize(model, rng)
-    check_onnx(model, _x(rng, 3, 6, 3))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 6, 3))
 
 
 def test_embedding_lstm_classifier_after_training(rng, check_onnx):
@@ -110,12 +100,12 @@ def test_rnn_over_cells(cell, options, rng, check_onnx):
     x = Input(shape=(6, 3))
     out = layers.RNN(cell(), **options)(x)
     model = Model(x, out)
-    _randomize(model, rng)
-    check_onnx(model, _x(rng, 3, 6, 3))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 6, 3))
 
 
 def test_bidirectional_rnn_over_a_cell(rng, check_onnx):
     model = Sequential([Input(shape=(5, 3)), layers.Bidirectional(layers.RNN(layers.GRUCell(3),
                                                                              return_sequences=True))])
-    _randomize(model, rng)
-    check_onnx(model, _x(rng, 3, 5, 3))
+    randomize_weights(model, rng)
+    check_onnx(model, random_input(rng, 3, 5, 3))

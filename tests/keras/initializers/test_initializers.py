@@ -73,15 +73,19 @@ def test_zeros_ones_constant():
     np.testing.assert_array_equal(initializers.Constant(2.5)((4,)), np.full(4, 2.5))
 
 
+def _variance_scaling_sample(name, mode, fan_in=300, fan_out=200):
+    """A (fan_in, fan_out) sample of the named initializer (seed 0) and its ``mode``'s fan."""
+    n = {"fan_in": fan_in, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    return initializers.get(name).__class__(seed=0)((fan_in, fan_out)), n
+
+
 @pytest.mark.parametrize(
     "name, scale, mode",
     [("glorot_uniform", 1.0, "fan_avg"), ("he_uniform", 2.0, "fan_in"), ("lecun_uniform", 1.0, "fan_in")],
 )
 def test_uniform_variance_scaling_limits_and_variance(name, scale, mode):
-    fan_in, fan_out = 300, 200
-    n = {"fan_in": fan_in, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    w, n = _variance_scaling_sample(name, mode)
     limit = math.sqrt(3.0 * scale / n)
-    w = initializers.get(name).__class__(seed=0)((fan_in, fan_out))
     assert np.abs(w).max() <= limit
     assert np.abs(w).max() > 0.99 * limit
     assert w.std() == pytest.approx(math.sqrt(scale / n), rel=0.02)
@@ -95,9 +99,7 @@ def test_uniform_variance_scaling_limits_and_variance(name, scale, mode):
 def test_truncated_normal_variance_scaling(name, scale, mode):
     # Keras draws from N(0, sqrt(scale/n) / 0.8796) truncated at 2 stddevs, so the
     # samples have stddev sqrt(scale / n).
-    fan_in, fan_out = 300, 200
-    n = {"fan_in": fan_in, "fan_avg": (fan_in + fan_out) / 2}[mode]
-    w = initializers.get(name).__class__(seed=0)((fan_in, fan_out))
+    w, n = _variance_scaling_sample(name, mode)
     stddev = math.sqrt(scale / n)
     assert w.std() == pytest.approx(stddev, rel=0.02)
     assert np.abs(w).max() <= 2 * stddev / 0.87962566103423978 + 1e-6

@@ -54,12 +54,21 @@ LOSS_IDS = ["mse", "cce", "cce_smooth", "cce_logits", "cce_logits_smooth", "spar
 # -- gradients -----------------------------------------------------------------
 
 
+def _each_reduction_and_weighting(test):
+    """Parametrize ``test`` over every reduction, without and with sample weights."""
+    test = pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])(test)
+    return pytest.mark.parametrize("reduction", REDUCTIONS)(test)
+
+
+def _sample_weight(weighted):
+    return np.random.default_rng(1).uniform(0.1, 2.0, size=N) if weighted else None
+
+
 @pytest.mark.parametrize("kind, make", LOSS_CASES, ids=LOSS_IDS)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@_each_reduction_and_weighting
 def test_value_and_grad_matches_central_differences(kind, make, reduction, weighted):
     y_true, y_pred = _data(kind)
-    sw = np.random.default_rng(1).uniform(0.1, 2.0, size=N) if weighted else None
+    sw = _sample_weight(weighted)
     check_loss_gradients(make(reduction=reduction), y_true, y_pred, sw, rtol=1e-5, atol=1e-7)
 
 
@@ -80,12 +89,11 @@ FUSED_CASES = [
 
 
 @pytest.mark.parametrize("kind, make", FUSED_CASES, ids=["cce", "cce_smooth", "sparse", "bce", "bce_smooth"])
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@_each_reduction_and_weighting
 def test_fused_gradient_is_the_gradient_wrt_the_logits(kind, make, reduction, weighted):
     # fused_value_and_grad(y, softmax(z)) must be d loss(softmax(z)) / dz (sigmoid for BCE).
     y_true, logits = _data(kind)
-    sw = np.random.default_rng(1).uniform(0.1, 2.0, size=N) if weighted else None
+    sw = _sample_weight(weighted)
     check_fused_loss_gradients(make(reduction=reduction), y_true, logits, sw, rtol=1e-5, atol=1e-7)
 
 

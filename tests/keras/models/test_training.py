@@ -453,16 +453,21 @@ def test_evaluate_includes_the_activity_penalty_of_the_evaluated_data(float64, w
     assert model.evaluate(x, y, batch_size=20, verbose=0) == pytest.approx(expected, rel=1e-9)
 
 
+def _assert_fit_changes_only(model, x, y, epochs, frozen, trained):
+    """Fitting leaves the weights of layer ``frozen`` as they were and changes layer ``trained``'s."""
+    before_frozen, before_trained = model.layers[frozen].get_weights(), model.layers[trained].get_weights()
+    model.fit(x, y, epochs=epochs, verbose=0)
+    for a, b in zip(model.layers[frozen].get_weights(), before_frozen):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(model.layers[trained].get_weights()[0], before_trained[0])
+
+
 def test_frozen_layer_does_not_change_during_fit(digits_split):
     x_train, _, y_train, _ = digits_split
     model = Sequential([Dense(16, input_shape=(64,), activation="relu"), Dense(10, activation="softmax")])
     model.layers[0].trainable = False
     model.compile(optimizer="adam", loss="categorical_crossentropy")
-    frozen, trained = model.layers[0].get_weights(), model.layers[1].get_weights()
-    model.fit(x_train[:100], y_train[:100], epochs=2, verbose=0)
-    for a, b in zip(model.layers[0].get_weights(), frozen):
-        np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(model.layers[1].get_weights()[0], trained[0])
+    _assert_fit_changes_only(model, x_train[:100], y_train[:100], 2, frozen=0, trained=1)
 
 
 def test_freezing_after_training_started_takes_effect(digits_split):
@@ -471,12 +476,7 @@ def test_freezing_after_training_started_takes_effect(digits_split):
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     model.fit(x_train[:100], y_train[:100], epochs=1, verbose=0)
     model.layers[1].trainable = False
-    frozen = model.layers[1].get_weights()
-    first = model.layers[0].get_weights()
-    model.fit(x_train[:100], y_train[:100], epochs=1, verbose=0)
-    for a, b in zip(model.layers[1].get_weights(), frozen):
-        np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(model.layers[0].get_weights()[0], first[0])
+    _assert_fit_changes_only(model, x_train[:100], y_train[:100], 1, frozen=1, trained=0)
 
 
 def test_initial_epoch_and_steps_per_epoch(digits_split):

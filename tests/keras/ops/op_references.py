@@ -433,24 +433,31 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
     return out[0] if images.ndim == 3 else out
 
 
-def _pad_images(images, top=None, left=None, bottom=None, right=None, target_height=None,
-                target_width=None, data_format=None):
+def _pad_or_crop(images, top, left, bottom, right, target_height, target_width, crop):
+    """Keras's pad_images (``crop=False``) or crop_images on a batch or a single (3-D) image.
+
+    A missing ``bottom``/``right`` is what makes the result ``target_height x target_width``.
+    """
     x = images[None] if images.ndim == 3 else images
     h, w = x.shape[1:3]
-    bottom = target_height - h - top if bottom is None else bottom
-    right = target_width - w - left if right is None else right
-    out = np.pad(x, [(0, 0), (top, bottom), (left, right), (0, 0)])
+    sign = -1 if crop else 1
+    bottom = sign * (target_height - h) - top if bottom is None else bottom
+    right = sign * (target_width - w) - left if right is None else right
+    if crop:
+        out = x[:, top:h - bottom, left:w - right]
+    else:
+        out = np.pad(x, [(0, 0), (top, bottom), (left, right), (0, 0)])
     return out[0] if images.ndim == 3 else out
+
+
+def _pad_images(images, top=None, left=None, bottom=None, right=None, target_height=None,
+                target_width=None, data_format=None):
+    return _pad_or_crop(images, top, left, bottom, right, target_height, target_width, crop=False)
 
 
 def _crop_images(images, top=None, left=None, bottom=None, right=None, target_height=None,
                  target_width=None, data_format=None):
-    x = images[None] if images.ndim == 3 else images
-    h, w = x.shape[1:3]
-    bottom = h - target_height - top if bottom is None else bottom
-    right = w - target_width - left if right is None else right
-    out = x[:, top:h - bottom, left:w - right]
-    return out[0] if images.ndim == 3 else out
+    return _pad_or_crop(images, top, left, bottom, right, target_height, target_width, crop=True)
 
 
 def _colors(fn):

@@ -293,23 +293,31 @@ def _check_spec(spec, out, name, exact=True):
     assert spec.dtype == out.dtype.name, f"{name}: spec dtype {spec.dtype} != {out.dtype}"
 
 
+def _sample_calls(entry):
+    """(bound arguments, real result) of each of ``entry``'s samples, float64 arrays as float32."""
+    for args, kwargs in entry.samples(np.random.default_rng(0)):
+        args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64
+                     else a for a in args)
+        full = _bind(entry, args, kwargs)
+        yield full, _call(entry, full)
+
+
+def _entry_spec(entry, spec_args):
+    """``entry.spec`` called with the bound ``spec_args`` (the varargs spread)."""
+    if entry.varargs is not None:
+        return entry.spec(*[spec_args[p] for p in entry.params], *spec_args[entry.varargs],
+                          **{k: v for k, v in spec_args.items()
+                             if k not in entry.params and k != entry.varargs})
+    return entry.spec(**spec_args)
+
+
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_output_spec_matches_result(name):
     entry = REGISTRY[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for args, kwargs in entry.samples(np.random.default_rng(0)):
-            args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64
-                         else a for a in args)
-            full = _bind(entry, args, kwargs)
-            out = _call(entry, full)
-            spec_args = {k: _spec_of(v) for k, v in full.items()}
-            if entry.varargs is not None:
-                spec = entry.spec(*[spec_args[p] for p in entry.params], *spec_args[entry.varargs],
-                                  **{k: v for k, v in spec_args.items()
-                                     if k not in entry.params and k != entry.varargs})
-            else:
-                spec = entry.spec(**spec_args)
+        for full, out in _sample_calls(entry):
+            spec = _entry_spec(entry, {k: _spec_of(v) for k, v in full.items()})
             _check_spec(spec, out, name)
 
 
@@ -366,19 +374,10 @@ def test_output_spec_with_an_unknown_batch_size(name):
     entry = REGISTRY[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for args, kwargs in entry.samples(np.random.default_rng(0)):
-            args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64
-                         else a for a in args)
-            full = _bind(entry, args, kwargs)
-            out = _call(entry, full)
+        for full, out in _sample_calls(entry):
             spec_args = {k: _with_unknown_batch(_spec_of(v)) for k, v in full.items()}
             try:
-                if entry.varargs is not None:
-                    spec = entry.spec(*[spec_args[p] for p in entry.params], *spec_args[entry.varargs],
-                                      **{k: v for k, v in spec_args.items()
-                                         if k not in entry.params and k != entry.varargs})
-                else:
-                    spec = entry.spec(**spec_args)
+                spec = _entry_spec(entry, spec_args)
             except (ValueError, TypeError, IndexError) as exc:  # a size that the op needs to know
                 pytest.skip(f"{name}: {exc}")
             _check_spec(spec, out, name, exact=False)

@@ -1,5 +1,7 @@
 """Shared by the optimizer tests: noisy gradients, a separable problem and a small model."""
 
+import math
+
 import numpy as np
 
 from automl.keras import Input, Sequential, backend
@@ -58,3 +60,28 @@ def run_engine(optimizer, p0, grads_fn, as_variables=True, dtype=np.float64):
         optimizer.apply_gradients(list(zip(grads, holders)))
     assert optimizer.iterations == N_STEPS
     return values
+
+
+def adam_reference(params, grads_fn, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                   weight_decay=0.0):
+    """Keras 3's Adam (AdamW with ``weight_decay``, applied before the step), in float64.
+
+    alpha_t = lr sqrt(1 - b2^t) / (1 - b1^t); the step is alpha_t m / (sqrt(v) + eps).
+    """
+    p = [x.copy() for x in params]
+    m = [np.zeros_like(x) for x in p]
+    v = [np.zeros_like(x) for x in p]
+    vhat = [np.zeros_like(x) for x in p]
+    for t in range(1, N_STEPS + 1):
+        alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        for i, g in enumerate(grads_fn(p, t - 1)):
+            if weight_decay:
+                p[i] = p[i] * (1 - lr * weight_decay)
+            m[i] = m[i] + (g - m[i]) * (1 - beta_1)
+            v[i] = v[i] + (g * g - v[i]) * (1 - beta_2)
+            denom = v[i]
+            if amsgrad:
+                vhat[i] = np.maximum(vhat[i], v[i])
+                denom = vhat[i]
+            p[i] = p[i] - alpha * m[i] / (np.sqrt(denom) + epsilon)
+    return p

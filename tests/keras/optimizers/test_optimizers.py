@@ -1,6 +1,5 @@
 """SGD, Adam, RMSprop against float64 references of Keras 3's update rules."""
 
-import math
 
 import numpy as np
 import pytest
@@ -8,7 +7,7 @@ import pytest
 from automl.keras import optimizers
 from automl.keras.layers import Variable
 
-from .helpers import N_STEPS, quadratic_problem, run_engine
+from .helpers import N_STEPS, adam_reference, quadratic_problem, run_engine
 
 # -- independent references (Keras 3's published update rules) -----------------
 
@@ -23,24 +22,6 @@ def sgd_reference(params, grads_fn, lr, momentum=0.0, nesterov=False):
                 continue
             v[i] = momentum * v[i] - lr * g
             p[i] = p[i] + (momentum * v[i] - lr * g if nesterov else v[i])
-    return p
-
-
-def adam_reference(params, grads_fn, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
-    p = [x.copy() for x in params]
-    m = [np.zeros_like(x) for x in p]
-    v = [np.zeros_like(x) for x in p]
-    vhat = [np.zeros_like(x) for x in p]
-    for t in range(1, N_STEPS + 1):
-        alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-        for i, g in enumerate(grads_fn(p, t - 1)):
-            m[i] = m[i] + (g - m[i]) * (1 - beta_1)
-            v[i] = v[i] + (g * g - v[i]) * (1 - beta_2)
-            denom = v[i]
-            if amsgrad:
-                vhat[i] = np.maximum(vhat[i], v[i])
-                denom = vhat[i]
-            p[i] = p[i] - alpha * m[i] / (np.sqrt(denom) + epsilon)
     return p
 
 

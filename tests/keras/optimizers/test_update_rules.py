@@ -11,6 +11,7 @@ from automl.keras.layers import Variable
 
 from .helpers import (
     N_STEPS,
+    adam_reference,
     noisy_gradients,
     quadratic_problem,
     run_engine,
@@ -25,26 +26,8 @@ def _zeros(p):
     return [np.zeros_like(x) for x in p]
 
 
-def _adam_hat_reference(params, grads_fn, lr, weight_decay, beta_1, beta_2, epsilon, amsgrad):
-    """Adam in Keras's form: alpha_t = lr sqrt(1 - b2^t) / (1 - b1^t); step alpha_t m / (sqrt(v) + eps)."""
-    p = [x.copy() for x in params]
-    m, v, vmax = _zeros(p), _zeros(p), _zeros(p)
-    for t in range(1, N_STEPS + 1):
-        alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-        for i, g in enumerate(grads_fn(p, t - 1)):
-            p[i] = p[i] * (1 - lr * weight_decay)
-            m[i] = beta_1 * m[i] + (1 - beta_1) * g
-            v[i] = beta_2 * v[i] + (1 - beta_2) * g**2
-            denom = v[i]
-            if amsgrad:
-                vmax[i] = np.maximum(vmax[i], v[i])
-                denom = vmax[i]
-            p[i] = p[i] - alpha * m[i] / (np.sqrt(denom) + epsilon)
-    return p
-
-
 def adamw_ref(params, grads_fn, lr, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
-    return _adam_hat_reference(params, grads_fn, lr, weight_decay, beta_1, beta_2, epsilon, amsgrad)
+    return adam_reference(params, grads_fn, lr, beta_1, beta_2, epsilon, amsgrad, weight_decay)
 
 
 def nadam_ref(params, grads_fn, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):

@@ -96,8 +96,40 @@ def _check_decay_args(owner, initial_learning_rate, decay_steps, name="decay_ste
     check_param(name, decay_steps, _POSITIVE, owner)
 
 
+class _RateDecay(LearningRateSchedule):
+    """A decay driven by ``decay_rate`` and ``p = step / decay_steps`` (floored when staircase).
+
+    Subclasses define ``_decay(p)``, the learning rate at ``p``.
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        owner = type(self).__name__
+        _check_decay_args(owner, initial_learning_rate, decay_steps)
+        check_param("decay_rate", decay_rate, _REAL, owner)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = bool(staircase)
+        self.name = name
+
+    def __call__(self, step):
+        p = _steps(step) / self.decay_steps
+        if self.staircase:
+            p = np.floor(p)
+        return _out(self._decay(p))
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
 @SCHEDULES.register
-class ExponentialDecay(LearningRateSchedule):
+class ExponentialDecay(_RateDecay):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
 
     With ``staircase=True`` the exponent is ``floor(step / decay_steps)``.
@@ -123,28 +155,10 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        _check_decay_args("ExponentialDecay", initial_learning_rate, decay_steps)
-        check_param("decay_rate", decay_rate, _REAL, "ExponentialDecay")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = bool(staircase)
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step):
-        p = _steps(step) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return _out(self.initial_learning_rate * np.power(float(self.decay_rate), p))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+    def _decay(self, p):
+        return self.initial_learning_rate * np.power(float(self.decay_rate), p)
 
 
 @SCHEDULES.register
@@ -259,7 +273,7 @@ class PolynomialDecay(LearningRateSchedule):
 
 
 @SCHEDULES.register
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``.
 
     With ``staircase=True`` the ratio is ``floor(step / decay_steps)``.
@@ -282,28 +296,10 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        _check_decay_args("InverseTimeDecay", initial_learning_rate, decay_steps)
-        check_param("decay_rate", decay_rate, _REAL, "InverseTimeDecay")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = bool(staircase)
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step):
-        p = _steps(step) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return _out(self.initial_learning_rate / (1.0 + self.decay_rate * p))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+    def _decay(self, p):
+        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
 
 
 def _cosine(fraction, alpha):
