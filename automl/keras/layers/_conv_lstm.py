@@ -101,11 +101,7 @@ class _ConvLSTM(_LSTMKernel, _RNN):
                 f"The 'strides' and 'dilation_rate' parameters of {owner} cannot both exceed 1. "
                 f"Got strides={self.strides} and dilation_rate={self.dilation_rate} instead."
             )
-        self._init_rnn(self.filters, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                       bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
-                       bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
-                       go_backwards, stateful, unroll, zero_output_for_mask)
+        self._init_rnn({**locals(), "units": self.filters})
         self.unit_forget_bias = bool(unit_forget_bias)
         self._out_spatial = None
 

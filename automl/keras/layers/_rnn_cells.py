@@ -258,10 +258,7 @@ class SimpleRNNCell(_SimpleRNNKernel, _Cell):
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
                  seed=None, **kwargs):
         super().__init__(**kwargs)
-        self._init_cell(units, activation, "linear", use_bias, kernel_initializer, recurrent_initializer,
-                        bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                        kernel_constraint, recurrent_constraint, bias_constraint, dropout,
-                        recurrent_dropout, seed)
+        self._init_cell({**locals(), "recurrent_activation": "linear"})
 
     @property
     def state_size(self):
@@ -297,10 +294,7 @@ class LSTMCell(_LSTMKernel, _Cell):
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
                  seed=None, **kwargs):
         super().__init__(**kwargs)
-        self._init_cell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                        bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
-                        dropout, recurrent_dropout, seed)
+        self._init_cell(locals())
         self.unit_forget_bias = bool(unit_forget_bias)
 
     @property
@@ -337,10 +331,7 @@ class GRUCell(_GRUKernel, _Cell):
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, reset_after=True, seed=None,
                  **kwargs):
         super().__init__(**kwargs)
-        self._init_cell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                        bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
-                        dropout, recurrent_dropout, seed)
+        self._init_cell(locals())
         self.reset_after = bool(reset_after)
 
     @property
