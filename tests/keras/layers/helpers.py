@@ -1,6 +1,11 @@
-"""Shared by the layer tests: random layers that replay the same draws."""
+"""Shared by the layer tests: random layers that replay the same draws, and a probe that
+flattens a recurrent layer's outputs for the gradient checks."""
 
 import copy
+
+import numpy as np
+
+from automl.keras.layers import Layer
 
 
 def replayed(cls, *args, **kwargs):
@@ -14,3 +19,40 @@ def replayed(cls, *args, **kwargs):
             return super().call(inputs, training)
 
     return lambda: Replayed(*args, **kwargs)
+
+
+class Probe(Layer):
+    """Runs a recurrent layer with a fixed mask / initial state, its outputs flattened into one array.
+
+    With ``seed``, the dropout generators of ``inner``'s cells are reset before every call, so
+    that each call draws the same masks.
+    """
+
+    def __init__(self, inner, mask=None, initial_state=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.inner, self.mask, self.initial_state, self.seed = inner, mask, initial_state, seed
+
+    def build(self, input_shape):
+        self.inner._maybe_build(input_shape)
+        self._variables = self.inner.weights
+
+    def call(self, inputs, training=False):
+        if self.seed is not None:  # the same dropout masks at every call
+            cells = getattr(self.inner.cell, "cells", [self.inner.cell])
+            for i, cell in enumerate(cells):
+                cell._rng = np.random.default_rng(self.seed + i)
+        self.inner._input_grad_needed = True
+        args = inputs if self.initial_state is None else [inputs, *self.initial_state]
+        out = self.inner.call(args, training, mask=self.mask)
+        outs = out if isinstance(out, list) else [out]
+        self._shapes = [o.shape for o in outs]
+        return np.concatenate([o.reshape(o.shape[0], -1) for o in outs], axis=1)
+
+    def backward(self, grad):
+        pieces, start = [], 0
+        for shape in self._shapes:
+            size = int(np.prod(shape[1:]))
+            pieces.append(grad[:, start:start + size].reshape(shape))
+            start += size
+        g = self.inner.backward(pieces if len(pieces) > 1 else pieces[0])
+        return g[0] if isinstance(g, list) else g
