@@ -1,11 +1,35 @@
-"""Shared by the layer tests: random layers that replay the same draws, and a probe that
-flattens a recurrent layer's outputs for the gradient checks."""
+"""Shared by the layer tests: random layers that replay the same draws, a probe that
+flattens a recurrent layer's outputs for the gradient checks, the "same" padding of the
+naive convolution references, and the check that a layer leaves its arrays alone."""
 
 import copy
+import math
 
 import numpy as np
 
+from automl.keras import initializers
 from automl.keras.layers import Layer
+
+#: A non-zero bias, so that the gradient checks see the bias term.
+BIAS = initializers.RandomNormal(stddev=0.5, seed=3)
+
+
+def same_pads(length, kernel, stride, dilation):
+    """The (before, after) padding of one axis under ``padding="same"`` (TensorFlow's split)."""
+    effective = (kernel - 1) * dilation + 1
+    total = max((math.ceil(length / stride) - 1) * stride + effective - length, 0)
+    return total // 2, total - total // 2
+
+
+def assert_leaves_arrays_alone(layer, shape):
+    """A training call and its backward modify neither the input nor the upstream gradient."""
+    x = np.random.default_rng(0).standard_normal(shape)
+    x_before = x.copy()
+    layer(x, training=True)
+    np.testing.assert_array_equal(x, x_before)
+    grad = np.ones(shape)
+    layer.backward(grad)
+    np.testing.assert_array_equal(grad, 1.0)
 
 
 def replayed(cls, *args, **kwargs):

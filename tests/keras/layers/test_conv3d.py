@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from automl.keras import Input, Model, Sequential, initializers, layers, optimizers, utils
+from automl.keras import Input, Model, Sequential, layers, optimizers, utils
 from automl.keras.layers import (
     AveragePooling3D,
     Conv1D,
@@ -22,19 +22,13 @@ from automl.keras.layers import (
 )
 from automl.testing import check_layer_gradients, check_model_gradients, floatx_scope
 
-BIAS = initializers.RandomNormal(stddev=0.5, seed=3)
+from .helpers import BIAS, same_pads
 
 
 # -- independent references (explicit loops over output positions) ---------------------------------
-def _same_pads(length, kernel, stride, dilation):
-    effective = (kernel - 1) * dilation + 1
-    total = max((math.ceil(length / stride) - 1) * stride + effective - length, 0)
-    return total // 2, total - total // 2
-
-
 def naive_conv3d(x, kernel, strides, padding, dilation, groups):
     if padding == "same":
-        pads = [_same_pads(n, k, s, d) for n, k, s, d in zip(x.shape[1:4], kernel.shape[:3], strides, dilation)]
+        pads = [same_pads(n, k, s, d) for n, k, s, d in zip(x.shape[1:4], kernel.shape[:3], strides, dilation)]
         x = np.pad(x, ((0, 0), *pads, (0, 0)))
     n, *sizes, c = x.shape
     *ks, cg, f = kernel.shape
@@ -56,7 +50,7 @@ def naive_conv3d(x, kernel, strides, padding, dilation, groups):
 def naive_pool3d(x, pool, strides, padding, mode):
     n, *sizes, c = x.shape
     if padding == "same":
-        pads = [_same_pads(size, p, s, 1) for size, p, s in zip(sizes, pool, strides)]
+        pads = [same_pads(size, p, s, 1) for size, p, s in zip(sizes, pool, strides)]
         outs = [math.ceil(size / s) for size, s in zip(sizes, strides)]
     else:
         pads = [(0, 0)] * 3
