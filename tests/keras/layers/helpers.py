@@ -1,14 +1,18 @@
 """Shared by the layer tests: random layers that replay the same draws, a probe that
 flattens a recurrent layer's outputs for the gradient checks, the "same" padding of the
-naive convolution references, and the check that a layer leaves its arrays alone."""
+naive convolution references, padded token sequences, and the checks shared by several layer
+kinds (config round trips, a layer leaving its arrays alone, layers without an input gradient)."""
 
 import copy
+import json
 import math
 
 import numpy as np
+import pytest
 
-from automl.keras import initializers
+from automl.keras import Model, initializers, layers
 from automl.keras.layers import Layer
+from automl.testing import check_model_gradients
 
 #: A non-zero bias, so that the gradient checks see the bias term.
 BIAS = initializers.RandomNormal(stddev=0.5, seed=3)
@@ -80,3 +84,37 @@ class Probe(Layer):
             start += size
         g = self.inner.backward(pieces if len(pieces) > 1 else pieces[0])
         return g[0] if isinstance(g, list) else g
+
+
+def roundtrip(layer):
+    """``layer`` through JSON serialization: the clone has the same type and config (returned)."""
+    config = layer.get_config()
+    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
+    assert type(clone) is type(layer) and clone.get_config() == config
+    return clone
+
+
+def assert_model_gradients_and_clone(model, x, y):
+    """Analytic gradients match finite differences, and the JSON-config clone predicts the same."""
+    assert check_model_gradients(model, x, y) < 1e-6
+    clone = Model.from_config(json.loads(json.dumps(model.get_config())))
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-12)
+
+
+def assert_no_input_gradient(layer, inputs, grad):
+    """A layer without an input gradient: backward is None unless one is needed, then it raises."""
+    layer(inputs)
+    layer._input_grad_needed = False
+    assert layer.backward(grad) is None
+    layer._input_grad_needed = True
+    with pytest.raises(ValueError, match="no gradient"):
+        layer.backward(grad)
+
+
+def padded_sequences(rng, n, length, vocabulary, shortest):
+    """``n`` token sequences (ids 1..vocabulary-1) of random lengths >= shortest, zero-padded to ``length``."""
+    x = rng.integers(1, vocabulary, (n, length))
+    for row, size in zip(x, rng.integers(shortest, length + 1, n)):
+        row[size:] = 0
+    return x

@@ -36,7 +36,7 @@ from automl.keras.layers._conv import (
 from automl.keras.layers._pooling import MaxPooling2D
 from automl.testing import check_layer_gradients, check_model_gradients, floatx_scope
 
-from .helpers import BIAS, same_pads
+from .helpers import BIAS, roundtrip, same_pads
 
 
 # -- naive references (explicit loops over output positions) -------------------
@@ -510,11 +510,8 @@ CONFIG_LAYERS = [
 @pytest.mark.parametrize("make", CONFIG_LAYERS, ids=["conv2d", "conv1d", "depthwise", "separable", "transpose"])
 def test_config_round_trip(make):
     layer = make()
-    config = layer.get_config()
-    json.dumps(config)
-    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
-    assert type(clone) is type(layer)
-    assert clone.get_config() == config
+    json.dumps(layer.get_config())
+    roundtrip(layer)
 
 
 def test_keras_defaults():

@@ -21,7 +21,7 @@ from automl.keras.layers._rnn_wrappers import Bidirectional
 from automl.keras.saving import load_model
 from automl.testing import check_layer_gradients, floatx_scope, numeric_gradient
 
-from .helpers import Probe
+from .helpers import Probe, padded_sequences
 
 KINDS = [
     (SimpleRNN, SimpleRNNCell, {}),
@@ -277,9 +277,7 @@ def test_custom_cell_without_backward_predicts_but_training_explains():
 def test_sequence_model_with_stacked_cells_fits():
     utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    x = rng.integers(1, 10, (128, 8))
-    for row, length in zip(x, rng.integers(2, 9, 128)):
-        row[length:] = 0
+    x = padded_sequences(rng, 128, 8, 10, shortest=2)
     y = (x == 3).any(axis=1).astype(np.float32)
     model = Sequential([Input(shape=(8,)), Embedding(10, 8, mask_zero=True),
                         RNN([GRUCell(12), LSTMCell(8)]), Dense(1, activation="sigmoid")])
