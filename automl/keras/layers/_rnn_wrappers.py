@@ -59,16 +59,6 @@ class Wrapper(Layer):
         return [self.layer]
 
     @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for inner in self._inner:
-            inner.trainable = value
-
-    @property
     def activity_regularizer(self):
         """The inner layers' activity regularizer (their penalty is this layer's)."""
         for inner in self._inner:
