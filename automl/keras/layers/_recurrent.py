@@ -115,6 +115,15 @@ def _unit_forget_bias(bias_initializer, units):
     return init
 
 
+def _split_call_inputs(inputs, mask, initial_state):
+    """``call``'s ``[x, *initial_state]`` inputs and ``[mask, ...]`` masks, split into their parts."""
+    if isinstance(inputs, (list, tuple)):
+        inputs, initial_state = inputs[0], list(inputs[1:])
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    return inputs, mask, initial_state
+
+
 class _CellKernel:
     """Shared part of a built-in recurrence (mixin of the layers and of the cells).
 
@@ -453,12 +462,7 @@ class _RNN(Layer):
         return self._seq_backward(cache, d_seq, d_last, d_states, need_dx)
 
     def call(self, inputs, training=False, mask=None, initial_state=None):
-        if isinstance(inputs, (list, tuple)):
-            x, initial_state = inputs[0], list(inputs[1:])
-        else:
-            x = inputs
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
+        x, mask, initial_state = _split_call_inputs(inputs, mask, initial_state)
         n, t_steps, d = x.shape[:3]
         dtype = np.dtype(self.dtype)
         if x.dtype != dtype:
