@@ -388,16 +388,8 @@ class StackedRNNCells(Layer):
     def output_size(self):
         return _output_size(self.cells[-1])
 
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for cell in self.cells:
-            if isinstance(cell, Layer):
-                cell.trainable = value
+    def _trainable_sublayers(self):
+        return [cell for cell in self.cells if isinstance(cell, Layer)]
 
     def build(self, input_shape):
         dim = tuple(input_shape)[-1]
@@ -534,15 +526,8 @@ class RNN(_RNN):
     def _output_size(self):
         return _output_size(self.cell)
 
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        if isinstance(self.cell, Layer):
-            self.cell.trainable = value
+    def _trainable_sublayers(self):
+        return [self.cell] if isinstance(self.cell, Layer) else []
 
     def build(self, input_shape):
         input_shape = self._check_shape(input_shape)
