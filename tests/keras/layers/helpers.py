@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from automl.keras import Model, initializers, layers, optimizers
+from automl.keras import Model, initializers, layers, models, optimizers
 from automl.keras.layers import Layer
 from automl.testing import check_model_gradients
 
@@ -131,3 +131,11 @@ def assert_fits_binary_task(model, x, y, epochs, loss_ratio, accuracy):
     losses = history.history["loss"]
     assert losses[-1] < loss_ratio * losses[0]
     assert history.history["accuracy"][-1] > accuracy
+
+
+def assert_survives_saving(model, path, x, expected):
+    """``model`` saved to ``path`` and loaded back predicts ``expected`` (its list of outputs) on ``x``."""
+    model.save(path)
+    loaded = models.load_model(path)
+    for a, b in zip(loaded.predict(x, verbose=0), expected):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -12,7 +12,7 @@ from automl.keras.layers._attention import AdditiveAttention, Attention
 from automl.keras.layers._embedding import Embedding
 from automl.testing import check_model_gradients, floatx_scope, numeric_gradient
 
-from .helpers import assert_fits_binary_task
+from .helpers import assert_fits_binary_task, assert_survives_saving
 
 
 # -- helpers shared with test_multi_head_attention.py -------------------------------------
@@ -384,11 +384,7 @@ def test_call_options_in_a_model_and_after_loading(tmp_path):
                                     causal=True)
     np.testing.assert_allclose(got_out, ref_out, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got_scores, ref_scores, rtol=1e-5, atol=1e-6)
-    path = tmp_path / "causal.keras"
-    model.save(path)
-    loaded = models.load_model(path)
-    for a, b in zip(loaded.predict(x, verbose=0), (got_out, got_scores)):
-        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert_survives_saving(model, tmp_path / "causal.keras", x, (got_out, got_scores))
     # the scores output takes part in training: a loss on it alone reaches the scale weight
     with floatx_scope("float64"):
         seq = Input(shape=(5, 3))

@@ -15,7 +15,7 @@ from automl.keras.layers._multi_head_attention import MultiHeadAttention
 from automl.testing import check_model_gradients, floatx_scope
 from tests.keras.layers.test_attention import _token_task, check_attention_gradients
 
-from .helpers import assert_fits_binary_task
+from .helpers import assert_fits_binary_task, assert_survives_saving
 
 
 def reference(layer, query, value, key=None, attention_mask=None, q_mask=None, v_mask=None,
@@ -342,11 +342,7 @@ def test_causal_self_attention_model_and_scores_output_survive_saving(tmp_path):
     np.testing.assert_allclose(got_out, ref_out, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(got_scores, ref_scores, rtol=1e-4, atol=1e-6)
     assert np.all(np.triu(got_scores, k=1) == 0)
-    path = tmp_path / "decoder.keras"
-    model.save(path)
-    loaded = models.load_model(path)
-    for a, b in zip(loaded.predict(x, verbose=0), (got_out, got_scores)):
-        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert_survives_saving(model, tmp_path / "decoder.keras", x, (got_out, got_scores))
 
 
 def test_shared_layer_called_twice_in_a_model():
