@@ -596,6 +596,11 @@ _RNN_DOC_COMMON = """
 class _SimpleRNNKernel(_CellKernel):
     """The SimpleRNN recurrence ``h_t = activation(x_t W + h_{t-1} U + b)`` (layer and cell)."""
 
+    def get_config(self):  # no recurrent activation (Keras's SimpleRNN and SimpleRNNCell)
+        config = super().get_config()
+        del config["recurrent_activation"]
+        return config
+
     def _build_weights(self, input_dim):
         self._add_kernels(input_dim, (self.units,), self.bias_initializer)
 
@@ -682,11 +687,6 @@ class SimpleRNN(_SimpleRNNKernel, _RNN):
                  stateful=False, unroll=False, seed=None, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
         self._init_rnn({**locals(), "recurrent_activation": "linear"})
-
-    def get_config(self):
-        config = super().get_config()
-        del config["recurrent_activation"]
-        return config
 
 
 class _LSTMKernel(_CellKernel):

@@ -264,11 +264,6 @@ class SimpleRNNCell(_SimpleRNNKernel, _Cell):
     def state_size(self):
         return self.units
 
-    def get_config(self):
-        config = super().get_config()
-        del config["recurrent_activation"]
-        return config
-
 
 @LAYERS.register
 class LSTMCell(_LSTMKernel, _Cell):
