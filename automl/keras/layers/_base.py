@@ -466,9 +466,12 @@ class Layer:
     def trainable(self, value: bool) -> None:
         # Keras semantics: setting it on a layer sets it on every layer it contains.
         self._trainable = bool(value)
-        for layer in self._child_layers():
-            if layer is not self:
-                layer.trainable = value
+        for layer in self._trainable_sublayers():
+            layer.trainable = value
+
+    def _trainable_sublayers(self) -> list:
+        """The layers that setting ``trainable`` on this one also sets."""
+        return [layer for layer in self._child_layers() if layer is not self]
 
     # -- graph accessors (functional API) -------------------------------------
     def _node_tensors(self, which):

@@ -29,6 +29,7 @@ from ..._validation import param_error
 from .. import activations as _activations
 from ._base import LAYERS, Layer, check_positive_int
 from ._im2col import (
+    INPUT_KINDS,
     check_data_format,
     col2im,
     conv_geometry,
@@ -130,7 +131,7 @@ class _SpatialConv(Layer):
     def _check_input_shape(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) != self._rank + 2 or input_shape[-1] is None:
-            kind = _INPUT_KINDS[self._rank]
+            kind = INPUT_KINDS[self._rank]
             raise ValueError(
                 f"{type(self).__name__} {self.name!r} expects inputs of shape {kind} with a defined "
                 f"channel dimension. Got input shape {input_shape} instead."
@@ -208,11 +209,6 @@ class _SpatialConv(Layer):
         }
 
 
-_INPUT_KINDS = {
-    1: "(batch, steps, channels)",
-    2: "(batch, height, width, channels)",
-    3: "(batch, depth, height, width, channels)",
-}
 _KERNEL_AND_BIAS = WeightOptions("kernel", "bias", activity_regularizer=True)
 
 

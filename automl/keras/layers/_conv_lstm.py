@@ -42,9 +42,6 @@ import math
 
 import numpy as np
 
-from .. import activations as _activations
-from .. import constraints as _constraints
-from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from ._base import LAYERS, check_positive_int
 from ._im2col import (
@@ -62,9 +59,7 @@ from ._recurrent import _RNN, _LSTMKernel, _unit_forget_bias
 
 __all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 
-_INIT = _initializers.serialize
 _REG = _regularizers.serialize
-_CON = _constraints.serialize
 _INPUT_KINDS = {
     1: "(batch, time, steps, channels)",
     2: "(batch, time, height, width, channels)",
@@ -101,11 +96,7 @@ class _ConvLSTM(_LSTMKernel, _RNN):
                 f"The 'strides' and 'dilation_rate' parameters of {owner} cannot both exceed 1. "
                 f"Got strides={self.strides} and dilation_rate={self.dilation_rate} instead."
             )
-        self._init_rnn(self.filters, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                       bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
-                       bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
-                       go_backwards, stateful, unroll, zero_output_for_mask)
+        self._init_rnn({**locals(), "units": self.filters})
         self.unit_forget_bias = bool(unit_forget_bias)
         self._out_spatial = None
 
@@ -290,6 +281,8 @@ class _ConvLSTM(_LSTMKernel, _RNN):
 
     # -- config ----------------------------------------------------------------
     def get_config(self):
+        cell = self._cell_config()
+        del cell["units"]  # ``filters`` here
         return {
             **super(_RNN, self).get_config(),
             "filters": self.filters,
@@ -298,29 +291,10 @@ class _ConvLSTM(_LSTMKernel, _RNN):
             "padding": self.padding,
             "data_format": self.data_format,
             "dilation_rate": list(self.dilation_rate),
-            "activation": _activations.serialize(self.activation),
-            "recurrent_activation": _activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": _INIT(self.kernel_initializer),
-            "recurrent_initializer": _INIT(self.recurrent_initializer),
-            "bias_initializer": _INIT(self.bias_initializer),
+            **cell,
             "unit_forget_bias": self.unit_forget_bias,
-            "kernel_regularizer": _REG(self.kernel_regularizer),
-            "recurrent_regularizer": _REG(self.recurrent_regularizer),
-            "bias_regularizer": _REG(self.bias_regularizer),
             "activity_regularizer": _REG(self.activity_regularizer),
-            "kernel_constraint": _CON(self.kernel_constraint),
-            "recurrent_constraint": _CON(self.recurrent_constraint),
-            "bias_constraint": _CON(self.bias_constraint),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-            "unroll": self.unroll,
-            "zero_output_for_mask": self.zero_output_for_mask,
+            **self._layer_config(),
         }
 
 

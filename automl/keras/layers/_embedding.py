@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from ._base import LAYERS, KerasTensor, Layer, check_positive_int
+from ._index_encoding import check_index_range
 from ._weight_spec import WeightOptions
 
 __all__ = ["Embedding"]
@@ -114,11 +115,7 @@ class Embedding(Layer):
     def _as_indices(self, inputs):
         idx = inputs if inputs.dtype.kind in "iu" else inputs.astype(np.intp)
         if idx.size and (idx.min() < 0 or idx.max() >= self.input_dim):
-            bad = idx.min() if idx.min() < 0 else idx.max()
-            raise ValueError(
-                f"Embedding {self.name!r} got the index {int(bad)}, outside [0, {self.input_dim - 1}] "
-                f"(input_dim={self.input_dim})."
-            )
+            check_index_range(idx, self.input_dim, f"Embedding {self.name!r}", "index", "input_dim")
         return idx
 
     def call(self, inputs, training=False):

@@ -69,24 +69,26 @@ def _hash_len0to16(s, n):
     return _K2
 
 
-def _hash_len17to32(s, n):
-    mul = _K2 + n * 2
-    a = (_fetch64(s, 0) * _K1) & _M64
+def _mix_ends(s, n, mul, key):
+    """``a`` (the first word times ``key``) and the two words mixed from the first and last 16 bytes."""
+    a = (_fetch64(s, 0) * key) & _M64
     b = _fetch64(s, 8)
     c = (_fetch64(s, n - 8) * mul) & _M64
     d = (_fetch64(s, n - 16) * _K2) & _M64
-    return _hash_len16((_rot((a + b) & _M64, 43) + _rot(c, 30) + d) & _M64,
-                       (a + _rot((b + _K2) & _M64, 18) + c) & _M64, mul)
+    return (a, (_rot((a + b) & _M64, 43) + _rot(c, 30) + d) & _M64,
+            (a + _rot((b + _K2) & _M64, 18) + c) & _M64)
+
+
+def _hash_len17to32(s, n):
+    mul = _K2 + n * 2
+    _, y, z = _mix_ends(s, n, mul, _K1)
+    return _hash_len16(y, z, mul)
 
 
 def _hash_len33to64(s, n):
     mul = _K2 + n * 2
-    a = (_fetch64(s, 0) * _K2) & _M64
-    b = _fetch64(s, 8)
-    c = (_fetch64(s, n - 8) * mul) & _M64
-    d = (_fetch64(s, n - 16) * _K2) & _M64
-    y = (_rot((a + b) & _M64, 43) + _rot(c, 30) + d) & _M64
-    z = _hash_len16(y, (a + _rot((b + _K2) & _M64, 18) + c) & _M64, mul)
+    a, y, z = _mix_ends(s, n, mul, _K2)
+    z = _hash_len16(y, z, mul)
     e = (_fetch64(s, 16) * mul) & _M64
     f = _fetch64(s, 24)
     g = ((y + _fetch64(s, n - 32)) * mul) & _M64

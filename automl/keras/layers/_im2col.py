@@ -36,6 +36,8 @@ from numpy.lib.stride_tricks import as_strided
 from ..._validation import param_error
 
 __all__ = [
+    "INPUT_KINDS",
+    "check_input_rank",
     "normalize_tuple",
     "normalize_padding",
     "check_data_format",
@@ -78,6 +80,30 @@ def normalize_padding(padding, owner, allow_causal=False):
     if value not in options:
         raise param_error("padding", owner, "one of {" + ", ".join(repr(o) for o in options) + "}", padding)
     return value
+
+
+#: The input layout of a layer with 1, 2 or 3 spatial axes (for error messages).
+INPUT_KINDS = {
+    1: "(batch, steps, channels)",
+    2: "(batch, height, width, channels)",
+    3: "(batch, depth, height, width, channels)",
+}
+
+
+def check_input_rank(layer, input_shape, rank, expects=None):
+    """``input_shape`` as a tuple, or an error unless it has ``rank`` spatial axes (``rank + 2`` in all).
+
+    The error says that ``layer`` expects inputs ``expects`` (default: ``"of shape "``
+    and the layout in :data:`INPUT_KINDS`).
+    """
+    input_shape = tuple(input_shape)
+    if len(input_shape) != rank + 2:
+        expects = expects or f"of shape {INPUT_KINDS[rank]}"
+        raise ValueError(
+            f"{type(layer).__name__} {layer.name!r} expects inputs {expects}. "
+            f"Got input shape {input_shape} instead."
+        )
+    return input_shape
 
 
 def check_data_format(data_format, owner):

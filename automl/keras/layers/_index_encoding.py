@@ -2,16 +2,31 @@
 
 Shared by the layers that output indices: Discretization, CategoryEncoding,
 StringLookup, IntegerLookup, TextVectorization and Hashing. None of them is
-differentiable: :func:`no_gradient` is their ``backward``.
+differentiable: :func:`no_gradient` is their ``backward``. The layers that take
+indices (CategoryEncoding, Embedding) check their range with :func:`check_index_range`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ENCODING_MODES", "encoded_shape", "encode_indices", "no_gradient"]
+__all__ = ["ENCODING_MODES", "check_index_range", "encoded_shape", "encode_indices", "no_gradient"]
 
 ENCODING_MODES = ("int", "one_hot", "multi_hot", "count")
+
+
+def check_index_range(idx, size, layer, noun, size_name):
+    """Raise unless every index of ``idx`` is in ``[0, size)``.
+
+    The error names the layer (``layer``, e.g. ``"Embedding"``), the lowest
+    index when one is negative (else the highest), and the size argument
+    ``size_name``.
+    """
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise ValueError(
+            f"{layer} got the {noun} {int(bad)}, outside [0, {size - 1}] ({size_name}={size})."
+        )
 
 
 def encoded_shape(input_shape, output_mode, depth):

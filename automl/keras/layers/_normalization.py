@@ -54,6 +54,17 @@ def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def _axis_list(axis, owner):
+    if isinstance(axis, (list, tuple)) and axis and all(_is_int(a) for a in axis):
+        return [int(a) for a in axis]
+    if _is_int(axis):
+        return int(axis)
+    raise TypeError(
+        f"The 'axis' parameter of {owner} must be an int or a non-empty list of ints. "
+        f"Got {axis!r} instead."
+    )
+
+
 @LAYERS.register
 class BatchNormalization(Layer):
     """Normalizes its inputs with batch statistics in training, moving statistics in inference.
@@ -179,13 +190,9 @@ class BatchNormalization(Layer):
             )
         shape = (dim,)
         if self.scale:
-            self.gamma = self.add_weight(shape, self.gamma_initializer, "gamma",
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
+            self.gamma = _BETA_AND_GAMMA.add_weight(self, "gamma", shape)
         if self.center:
-            self.beta = self.add_weight(shape, self.beta_initializer, "beta",
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+            self.beta = _BETA_AND_GAMMA.add_weight(self, "beta", shape)
         self.moving_mean = self.add_weight(shape, self.moving_mean_initializer, "moving_mean",
                                            trainable=False)
         self.moving_variance = self.add_weight(shape, self.moving_variance_initializer,
@@ -364,15 +371,7 @@ class LayerNormalization(Layer):
     ):
         super().__init__(**kwargs)
         owner = "LayerNormalization"
-        if isinstance(axis, (list, tuple)) and axis and all(_is_int(a) for a in axis):
-            self.axis = [int(a) for a in axis]
-        elif _is_int(axis):
-            self.axis = int(axis)
-        else:
-            raise TypeError(
-                f"The 'axis' parameter of {owner} must be an int or a non-empty list of ints. "
-                f"Got {axis!r} instead."
-            )
+        self.axis = _axis_list(axis, owner)
         self.epsilon = float(check_param("epsilon", epsilon, [Interval(float, 0, None)], owner))
         self.center = bool(center)
         self.scale = bool(scale)
@@ -402,13 +401,9 @@ class LayerNormalization(Layer):
                 f"{self.name!r} must have defined sizes. Got input shape {input_shape} instead."
             )
         if self.scale or self.rms_scaling:
-            self.gamma = self.add_weight(shape, self.gamma_initializer, "gamma",
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
+            self.gamma = _BETA_AND_GAMMA.add_weight(self, "gamma", shape)
         if self.center and not self.rms_scaling:
-            self.beta = self.add_weight(shape, self.beta_initializer, "beta",
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+            self.beta = _BETA_AND_GAMMA.add_weight(self, "beta", shape)
         self._axes = tuple(sorted(axes))
         self._other_axes = tuple(i for i in range(ndim) if i not in axes)
         # gamma/beta are reshaped (not transposed) to broadcast, as Keras does.
@@ -474,17 +469,6 @@ class LayerNormalization(Layer):
             "beta_constraint": None,
             "gamma_constraint": None,
         }
-
-
-def _axis_list(axis, owner):
-    if isinstance(axis, (list, tuple)) and axis and all(_is_int(a) for a in axis):
-        return [int(a) for a in axis]
-    if _is_int(axis):
-        return int(axis)
-    raise TypeError(
-        f"The 'axis' parameter of {owner} must be an int or a non-empty list of ints. "
-        f"Got {axis!r} instead."
-    )
 
 
 @LAYERS.register

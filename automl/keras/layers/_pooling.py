@@ -29,6 +29,7 @@ from ..._validation import param_error
 from ._base import LAYERS, Layer
 from ._im2col import (
     check_data_format,
+    check_input_rank,
     conv_geometry,
     conv_output_length,
     crop_spatial,
@@ -89,12 +90,6 @@ def _offset_index(idx):
     return (slice(None), *(item for i in idx for item in (slice(None), i)))
 
 
-_INPUT_KINDS = {
-    1: "(batch, steps, channels)",
-    2: "(batch, height, width, channels)",
-    3: "(batch, depth, height, width, channels)",
-}
-
 
 class _Pooling(Layer):
     """Window pooling over 1, 2 or 3 spatial axes (subclasses set ``_rank`` and ``_mode``).
@@ -123,13 +118,7 @@ class _Pooling(Layer):
         return state_without_caches(self)
 
     def build(self, input_shape):
-        input_shape = tuple(input_shape)
-        if len(input_shape) != self._rank + 2:
-            raise ValueError(
-                f"{type(self).__name__} {self.name!r} expects inputs of shape {_INPUT_KINDS[self._rank]}. "
-                f"Got input shape {input_shape} instead."
-            )
-        self.compute_output_shape(input_shape)
+        self.compute_output_shape(check_input_rank(self, input_shape, self._rank))
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -422,11 +411,8 @@ class _GlobalPooling(Layer):
         return state_without_caches(self)
 
     def build(self, input_shape):
-        if len(tuple(input_shape)) != self._rank + 2:
-            raise ValueError(
-                f"{type(self).__name__} {self.name!r} expects inputs with {self._rank} spatial axes "
-                f"(rank {self._rank + 2}). Got input shape {tuple(input_shape)} instead."
-            )
+        check_input_rank(self, input_shape, self._rank,
+                         f"with {self._rank} spatial axes (rank {self._rank + 2})")
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

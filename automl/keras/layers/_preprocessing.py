@@ -26,7 +26,13 @@ from ..backend import epsilon as _epsilon
 from ..backend.image import ResizePlan
 from ._base import LAYERS, KerasTensor, Layer, check_positive_int
 from ._im2col import check_data_format
-from ._index_encoding import ENCODING_MODES, encode_indices, encoded_shape, no_gradient
+from ._index_encoding import (
+    ENCODING_MODES,
+    check_index_range,
+    encode_indices,
+    encoded_shape,
+    no_gradient,
+)
 
 __all__ = ["Rescaling", "Normalization", "Discretization", "CategoryEncoding", "Resizing", "CenterCrop"]
 
@@ -566,11 +572,8 @@ class CategoryEncoding(Layer):
             x = x.reshape(1)
         idx = x if x.dtype.kind in "iu" else x.astype(np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_tokens):
-            bad = idx.min() if idx.min() < 0 else idx.max()
-            raise ValueError(
-                f"CategoryEncoding layer {self.name!r} got the token {int(bad)}, outside "
-                f"[0, {self.num_tokens - 1}] (num_tokens={self.num_tokens})."
-            )
+            check_index_range(idx, self.num_tokens, f"CategoryEncoding layer {self.name!r}", "token",
+                              "num_tokens")
         if count_weights is not None:
             if self.output_mode != "count":
                 raise ValueError(

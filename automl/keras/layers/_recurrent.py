@@ -115,6 +115,15 @@ def _unit_forget_bias(bias_initializer, units):
     return init
 
 
+def _split_call_inputs(inputs, mask, initial_state):
+    """``call``'s ``[x, *initial_state]`` inputs and ``[mask, ...]`` masks, split into their parts."""
+    if isinstance(inputs, (list, tuple)):
+        inputs, initial_state = inputs[0], list(inputs[1:])
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    return inputs, mask, initial_state
+
+
 class _CellKernel:
     """Shared part of a built-in recurrence (mixin of the layers and of the cells).
 
@@ -134,25 +143,22 @@ class _CellKernel:
     _n_gates = 1
     _n_states = 1
 
-    def _init_cell(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
-                   recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                   bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint, dropout,
-                   recurrent_dropout, seed):
+    def _init_cell(self, arguments):
+        """Check and set the cell-level arguments, read from ``arguments`` (the constructor's ``locals()``)."""
+        a = arguments
+        units, activation, recurrent_activation = a["units"], a["activation"], a["recurrent_activation"]
+        dropout, recurrent_dropout, seed = a["dropout"], a["recurrent_dropout"], a["seed"]
         owner = type(self).__name__
         self.units = check_positive_int(units, "units", owner)
         self.activation = _check_elementwise(_activations.get(activation), "activation", owner)
         self.recurrent_activation = _check_elementwise(
             _activations.get(recurrent_activation), "recurrent_activation", owner)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.recurrent_initializer = _initializers.get(recurrent_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = _regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.kernel_constraint = _constraints.get(kernel_constraint)
-        self.recurrent_constraint = _constraints.get(recurrent_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
+        self.use_bias = bool(a["use_bias"])
+        for option, get in (("initializer", _initializers.get), ("regularizer", _regularizers.get),
+                            ("constraint", _constraints.get)):
+            for weight in ("kernel", "recurrent", "bias"):
+                key = f"{weight}_{option}"
+                setattr(self, key, get(a[key]))
         rate = [Interval(float, 0, 1, closed="both")]
         self.dropout = float(check_param("dropout", dropout, rate, owner))
         self.recurrent_dropout = float(check_param("recurrent_dropout", recurrent_dropout, rate, owner))
@@ -298,18 +304,13 @@ class _RNN(Layer):
         self._batch_hint = None if batch is None else int(batch)
         self.states = None
 
-    def _init_rnn(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
-                  recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                  bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
-                  bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
-                  go_backwards, stateful, unroll, zero_output_for_mask):
-        self._init_cell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                        bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
-                        dropout, recurrent_dropout, seed)
-        self.activity_regularizer = _regularizers.get(activity_regularizer)
-        self._init_layer(return_sequences, return_state, go_backwards, stateful, unroll,
-                         zero_output_for_mask)
+    def _init_rnn(self, arguments):
+        """Check and set the cell and layer arguments, read from the constructor's ``locals()``."""
+        self._init_cell(arguments)
+        self.activity_regularizer = _regularizers.get(arguments["activity_regularizer"])
+        self._init_layer(arguments["return_sequences"], arguments["return_state"],
+                         arguments["go_backwards"], arguments["stateful"], arguments["unroll"],
+                         arguments["zero_output_for_mask"])
 
     def _init_layer(self, return_sequences, return_state, go_backwards, stateful, unroll,
                     zero_output_for_mask):
@@ -461,12 +462,7 @@ class _RNN(Layer):
         return self._seq_backward(cache, d_seq, d_last, d_states, need_dx)
 
     def call(self, inputs, training=False, mask=None, initial_state=None):
-        if isinstance(inputs, (list, tuple)):
-            x, initial_state = inputs[0], list(inputs[1:])
-        else:
-            x = inputs
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
+        x, mask, initial_state = _split_call_inputs(inputs, mask, initial_state)
         n, t_steps, d = x.shape[:3]
         dtype = np.dtype(self.dtype)
         if x.dtype != dtype:
@@ -600,6 +596,11 @@ _RNN_DOC_COMMON = """
 class _SimpleRNNKernel(_CellKernel):
     """The SimpleRNN recurrence ``h_t = activation(x_t W + h_{t-1} U + b)`` (layer and cell)."""
 
+    def get_config(self):  # no recurrent activation (Keras's SimpleRNN and SimpleRNNCell)
+        config = super().get_config()
+        del config["recurrent_activation"]
+        return config
+
     def _build_weights(self, input_dim):
         self._add_kernels(input_dim, (self.units,), self.bias_initializer)
 
@@ -685,16 +686,7 @@ class SimpleRNN(_SimpleRNNKernel, _RNN):
                  recurrent_dropout=0.0, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, seed=None, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
-        self._init_rnn(units, activation, "linear", use_bias, kernel_initializer, recurrent_initializer,
-                       bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                       activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
-                       dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
-                       stateful, unroll, zero_output_for_mask)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["recurrent_activation"]
-        return config
+        self._init_rnn({**locals(), "recurrent_activation": "linear"})
 
 
 class _LSTMKernel(_CellKernel):
@@ -903,11 +895,7 @@ class LSTM(_LSTMKernel, _RNN):
                  zero_output_for_mask=False, **kwargs):
         kwargs.pop("implementation", None)
         super().__init__(**kwargs)
-        self._init_rnn(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                       bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
-                       bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
-                       go_backwards, stateful, unroll, zero_output_for_mask)
+        self._init_rnn(locals())
         self.unit_forget_bias = bool(unit_forget_bias)
         check_param("use_cudnn", use_cudnn, [Options(("auto", True, False))], "LSTM")
         self.use_cudnn = use_cudnn
@@ -1127,11 +1115,7 @@ class GRU(_GRUKernel, _RNN):
                  unroll=False, reset_after=True, use_cudnn="auto", zero_output_for_mask=False, **kwargs):
         kwargs.pop("implementation", None)
         super().__init__(**kwargs)
-        self._init_rnn(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                       bias_regularizer, activity_regularizer, kernel_constraint, recurrent_constraint,
-                       bias_constraint, dropout, recurrent_dropout, seed, return_sequences, return_state,
-                       go_backwards, stateful, unroll, zero_output_for_mask)
+        self._init_rnn(locals())
         self.reset_after = bool(reset_after)
         check_param("use_cudnn", use_cudnn, [Options(("auto", True, False))], "GRU")
         self.use_cudnn = use_cudnn

@@ -258,19 +258,11 @@ class SimpleRNNCell(_SimpleRNNKernel, _Cell):
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
                  seed=None, **kwargs):
         super().__init__(**kwargs)
-        self._init_cell(units, activation, "linear", use_bias, kernel_initializer, recurrent_initializer,
-                        bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                        kernel_constraint, recurrent_constraint, bias_constraint, dropout,
-                        recurrent_dropout, seed)
+        self._init_cell({**locals(), "recurrent_activation": "linear"})
 
     @property
     def state_size(self):
         return self.units
-
-    def get_config(self):
-        config = super().get_config()
-        del config["recurrent_activation"]
-        return config
 
 
 @LAYERS.register
@@ -297,10 +289,7 @@ class LSTMCell(_LSTMKernel, _Cell):
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
                  seed=None, **kwargs):
         super().__init__(**kwargs)
-        self._init_cell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                        bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
-                        dropout, recurrent_dropout, seed)
+        self._init_cell(locals())
         self.unit_forget_bias = bool(unit_forget_bias)
 
     @property
@@ -337,10 +326,7 @@ class GRUCell(_GRUKernel, _Cell):
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, reset_after=True, seed=None,
                  **kwargs):
         super().__init__(**kwargs)
-        self._init_cell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-                        bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
-                        dropout, recurrent_dropout, seed)
+        self._init_cell(locals())
         self.reset_after = bool(reset_after)
 
     @property
@@ -397,16 +383,8 @@ class StackedRNNCells(Layer):
     def output_size(self):
         return _output_size(self.cells[-1])
 
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for cell in self.cells:
-            if isinstance(cell, Layer):
-                cell.trainable = value
+    def _trainable_sublayers(self):
+        return [cell for cell in self.cells if isinstance(cell, Layer)]
 
     def build(self, input_shape):
         dim = tuple(input_shape)[-1]
@@ -543,15 +521,8 @@ class RNN(_RNN):
     def _output_size(self):
         return _output_size(self.cell)
 
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        if isinstance(self.cell, Layer):
-            self.cell.trainable = value
+    def _trainable_sublayers(self):
+        return [self.cell] if isinstance(self.cell, Layer) else []
 
     def build(self, input_shape):
         input_shape = self._check_shape(input_shape)

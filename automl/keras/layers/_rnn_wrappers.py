@@ -15,6 +15,7 @@ import numpy as np
 
 from ..._validation import Options, check_param, param_error
 from ._base import LAYERS, KerasTensor, Layer, symbolic_outputs
+from ._recurrent import _split_call_inputs
 
 __all__ = ["Wrapper", "Bidirectional", "TimeDistributed"]
 
@@ -57,16 +58,6 @@ class Wrapper(Layer):
     @property
     def _inner(self) -> list[Layer]:
         return [self.layer]
-
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for inner in self._inner:
-            inner.trainable = value
 
     @property
     def activity_regularizer(self):
@@ -343,12 +334,7 @@ class Bidirectional(Wrapper):
         return self.call(x, training=training, mask=mask)
 
     def call(self, inputs, training=False, mask=None, initial_state=None):
-        if isinstance(inputs, (list, tuple)):
-            x, initial_state = inputs[0], list(inputs[1:])
-        else:
-            x = inputs
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
+        x, mask, initial_state = _split_call_inputs(inputs, mask, initial_state)
         self._prepare_inner()
         self._with_states = bool(initial_state)
         fw_in, bw_in = x, x

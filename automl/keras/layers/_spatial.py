@@ -12,7 +12,7 @@ import numpy as np
 from ..._validation import param_error
 from ._base import LAYERS, Layer, check_positive_int
 from ._core import Dropout
-from ._im2col import check_data_format, normalize_tuple
+from ._im2col import check_data_format, check_input_rank, normalize_tuple
 
 __all__ = [
     "ZeroPadding1D",
@@ -28,12 +28,6 @@ __all__ = [
     "SpatialDropout2D",
     "SpatialDropout3D",
 ]
-
-_INPUT_KINDS = {
-    1: "(batch, steps, channels)",
-    2: "(batch, height, width, channels)",
-    3: "(batch, depth, height, width, channels)",
-}
 
 
 def _is_int(value) -> bool:
@@ -72,14 +66,6 @@ def _normalize_borders(value, name, owner, rank=2):
     return tuple((int(a), int(b)) for a, b in pairs)
 
 
-def _check_rank(layer, input_shape):
-    if len(tuple(input_shape)) != layer._rank + 2:
-        raise ValueError(
-            f"{type(layer).__name__} {layer.name!r} expects inputs of shape {_INPUT_KINDS[layer._rank]}. "
-            f"Got input shape {tuple(input_shape)} instead."
-        )
-
-
 def _interior(sizes, borders):
     """The index of the region of an ``(N, *padded, C)`` array left after removing ``borders``."""
     return (slice(None), *(slice(before, before + size) for size, (before, _) in zip(sizes, borders)))
@@ -99,7 +85,7 @@ class _ZeroPadding(Layer):
         self.data_format = check_data_format(data_format, owner)
 
     def build(self, input_shape):
-        _check_rank(self, input_shape)
+        check_input_rank(self, input_shape, self._rank)
 
     def compute_output_shape(self, input_shape):
         n, *spatial, c = tuple(input_shape)
@@ -135,7 +121,7 @@ class _Cropping(Layer):
         self.data_format = check_data_format(data_format, owner)
 
     def build(self, input_shape):
-        _check_rank(self, input_shape)
+        check_input_rank(self, input_shape, self._rank)
         self.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -176,7 +162,7 @@ class _UpSampling(Layer):
     _cache_attrs = ("_in_shape",)
 
     def build(self, input_shape):
-        _check_rank(self, input_shape)
+        check_input_rank(self, input_shape, self._rank)
 
     def compute_output_shape(self, input_shape):
         n, *spatial, c = tuple(input_shape)
@@ -454,11 +440,7 @@ class _SpatialDropout(Dropout):
         self.noise_shape = (None,) + (1,) * self._rank + (None,)
 
     def build(self, input_shape):
-        if len(tuple(input_shape)) != self._rank + 2:
-            raise ValueError(
-                f"{type(self).__name__} {self.name!r} expects inputs of rank {self._rank + 2}. "
-                f"Got input shape {tuple(input_shape)} instead."
-            )
+        check_input_rank(self, input_shape, self._rank, f"of rank {self._rank + 2}")
 
     def get_config(self):
         config = super().get_config()

@@ -2,16 +2,17 @@
 float64 gradient checks of every option, masks, dropout, Keras weights, config, functional models."""
 
 import json
-import time
 
 import numpy as np
 import pytest
 
-from automl.keras import Input, Model, layers, models, optimizers, utils
+from automl.keras import Input, Model, layers, models, utils
 from automl.keras.layers import Dense, GlobalAveragePooling1D
 from automl.keras.layers._attention import AdditiveAttention, Attention
 from automl.keras.layers._embedding import Embedding
 from automl.testing import check_model_gradients, floatx_scope, numeric_gradient
+
+from .helpers import assert_fits_binary_task, assert_survives_saving
 
 
 # -- helpers shared with test_multi_head_attention.py -------------------------------------
@@ -320,13 +321,7 @@ def test_functional_attention_model_trains():
     att = Attention(use_scale=True)([emb, emb])
     out = Dense(1, activation="sigmoid")(GlobalAveragePooling1D()(att))
     model = Model(tokens, out)
-    model.compile(optimizer=optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
-    start = time.perf_counter()
-    history = model.fit(x, y, epochs=30, batch_size=32, verbose=0)
-    assert time.perf_counter() - start < 10
-    losses = history.history["loss"]
-    assert losses[-1] < 0.3 * losses[0]
-    assert history.history["accuracy"][-1] > 0.9
+    assert_fits_binary_task(model, x, y, epochs=30, loss_ratio=0.3, accuracy=0.9)
 
 
 def test_masks_from_embedding_flow_through_attention(rng):
@@ -389,11 +384,7 @@ def test_call_options_in_a_model_and_after_loading(tmp_path):
                                     causal=True)
     np.testing.assert_allclose(got_out, ref_out, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got_scores, ref_scores, rtol=1e-5, atol=1e-6)
-    path = tmp_path / "causal.keras"
-    model.save(path)
-    loaded = models.load_model(path)
-    for a, b in zip(loaded.predict(x, verbose=0), (got_out, got_scores)):
-        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert_survives_saving(model, tmp_path / "causal.keras", x, (got_out, got_scores))
     # the scores output takes part in training: a loss on it alone reaches the scale weight
     with floatx_scope("float64"):
         seq = Input(shape=(5, 3))

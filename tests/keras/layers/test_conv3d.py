@@ -1,12 +1,11 @@
 """Conv3D, Conv1DTranspose and the 3-D poolings: loop references, adjoints, gradients, configs, training."""
 
-import json
 import math
 
 import numpy as np
 import pytest
 
-from automl.keras import Input, Model, Sequential, initializers, layers, optimizers, utils
+from automl.keras import Input, Model, Sequential, layers, optimizers, utils
 from automl.keras.layers import (
     AveragePooling3D,
     Conv1D,
@@ -20,21 +19,15 @@ from automl.keras.layers import (
     MaxPooling3D,
     _im2col,
 )
-from automl.testing import check_layer_gradients, check_model_gradients, floatx_scope
+from automl.testing import check_layer_gradients, floatx_scope
 
-BIAS = initializers.RandomNormal(stddev=0.5, seed=3)
+from .helpers import BIAS, assert_model_gradients_and_clone, roundtrip, same_pads
 
 
 # -- independent references (explicit loops over output positions) ---------------------------------
-def _same_pads(length, kernel, stride, dilation):
-    effective = (kernel - 1) * dilation + 1
-    total = max((math.ceil(length / stride) - 1) * stride + effective - length, 0)
-    return total // 2, total - total // 2
-
-
 def naive_conv3d(x, kernel, strides, padding, dilation, groups):
     if padding == "same":
-        pads = [_same_pads(n, k, s, d) for n, k, s, d in zip(x.shape[1:4], kernel.shape[:3], strides, dilation)]
+        pads = [same_pads(n, k, s, d) for n, k, s, d in zip(x.shape[1:4], kernel.shape[:3], strides, dilation)]
         x = np.pad(x, ((0, 0), *pads, (0, 0)))
     n, *sizes, c = x.shape
     *ks, cg, f = kernel.shape
@@ -56,7 +49,7 @@ def naive_conv3d(x, kernel, strides, padding, dilation, groups):
 def naive_pool3d(x, pool, strides, padding, mode):
     n, *sizes, c = x.shape
     if padding == "same":
-        pads = [_same_pads(size, p, s, 1) for size, p, s in zip(sizes, pool, strides)]
+        pads = [same_pads(size, p, s, 1) for size, p, s in zip(sizes, pool, strides)]
         outs = [math.ceil(size / s) for size, s in zip(sizes, strides)]
     else:
         pads = [(0, 0)] * 3
@@ -75,13 +68,6 @@ def naive_pool3d(x, pool, strides, padding, mode):
 def _built(layer, x):
     layer(x)
     return layer
-
-
-def _roundtrip(layer):
-    config = layer.get_config()
-    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
-    assert type(clone) is type(layer) and clone.get_config() == config
-    return clone
 
 
 # -- Conv3D --------------------------------------------------------------------------------------
@@ -123,7 +109,7 @@ def test_conv3d_keras_shapes_defaults_and_config():
     assert Conv3D(4, 3, dilation_rate=2).compute_output_shape((1, 9, None, 9, 2)) == (1, 5, None, 5, 4)
     layer = _built(Conv3D(4, (1, 2, 3), groups=2, activation="relu", name="c3"), np.ones((1, 3, 3, 3, 2)))
     assert layer.kernel.value.shape == (1, 2, 3, 1, 4)
-    clone = _roundtrip(layer)
+    clone = roundtrip(layer)
     assert clone.kernel_size == (1, 2, 3) and clone.groups == 2
     assert layers.LAYERS.lookup("Convolution3D") is Conv3D
 
@@ -215,7 +201,7 @@ def test_conv1d_transpose_keras_shapes_and_config():
     assert Conv1DTranspose(4, 3, strides=2, output_padding=1).compute_output_shape((2, 5, 2)) == (2, 12, 4)
     layer = _built(Conv1DTranspose(4, 3, strides=2, output_padding=1), np.ones((1, 5, 2)))
     assert layer.kernel.value.shape == (3, 4, 2)
-    assert _roundtrip(layer).output_padding == (1,)
+    assert roundtrip(layer).output_padding == (1,)
     assert layers.LAYERS.lookup("Convolution1DTranspose") is Conv1DTranspose
     with pytest.raises(ValueError, match="output_padding"):
         Conv1DTranspose(2, 3, strides=2, output_padding=2)
@@ -287,7 +273,7 @@ def test_pooling3d_keras_defaults_aliases_and_config():
         assert layers.LAYERS.lookup(name) is cls
     for layer in (MaxPooling3D((1, 2, 3), strides=(1, 1, 2), padding="same"), AveragePooling3D(2),
                   GlobalMaxPooling3D(keepdims=True), GlobalAveragePooling3D()):
-        _roundtrip(layer)
+        roundtrip(layer)
     with pytest.raises(ValueError, match="'pool_size' parameter of MaxPooling3D"):
         MaxPooling3D((2, 2))
     with pytest.raises(ValueError, match="empty"):
@@ -327,10 +313,7 @@ def test_functional_3d_model_gradients_and_serialization():
         model = Model(inputs, outputs)
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
         x = np.random.default_rng(2).standard_normal((3, 4, 4, 4, 2))
-        assert check_model_gradients(model, x, np.eye(2)[[0, 1, 1]]) < 1e-6
-        clone = Model.from_config(json.loads(json.dumps(model.get_config())))
-        clone.set_weights(model.get_weights())
-        np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-12)
+        assert_model_gradients_and_clone(model, x, np.eye(2)[[0, 1, 1]])
 
 
 def test_conv2d_still_matches_conv3d_on_a_unit_depth(float64):

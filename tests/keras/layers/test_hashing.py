@@ -7,6 +7,8 @@ from automl.keras import layers
 from automl.keras.layers import Hashing
 from automl.keras.layers._hashing import fingerprint64, hash_buckets, siphash24
 
+from .helpers import assert_no_input_gradient
+
 # FarmHash Fingerprint64 reference values (farmhashna::Hash64), one per code path (<=16, <=32, <=64, >64 bytes).
 _FINGERPRINTS = [
     ("", 0x9AE16A3B2F90404F),
@@ -101,10 +103,4 @@ def test_invalid_arguments(kwargs, match):
 
 
 def test_backward_only_errors_when_a_gradient_is_needed():
-    layer = Hashing(num_bins=3)
-    layer(_INP)
-    layer._input_grad_needed = False
-    assert layer.backward(np.ones((5, 1))) is None
-    layer._input_grad_needed = True
-    with pytest.raises(ValueError, match="no gradient"):
-        layer.backward(np.ones((5, 1)))
+    assert_no_input_gradient(Hashing(num_bins=3), _INP, np.ones((5, 1)))

@@ -37,6 +37,8 @@ from automl.keras.layers._rnn_wrappers import TimeDistributed
 from automl.keras.losses import MeanSquaredError, SparseCategoricalCrossentropy
 from automl.testing import floatx_scope, numeric_gradient
 
+from .helpers import padded_sequences
+
 X = np.random.default_rng(0).standard_normal((3, 5, 4)).astype(np.float32)
 MASK = np.array([[True, True, True, False, False], [True] * 5, [False, True, True, True, False]])
 
@@ -348,9 +350,7 @@ def test_targets_of_outputs_with_undefined_lengths():
 def test_variable_length_sequence_tagger_trains_with_fit():
     utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    x = rng.integers(1, 12, (96, 9))
-    for row, length in zip(x, rng.integers(3, 10, 96)):
-        row[length:] = 0
+    x = padded_sequences(rng, 96, 9, 12, shortest=3)
     y = x % 3  # tag each token with its residue
     model = Sequential([Input(shape=(None,)), Embedding(12, 8, mask_zero=True),
                         LSTM(16, return_sequences=True), TimeDistributed(Dense(3, activation="softmax"))])

@@ -4,17 +4,18 @@ functional models (self- and cross-attention, attention_mask input, causal), tra
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
 
-from automl.keras import Input, Model, layers, models, optimizers, regularizers, utils
+from automl.keras import Input, Model, layers, models, regularizers, utils
 from automl.keras.layers import Dense, GlobalAveragePooling1D
 from automl.keras.layers._embedding import Embedding
 from automl.keras.layers._multi_head_attention import MultiHeadAttention
 from automl.testing import check_model_gradients, floatx_scope
 from tests.keras.layers.test_attention import _token_task, check_attention_gradients
+
+from .helpers import assert_fits_binary_task, assert_survives_saving
 
 
 def reference(layer, query, value, key=None, attention_mask=None, q_mask=None, v_mask=None,
@@ -282,13 +283,7 @@ def test_self_attention_model_trains():
     emb = Embedding(10, 8, mask_zero=True)(tokens)
     att = MultiHeadAttention(num_heads=2, key_dim=4)(emb, emb)
     model = Model(tokens, Dense(1, activation="sigmoid")(GlobalAveragePooling1D()(att)))
-    model.compile(optimizer=optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
-    start = time.perf_counter()
-    history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
-    assert time.perf_counter() - start < 10
-    losses = history.history["loss"]
-    assert losses[-1] < 0.1 * losses[0]
-    assert history.history["accuracy"][-1] > 0.95
+    assert_fits_binary_task(model, x, y, epochs=15, loss_ratio=0.1, accuracy=0.95)
     x_new, y_new = _token_task(n=200, seed=1)
     assert model.evaluate(x_new, y_new, verbose=0)[1] > 0.95
 
@@ -347,11 +342,7 @@ def test_causal_self_attention_model_and_scores_output_survive_saving(tmp_path):
     np.testing.assert_allclose(got_out, ref_out, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(got_scores, ref_scores, rtol=1e-4, atol=1e-6)
     assert np.all(np.triu(got_scores, k=1) == 0)
-    path = tmp_path / "decoder.keras"
-    model.save(path)
-    loaded = models.load_model(path)
-    for a, b in zip(loaded.predict(x, verbose=0), (got_out, got_scores)):
-        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert_survives_saving(model, tmp_path / "decoder.keras", x, (got_out, got_scores))
 
 
 def test_shared_layer_called_twice_in_a_model():

@@ -1,6 +1,5 @@
 """Pooling layers: gradient checks, naive references, first-max ties, Keras shapes, configs."""
 
-import json
 import math
 
 import numpy as np
@@ -18,6 +17,8 @@ from automl.keras.layers._pooling import (
     MaxPooling2D,
 )
 from automl.testing import check_layer_gradients
+
+from .helpers import roundtrip
 
 
 def naive_pool2d(x, pool, strides, padding, mode):
@@ -192,10 +193,7 @@ CONFIG_LAYERS = [
 
 @pytest.mark.parametrize("make", CONFIG_LAYERS)
 def test_config_round_trip(make):
-    layer = make()
-    config = layer.get_config()
-    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
-    assert type(clone) is type(layer) and clone.get_config() == config
+    roundtrip(make())
 
 
 def test_keras_defaults():

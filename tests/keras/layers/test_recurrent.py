@@ -9,6 +9,8 @@ from automl.keras.layers import Layer
 from automl.keras.layers._recurrent import GRU, LSTM, SimpleRNN
 from automl.testing import check_layer_gradients, floatx_scope, numeric_gradient
 
+from .helpers import Probe
+
 
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
@@ -75,35 +77,6 @@ def reference(layer, x, mask=None, initial_state=None, zero_output=False):
     seq = np.stack(outputs, axis=1)
     out = seq if layer.return_sequences else seq[:, -1]
     return [out, *states] if layer.return_state else out
-
-
-class Probe(Layer):
-    """Runs an RNN with a fixed mask / initial state, flattening several outputs into one array."""
-
-    def __init__(self, inner, mask=None, initial_state=None, **kwargs):
-        super().__init__(**kwargs)
-        self.inner, self.mask, self.initial_state = inner, mask, initial_state
-
-    def build(self, input_shape):
-        self.inner._maybe_build(input_shape)
-        self._variables = self.inner.weights
-
-    def call(self, inputs, training=False):
-        self.inner._input_grad_needed = True
-        args = inputs if self.initial_state is None else [inputs, *self.initial_state]
-        out = self.inner.call(args, training, mask=self.mask)
-        outs = out if isinstance(out, list) else [out]
-        self._shapes = [o.shape for o in outs]
-        return np.concatenate([o.reshape(o.shape[0], -1) for o in outs], axis=1)
-
-    def backward(self, grad):
-        pieces, start = [], 0
-        for shape in self._shapes:
-            size = int(np.prod(shape[1:]))
-            pieces.append(grad[:, start:start + size].reshape(shape))
-            start += size
-        g = self.inner.backward(pieces if len(pieces) > 1 else pieces[0])
-        return g[0] if isinstance(g, list) else g
 
 
 CASES = [

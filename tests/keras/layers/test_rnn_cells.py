@@ -21,6 +21,8 @@ from automl.keras.layers._rnn_wrappers import Bidirectional
 from automl.keras.saving import load_model
 from automl.testing import check_layer_gradients, floatx_scope, numeric_gradient
 
+from .helpers import Probe, padded_sequences
+
 KINDS = [
     (SimpleRNN, SimpleRNNCell, {}),
     (LSTM, LSTMCell, {}),
@@ -47,38 +49,6 @@ def _twins(layer_cls, cell_cls, kw, units=4, **options):
     rnn._maybe_build((None, 5, 3))
     rnn.set_weights(layer.get_weights())
     return layer, rnn
-
-
-class Probe(Layer):
-    """Runs an RNN with a fixed mask / initial state, its outputs flattened into one array."""
-
-    def __init__(self, inner, mask=None, initial_state=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.inner, self.mask, self.initial_state, self.seed = inner, mask, initial_state, seed
-
-    def build(self, input_shape):
-        self.inner._maybe_build(input_shape)
-        self._variables = self.inner.weights
-
-    def call(self, inputs, training=False):
-        if self.seed is not None:  # the same dropout masks at every call
-            cells = getattr(self.inner.cell, "cells", [self.inner.cell])
-            for i, cell in enumerate(cells):
-                cell._rng = np.random.default_rng(self.seed + i)
-        self.inner._input_grad_needed = True
-        args = inputs if self.initial_state is None else [inputs, *self.initial_state]
-        outs = _as_list(self.inner.call(args, training, mask=self.mask))
-        self._shapes = [o.shape for o in outs]
-        return np.concatenate([o.reshape(o.shape[0], -1) for o in outs], axis=1)
-
-    def backward(self, grad):
-        pieces, start = [], 0
-        for shape in self._shapes:
-            size = int(np.prod(shape[1:]))
-            pieces.append(grad[:, start:start + size].reshape(shape))
-            start += size
-        g = self.inner.backward(pieces if len(pieces) > 1 else pieces[0])
-        return g[0] if isinstance(g, list) else g
 
 
 # -- equivalence with the recurrent layers -------------------------------------------------------
@@ -307,9 +277,7 @@ def test_custom_cell_without_backward_predicts_but_training_explains():
 def test_sequence_model_with_stacked_cells_fits():
     utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    x = rng.integers(1, 10, (128, 8))
-    for row, length in zip(x, rng.integers(2, 9, 128)):
-        row[length:] = 0
+    x = padded_sequences(rng, 128, 8, 10, shortest=2)
     y = (x == 3).any(axis=1).astype(np.float32)
     model = Sequential([Input(shape=(8,)), Embedding(10, 8, mask_zero=True),
                         RNN([GRUCell(12), LSTMCell(8)]), Dense(1, activation="sigmoid")])

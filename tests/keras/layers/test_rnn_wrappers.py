@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 
 from automl.keras import layers
-from automl.keras.layers import Conv1D, Dense, Layer
+from automl.keras.layers import Conv1D, Dense
 from automl.keras.layers._recurrent import GRU, LSTM, SimpleRNN
 from automl.keras.layers._rnn_wrappers import Bidirectional, TimeDistributed
 from automl.testing import check_layer_gradients, floatx_scope, numeric_gradient
+
+from .helpers import Probe
 
 MODES = ["concat", "sum", "mul", "ave"]
 
@@ -59,39 +61,12 @@ def test_bidirectional_gradients_last_output():
     check_layer_gradients(lambda: Bidirectional(GRU(3), merge_mode="concat"), (2, 4, 3))
 
 
-class _Flat(Layer):
-    """Calls the wrapped layer with a fixed mask and flattens a list of outputs into one array."""
-
-    def __init__(self, inner, mask=None, **kwargs):
-        super().__init__(**kwargs)
-        self.inner, self.mask = inner, mask
-
-    def build(self, input_shape):
-        self.inner._maybe_build(input_shape)
-        self._variables = self.inner.weights
-
-    def call(self, inputs, training=False):
-        self.inner._input_grad_needed = True
-        out = self.inner.call(inputs, training, mask=self.mask)
-        outs = out if isinstance(out, list) else [out]
-        self._shapes = [o.shape for o in outs]
-        return np.concatenate([o.reshape(o.shape[0], -1) for o in outs], axis=1)
-
-    def backward(self, grad):
-        pieces, start = [], 0
-        for shape in self._shapes:
-            size = int(np.prod(shape[1:]))
-            pieces.append(grad[:, start:start + size].reshape(shape))
-            start += size
-        return self.inner.backward(pieces if len(pieces) > 1 else pieces[0])
-
-
 def test_bidirectional_gradients_merge_none_states_and_mask():
     mask = np.array([[1, 1, 1, 0], [0, 1, 1, 1]], dtype=bool)
     check_layer_gradients(
-        lambda: _Flat(Bidirectional(LSTM(3, return_sequences=True, return_state=True), merge_mode=None), mask),
+        lambda: Probe(Bidirectional(LSTM(3, return_sequences=True, return_state=True), merge_mode=None), mask),
         (2, 4, 3))
-    check_layer_gradients(lambda: _Flat(Bidirectional(GRU(2, return_sequences=True)), mask), (2, 4, 3))
+    check_layer_gradients(lambda: Probe(Bidirectional(GRU(2, return_sequences=True)), mask), (2, 4, 3))
 
 
 def test_bidirectional_masked_sequences_output_zeros(float64):

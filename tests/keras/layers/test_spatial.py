@@ -1,6 +1,5 @@
 """Spatial layers in 1, 2 and 3 dimensions: ZeroPadding, Cropping, UpSampling, SpatialDropout."""
 
-import json
 
 import numpy as np
 import pytest
@@ -25,6 +24,8 @@ from automl.keras.layers import (
     ZeroPadding3D,
 )
 from automl.testing import check_layer_gradients, check_model_gradients, floatx_scope
+
+from .helpers import assert_model_gradients_and_clone, roundtrip
 
 
 @pytest.mark.parametrize("padding,expected", [
@@ -106,10 +107,8 @@ CONFIG_LAYERS = [
 @pytest.mark.parametrize("make", CONFIG_LAYERS)
 def test_config_round_trip(make):
     layer = make()
-    config = layer.get_config()
-    assert "noise_shape" not in config
-    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
-    assert type(clone) is type(layer) and clone.get_config() == config
+    assert "noise_shape" not in layer.get_config()
+    roundtrip(layer)
 
 
 def test_keras_defaults():
@@ -139,13 +138,6 @@ def test_errors():
         SpatialDropout1D(1.0)
     with pytest.raises(ValueError, match="rank 3"):
         SpatialDropout1D(0.1)(np.zeros((2, 3, 4, 5)))
-
-
-def _roundtrip(layer):
-    config = layer.get_config()
-    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
-    assert type(clone) is type(layer) and clone.get_config() == config
-    return clone
 
 
 # -- values against np.pad / slicing / np.repeat ---------------------------------------------------
@@ -234,8 +226,8 @@ def test_keras_defaults_and_registration():
     ZeroPadding1D((1, 3)), ZeroPadding3D(((1, 0), (2, 2), (0, 3))), Cropping1D((0, 2)),
     Cropping3D((1, 2, (0, 1))), UpSampling1D(4), UpSampling3D((1, 2, 3)), SpatialDropout3D(0.3, seed=4),
 ], ids=lambda layer: type(layer).__name__)
-def test_config_roundtrip(layer):
-    clone = _roundtrip(layer)
+def test_configroundtrip(layer):
+    clone = roundtrip(layer)
     for attr in ("padding", "cropping", "size", "rate"):
         if hasattr(layer, attr):
             assert getattr(clone, attr) == getattr(layer, attr)
@@ -300,10 +292,7 @@ def test_functional_volumetric_model_with_3d_layers():
         assert model.output_shape == (None, 2)
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
         x = np.random.default_rng(2).standard_normal((3, 3, 3, 2, 1))
-        assert check_model_gradients(model, x, np.eye(2)[[0, 1, 1]]) < 1e-6
-        clone = Model.from_config(json.loads(json.dumps(model.get_config())))
-        clone.set_weights(model.get_weights())
-        np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-12)
+        assert_model_gradients_and_clone(model, x, np.eye(2)[[0, 1, 1]])
 
 
 def test_spatial_dropout_3d_in_a_model_is_identity_at_inference():
