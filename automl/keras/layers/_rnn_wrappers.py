@@ -271,6 +271,15 @@ class Bidirectional(Wrapper):
         self._with_states = False
         self._outputs = self._out_spec = None
 
+    def reset_state(self):
+        """Set the kept states of both directions back to zeros (stateful layers)."""
+        for inner in (self.forward_layer, self.backward_layer):
+            inner.reset_state()
+
+    def reset_states(self):
+        """Alias of :meth:`reset_state` (the Keras 2 name)."""
+        self.reset_state()
+
     @property
     def _inner(self) -> list[Layer]:
         return [self.forward_layer, self.backward_layer]

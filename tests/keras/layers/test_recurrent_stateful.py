@@ -153,3 +153,21 @@ def test_saved_stateful_model_keeps_its_batch_size(tmp_path):
     assert not np.allclose(loaded.predict(x, batch_size=2, verbose=0), first)  # the state moved on
     loaded.layers[0].reset_state()
     np.testing.assert_allclose(loaded.predict(x, batch_size=2, verbose=0), first, rtol=1e-6)
+
+
+def test_bidirectional_reset_state_resets_both_directions():
+    from automl.keras.layers import Bidirectional
+    from automl.keras.utils import set_random_seed
+
+    set_random_seed(0)
+    layer = Bidirectional(LSTM(3, stateful=True))
+    model = Sequential([Input(batch_shape=(2, 4, 5)), layer])
+    x = np.random.default_rng(0).normal(size=(2, 4, 5)).astype("float32")
+    first = model.predict(x, batch_size=2, verbose=0)
+    carried = model.predict(x, batch_size=2, verbose=0)
+    assert not np.allclose(first, carried)  # both directions start from the kept states
+    layer.reset_state()
+    np.testing.assert_allclose(model.predict(x, batch_size=2, verbose=0), first, rtol=1e-6)
+    model.predict(x, batch_size=2, verbose=0)
+    layer.reset_states()
+    np.testing.assert_allclose(model.predict(x, batch_size=2, verbose=0), first, rtol=1e-6)
