@@ -776,20 +776,24 @@ class Model(Layer):
             raise param_error("batch_size", owner, "an int in the range [1, inf)", batch_size)
         return int(batch_size)
 
-    def _evaluate_arrays(self, x, y, sw, batch_size, state=None):
+    def _evaluate_arrays(self, x, y, sw, batch_size, state=None, callbacks=None):
         steps = math.ceil(n_samples(x) / batch_size)
-        return self._evaluate_batches(array_batches(x, y, sw, batch_size, steps), state)
+        return self._evaluate_batches(array_batches(x, y, sw, batch_size, steps), state, callbacks)
 
-    def _evaluate_source(self, source, owner, state=None):
+    def _evaluate_source(self, source, owner, state=None, callbacks=None):
         """Loss and metrics over one pass of a batch source (None when it gave no batch)."""
-        logs = self._evaluate_batches(self._source_batches(source, owner), state)
+        logs = self._evaluate_batches(self._source_batches(source, owner), state, callbacks)
         source.end_epoch()
         if logs is None:
             source.warn_ran_out()
         return logs
 
-    def _evaluate_batches(self, batches, state=None):
-        """Loss and metrics over ``(x, y, sample_weight, size)`` batches; None when there are none."""
+    def _evaluate_batches(self, batches, state=None, callbacks=None):
+        """Loss and metrics over ``(x, y, sample_weight, size)`` batches; None when there are none.
+
+        ``callbacks`` (a CallbackList) gets ``on_test_batch_begin`` / ``on_test_batch_end``
+        (with the running loss and metrics, as Keras passes them) when a callback overrides them.
+        """
         # Fresh copies, so that evaluating never disturbs the training metrics' state.
         heads = self._heads
         metrics = [[copy.deepcopy(m) for m in h.metrics] for h in heads]
@@ -799,7 +803,11 @@ class Model(Layer):
         penalized = state["regularized"] or state["activity"]
         total = count = 0.0
         head_totals = [0.0] * len(heads)
-        for xb, yb, swb, size in batches:
+        begin = callbacks is not None and callbacks.needs["on_test_batch_begin"]
+        end = callbacks is not None and callbacks.needs["on_test_batch_end"]
+        for step, (xb, yb, swb, size) in enumerate(batches):
+            if begin:
+                callbacks.on_test_batch_begin(step)
             if recording.STATE.losses_used:
                 self._clear_added_losses()
             out = self._forward(xb, training=False)
@@ -820,12 +828,17 @@ class Model(Layer):
                 value += self._added_loss_total()
             total += value * size
             count += size
+            if end:
+                callbacks.on_test_batch_end(step, self._evaluation_logs(metrics, total, count, head_totals))
         if not count:
             return None
+        return self._evaluation_logs(metrics, total, count, head_totals)
+
+    def _evaluation_logs(self, metrics, total, count, head_totals):
         logs = {m.log_name: m.result() for group in metrics for m in group}
         logs["loss"] = total / count
-        if len(heads) > 1:
-            for head, t in zip(heads, head_totals):
+        if len(self._heads) > 1:
+            for head, t in zip(self._heads, head_totals):
                 logs[f"{head.name}_loss"] = t / count
         return logs
 
@@ -840,6 +853,9 @@ class Model(Layer):
         """
         owner = f"{type(self).__name__}.evaluate"
         self._check_compiled("evaluate")
+        cbl = CallbackList(callbacks, model=self, verbose=verbose, steps=steps) if callbacks else None
+        if cbl is not None:
+            cbl.on_test_begin()
         if is_batch_source(x):
             source = self._batch_source(x, y, sample_weight, batch_size, owner,
                                         steps=check_steps(steps, "steps", owner), action="evaluation")
@@ -847,7 +863,7 @@ class Model(Layer):
             if first is None:
                 raise ValueError(f"The 'x' argument of {owner} is a {source.kind} that yielded no batches.")
             self._resolve_metrics(self._source_batch(first, owner)[1])
-            logs = self._evaluate_source(source, owner)
+            logs = self._evaluate_source(source, owner, callbacks=cbl)
             steps_n = source.num_batches or source.last_count
         else:
             batch_size = self._check_batch_size(batch_size, owner)
@@ -857,9 +873,11 @@ class Model(Layer):
             sw = self._sample_weights(sample_weight, None, y, n, owner)
             self._resolve_metrics(y)
             with blas_threads(self, batch_size):
-                logs = self._evaluate_arrays(x, y, sw, batch_size)
+                logs = self._evaluate_arrays(x, y, sw, batch_size, callbacks=cbl)
             steps_n = math.ceil(n / batch_size)
         logs = {"loss": logs.pop("loss"), **logs}
+        if cbl is not None:
+            cbl.on_test_end(dict(logs))
         if verbose:
             Progbar(steps_n, verbose=1 if verbose == "auto" else verbose).update(
                 steps_n, dict(sorted(logs.items())), finalize=True
@@ -878,16 +896,31 @@ class Model(Layer):
         or until exhausted; ``batch_size`` is then ignored.
         """
         owner = f"{type(self).__name__}.predict"
+        cbl = CallbackList(callbacks, model=self, verbose=verbose, steps=steps) if callbacks else None
+        if cbl is not None:
+            cbl.on_predict_begin()
         if is_batch_source(x):
-            return self._predict_source(x, batch_size, steps, owner)
+            result = self._predict_source(x, batch_size, steps, owner, cbl)
+        else:
+            result = self._predict_arrays(x, batch_size, owner, cbl)
+        if cbl is not None:
+            cbl.on_predict_end()
+        return result
+
+    def _predict_arrays(self, x, batch_size, owner, callbacks):
         batch_size = self._check_batch_size(batch_size, owner)
         x = self._as_inputs(x, owner)
         n = n_samples(x)
         results = None
+        begin, end = _predict_hooks(callbacks)
         with blas_threads(self, batch_size):
-            for start in range(0, n, batch_size):
+            for step, start in enumerate(range(0, n, batch_size)):
                 stop = min(start + batch_size, n)
+                if begin:
+                    callbacks.on_predict_batch_begin(step)
                 out = self._forward(slice_rows(x, start, stop), training=False)
+                if end:
+                    callbacks.on_predict_batch_end(step, {"outputs": out})
                 outs = out if isinstance(out, list) else [out]
                 if results is None:
                     results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
@@ -895,12 +928,17 @@ class Model(Layer):
                     result[start:stop] = o
         return results if isinstance(out, list) else results[0]
 
-    def _predict_source(self, x, batch_size, steps, owner):
+    def _predict_source(self, x, batch_size, steps, owner, callbacks=None):
         source = self._batch_source(x, None, None, batch_size, owner, steps=check_steps(steps, "steps", owner),
                                     action="prediction")
         chunks = None
-        for xb, _, _, _ in self._source_batches(source, owner, targets=False):
+        begin, end = _predict_hooks(callbacks)
+        for step, (xb, _, _, _) in enumerate(self._source_batches(source, owner, targets=False)):
+            if begin:
+                callbacks.on_predict_batch_begin(step)
             out = self._forward(xb, training=False)
+            if end:
+                callbacks.on_predict_batch_end(step, {"outputs": out})
             outs = out if isinstance(out, list) else [out]
             if chunks is None:
                 chunks = [[] for _ in outs]
@@ -1035,3 +1073,10 @@ class Model(Layer):
         state = self.__dict__.copy()
         state["_train_state"] = None  # rebuilt lazily; holds views into packed buffers
         return state
+
+
+def _predict_hooks(callbacks) -> tuple[bool, bool]:
+    """Whether ``callbacks`` (a CallbackList or None) override the predict batch hooks."""
+    if callbacks is None:
+        return False, False
+    return callbacks.needs["on_predict_batch_begin"], callbacks.needs["on_predict_batch_end"]
