@@ -245,9 +245,7 @@ def _export(args) -> int:
                       "study's output?)")
     try:
         path = run.export_model(args.format, args.output)
-    except ImportError as exc:  # onnx not installed: the message names the extra
-        return _error(exc)
-    except ValueError as exc:
+    except (ImportError, ValueError) as exc:  # ImportError: onnx missing (the message names the extra)
         return _error(exc)
     what = "the best pipeline (preprocessing included)" if args.format == "onnx" else "the network"
     print(f"Wrote {what} to {path}")

@@ -7,12 +7,16 @@ live in sibling modules and register themselves in :data:`METRICS`.
 
 from __future__ import annotations
 
+import functools
+import sys
+
 import numpy as np
 
 from ..._registry import Registry
 from ..._validation import Interval, check_param
 from .. import losses as _losses
 from ..backend import to_snake_case
+from ..ops import Tensor
 
 __all__ = [
     "Metric",
@@ -121,8 +125,6 @@ class Metric:
 
 def _engine_class(cls) -> bool:
     """Whether ``cls`` is one of the engine's metrics (state in attributes, reset by ``__init__``)."""
-    import sys
-
     if not cls.__module__.startswith("automl."):
         return False
     return "<locals>" in cls.__qualname__ or getattr(sys.modules.get(cls.__module__), cls.__name__, None) is cls
@@ -130,8 +132,6 @@ def _engine_class(cls) -> bool:
 
 def _plain_result(result):
     """A user-defined ``result``, giving floats / arrays (not the metric's live variables)."""
-    import functools
-
     @functools.wraps(result)
     def plain(self):
         value = result(self)
@@ -143,15 +143,7 @@ def _plain_result(result):
 
 
 def _plain_value(value):
-    from ..ops import Tensor
-
     return _as_scalar_or_array(value.value) if isinstance(value, Tensor) else value
-
-
-def _snake(name):
-    from ..backend import to_snake_case
-
-    return to_snake_case(name)
 
 
 def _as_scalar_or_array(value):

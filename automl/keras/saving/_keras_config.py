@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 
 from ... import _registry
 
@@ -184,7 +185,7 @@ def _call_template(args, kwargs, class_name):
     if not positional and all(plain(a) for a in args) \
             and not any(_has_keras_tensor(v) for v in kwargs.values()):
         return None
-    counter = iter(range(1 << 30))
+    counter = itertools.count()
 
     def encode(value):
         if _is_keras_tensor(value):
