@@ -247,6 +247,8 @@ def _export(args) -> int:
         path = run.export_model(args.format, args.output)
     except (ImportError, ValueError) as exc:  # ImportError: onnx missing (the message names the extra)
         return _error(exc)
+    except OSError as exc:  # the output file cannot be written
+        return _error(f"cannot write {args.output or args.output_dir}: {exc.strerror or exc}")
     what = "the best pipeline (preprocessing included)" if args.format == "onnx" else "the network"
     print(f"Wrote {what} to {path}")
     return 0

@@ -115,6 +115,9 @@ def test_export_errors_are_one_line(finished, tmp_path, capsys):
     assert main(["export", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert "best_model.pkl: not found" in err and len(err.strip().splitlines()) == 1
+    assert main(["export", str(finished), "--output", str(tmp_path)]) == 2  # a directory
+    err = capsys.readouterr().err
+    assert "is a directory" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
         main(["export", str(finished), "--format", "tflite"])
     assert "invalid choice: 'tflite'" in capsys.readouterr().err

@@ -224,9 +224,12 @@ class RunDirectory:
         if format not in ("onnx", "keras"):
             raise ValueError(f"The 'format' argument of export_model must be 'onnx' or 'keras'. "
                              f"Got {format!r} instead.")
+        default = self.MODEL_ONNX if format == "onnx" else self.MODEL_KERAS
+        target = Path(path) if path is not None else self.path / default
+        if target.is_dir():
+            raise ValueError(f"The export path {str(target)!r} is a directory; give a file path "
+                             f"such as {str(target / default)!r}.")
         model = self.load_model()
-        target = Path(path) if path is not None else self.path / (
-            self.MODEL_ONNX if format == "onnx" else self.MODEL_KERAS)
         if format == "onnx":
             export_pipeline(model, target, format="onnx")
             return target
