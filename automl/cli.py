@@ -4,7 +4,7 @@
 
     automl run STUDY.yaml [--n-trials N] [--n-jobs K] [--timeout SEC] [--seed S]
                           [--epochs E] [--output DIR] [--storage URL] [--study-name NAME]
-                          [--threads-per-worker T]
+                          [--threads-per-worker T] [--cluster tcp://HOST:PORT]
                           [--deterministic] [--overwrite] [--no-report] [--quiet]
     automl resume DIR|STUDY.yaml [--n-trials N] [--n-jobs K] [--timeout SEC] [...]
     automl best DIR
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete a previous study of the same name and its outputs first",
     )
+    _add_cluster_option(run)
     run.add_argument("--no-report", action="store_true", help="do not write report.html")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
@@ -145,6 +146,14 @@ def _add_budget_options(parser) -> None:
     )
 
 
+def _add_cluster_option(parser) -> None:
+    """``--cluster tcp://HOST:PORT``: run the trials on that Dask cluster (the ``cluster`` key)."""
+    parser.add_argument(
+        "--cluster", metavar="tcp://HOST:PORT",
+        help="run the trials on this Dask scheduler's workers (needs automl[dask])",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``automl`` and ``python -m automl``; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -161,7 +170,8 @@ def _error(message, code: int = 2) -> int:
 
 
 def _overrides(args) -> dict:
-    keys = ("n_trials", "n_jobs", "timeout", "storage", "study_name", "seed", "epochs", "output")
+    keys = ("n_trials", "n_jobs", "timeout", "storage", "study_name", "seed", "epochs", "output",
+            "cluster")
     values = {k: getattr(args, k, None) for k in keys}
     if getattr(args, "deterministic", None):
         values["deterministic"] = True

@@ -50,6 +50,10 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
     )
     pool_cls = (InlinePool if info.n_jobs == 1
                 else functools.partial(ProcessPool, n_workers=info.n_jobs))
+    if spec.cluster is not None:  # trials as tasks on a Dask cluster
+        from ._dask_pool import DaskPool
+
+        pool_cls = functools.partial(DaskPool, address=spec.cluster, spec=spec)
 
     def budget_left() -> bool:
         return budget_used(study.get_trials(deepcopy=False)) < spec.n_trials

@@ -211,6 +211,10 @@ def rerun_trial(source, number: int, *, study_name: str | None = None) -> float:
 def _run(spec, *, verbose: int, resume: bool, overwrite: bool, threads_per_worker=None):
     t_start = time.perf_counter()
     plan = StudyPlan.from_spec(spec)
+    if spec.cluster is not None:  # an unreachable scheduler stops the run before the study starts
+        from ._dask_pool import preflight
+
+        preflight(spec)
     with _quiet_optuna():
         study, storage, info = _open_study(plan, resume=resume, overwrite=overwrite,
                                            threads_per_worker=threads_per_worker)

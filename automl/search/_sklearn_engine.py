@@ -31,6 +31,7 @@ estimator sees them; the parent recomputes the same hash for each row of
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import math
@@ -353,7 +354,9 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
         A single-objective, maximizing study (scikit-learn scores are greater-is-
         better) that receives one trial per candidate.
     n_jobs : int
-        Worker processes of the search (joblib's loky backend; -1 = all cores).
+        Worker processes of the search (joblib's loky backend; -1 = all cores). With
+        ``spec.cluster`` (a Dask scheduler address) the fits run on that cluster through
+        joblib's ``dask`` backend, on all its worker threads unless the study gives ``n_jobs``.
     seed : int
         ``random_state`` of the estimator (the same for every candidate, as in a
         plain scikit-learn search) and of the random and halving searches.
@@ -404,6 +407,9 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
     """
     s = _settings(spec)
     _check_study(study)
+    cluster = getattr(spec, "cluster", None)
+    if cluster is not None and "n_jobs" not in spec.raw:
+        n_jobs = -1  # every thread of the cluster
     X, y = _search_data(data)
     test_fold, n_splits = _test_fold(s, y)
     cv_splitter = _predefined(test_fold)
@@ -433,7 +439,7 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
         search = _make_search(
             s, pipeline, sources, cv_splitter, n_jobs=n_jobs, seed=seed, verbose=verbose
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _parallel_backend(cluster):
             # Failed fits and NaN scores become FAIL trials carrying their error.
             warnings.simplefilter("ignore", FitFailedWarning)
             warnings.filterwarnings("ignore", message=".*test scores are non-finite")
@@ -452,6 +458,15 @@ def run_sklearn_search(spec, data, study, *, n_jobs: int, seed: int, verbose: in
     for trial in trials:
         study.add_trial(trial)
     return search
+
+
+def _parallel_backend(cluster: str | None):
+    """joblib's Dask backend on the study's ``cluster`` (none: joblib's default, loky)."""
+    if cluster is None:
+        return contextlib.nullcontext()
+    from ._dask_pool import joblib_on_cluster
+
+    return joblib_on_cluster(cluster)
 
 
 def trial_estimator_params(trial) -> dict:

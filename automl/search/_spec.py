@@ -35,6 +35,7 @@ A study file (all keys but ``dataset`` and ``space`` are optional)::
     n_jobs: 1
     seed: 0
     storage: null                   # null: journal in `output`; an Optuna URL; a journal file
+    cluster: null                   # a Dask scheduler tcp://HOST:PORT: trials run there
     study_name: null                # default: name
     output: runs/digits_mlp
     deterministic: false            # batched ask/tell: identical trials at any n_jobs
@@ -65,6 +66,7 @@ from ._dataset_spec import (
 from ._space import SearchSpace, SpecError, one_line
 from ._spec_keys import (
     budget_keys,
+    check_cluster,
     check_early_stopping,
     check_storage,
     check_timeout,
@@ -109,6 +111,7 @@ _DEFAULTS: dict[str, Any] = {
     "epochs": 20,
     "early_stopping": None,
     "storage": None,
+    "cluster": None,
     "study_name": None,
     "output": None,
     "deterministic": False,
@@ -182,6 +185,9 @@ class StudySpec:
         ``EarlyStopping(monitor, restore_best_weights=True)`` in each trial.
     storage : None, str or Path
         None: a journal in ``output``; a str: an Optuna storage URL; a Path: a journal file.
+    cluster : str or None
+        A ``dask.distributed`` scheduler address (``tcp://HOST:PORT``): the trials (or the
+        scikit-learn search's fits) run on its workers instead of local processes.
     study_name : str
     output : Path
     deterministic : bool
@@ -229,6 +235,7 @@ class StudySpec:
     resource: str | None = None
     early_stopping: dict | None = None
     storage: str | Path | None = None
+    cluster: str | None = None
     study_name: str = ""
     deterministic: bool = False
     refit: bool = True
@@ -326,6 +333,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec
         raw=raw,
         early_stopping=check_early_stopping(source, values["early_stopping"]),
         storage=check_storage(source, values["storage"]),
+        cluster=check_cluster(source, values["cluster"]),
         study_name=study_name,
         refit=check_bool(source, "refit", values["refit"]),
         base_dir=base_dir,

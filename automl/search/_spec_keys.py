@@ -3,7 +3,8 @@
 Data (preprocessing, validation, test split, model), objectives (metric,
 direction, monitor, second objective), budget, and the engine's settings
 (Optuna's sampler and pruner, or the scikit-learn search); and the checks of
-the single keys ``validation``, ``early_stopping``, ``storage`` and ``timeout``.
+the single keys ``validation``, ``early_stopping``, ``storage``, ``cluster`` and
+``timeout``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import numbers
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from ._space import SearchSpace, compile_space, load_space
 
 __all__ = [
     "budget_keys",
+    "check_cluster",
     "check_early_stopping",
     "check_storage",
     "check_timeout",
@@ -45,6 +48,7 @@ PREPROCESSING = ("standard", "minmax", "none")
 _DEFAULT_VALIDATION = 0.2
 _SKLEARN_ONLY = ("search", "n_iter", "factor", "min_resources", "resource")
 _OPTUNA_ONLY = ("sampler", "pruner", "second_objective", "deterministic")
+_CLUSTER = re.compile(r"^(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 
 
 def data_keys(source, values, raw, dataset, base_dir) -> dict:
@@ -239,6 +243,21 @@ def check_storage(source, value):
                                      f"is not installed; install it with `pip install {package}`")
         return value
     return (Path.cwd() / Path(value).expanduser()).resolve()
+
+
+def check_cluster(source, value):
+    """The ``cluster`` key: None, or a Dask scheduler address ``tcp://HOST:PORT``."""
+    if value is None:
+        return None
+    match = _CLUSTER.match(value) if isinstance(value, str) else None
+    if match is None or not 0 < int(match.group(3)) < 65536:
+        fail(source, "cluster", f"must be a Dask scheduler address 'tcp://HOST:PORT' (or "
+                                 f"'tls://HOST:PORT') or null, got {value!r}")
+    if importlib.util.find_spec("distributed") is None:
+        fail(source, "cluster", f"running trials on the Dask cluster {value!r} needs "
+                                 "dask.distributed, which is not installed; install it with "
+                                 "`pip install \"automl[dask]\"`")
+    return value
 
 
 def check_timeout(source, timeout):
