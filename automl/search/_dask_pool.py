@@ -240,7 +240,14 @@ def _run_task(plugin_name: str, task: dict, slot: int) -> dict:
     worker = get_worker()
     runner = worker.plugins[plugin_name].runner(worker.address)
     storage = runner.open()
-    study_id = storage.get_study_id_from_name(runner.study_name)
+    try:
+        study_id = storage.get_study_id_from_name(runner.study_name)
+    except KeyError:
+        raise ClusterError(
+            f"Dask worker {worker.address} (host {socket.gethostname()}) does not find the "
+            f"study {runner.study_name!r} in its storage {describe_storage(runner.storage)}: "
+            "workers on other machines need a database storage that every machine reaches"
+        ) from None
     trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, task["number"])
     frozen = storage.get_trial(trial_id)
     started = frozen.user_attrs.get(DASK_ATTR)

@@ -64,6 +64,7 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
 
     with bar, threadpool_limits(limits=info.threads):
         pool = pool_cls(runner)
+        info.n_jobs = pool.n_workers  # a Dask cluster's slots are known once it is reached
         running: dict[int, dict] = {}
         deaths = [0]
         try:
