@@ -12,6 +12,7 @@ from pathlib import Path
 from ._plan import load_spec
 from ._run_directory import RunDirectory, jsonable
 from ._spec import StudySpec
+from ._storage import describe_storage
 from ._summary import validation_label
 
 __all__ = ["load_run_spec", "recorded_spec", "spec_record", "study_attrs"]
@@ -28,7 +29,7 @@ def spec_record(spec: StudySpec, *, seed: int, storage_url: str) -> dict:
     raw.update(
         output=str(spec.output),
         seed=seed,
-        storage=storage_url,
+        storage=describe_storage(storage_url),  # a database password is never recorded
         study_name=spec.study_name,
         preprocessing=spec.preprocessing,
         validation=(

@@ -279,7 +279,8 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
         for key, value in attrs.items():
             study.set_user_attr(key, value)
     RunDirectory(spec.output).write_run(
-        {"study_name": study_name, "storage": storage_url, "source": spec.source, "spec": record}
+        {"study_name": study_name, "storage": record["storage"], "source": spec.source,
+         "storage_password_env": spec.storage_password_env, "spec": record}
     )
     info = RunInfo(
         study_name=study_name,

@@ -35,6 +35,7 @@ A study file (all keys but ``dataset`` and ``space`` are optional)::
     n_jobs: 1
     seed: 0
     storage: null                   # null: journal in `output`; an Optuna URL; a journal file
+    storage_password_env: null      # environment variable holding the database password
     study_name: null                # default: name
     output: runs/digits_mlp
     deterministic: false            # batched ask/tell: identical trials at any n_jobs
@@ -56,6 +57,7 @@ from ._checks import (
     close_match,
     fail,
 )
+from ._database import check_password_env
 from ._dataset_spec import (
     check_dataset,
     dataset_name,
@@ -109,6 +111,7 @@ _DEFAULTS: dict[str, Any] = {
     "epochs": 20,
     "early_stopping": None,
     "storage": None,
+    "storage_password_env": None,
     "study_name": None,
     "output": None,
     "deterministic": False,
@@ -182,6 +185,8 @@ class StudySpec:
         ``EarlyStopping(monitor, restore_best_weights=True)`` in each trial.
     storage : None, str or Path
         None: a journal in ``output``; a str: an Optuna storage URL; a Path: a journal file.
+    storage_password_env : str or None
+        Environment variable holding the database password when the URL has none.
     study_name : str
     output : Path
     deterministic : bool
@@ -229,6 +234,7 @@ class StudySpec:
     resource: str | None = None
     early_stopping: dict | None = None
     storage: str | Path | None = None
+    storage_password_env: str | None = None
     study_name: str = ""
     deterministic: bool = False
     refit: bool = True
@@ -326,6 +332,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec
         raw=raw,
         early_stopping=check_early_stopping(source, values["early_stopping"]),
         storage=check_storage(source, values["storage"]),
+        storage_password_env=check_password_env(source, values["storage_password_env"]),
         study_name=study_name,
         refit=check_bool(source, "refit", values["refit"]),
         base_dir=base_dir,
