@@ -149,8 +149,10 @@ def with_password(url: str, password_env: str | None = None) -> str:
         value = os.environ.get(password_env) if password_env else None
         if value:
             return parsed.set(password=value).render_as_string(hide_password=False)
-        if password == MASK:
-            return parsed.set(password=None).render_as_string(hide_password=False)
+        if password == MASK:  # the recorded mask: no password, the driver finds one
+            scheme, rest = text.split("://", 1)
+            credentials, host = rest.split("@", 1)
+            return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
     return text
 
 
