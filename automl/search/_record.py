@@ -23,6 +23,7 @@ __all__ = [
     "is_finished",
     "load_run_spec",
     "mark_finished",
+    "mark_running",
     "portable_record",
     "recorded_spec",
     "spec_record",
@@ -31,6 +32,8 @@ __all__ = [
 
 #: Study user attribute: True once a run of the study has ended (workers stop asking).
 FINISHED = "finished"
+#: Study user attribute: the budget of the latest run (``n_trials``, the total).
+N_TRIALS = "n_trials"
 
 
 def spec_record(spec: StudySpec, *, seed: int, storage_url: str) -> dict:
@@ -125,9 +128,16 @@ def _written_out(path: Path) -> dict:
     return mapping
 
 
-def mark_finished(study, finished: bool = True) -> None:
-    """Set the study's ``finished`` mark (a run ended; a new run clears it)."""
-    study.set_user_attr(FINISHED, bool(finished))
+def mark_running(study, n_trials: int) -> None:
+    """A run of the study starts: clear the ``finished`` mark, record its ``n_trials``
+    (a resume may raise the budget that workers read)."""
+    study.set_user_attr(FINISHED, False)
+    study.set_user_attr(N_TRIALS, int(n_trials))
+
+
+def mark_finished(study) -> None:
+    """A run of the study ended: workers stop asking."""
+    study.set_user_attr(FINISHED, True)
 
 
 def is_finished(study) -> bool:

@@ -32,7 +32,14 @@ from ._console import print_interrupted, print_recovery
 from ._objective import PARAMS_ATTR
 from ._optimize import optimize
 from ._plan import StudyPlan, load_spec
-from ._record import load_run_spec, mark_finished, recorded_spec, spec_record, study_attrs
+from ._record import (
+    load_run_spec,
+    mark_finished,
+    mark_running,
+    recorded_spec,
+    spec_record,
+    study_attrs,
+)
 from ._refit import finish, write_partial
 from ._results import StudyResult
 from ._run_directory import RunDirectory
@@ -227,7 +234,7 @@ def _run(spec, *, verbose: int, resume: bool, overwrite: bool, threads_per_worke
                         verbose=verbose, make_estimator=plan.make_estimator,
                     )
                 else:
-                    mark_finished(study, False)  # `automl worker`s of the study ask again
+                    mark_running(study, spec.n_trials)  # `automl worker`s ask again
                     optimize(plan, study, storage, info, verbose=verbose)
                     mark_finished(study)  # ... and stop asking when this run ends
         except KeyboardInterrupt:

@@ -15,7 +15,7 @@ worker processes, with the study's seed.
 
 A worker writes only to the storage, never to the run directory of the study:
 it prints one line when it joins and one when it stops (with a progress bar
-in between unless quiet). It stops when the study's ``n_trials`` are used up,
+in between unless quiet). It stops when the study's ``n_trials`` (as its latest run set them) are used up,
 when the study is marked finished (the ``automl run`` that created it ended),
 after ``max_trials`` trials of its own, or ``timeout`` seconds after it
 started. Ctrl-C fails only the trials it is running, which are queued again.
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from ._database import with_password
 from ._optimize import optimize
 from ._plan import StudyPlan
-from ._record import is_finished, recorded_spec
+from ._record import N_TRIALS, is_finished, recorded_spec
 from ._runner import _quiet_optuna
 from ._signals import sigterm_interrupts
 from ._space import SpecError
@@ -119,7 +119,8 @@ def run_worker(
                           "engine 'optuna' studies only")
     if password_env is None and attrs["spec"].get("storage_password_env"):
         url = with_password(str(storage), attrs["spec"]["storage_password_env"])
-    plan = _plan(attrs, study_name, shown, storage=str(storage), n_jobs=n_jobs, timeout=timeout)
+    plan = _plan(attrs, study_name, shown, storage=str(storage), n_jobs=n_jobs, timeout=timeout,
+                 n_trials=attrs.get(N_TRIALS))
     spec = plan.spec
     info = RunInfo(study_name=study_name, storage_url=url, seed=int(attrs["seed"]),
                    n_jobs=n_jobs, threads=1, deterministic=bool(spec.deterministic),
