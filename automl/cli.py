@@ -112,8 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--timeout", type=_positive_float, metavar="SEC",
                         help="start no new trial after SEC s")
     worker.add_argument("--storage-password-env", metavar="VAR",
-                        help="environment variable holding the database password "
-                             "[the one the study names]")
+                        help="environment variable holding the database password when the "
+                             "URL has none (else PGPASSWORD, ~/.pgpass)")
     worker.add_argument("-q", "--quiet", action="store_true", help="no progress bar or lines")
 
     best = commands.add_parser(

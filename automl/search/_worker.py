@@ -86,8 +86,9 @@ def run_worker(
     timeout : float, optional
         Start no trial after this many seconds.
     password_env : str, optional
-        Environment variable holding the database password; by default the
-        one the study names (``storage_password_env``), once it is read.
+        Environment variable holding the database password when ``storage``
+        has none (the study's own ``storage_password_env`` is recorded in the
+        storage, which the worker must open first).
     verbose : int, default=1
         0: silent; 1: a line on joining, a progress bar, a line on stopping.
 
@@ -117,8 +118,6 @@ def run_worker(
         raise WorkerError(f"study {study_name!r} in {shown} runs engine {attrs['engine']!r}: a "
                           "scikit-learn search runs as a whole in one process, workers join "
                           "engine 'optuna' studies only")
-    if password_env is None and attrs["spec"].get("storage_password_env"):
-        url = with_password(str(storage), attrs["spec"]["storage_password_env"])
     plan = _plan(attrs, study_name, shown, storage=str(storage), n_jobs=n_jobs, timeout=timeout,
                  n_trials=attrs.get(N_TRIALS))
     spec = plan.spec
@@ -174,9 +173,11 @@ def _recorded_attrs(study, shown: str) -> dict:
     deadline = time.monotonic() + SPEC_WAIT_S
     while True:
         attrs = study.user_attrs
-        if "spec" in attrs and "seed" in attrs and "engine" in attrs:
+        late = time.monotonic() >= deadline
+        # worker_spec is recorded last; studies of older versions have only spec
+        if "worker_spec" in attrs or (late and {"spec", "seed", "engine"} <= set(attrs)):
             return attrs
-        if time.monotonic() >= deadline:
+        if late:
             raise WorkerError(f"study {study.study_name!r} in {shown} has no recorded spec: "
                               "workers join studies started by `automl run` (or run_study)")
         time.sleep(0.5)

@@ -180,5 +180,11 @@ def test_storage_password_env_key(postgres, tmp_path, monkeypatch):
     proc = cli("resume", out, "--n-trials", "2", "-q", env={"AUTOML_TEST_DB_PW": postgres.password})
     assert proc.returncode == 0, proc.stderr
     assert (out / "report.html").is_file() and "could not be written" not in proc.stderr
+    # a worker names the variable itself (it must open the storage to read the study)
+    proc = cli("worker", "--storage", postgres.url(password=False), "--storage-password-env",
+               "AUTOML_TEST_DB_PW", env={"AUTOML_TEST_DB_PW": postgres.password})
+    assert proc.returncode == 0, proc.stderr
+    assert "Worker stopped (the study's budget is used up): 0 trials here" in proc.stdout
+    assert postgres.password not in proc.stdout + proc.stderr
     with pytest.raises(SpecError, match="storage_password_env"):
         load_spec(tiny(tmp_path, storage_password_env="NOT A NAME"))
