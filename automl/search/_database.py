@@ -168,7 +168,17 @@ def driver_url(url: str) -> str:
 
 def database_url(url: str, password_env: str | None = None) -> str:
     """The URL SQLAlchemy opens for ``url``: driver chosen (:func:`driver_url`), password
-    filled in (:func:`with_password`). It may hold a password: never print or record it."""
+    filled in (:func:`with_password`). It may hold a password: never print or record it.
+
+    Examples
+    --------
+    >>> database_url("sqlite:///studies.db")
+    'sqlite:///studies.db'
+    >>> database_url("postgresx://me:pw@db/x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    automl.search._database.StorageError: unknown storage scheme 'postgresx://' in 'postgresx://me:***@db/x'; accepted are sqlite://, postgresql://, ...
+    """
     return driver_url(with_password(url, password_env))
 
 

@@ -105,6 +105,20 @@ def run_worker(
         The storage cannot be opened.
     KeyboardInterrupt
         After Ctrl-C: this worker's running trials are failed and queued again.
+
+    Examples
+    --------
+    A study in a shared journal file, then a worker that finds its budget used up:
+
+    >>> import tempfile
+    >>> from automl.search import run_study
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = run_study({"dataset": "iris", "space": {"parameters": {"batch_size": 16}},
+    ...                "epochs": 1, "n_trials": 1, "pruner": "none", "output": folder,
+    ...                "storage": f"{folder}/shared.journal"}, verbose=0)
+    >>> report = run_worker(f"{folder}/shared.journal", verbose=0)
+    >>> report.study_name, report.trials, report.reason
+    ('iris', [], "the study's budget is used up")
     """
     import optuna
 
