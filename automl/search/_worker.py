@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ._console import print_recovery
 from ._database import with_password
 from ._optimize import optimize
 from ._plan import StudyPlan
@@ -141,6 +142,8 @@ def run_worker(
     report = WorkerReport(study_name=study_name, storage=shown, n_trials=spec.n_trials)
     with _quiet_optuna():
         info.recovered = recover_stale_trials(study, backend)
+        if verbose > 0 and info.recovered["recovered"]:
+            print_recovery(info.recovered)
         used = budget_used(study.get_trials(deepcopy=False))
         if verbose > 0:
             print(f"Worker joined study {study_name!r} in {shown}: {used} of {spec.n_trials} "
