@@ -89,17 +89,18 @@ def test_unknown_scheme_is_one_line_listing_the_accepted_ones(tmp_path):
     assert "topsecret" not in proc.stderr + proc.stdout
 
 
-@pytest.mark.parametrize("url, extra", [
-    ("postgresql://me:topsecret@127.0.0.1:1/db", "postgres"),
-    ("postgres://me:topsecret@127.0.0.1:1/db", "postgres"),
-    ("mysql://me:topsecret@127.0.0.1:1/db", "mysql"),
+@pytest.mark.parametrize("url, extra, commands", [
+    ("postgresql://me:topsecret@127.0.0.1:1/db", "postgres", ("run", "worker")),
+    ("postgres://me:topsecret@127.0.0.1:1/db", "postgres", ("worker",)),
+    ("mysql://me:topsecret@127.0.0.1:1/db", "mysql", ("run",)),
 ])
-def test_missing_driver_names_the_extra(tmp_path, url, extra):
+def test_missing_driver_names_the_extra(tmp_path, url, extra, commands):
     # The driver modules really fail to import in the subprocess.
     hide = ("import sys\n"
             "for m in ('psycopg', 'psycopg2', 'pymysql', 'MySQLdb'): sys.modules[m] = None")
     study = write_study(tmp_path)
-    for command in (["run", study, "--storage", url], ["worker", "--storage", url]):
+    given = {"run": ["run", study, "--storage", url], "worker": ["worker", "--storage", url]}
+    for command in (given[c] for c in commands):
         proc = cli(*command, pre=hide)
         assert proc.returncode == 2, proc.stderr
         lines = proc.stderr.strip().splitlines()
