@@ -7,7 +7,9 @@ in a fresh temporary directory whose superuser ``postgres`` has a password
 on a free localhost port with its unix socket in the same directory, and
 removes everything on :meth:`stop`. initdb refuses to run as root: then the
 server commands run as the ``postgres`` user (``runuser -u postgres --``,
-created by Debian's ``postgresql`` package), which owns the directory.
+created by Debian's ``postgresql`` package), which owns the directory. A
+watchdog process stops the server and removes the directory if the test
+process is killed before :meth:`stop`.
 
 Used by the session fixture ``postgres`` of ``tests/search/conftest.py``;
 ``python tests/search/postgres_server.py`` starts one and prints its URL
@@ -22,6 +24,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -69,6 +72,7 @@ class PostgresServer:
         self.port: int | None = None
         self.started = False
         self._as_user: list[str] = []
+        self._watchdog: subprocess.Popen | None = None
 
     # -- running commands ------------------------------------------------------
     def _run(self, *args, check=True, env=None) -> subprocess.CompletedProcess:
@@ -106,10 +110,28 @@ class PostgresServer:
                 if proc.returncode == 0:
                     break
             self.started = True
+            self._watchdog = self._start_watchdog()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_watchdog(self) -> subprocess.Popen:
+        """A process that stops the server and removes its directory if this process dies
+        without :meth:`stop` (pytest killed by a timeout or SIGKILL)."""
+        stop = [*self._as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"),
+                "-m", "immediate", "-w", "stop"]
+        code = (
+            "import os, shutil, subprocess, sys, time\n"
+            "parent, root, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]\n"
+            "while os.getppid() == parent:\n"
+            "    time.sleep(1)\n"
+            "subprocess.run(stop, capture_output=True)\n"
+            "shutil.rmtree(root, ignore_errors=True)\n"
+        )
+        return subprocess.Popen([sys.executable, "-c", code, str(os.getpid()), str(self.root),
+                                 *stop], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
 
     def create_database(self, name: str) -> Database:
         """Create database ``name`` (through the unix socket)."""
@@ -125,6 +147,10 @@ class PostgresServer:
         """Stop the server (immediately) and remove its directory; safe to call twice."""
         if self.root is None:
             return
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
+            self._watchdog = None
         if self.started:
             self._run("pg_ctl", "-D", self.root / "data", "-m", "immediate", "-w", "stop",
                       check=False)
