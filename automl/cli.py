@@ -7,6 +7,9 @@
                           [--threads-per-worker T] [--cluster tcp://HOST:PORT]
                           [--deterministic] [--overwrite] [--no-report] [--quiet]
     automl resume DIR|STUDY.yaml [--n-trials N] [--n-jobs K] [--timeout SEC] [...]
+    automl worker --storage URL [--study-name NAME] [--n-jobs K] [--max-trials N]
+                  [--timeout SEC] [--storage-password-env VAR]
+                  [--cluster tcp://HOST:PORT] [--quiet]
     automl best DIR
     automl export DIR [--format onnx|keras] [--output FILE]
     automl list [DIR | JOURNAL | --storage URL] [--study-name NAME]
@@ -16,7 +19,9 @@
 study name in the storage, or the outputs of a previous run in the output
 directory) unless ``--overwrite`` is given; ``resume`` continues a stopped,
 crashed or running study (several ``resume`` processes on one storage share
-the work).
+the work). ``worker`` joins a running study from its storage alone (the
+study's spec is recorded in it), on this machine or another, and writes only
+to the storage.
 
 Exit codes: 0 on success, 1 when no trial completed, 2 on a usage error, an
 invalid study or an existing study (one line on stderr, no traceback),
@@ -86,6 +91,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_budget_options(resume)
     resume.add_argument("--no-report", action="store_true", help="do not write report.html")
     resume.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+    worker = commands.add_parser(
+        "worker",
+        help="join a running study with nothing but its storage",
+        description=(
+            "Run trials of a study started by `automl run` elsewhere: the study's spec is "
+            "read from the storage, the data loaded here (a built-in name, a file at the same "
+            "path, or an importable module:function). Writes only to the storage; stops when "
+            "the study's budget is used up or its run has ended. Ctrl-C fails only this "
+            "worker's running trials, which are queued again."
+        ),
+    )
+    worker.add_argument("--storage", metavar="URL", required=True,
+                        help="the study's storage (database URL or journal file)")
+    worker.add_argument("--study-name", metavar="NAME",
+                        help="study name (needed when the storage holds several)")
+    worker.add_argument("--n-jobs", type=_positive_int, default=1, metavar="K",
+                        help="worker processes [1]")
+    worker.add_argument("--max-trials", type=_positive_int, metavar="N",
+                        help="run at most N trials")
+    worker.add_argument("--timeout", type=_positive_float, metavar="SEC",
+                        help="start no new trial after SEC s")
+    worker.add_argument("--storage-password-env", metavar="VAR",
+                        help="environment variable holding the database password when the "
+                             "URL has none (else PGPASSWORD, ~/.pgpass)")
+    worker.add_argument("-q", "--quiet", action="store_true", help="no progress bar or lines")
+    _add_cluster_option(worker)
 
     best = commands.add_parser(
         "best",
@@ -157,8 +189,8 @@ def _add_cluster_option(parser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``automl`` and ``python -m automl``; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handler = {"run": _run, "resume": _resume, "best": _best, "export": _export,
-               "list": _list}.get(args.command)
+    handler = {"run": _run, "resume": _resume, "worker": _worker, "best": _best,
+               "export": _export, "list": _list}.get(args.command)
     if handler is None:
         return args.handler(args)
     return handler(args)
@@ -181,7 +213,8 @@ def _overrides(args) -> dict:
 def _execute(call, quiet: bool) -> int:
     try:
         call(verbose=0 if quiet else 1)
-    except (search.SpecError, FileNotFoundError, search.StudyExistsError) as exc:
+    except (search.SpecError, FileNotFoundError, search.StudyExistsError,
+            search.StorageError, search.WorkerError) as exc:
         return _error(exc)
     except KeyboardInterrupt:
         print("automl: interrupted", file=sys.stderr)
@@ -217,6 +250,22 @@ def _resume(args) -> int:
             report=not args.no_report,
             threads_per_worker=args.threads_per_worker,
             **overrides,
+        ),
+        args.quiet,
+    )
+
+
+def _worker(args) -> int:
+    return _execute(
+        lambda verbose: search.run_worker(
+            args.storage,
+            args.study_name,
+            n_jobs=args.n_jobs,
+            max_trials=args.max_trials,
+            timeout=args.timeout,
+            password_env=args.storage_password_env,
+            cluster=args.cluster,
+            verbose=verbose,
         ),
         args.quiet,
     )
@@ -316,7 +365,7 @@ def _list_studies(storage: str) -> int:
     try:
         summaries = optuna.get_all_study_summaries(search.open_storage(storage))
     except Exception as exc:  # noqa: BLE001 - a storage that cannot be read
-        return _error(f"{storage}: {exc}")
+        return _error(f"{search.describe_storage(storage)}: {exc}")
     rows = []
     for s in summaries:
         best = s.best_trial.values if s.best_trial is not None else None
@@ -331,7 +380,7 @@ def _list_studies(storage: str) -> int:
             ]
         )
     if not rows:
-        print(f"No studies in {storage}.")
+        print(f"No studies in {search.describe_storage(storage)}.")
         return 0
     _print_table(["study", "trials", "direction", "best", "dataset", "started"], rows)
     return 0
@@ -344,7 +393,7 @@ def _list_trials(storage: str, study_name: str) -> int:
     try:
         study = optuna.load_study(study_name=study_name, storage=search.open_storage(storage))
     except KeyError:
-        return _error(f"no study {study_name!r} in {storage}")
+        return _error(f"no study {study_name!r} in {search.describe_storage(storage)}")
     rows = []
     for t in study.get_trials(deepcopy=False):
         duration = (

@@ -19,6 +19,7 @@ from optuna.storages.journal import BaseJournalBackend
 
 from automl.search import (
     RunDirectory,
+    database_url,
     duration_s,
     epochs_run,
     finite,
@@ -217,7 +218,8 @@ def load_study_data(source, *, study_name: str | None = None) -> StudyData:
             output_dir = Path(text)
             run = RunDirectory(output_dir)
             info = {**run.read_run(quiet=True), **run.read_summary(quiet=True)}
-            storage = _open_storage(_storage_of(output_dir, info))
+            storage = _open_storage(_storage_of(output_dir, info),
+                                    info.get("storage_password_env"))
             study_name = study_name or info.get("study") or info.get("study_name")
         else:
             storage = _open_storage(text)
@@ -294,7 +296,7 @@ def _storage_of(output_dir: Path, info: dict) -> str:
     return str(journal)
 
 
-def _open_storage(location: str):
+def _open_storage(location: str, password_env: str | None = None):
     """A read-only storage for a journal file path or an Optuna storage URL."""
     from optuna.storages import JournalStorage
 
@@ -306,15 +308,12 @@ def _open_storage(location: str):
         path = location[len("sqlite:///") :]
         if path and path != ":memory:" and not Path(path).is_file():
             raise FileNotFoundError(f"No SQLite database at {path} (storage {location}).")
-    if location.split("://", 1)[0].split("+", 1)[0] in {
-        "sqlite",
-        "mysql",
-        "postgresql",
-        "oracle",
-        "mssql",
-    }:
+    family = location.split("://", 1)[0].split("+", 1)[0].lower()
+    if family in {"sqlite", "mysql", "postgresql", "postgres", "oracle", "mssql"}:
         from optuna.storages import RDBStorage
 
+        if family not in ("oracle", "mssql"):  # the installed driver, the password
+            location = database_url(location, password_env)
         return RDBStorage(location, skip_compatibility_check=True, skip_table_creation=True)
     import optuna
 

@@ -10,6 +10,7 @@ One way through (see ``automl/search/README.md``)::
 - :class:`StudyPlan`: the spec's space, sampler, pruner, data split and ``make_estimator``;
 - :func:`run_study` / :class:`StudyResult`: trials in worker processes, refit, outputs;
   :func:`resume_study` continues a stopped study, :func:`rerun_trial` replays one trial;
+- :func:`run_worker`: join a running study from its storage alone (``automl worker``);
 - :class:`RunDirectory`: the files of a run's output directory;
 - :class:`PruningCallback`: per-epoch reporting and pruning inside ``fit``.
 
@@ -30,12 +31,15 @@ _LAZY = {
     "RunDirectory": "._run_directory",
     "SearchSpace": "._space",
     "SpecError": "._space",
+    "StorageError": "._database",
     "StudyExistsError": "._storage",
     "StudyPlan": "._plan",
     "StudyResult": "._results",
     "StudySpec": "._spec",
     "TrialDiverged": "._pruning",
+    "WorkerError": "._worker",
     "compile_space": "._space",
+    "database_url": "._database",
     "describe_storage": "._storage",
     "duration_s": "._tables",
     "epochs_run": "._tables",
@@ -59,6 +63,7 @@ _LAZY = {
     "rerun_trial": "._runner",
     "resume_study": "._runner",
     "run_study": "._runner",
+    "run_worker": "._worker",
     "save_best_model": "._results",
     "state_name": "._tables",
     "trial_values": "._tables",

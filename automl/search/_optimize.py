@@ -23,8 +23,14 @@ from ._summary import RunInfo
 __all__ = ["optimize"]
 
 
-def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) -> None:
-    """Ask trials while the budget lasts, run them on the pool, collect their ends."""
+def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
+             max_trials: int | None = None, should_stop=None) -> list[int]:
+    """Ask trials while the budget lasts, run them on the pool, collect their ends.
+
+    ``max_trials`` caps the trials this call asks (``automl worker --max-trials``);
+    ``should_stop()`` returning True stops asking (a study marked finished).
+    Returns the numbers of the trials asked here.
+    """
     from threadpoolctl import threadpool_limits
 
     spec = plan.spec
@@ -55,12 +61,21 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
 
         pool_cls = functools.partial(DaskPool, address=spec.cluster, spec=spec)
 
+    asked: list[int] = []
+
     def budget_left() -> bool:
+        if max_trials is not None and len(asked) >= max_trials:
+            return False
+        if should_stop is not None and should_stop():
+            return False
         return budget_used(study.get_trials(deepcopy=False)) < spec.n_trials
 
     def ask():
         with deferred_sigint():
-            return _ask(plan, objective, study, storage, info.seed)
+            task = _ask(plan, objective, study, storage, info.seed)
+        if task is not None:
+            asked.append(task["number"])
+        return task
 
     with bar, threadpool_limits(limits=info.threads):
         pool = pool_cls(runner)
@@ -95,6 +110,7 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
             with no_sigint():
                 _stop(exc, study, storage, pool, running)
             raise
+    return asked
 
 
 def _ask(plan: StudyPlan, objective, study, storage, seed: int) -> dict | None:

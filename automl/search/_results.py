@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._database import with_password
 from ._run_directory import RunDirectory
 from ._storage import open_storage
 from ._tables import epochs_table, trials_table
@@ -162,6 +163,8 @@ class StudyResult:
         storage = info.get("storage")
         if storage and storage == str(run.journal.resolve()):
             storage = None  # the default journal: follow the directory if it moves
+        elif storage:
+            storage = with_password(storage, info.get("storage_password_env"))
         return cls(
             output_dir=run.path,
             summary=summary,

@@ -32,7 +32,14 @@ from ._console import print_interrupted, print_recovery
 from ._objective import PARAMS_ATTR
 from ._optimize import optimize
 from ._plan import StudyPlan, load_spec
-from ._record import load_run_spec, recorded_spec, spec_record, study_attrs
+from ._record import (
+    load_run_spec,
+    mark_finished,
+    mark_running,
+    recorded_spec,
+    spec_record,
+    study_attrs,
+)
 from ._refit import finish, write_partial
 from ._results import StudyResult
 from ._run_directory import RunDirectory
@@ -231,7 +238,9 @@ def _run(spec, *, verbose: int, resume: bool, overwrite: bool, threads_per_worke
                         verbose=verbose, make_estimator=plan.make_estimator,
                     )
                 else:
+                    mark_running(study, spec.n_trials)  # `automl worker`s ask again
                     optimize(plan, study, storage, info, verbose=verbose)
+                    mark_finished(study)  # ... and stop asking when this run ends
         except KeyboardInterrupt:
             with no_sigint():
                 info.optimize_s = time.perf_counter() - t_opt
@@ -283,7 +292,8 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
         for key, value in attrs.items():
             study.set_user_attr(key, value)
     RunDirectory(spec.output).write_run(
-        {"study_name": study_name, "storage": storage_url, "source": spec.source, "spec": record}
+        {"study_name": study_name, "storage": record["storage"], "source": spec.source,
+         "storage_password_env": spec.storage_password_env, "spec": record}
     )
     info = RunInfo(
         study_name=study_name,

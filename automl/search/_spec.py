@@ -36,6 +36,7 @@ A study file (all keys but ``dataset`` and ``space`` are optional)::
     seed: 0
     storage: null                   # null: journal in `output`; an Optuna URL; a journal file
     cluster: null                   # a Dask scheduler tcp://HOST:PORT: trials run there
+    storage_password_env: null      # environment variable holding the database password
     study_name: null                # default: name
     output: runs/digits_mlp
     deterministic: false            # batched ask/tell: identical trials at any n_jobs
@@ -57,6 +58,7 @@ from ._checks import (
     close_match,
     fail,
 )
+from ._database import check_password_env
 from ._dataset_spec import (
     check_dataset,
     dataset_name,
@@ -112,6 +114,7 @@ _DEFAULTS: dict[str, Any] = {
     "early_stopping": None,
     "storage": None,
     "cluster": None,
+    "storage_password_env": None,
     "study_name": None,
     "output": None,
     "deterministic": False,
@@ -188,6 +191,8 @@ class StudySpec:
     cluster : str or None
         A ``dask.distributed`` scheduler address (``tcp://HOST:PORT``): the trials (or the
         scikit-learn search's fits) run on its workers instead of local processes.
+    storage_password_env : str or None
+        Environment variable holding the database password when the URL has none.
     study_name : str
     output : Path
     deterministic : bool
@@ -236,6 +241,7 @@ class StudySpec:
     early_stopping: dict | None = None
     storage: str | Path | None = None
     cluster: str | None = None
+    storage_password_env: str | None = None
     study_name: str = ""
     deterministic: bool = False
     refit: bool = True
@@ -334,6 +340,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec
         early_stopping=check_early_stopping(source, values["early_stopping"]),
         storage=check_storage(source, values["storage"]),
         cluster=check_cluster(source, values["cluster"]),
+        storage_password_env=check_password_env(source, values["storage_password_env"]),
         study_name=study_name,
         refit=check_bool(source, "refit", values["refit"]),
         base_dir=base_dir,

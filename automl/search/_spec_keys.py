@@ -25,6 +25,7 @@ from ._checks import (
     fail,
     is_real,
 )
+from ._database import StorageError, check_database_url
 from ._dataset_spec import default_preprocessing
 from ._metrics import SECOND_OBJECTIVES, check_metric, default_monitor, monitor_sign
 from ._samplers import pruner_entry, sampler_entry
@@ -236,11 +237,10 @@ def check_storage(source, value):
         fail(source, "storage", f"must be null, an Optuna storage URL or a journal file path, "
                                  f"got {value!r}")
     if isinstance(value, str) and "://" in value:
-        scheme = value.split("://", 1)[0].split("+", 1)[0].lower()
-        package = "redis" if scheme == "redis" else "sqlalchemy"
-        if importlib.util.find_spec(package) is None:
-            fail(source, "storage", f"the storage {value!r} needs the package {package}, which "
-                                     f"is not installed; install it with `pip install {package}`")
+        try:
+            check_database_url(value)
+        except StorageError as exc:
+            fail(source, "storage", str(exc))
         return value
     return (Path.cwd() / Path(value).expanduser()).resolve()
 

@@ -20,10 +20,12 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from ._database import StorageError, is_database_url, mask_url, open_database, with_password
 from ._run_directory import RunDirectory
 
 __all__ = [
     "JOURNAL_NAME",
+    "StorageError",
     "StudyExistsError",
     "open_recorded_study",
     "prepare_storage",
@@ -49,11 +51,19 @@ class StudyExistsError(FileExistsError):
 
 def is_url(storage: str) -> bool:
     """True for a database URL (``dialect://...``), False for a journal file path."""
-    return "://" in str(storage)
+    return is_database_url(storage)
 
 
-def open_storage(storage: str | os.PathLike):
-    """An Optuna storage from a database URL or a journal file path."""
+def open_storage(storage: str | os.PathLike, *, password_env: str | None = None):
+    """An Optuna storage from a database URL or a journal file path.
+
+    Database URLs go through :mod:`automl.search._database`: ``postgresql://``
+    and ``mysql://`` open with whichever driver is installed, a recorded URL's
+    masked password is left to the driver (``PGPASSWORD``, ``~/.pgpass``), and
+    an unknown scheme, a missing driver or a refused connection raise a
+    one-line :class:`StorageError`. ``password_env`` names an environment
+    variable holding the password of a URL that has none.
+    """
     import optuna
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
@@ -62,23 +72,18 @@ def open_storage(storage: str | os.PathLike):
         return storage
     text = str(storage)
     if is_url(text):
-        return optuna.storages.get_storage(text)
+        return open_database(with_password(text, password_env))
     path = Path(text).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     return JournalStorage(JournalFileBackend(str(path)))
 
 
 def describe_storage(storage: str | os.PathLike) -> str:
-    """Storage as shown in messages: a URL without its password, or a journal path."""
+    """Storage as shown in messages and records: a URL without its password, or a journal path."""
     text = str(storage)
     if not is_url(text):
         return str(Path(text).expanduser())
-    scheme, rest = text.split("://", 1)
-    if "@" in rest:
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        rest = f"{user}:***@{host}" if ":" in credentials else f"{user}@{host}"
-    return f"{scheme}://{rest}"
+    return mask_url(text)
 
 
 # ---------------------------------------------------------------------------
@@ -198,6 +203,8 @@ def prepare_storage(spec, *, resume: bool, overwrite: bool):
     run.path.mkdir(parents=True, exist_ok=True)
     default_journal = run.journal
     storage_url = str(spec.storage) if spec.storage is not None else str(default_journal)
+    # In memory only: records and messages show describe_storage(storage_url).
+    storage_url = with_password(storage_url, spec.storage_password_env)
     study_name = spec.study_name
     leftovers = run.outputs()
     journal_existed = is_url(storage_url) or Path(storage_url).exists()
@@ -247,6 +254,7 @@ def open_recorded_study(source, study_name: str | None = None):
     if not is_url(text) and Path(text).is_dir():
         info = RunDirectory(text).read_run()
         text, study_name = info["storage"], study_name or info["study_name"]
+        text = with_password(text, (info.get("spec") or {}).get("storage_password_env"))
     storage = open_storage(text)
     if study_name is None:
         names = [s.study_name for s in storage.get_all_studies()]
