@@ -26,7 +26,7 @@ from ._spec import StudySpec, parse_spec
 __all__ = ["StudyPlan", "load_spec", "split_data", "trial_space"]
 
 
-def load_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec:
+def load_spec(spec: str | Path | Mapping | StudySpec, *, data=None, **overrides) -> StudySpec:
     """Load and validate a study.
 
     :func:`parse_spec` reads and checks every key; the space's parameter names
@@ -35,8 +35,11 @@ def load_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec:
     Parameters
     ----------
     spec : str, Path, mapping or StudySpec
-        A study YAML file, an already-parsed mapping, or a spec to re-validate
-        with ``overrides``.
+        A study YAML file, the name of a shipped study (``"digits_mlp"``), an
+        already-parsed mapping, or a spec to re-validate with ``overrides``.
+    data : Dataset, optional
+        Data given in memory (:func:`automl.search.in_memory_dataset`) in place of
+        the study's ``dataset``.
     **overrides
         Top-level keys replacing the file's values (``n_trials=5``, ``output="runs/x"``).
         ``None`` values are ignored, so unset command-line options can be passed through.
@@ -63,7 +66,7 @@ def load_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec:
     >>> spec.task, spec.validation, spec.direction, spec.monitor
     ('classification', {'kind': 'kfold', 'n_splits': 3}, 'maximize', 'val_loss')
     """
-    spec = parse_spec(spec, **overrides)
+    spec = parse_spec(spec, data=data, **overrides)
     check_model(spec.source, spec.model, spec.base_dir)
     check_space_names(spec.space, spec.task, spec.model, spec.base_dir)
     return spec

@@ -26,6 +26,7 @@ from ._checks import (
 from ._dataset_spec import default_preprocessing
 from ._metrics import SECOND_OBJECTIVES, check_metric, default_monitor, monitor_sign
 from ._samplers import pruner_entry, sampler_entry
+from ._shipped import shipped_dir
 from ._space import SearchSpace, compile_space, load_space
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
 
 SEARCHES = ("grid", "random", "halving_grid", "halving_random")
 RESOURCES = ("n_samples", "epochs")
-PREPROCESSING = ("standard", "minmax", "none")
+PREPROCESSING = ("auto", "standard", "minmax", "none")
 _DEFAULT_VALIDATION = 0.2
 _SKLEARN_ONLY = ("search", "n_iter", "factor", "min_resources", "resource")
 _OPTUNA_ONLY = ("sampler", "pruner", "second_objective", "deterministic")
@@ -256,9 +257,8 @@ def resolve_space(source, value, base_dir: Path | None) -> SearchSpace:
     if path.is_absolute():
         candidates = [path]
     else:
-        repo_spaces = Path(__file__).resolve().parents[2] / "search_spaces"
         bases = [base_dir, base_dir.parent / "search_spaces"] if base_dir else []
-        bases += [Path.cwd(), Path.cwd() / "search_spaces", repo_spaces]
+        bases += [Path.cwd(), Path.cwd() / "search_spaces", shipped_dir("search_spaces")]
         candidates = list(dict.fromkeys(b / path for b in bases))
     for candidate in candidates:
         if candidate.is_file():
