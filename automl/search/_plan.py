@@ -84,7 +84,7 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
 
     The test split is the dataset's own when it has one (``X_test``), else a
     ``test_size`` fraction drawn with ``split_seed`` (stratified for
-    classification). Features reach the objective unscaled: the study's
+    classification), or none (``X_test`` None) for ``test_size: 0``. Features reach the objective unscaled: the study's
     preprocessing is fit on each training part inside the estimator.
     """
     from sklearn.model_selection import train_test_split
@@ -97,6 +97,8 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
 
     if getattr(ds, "X_test", None) is not None:
         X_trval, y_trval, X_test, y_test = ds.X, ds.y, ds.X_test, ds.y_test
+    elif spec.test_size == 0:  # no test split: every row trains or validates
+        X_trval, y_trval, X_test, y_test = ds.X, ds.y, None, None
     else:
         X_trval, X_test, y_trval, y_test = train_test_split(
             ds.X,
@@ -110,7 +112,7 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
     if spec.validation["kind"] == "kfold":
         k = int(spec.validation["n_splits"])
         data.update(X_train=X_trval, y_train=y_trval, X_val=None, y_val=None)
-        data["sizes"] = {"train": n - n // k, "val": n // k, "test": len(y_test)}
+        data["sizes"] = {"train": n - n // k, "val": n // k, "test": _len(y_test)}
         return data
     X_train, X_val, y_train, y_val = train_test_split(
         X_trval,
@@ -120,8 +122,12 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
         stratify=stratify(y_trval),
     )
     data.update(X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val)
-    data["sizes"] = {"train": len(y_train), "val": len(y_val), "test": len(y_test)}
+    data["sizes"] = {"train": len(y_train), "val": len(y_val), "test": _len(y_test)}
     return data
+
+
+def _len(y) -> int:
+    return 0 if y is None else len(y)
 
 
 def sampler_seed(seed: int, k: int) -> int:

@@ -17,7 +17,6 @@ from pathlib import Path
 from ._checks import (
     check_bool,
     check_choice,
-    check_fraction,
     check_int,
     check_mapping,
     fail,
@@ -65,7 +64,7 @@ def data_keys(source, values, raw, dataset, base_dir) -> dict:
         "scale": preprocessing,
         "validation": validation,
         "validation_size": validation.get("size"),
-        "test_size": check_fraction(source, "test_size", values["test_size"]),
+        "test_size": _check_test_size(source, values["test_size"]),
         "split_seed": check_int(source, "split_seed", values["split_seed"], 0),
         "model": values["model"],  # checked against the builders by the plan's load_spec
     }
@@ -181,6 +180,16 @@ def _alias(source, values, raw, old, new):
             f"{new}={raw[new]!r})",
         )
     return values[new] if values[new] is not None else values[old]
+
+
+def _check_test_size(source, value):
+    """A fraction in (0, 1), or 0: no test split (the refit model is not scored)."""
+    if is_real(value) and value == 0 and not isinstance(value, bool):
+        return 0.0
+    if not (is_real(value) and 0 < value < 1):
+        fail(source, "test_size", f"must be a number strictly between 0 and 1 (or 0: no test "
+                                  f"split), got {value!r}")
+    return float(value)
 
 
 def _check_validation(source, value, key):
