@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -103,7 +104,7 @@ class _AutoBase(BaseEstimator):
         validate_params(self.get_params(deep=False), self._parameter_constraints,
                         type(self).__name__)
         X, y = self._check_data(X, y)
-        self._check_targets(y)
+        y = self._check_targets(y)
         temporary = self.output is None
         output = Path(tempfile.mkdtemp(prefix="automl-auto-")) if temporary else Path(self.output)
         try:
@@ -157,11 +158,14 @@ class _AutoBase(BaseEstimator):
         else:
             X = check_array(X, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=2)
             validate_data(self, X, skip_check_array=True, reset=True)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None.")
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         if y.ndim != 1:
             if y.ndim == 2 and y.shape[1] == 1:
                 warnings.warn("A column-vector y was passed when a 1d array was expected; it "
-                              "is raveled.", UserWarning, stacklevel=3)
+                              "is raveled.", DataConversionWarning, stacklevel=3)
                 y = y.ravel()
             else:
                 raise ValueError(f"The 'y' argument of {type(self).__name__}.fit must be 1-D. "
@@ -172,7 +176,7 @@ class _AutoBase(BaseEstimator):
         return X, y
 
     def _check_targets(self, y):
-        pass
+        return y
 
     def _check_X(self, X):
         check_is_fitted(self, "best_estimator_")
@@ -192,7 +196,8 @@ class _AutoBase(BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.best_estimator_.predict(self._check_X(X))
+        X = self._check_X(X)
+        return self.best_estimator_.predict(X)
 
     def report(self, path):
         """Write the study's dashboard (as ``report.html``) to ``path``; return the path.
@@ -299,6 +304,7 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
         if np.unique(y).size < 2:
             raise ValueError(f"The 'y' argument of {type(self).__name__}.fit must hold at least "
                              f"2 classes. Got only {np.unique(y)!r}.")
+        return y
 
     @property
     def classes_(self):
@@ -316,7 +322,8 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return self.best_estimator_.predict_proba(self._check_X(X))
+        X = self._check_X(X)
+        return self.best_estimator_.predict_proba(X)
 
 
 class AutoRegressor(RegressorMixin, _AutoBase):
@@ -342,9 +349,13 @@ class AutoRegressor(RegressorMixin, _AutoBase):
     _task = "regression"
 
     def _check_targets(self, y):
-        if y.dtype.kind not in "biuf":
+        if y.dtype.kind in "biuf":
+            return y
+        try:
+            return y.astype(np.float64)
+        except (TypeError, ValueError):
             raise ValueError(f"The 'y' argument of {type(self).__name__}.fit must be numeric. "
-                             f"Got dtype {y.dtype} instead.")
+                             f"Got dtype {y.dtype} with values such as {y[0]!r}.") from None
 
 
 def leaderboard(study, best: int | None = None):

@@ -10,6 +10,7 @@ the refit and the scikit-learn engine all build their estimators with.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +85,8 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
 
     The test split is the dataset's own when it has one (``X_test``), else a
     ``test_size`` fraction drawn with ``split_seed`` (stratified for
-    classification), or none (``X_test`` None) for ``test_size: 0``. Features reach the objective unscaled: the study's
+    classification when every class has two rows and room in both parts), or
+    none (``X_test`` None) for ``test_size: 0``. Features reach the objective unscaled: the study's
     preprocessing is fit on each training part inside the estimator.
     """
     from sklearn.model_selection import train_test_split
@@ -92,8 +94,14 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
     ds = spec.load_data()
     classif = spec.task == "classification"
 
-    def stratify(y):
-        return y if classif and np.ndim(y) == 1 else None
+    def stratify(y, size):
+        # Stratified when it can be: every class has 2 rows, both parts room for each class.
+        if not classif or np.ndim(y) != 1:
+            return None
+        counts = np.unique(y, return_counts=True)[1]
+        n_test = math.ceil(size * len(y))
+        fits = min(n_test, len(y) - n_test) >= len(counts)
+        return y if counts.min() >= 2 and fits else None
 
     if getattr(ds, "X_test", None) is not None:
         X_trval, y_trval, X_test, y_test = ds.X, ds.y, ds.X_test, ds.y_test
@@ -105,7 +113,7 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
             ds.y,
             test_size=spec.test_size,
             random_state=spec.split_seed,
-            stratify=stratify(ds.y),
+            stratify=stratify(ds.y, spec.test_size),
         )
     data = dict(X_trval=X_trval, y_trval=y_trval, X_test=X_test, y_test=y_test)
     n = len(y_trval)
@@ -119,7 +127,7 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
         y_trval,
         test_size=spec.validation["size"],
         random_state=spec.split_seed,
-        stratify=stratify(y_trval),
+        stratify=stratify(y_trval, spec.validation["size"]),
     )
     data.update(X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val)
     data["sizes"] = {"train": len(y_train), "val": len(y_val), "test": _len(y_test)}

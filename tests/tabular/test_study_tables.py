@@ -124,3 +124,33 @@ def test_bad_in_memory_data(kwargs, error, match):
 def test_a_dataset_key_and_in_memory_data_conflict():
     with pytest.raises(SpecError, match="key 'dataset' .'iris'. and data given in memory"):
         search.run_study({"dataset": "iris"}, X=np.zeros((4, 2)), y=[0, 1, 0, 1])
+
+
+def _is_mapped(array) -> bool:
+    import mmap
+
+    while array is not None:
+        if isinstance(array, (np.memmap, mmap.mmap)):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def test_large_dataframes_reach_workers_with_their_numeric_columns_memory_mapped(tmp_path):
+    import pickle
+
+    rng = np.random.default_rng(0)
+    n = 70_000  # 2 float64 columns: > 1 MB
+    X = pd.DataFrame({"a": rng.normal(size=n), "city": rng.choice(["x", "y", None], size=n),
+                      "b": rng.integers(0, 5, size=n)}, index=rng.permutation(n))
+    y = (X["a"] > 0).to_numpy()
+    spec = load_spec({"dataset": "iris", "space": SPACE, "epochs": 1, "preprocessing": "auto"})
+    objective = search.Objective.from_spec(spec, study_seed=0, X_train=X, y_train=y,
+                                           X_val=X.iloc[:10], y_val=y[:10])
+    mapped = pickle.loads(pickle.dumps(objective.memory_mapped(tmp_path)))
+    frame = mapped.X_train
+    assert frame.equals(X) and frame.index.equals(X.index) and frame.dtypes.equals(X.dtypes)
+    assert _is_mapped(frame["a"].to_numpy()) and _is_mapped(frame["b"].to_numpy())
+    assert not _is_mapped(X["a"].to_numpy())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["X_train.0.npy", "X_train.2.npy"]
+    assert mapped.X_val is objective.X_val or len(mapped.X_val) == 10  # small: pickled
