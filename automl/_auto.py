@@ -112,8 +112,8 @@ class _AutoBase(BaseEstimator):
                 # Each trial's preprocessor would warn about the same dropped columns.
                 warnings.filterwarnings("ignore", message=".*dropped .* column")
                 result = search.run_study(
-                    self._study(output), X=X, y=y, verbose=int(self.verbose),
-                    overwrite=True,
+                    self._study(output, spent=time.perf_counter() - start), X=X, y=y,
+                    verbose=int(self.verbose), overwrite=True,
                 )
             self.study_ = _in_memory_copy(result.study)
         finally:
@@ -130,7 +130,8 @@ class _AutoBase(BaseEstimator):
                   f"budget of {self.time_budget} s (the last trials and the refit ran over).")
         return self
 
-    def _study(self, output: Path) -> dict:
+    def _study(self, output: Path, spent: float = 0.0) -> dict:
+        """The study of a fit; ``spent``: seconds of the budget already used."""
         validation = self.validation
         if isinstance(validation, numbers.Real):
             validation = float(validation)
@@ -142,7 +143,7 @@ class _AutoBase(BaseEstimator):
             "test_size": 0,
             "epochs": int(self.epochs),
             "n_trials": self.max_trials or _UNBOUNDED_TRIALS,
-            "timeout": max(TRIAL_SHARE * float(self.time_budget), 1e-3),
+            "timeout": max(TRIAL_SHARE * float(self.time_budget) - spent, 1e-3),
             "n_jobs": self.n_jobs,
             "output": str(output),
         }

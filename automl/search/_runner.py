@@ -155,30 +155,26 @@ def run_study(
     A trial lost to a dead worker is retried at the end of the study under a
     new number, so such a run is no longer identical to an uninterrupted one.
     """
-    data = None
-    if X is not None or y is not None:
-        if X is None or y is None:
-            raise TypeError("run_study takes the data as both X and y; got only "
-                            f"{'X' if y is None else 'y'}.")
-        data = in_memory_dataset(X, y)
-    spec = load_spec(spec, data=data, **overrides)
+    spec = load_spec(spec, data=_in_memory(X, y), **overrides)
     return _run(spec, verbose=verbose, resume=resume, overwrite=overwrite,
                 threads_per_worker=threads_per_worker)
 
 
-def resume_study(source, *, verbose: int = 1, threads_per_worker: int | None = None,
-                 **overrides) -> StudyResult:
+def resume_study(source, *, X=None, y=None, verbose: int = 1,
+                 threads_per_worker: int | None = None, **overrides) -> StudyResult:
     """Continue a stopped or crashed study; ``source`` is its output directory or study file.
 
     From a directory, the study is rebuilt from ``run.json`` (the spec as it
     ran: storage, study name, seed). ``n_trials`` is the total, completed
     trials included; it and the other keys can be overridden as in
-    :func:`run_study`.
+    :func:`run_study`. A study run on data in memory (``X=``, ``y=``) needs the
+    same data again: it is not recorded.
     """
+    data = _in_memory(X, y)
     if Path(source).is_dir():
-        spec = load_run_spec(source, **overrides)
+        spec = load_run_spec(source, data=data, **overrides)
     else:
-        spec = load_spec(source, **overrides)
+        spec = load_spec(source, data=data, **overrides)
     return _run(spec, verbose=verbose, resume=True, overwrite=False,
                 threads_per_worker=threads_per_worker)
 
@@ -312,6 +308,16 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
         info.recovered = recover_stale_trials(study, storage)
     info.sizes = plan.data["sizes"]
     return study, storage, info
+
+
+def _in_memory(X, y):
+    """The :class:`Dataset` of data given in memory, or None."""
+    if X is None and y is None:
+        return None
+    if X is None or y is None:
+        raise TypeError("run_study takes the data as both X and y; got only "
+                        f"{'X' if y is None else 'y'}.")
+    return in_memory_dataset(X, y)
 
 
 def _record_preprocessing(plan: StudyPlan, seed: int, verbose: int) -> None:

@@ -154,3 +154,19 @@ def test_large_dataframes_reach_workers_with_their_numeric_columns_memory_mapped
     assert not _is_mapped(X["a"].to_numpy())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["X_train.0.npy", "X_train.2.npy"]
     assert mapped.X_val is objective.X_val or len(mapped.X_val) == 10  # small: pickled
+
+
+def test_a_study_on_data_in_memory_resumes_with_the_data_given_again(load_table, tmp_path):
+    X, y = load_table("penguins")
+    search.run_study(_study(tmp_path, n_trials=1), X=X, y=y, verbose=0)
+    with pytest.raises(SpecError, match=r"missing required key 'dataset' \(or give the data"):
+        search.resume_study(tmp_path / "out", n_trials=2, verbose=0)
+    result = search.resume_study(tmp_path / "out", X=X, y=y, n_trials=2, verbose=0)
+    assert result.summary["trials_by_state"]["complete"] == 2
+
+
+def test_test_size_zero_leaves_no_test_split(tmp_path):
+    X, y = np.random.default_rng(0).normal(size=(60, 2)), np.arange(60) % 2
+    result = search.run_study(_study(tmp_path, n_trials=1, test_size=0), X=X, y=y, verbose=0)
+    assert result.test_score is None and result.summary["split_sizes"]["test"] == 0
+    assert result.summary["split_sizes"]["train"] + result.summary["split_sizes"]["val"] == 60
