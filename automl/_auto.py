@@ -292,7 +292,7 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
     >>> X, y = load_iris(return_X_y=True, as_frame=True)
     >>> clf = AutoClassifier(time_budget=5, max_trials=2, epochs=3, n_jobs=1,
     ...                      random_state=0, verbose=0).fit(X, y)
-    >>> clf.predict(X.head(3)).shape, list(clf.classes_)
+    >>> clf.predict(X.head(3)).shape, clf.classes_.tolist()
     ((3,), [0, 1, 2])
     >>> list(clf.leaderboard_.columns)
     ['rank', 'trial', 'configuration', 'validation_score', 'fit_time_s', 'state']
