@@ -329,8 +329,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, *, data=None, **overrides
                         frame=keys["preprocessing"] == "auto")
     if loaded and keys["preprocessing"] != "auto":
         loaded[0] = numeric_dataset(loaded[0], keys["preprocessing"], f"{source}: key 'dataset'")
-    keys["standardize_target"] = task == "regression" and check_bool(
-        source, "standardize_target", values["standardize_target"])
+    keys["standardize_target"] = _standardize_target(source, values, raw, task)
     name = _name(source, values["name"], dataset, base_dir)
     objectives = objective_keys(source, values, task)
     budget = budget_keys(source, values)
@@ -407,6 +406,21 @@ def _raw_keys(spec, overrides, *, in_memory: bool) -> tuple[dict, str, Path | No
             raise SpecError(f"{source}: missing required key {key!r}"
                             f"{hint if key == 'dataset' else ''}")
     return raw, source, base_dir
+
+
+def _standardize_target(source, values, raw, task) -> bool:
+    """``standardize_target`` for a regression with the Optuna engine (the default there).
+
+    The scikit-learn engine searches the network as the pipeline's last step, so
+    its studies train on the raw target.
+    """
+    wanted = check_bool(source, "standardize_target", values["standardize_target"])
+    if values["engine"] == "sklearn":
+        if raw.get("standardize_target"):
+            fail(source, "standardize_target", "is a setting of engine 'optuna'; engine "
+                                               "'sklearn' trains on the raw target")
+        return False
+    return task == "regression" and wanted
 
 
 def _name(source, name, dataset, base_dir) -> str:
