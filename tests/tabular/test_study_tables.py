@@ -170,3 +170,10 @@ def test_test_size_zero_leaves_no_test_split(tmp_path):
     result = search.run_study(_study(tmp_path, n_trials=1, test_size=0), X=X, y=y, verbose=0)
     assert result.test_score is None and result.summary["split_sizes"]["test"] == 0
     assert result.summary["split_sizes"]["train"] + result.summary["split_sizes"]["val"] == 60
+
+
+def test_the_sklearn_engine_trains_on_the_raw_target():
+    spec = {"dataset": "diabetes", "engine": "sklearn", "space": SPACE}
+    assert not load_spec(spec).standardize_target
+    with pytest.raises(SpecError, match="'standardize_target': is a setting of engine 'optuna'"):
+        load_spec({**spec, "standardize_target": True})
