@@ -4,6 +4,8 @@ Three layers, each usable on its own:
 
 - :mod:`automl.keras`, a pure-NumPy Keras engine;
 - :class:`KerasClassifier` / :class:`KerasRegressor`, scikit-learn estimators around it;
+- :class:`AutoClassifier` / :class:`AutoRegressor`, estimators that search networks for
+  a table (a DataFrame or arrays) within a time budget;
 - :func:`run_study`, declarative Optuna / scikit-learn studies over those estimators,
   with their dashboard (:func:`resume_study` continues one, :class:`StudyResult`
   reopens its outputs); :mod:`automl.search` and :mod:`automl.reports` underneath.
@@ -14,6 +16,8 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoClassifier",
+    "AutoRegressor",
     "KerasClassifier",
     "KerasRegressor",
     "StudyResult",
@@ -23,6 +27,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "AutoClassifier": "automl._auto",
+    "AutoRegressor": "automl._auto",
     "KerasClassifier": "automl.wrappers",
     "KerasRegressor": "automl.wrappers",
     "StudyResult": "automl.search",

@@ -20,7 +20,8 @@ def run_study(spec, *, report: bool = True, **kwargs):
     Parameters
     ----------
     spec : str, Path, mapping or StudySpec
-        The study; see :func:`automl.search.run_study` for it and ``**kwargs``.
+        The study; see :func:`automl.search.run_study` for it and ``**kwargs``
+        (among them ``X=`` and ``y=``: the data itself, in place of ``dataset``).
     report : bool, default=True
         Write ``report.html`` in the output directory (a failure to write it
         only warns: the study's results stand without it).

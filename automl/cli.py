@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
             "continue one with `automl resume`."
         ),
     )
-    run.add_argument("study", metavar="STUDY.yaml", help="study file, e.g. studies/digits_mlp.yaml")
+    run.add_argument("study", metavar="STUDY.yaml",
+                     help="study file, e.g. studies/digits_mlp.yaml, or a shipped study by name "
+                          "(digits_mlp)")
     _add_budget_options(run)
     run.add_argument("--seed", type=_nonnegative_int, metavar="S", help="study seed")
     run.add_argument("--epochs", type=_positive_int, metavar="E", help="max epochs per trial")

@@ -18,7 +18,16 @@ def test_missing_file_exit_code_2_one_line(tmp_path, capsys):
     code = main(["run", str(tmp_path / "missing.yaml")])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.strip() == f"automl: error: {tmp_path / 'missing.yaml'}: study file not found"
+    assert err.strip().startswith(
+        f"automl: error: {tmp_path / 'missing.yaml'}: study file not found (the shipped "
+        "studies, run by name: [")
+    assert "'digits_mlp'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_shipped_study_runs_by_name(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "digits_mlp", *TINY, "--output", "out", "--quiet"]) == 0
+    assert (tmp_path / "out" / "best_model.pkl").is_file()
 
 
 def test_bad_spec_exit_code_2(tmp_path, capsys):

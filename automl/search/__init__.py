@@ -46,6 +46,7 @@ _LAZY = {
     "epochs_table": "._tables",
     "finite": "._tables",
     "fold_logs": "._tables",
+    "in_memory_dataset": "._datasets",
     "jsonable": "._run_directory",
     "last_step": "._tables",
     "load_best_model": "._results",

@@ -13,15 +13,20 @@ from ._import_path import is_import_path
 from ._space import SpecError, one_line
 
 __all__ = [
+    "IN_MEMORY",
     "builtin_datasets",
     "check_dataset",
     "dataset_name",
     "default_preprocessing",
+    "in_memory_value",
     "load_study_dataset",
     "resolve_task",
 ]
 
 _FILE_KINDS = ("csv", "parquet", "npz")
+_TABLE_KINDS = ("csv", "parquet")
+#: The ``dataset`` of a study run on data given in memory (``run_study(spec, X=, y=)``).
+IN_MEMORY = "in_memory"
 
 
 def builtin_datasets() -> tuple[str, ...]:
@@ -35,6 +40,8 @@ def dataset_name(value) -> str:
     if isinstance(value, Mapping):
         if value.get("name"):
             return str(value["name"])
+        if IN_MEMORY in value:
+            return IN_MEMORY
         if isinstance(value.get("function"), str):
             return value["function"].rpartition(":")[2]
         for kind in _FILE_KINDS:
@@ -43,13 +50,29 @@ def dataset_name(value) -> str:
     return "dataset"
 
 
-def load_study_dataset(value, base_dir: Path | None = None, *, source: str | None = None):
+def load_study_dataset(value, base_dir: Path | None = None, *, source: str | None = None,
+                       frame: bool = False):
     """Load a study's ``dataset`` value (see :func:`automl.search.load_dataset`)."""
-    return load_dataset(value, base_dir=base_dir, source=source)
+    if isinstance(value, Mapping) and IN_MEMORY in value:
+        raise SpecError(
+            f"{source or '<inline study>'}: key 'dataset': the study ran on data given in "
+            "memory, which is not recorded; give it again: run_study(spec, X=..., y=...)"
+        )
+    return load_dataset(value, base_dir=base_dir, source=source, frame=frame)
+
+
+def in_memory_value(data) -> dict:
+    """The ``dataset`` of a spec whose data was given in memory: what it was, in words."""
+    X = data.X
+    kind = type(X).__name__
+    return {IN_MEMORY: f"{kind} of shape {tuple(X.shape)}", "name": IN_MEMORY}
 
 
 def default_preprocessing(dataset) -> str:
-    """The scaling a built-in dataset comes with (pixels: ``minmax``), else ``standard``."""
+    """``auto`` for tables (CSV, Parquet, data in memory); else the built-in dataset's
+    scaling (``none`` for the pre-scaled pixels) or ``standard``."""
+    if isinstance(dataset, Mapping) and any(k in dataset for k in (*_TABLE_KINDS, IN_MEMORY)):
+        return "auto"
     builtin = isinstance(dataset, str) and dataset in builtin_datasets()
     return dataset_scale(dataset) if builtin else "standard"
 
@@ -102,6 +125,9 @@ def check_dataset(source, value, base_dir):
     if not isinstance(value, Mapping):
         fail(source, "dataset", f"must be a name, 'package.module:function' or a mapping, "
                                  f"got {value!r}")
+    if IN_MEMORY in value:
+        fail(source, "dataset", "the study ran on data given in memory, which is not recorded; "
+                                 "give it again: run_study(spec, X=..., y=...)")
     found = [k for k in kinds if k in value]
     if len(found) != 1:
         fail(
@@ -127,9 +153,13 @@ def check_dataset(source, value, base_dir):
 
 
 
-def resolve_task(source, values, dataset, base_dir, cache):
+def resolve_task(source, values, dataset, base_dir, cache, *, frame: bool = False):
     """The task: the study's ``task``, else the dataset's (built-in, mapping ``task``,
-    or what the loaded data says), else :func:`infer_task` of the loaded targets."""
+    or what the loaded data says), else :func:`infer_task` of the loaded targets.
+
+    ``cache`` holds the dataset when it is already loaded (or given in memory); a
+    dataset loaded here is appended to it (``frame``: tables as DataFrames).
+    """
 
     task = values["task"]
     check_choice(source, "task", task, ["auto", "classification", "regression"])
@@ -146,8 +176,11 @@ def resolve_task(source, values, dataset, base_dir, cache):
         return native
     if task != "auto":
         return task
+    if cache:
+        loaded_task, y = loaded_target(cache[0])
+        return loaded_task or infer_task(y)
     try:
-        data = load_study_dataset(dataset, base_dir, source=source)
+        data = load_study_dataset(dataset, base_dir, source=source, frame=frame)
     except (FileNotFoundError, SpecError):
         raise
     except Exception as exc:  # noqa: BLE001 - any loader problem, reported with the key

@@ -9,6 +9,13 @@ A study's ``dataset`` key takes one of::
     dataset: mypackage.data:load                      # returns (X, y) or a dict
     dataset: {function: mypackage.data:load, kwargs: {n: 100}, task: regression}
 
+or the data itself, ``run_study(spec, X=..., y=...)`` (:func:`in_memory_dataset`).
+
+A CSV or Parquet table loads as a DataFrame of its feature columns when the
+study's preprocessing is ``auto`` (text, categories and missing values are then
+the preprocessing's business); otherwise every feature column must be numeric
+and complete.
+
 Relative paths are resolved against ``base_dir`` (the study file's directory).
 A ``module:function`` whose module is not importable is also looked for as
 ``<module>.py`` in ``base_dir``. Errors name the key, the value and what was
@@ -18,6 +25,7 @@ expected: :class:`~automl.search.SpecError` (a ``ValueError``), or
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import sys
@@ -38,8 +46,10 @@ __all__ = [
     "dataset_scale",
     "dataset_task",
     "KEYS",
+    "in_memory_dataset",
     "infer_task",
     "load_dataset",
+    "numeric_dataset",
 ]
 
 TASKS = ("classification", "regression")
@@ -53,7 +63,8 @@ class Dataset:
     ----------
     name : str
         The built-in name, the file name or ``module:function``.
-    X : ndarray of float32, shape (n_samples, n_features)
+    X : ndarray of float32, shape (n_samples, n_features), or pandas.DataFrame
+        A DataFrame for a table loaded for automatic preprocessing, or given in memory.
     y : ndarray, shape (n_samples,) or (n_samples, n_outputs)
     task : {"classification", "regression"} or None
         None when the source does not say; :func:`infer_task` decides from ``y``.
@@ -137,7 +148,8 @@ def dataset_scale(value) -> str:
     return "standard"
 
 
-def load_dataset(value, base_dir=None, *, source: str | None = None) -> Dataset:
+def load_dataset(value, base_dir=None, *, source: str | None = None,
+                 frame: bool = False) -> Dataset:
     """Load a study's dataset.
 
     Parameters
@@ -151,6 +163,10 @@ def load_dataset(value, base_dir=None, *, source: str | None = None) -> Dataset:
         None means the current directory.
     source : str, default=None
         Prefix of error messages (the study file).
+    frame : bool, default=False
+        Load a CSV or Parquet table's features as a DataFrame, as they are (for
+        ``preprocessing: auto``); else as a float32 array, refusing text and
+        missing values.
 
     Returns
     -------
@@ -237,12 +253,12 @@ def load_dataset(value, base_dir=None, *, source: str | None = None) -> Dataset:
         raise SpecError(
             f"{where('features')}: must be a non-empty list of column names, got {features!r}"
         )
-    X, y, features = _table_arrays(read(path), path, target, features, where)
+    X, y, features = _table_arrays(read(path), path, target, features, where, frame_out=frame)
     X_test = y_test = None
     if value.get("test") is not None:  # the same feature columns, by name
         test_path = _resolve_file(value["test"], base, where("test"))
         X_test, y_test, _ = _table_arrays(
-            read(test_path), test_path, target, features, where, key="test"
+            read(test_path), test_path, target, features, where, key="test", frame_out=frame
         )
     about_target = f"{where('target')}: column {target!r} has "
     return _standard_dataset(name, X, y, task, X_test, y_test, about_target)
@@ -291,8 +307,12 @@ def _reader(kind: str, where: _Where):
     return pd.read_parquet
 
 
-def _table_arrays(frame, path: Path, target: str, features, where: _Where, key="features"):
-    """``(X, y, feature names)`` of a table; ``key`` names where ``features`` came from."""
+def _table_arrays(frame, path: Path, target: str, features, where: _Where, key="features", *,
+                  frame_out: bool = False):
+    """``(X, y, feature names)`` of a table; ``key`` names where ``features`` came from.
+
+    ``frame_out``: X is the DataFrame of the feature columns, as read.
+    """
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     if target not in columns:
@@ -314,24 +334,28 @@ def _table_arrays(frame, path: Path, target: str, features, where: _Where, key="
     if not features:
         raise SpecError(f"{where}: {path.name} has no feature column besides {target!r}")
     X = frame[features]
+    y = frame[target]
+    if y.isna().any():
+        raise SpecError(
+            f"{where('target')}: column {target!r} of {path.name} has {int(y.isna().sum())} "
+            "missing value(s)"
+        )
+    if frame_out:
+        return X.reset_index(drop=True), y.to_numpy(), features
     non_numeric = [c for c in features if not _is_numeric(X[c])]
     if non_numeric:
         raise SpecError(
             f"{where}: feature column(s) {non_numeric} of {path.name} are not numeric; "
-            "encode them as numbers first, or choose numeric columns with 'features: [...]'"
+            "use 'preprocessing: auto' (which encodes them), encode them as numbers first, "
+            "or choose numeric columns with 'features: [...]'"
         )
     X = X.to_numpy(dtype=np.float32)
     nan_cols = [c for c, bad in zip(features, np.isnan(X).any(axis=0)) if bad]
     if nan_cols:
         raise SpecError(
             f"{where}: feature column(s) {nan_cols} of {path.name} have missing values; "
-            "fill or drop them first, or leave those columns out with 'features: [...]'"
-        )
-    y = frame[target]
-    if y.isna().any():
-        raise SpecError(
-            f"{where('target')}: column {target!r} of {path.name} has {int(y.isna().sum())} "
-            "missing value(s)"
+            "use 'preprocessing: auto' (which imputes them), fill or drop them first, or "
+            "leave those columns out with 'features: [...]'"
         )
     return X, y.to_numpy(), features
 
@@ -500,3 +524,104 @@ def _target(y: np.ndarray, task: str | None, where) -> np.ndarray:
     if y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(y == np.round(y))):
         return y.astype(np.int64)
     return y
+
+
+# ---------------------------------------------------------------------------
+# In-memory data
+
+
+def in_memory_dataset(X, y, *, name: str = "in_memory") -> Dataset:
+    """A :class:`Dataset` of data given in memory (``run_study(spec, X=..., y=...)``).
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+        A DataFrame is kept as it is (its text, category and datetime columns are
+        for ``preprocessing: auto``); a numeric array becomes float32 (missing
+        values allowed); an array holding text becomes a DataFrame with columns
+        ``x0, x1, ...``.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets: numbers, strings or booleans (a pandas Series is fine), none missing.
+    name : str, default="in_memory"
+        The dataset's name in reports.
+
+    Returns
+    -------
+    Dataset
+        ``task`` is None: the study's ``task``, else :func:`infer_task` of ``y``.
+
+    Examples
+    --------
+    >>> ds = in_memory_dataset([[1, 2], [3, 4], [5, 6]], ["a", "b", "a"])
+    >>> ds.X.dtype, ds.y.tolist(), ds.resolved_task
+    (dtype('float32'), ['a', 'b', 'a'], 'classification')
+    """
+    import pandas as pd
+
+    where = "The 'X' argument of run_study"
+    if isinstance(X, pd.Series):
+        X = X.to_frame()
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] == 0 or len(X) == 0:
+            raise SpecError(f"{where} must have at least one row and one column. "
+                            f"Got a DataFrame of shape {X.shape} instead.")
+        X = X.set_axis([str(c) for c in X.columns], axis=1)
+    else:
+        if hasattr(X, "tocsr"):
+            raise TypeError(f"{where} must be a dense array or a DataFrame. "
+                            f"Got a sparse {type(X).__name__} instead.")
+        array = np.asarray(X)
+        if array.ndim < 2 or len(array) == 0:
+            raise SpecError(f"{where} must be an array of shape (n_samples, n_features, ...) "
+                            f"with at least one sample. Got shape {array.shape} instead.")
+        if array.dtype.kind in "biuf":
+            X = array.astype(np.float32, copy=False)
+            if np.isinf(X).any():
+                raise SpecError(f"{where} must not contain infinite values.")
+        elif array.ndim == 2:
+            X = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+            X = X.infer_objects()
+        else:
+            raise SpecError(f"{where} must hold numbers (or be a 2-D table). Got an array of "
+                            f"dtype {array.dtype} and shape {array.shape} instead.")
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        y = y.to_numpy()
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim not in (1, 2) or len(y) != len(X):
+        raise SpecError(f"The 'y' argument of run_study must have shape ({len(X)},) or "
+                        f"({len(X)}, n_outputs), one target per row of X. Got shape {y.shape} "
+                        "instead.")
+    missing = pd.isna(y) if y.dtype.kind == "O" else (np.isnan(y) if y.dtype.kind == "f" else
+                                                       np.zeros(y.shape, bool))
+    if np.any(missing):
+        raise SpecError(f"The 'y' argument of run_study has {int(np.sum(missing))} missing "
+                        "value(s); drop those rows first.")
+    if y.dtype.kind == "O" and all(isinstance(v, str) for v in y.ravel()):
+        y = y.astype(str)
+    return Dataset(name, X, _target(y, None, where), None, "standard")
+
+
+def numeric_dataset(ds: Dataset, preprocessing: str, where: str) -> Dataset:
+    """``ds`` with float32 features, for a preprocessing other than ``auto``.
+
+    A DataFrame of numbers without missing values becomes an array; one with
+    text, categories or missing values is refused (``preprocessing: auto``
+    handles them).
+    """
+    import pandas as pd
+
+    if not isinstance(ds.X, pd.DataFrame):
+        if np.isnan(ds.X).any():
+            raise SpecError(f"{where}: the features have missing values, which preprocessing "
+                            f"{preprocessing!r} cannot take; use preprocessing 'auto' (which "
+                            "imputes them) or fill them first")
+        return ds
+    non_numeric = [c for c in ds.X.columns if not _is_numeric(ds.X[c])]
+    if non_numeric:
+        raise SpecError(f"{where}: feature column(s) {non_numeric} are not numeric, which "
+                        f"preprocessing {preprocessing!r} cannot take; use preprocessing 'auto' "
+                        "(which encodes them) or encode them as numbers first")
+    X = ds.X.to_numpy(dtype=np.float32, na_value=np.nan)
+    return numeric_dataset(dataclasses.replace(ds, X=X), preprocessing, where)

@@ -20,7 +20,7 @@ from ._import_path import import_callable, import_object, is_import_path
 from ._metrics import monitor_sign
 from ._space import SearchSpace, SpecError
 
-PREPROCESSING = ("standard", "minmax", "none")
+PREPROCESSING = ("auto", "standard", "minmax", "none")
 
 __all__ = [
     "RESERVED_PARAMS",
@@ -142,9 +142,16 @@ def estimator_class(task: str) -> type:
     return KerasClassifier if task == "classification" else KerasRegressor
 
 
-def _scaler(preprocessing: str | None):
+def _scaler(preprocessing: str | None, task: str, seed):
     from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+    if preprocessing == "auto":
+        from automl.tabular import TabularPreprocessor
+
+        # A regression target of integers is still continuous for the target encoder.
+        target_type = "continuous" if task == "regression" else "auto"
+        return TabularPreprocessor(target_type=target_type, random_state=seed,
+                                   warn_dropped=False)
     if preprocessing == "standard":
         return StandardScaler()
     if preprocessing == "minmax":
@@ -165,7 +172,11 @@ class EstimatorFactory:
         Default training epochs.
     model : str, default="mlp"
         ``"mlp"``, ``"cnn"`` or ``"package.module:builder"`` (imported when called).
-    preprocessing : {"none", "standard", "minmax"}, default="none"
+    preprocessing : {"none", "auto", "standard", "minmax"}, default="none"
+        ``auto``: :class:`automl.tabular.TabularPreprocessor` (its dropped-column
+        warning silenced: the run prints the treatments once).
+    standardize_target : bool, default=False
+        Regression: wrap the network in :func:`automl.tabular.standardized_target`.
     monitor : str, optional
         Epoch-log key the study monitors (logged as a metric; early stopping watches it).
     early_stopping : dict, optional
@@ -185,6 +196,7 @@ class EstimatorFactory:
     epochs: int
     model: str = "mlp"
     preprocessing: str = "none"
+    standardize_target: bool = False
     monitor: str | None = None
     early_stopping: dict | None = None
     base_dir: str | None = None
@@ -204,10 +216,15 @@ class EstimatorFactory:
             epochs=int(spec.epochs),
             model=spec.model,
             preprocessing=spec.preprocessing,
+            standardize_target=bool(getattr(spec, "standardize_target", False)),
             monitor=spec.monitor,
             early_stopping=spec.early_stopping,
             base_dir=None if spec.base_dir is None else str(spec.base_dir),
         )
+
+    def preprocessor(self, seed):
+        """The unfitted feature preprocessing of an estimator seeded ``seed``, or None."""
+        return _scaler(self.preprocessing, self.task, seed)
 
     def early_stopping_callback(self):
         """The study's ``EarlyStopping`` (restoring the best weights), or None."""
@@ -234,7 +251,9 @@ class EstimatorFactory:
         validation split itself); trials pass it at fit time instead.
 
         Returns ``Pipeline([("scale", scaler), ("model", estimator)])`` when the
-        study scales features. Classifiers track ``accuracy`` unless ``params``
+        study scales features (``("preprocess", TabularPreprocessor)`` first for
+        ``preprocessing="auto"``); with ``standardize_target`` the regressor is
+        wrapped in :func:`automl.tabular.standardized_target`. Classifiers track ``accuracy`` unless ``params``
         sets ``metrics``; a custom ``model`` is passed as ``model=builder``.
         """
         params = dict(params)
@@ -257,12 +276,17 @@ class EstimatorFactory:
             random_state=seed,
             verbose=0,
         )
-        scaler = _scaler(self.preprocessing)
+        if self.standardize_target and self.task == "regression":
+            from automl.tabular import standardized_target
+
+            estimator = standardized_target(estimator)
+        scaler = self.preprocessor(seed)
         if scaler is None:
             return estimator
         from sklearn.pipeline import Pipeline
 
-        return Pipeline([("scale", scaler), ("model", estimator)])
+        step = "preprocess" if self.preprocessing == "auto" else "scale"
+        return Pipeline([(step, scaler), ("model", estimator)])
 
 
 def make_estimator(spec, params: dict[str, Any], *, epochs: int, random_state: int,

@@ -181,6 +181,41 @@ class _MappedFile:
         self.path = path
 
 
+class _MappedFrame:
+    """Stands for a DataFrame whose numeric columns are memory-mapped ``.npy`` files.
+
+    The other columns (text, categories, datetimes, numbers with missing values
+    in pandas' nullable dtypes) travel pickled in ``rest``; the column order and
+    the index are kept.
+    """
+
+    def __init__(self, frame, folder, name: str):
+        self.columns = list(frame.columns)
+        self.paths = {}
+        rest = []
+        for i, column in enumerate(self.columns):
+            values = frame[column]
+            if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
+                path = os.path.join(os.fspath(folder), f"{name}.{i}.npy")
+                np.save(path, values.to_numpy(), allow_pickle=False)
+                self.paths[column] = path
+            else:
+                rest.append(column)
+        self.rest = frame[rest]
+
+    def load(self):
+        import pandas as pd
+
+        columns = {c: np.load(p, mmap_mode="r", allow_pickle=False) for c, p in self.paths.items()}
+        columns.update({c: self.rest[c] for c in self.rest})
+        frame = pd.DataFrame({c: columns[c] for c in self.columns}, copy=False)
+        return frame.set_axis(self.rest.index, axis=0)
+
+
+def _frame_bytes(frame) -> int:
+    return int(frame.memory_usage(index=False, deep=False).sum())
+
+
 class Objective:
     """Picklable Optuna objective, run in the study's worker processes.
 
@@ -312,8 +347,9 @@ class Objective:
 
         Pickling the copy sends the files' paths, not the data, so every worker
         process maps the same pages instead of holding its own copy (MNIST:
-        ~220 MB per worker). Arrays under ``min_bytes`` and object arrays are
-        left as they are.
+        ~220 MB per worker). A DataFrame has its numeric columns mapped, the
+        others pickled. Arrays under ``min_bytes`` and object arrays are left as
+        they are.
         """
         mapped = copy.copy(self)
         for name in self._DATA_ATTRS:
@@ -323,20 +359,29 @@ class Objective:
                 path = os.path.join(os.fspath(folder), f"{name}.npy")
                 np.save(path, value, allow_pickle=False)
                 setattr(mapped, name, np.load(path, mmap_mode="r", allow_pickle=False))
+            elif hasattr(value, "iloc") and value.ndim == 2 and _frame_bytes(value) >= min_bytes:
+                mapped._frames = {**getattr(mapped, "_frames", {}),
+                                  name: _MappedFrame(value, folder, name)}
+                setattr(mapped, name, mapped._frames[name].load())
         return mapped
 
     def __getstate__(self):
         state = dict(vars(self))
+        frames = state.get("_frames", {})
         for name in self._DATA_ATTRS:
             value = state.get(name)
             if isinstance(value, np.memmap) and value.filename is not None:
                 state[name] = _MappedFile(os.fspath(value.filename))
+            elif name in frames:
+                state[name] = frames[name]
         return state
 
     def __setstate__(self, state):
         for name, value in state.items():
             if isinstance(value, _MappedFile):
                 state[name] = np.load(value.path, mmap_mode="r", allow_pickle=False)
+            elif isinstance(value, _MappedFrame):
+                state[name] = value.load()
         vars(self).update(state)
 
     @classmethod

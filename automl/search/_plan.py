@@ -10,6 +10,7 @@ the refit and the scikit-learn engine all build their estimators with.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from ._spec import StudySpec, parse_spec
 __all__ = ["StudyPlan", "load_spec", "split_data", "trial_space"]
 
 
-def load_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec:
+def load_spec(spec: str | Path | Mapping | StudySpec, *, data=None, **overrides) -> StudySpec:
     """Load and validate a study.
 
     :func:`parse_spec` reads and checks every key; the space's parameter names
@@ -35,8 +36,11 @@ def load_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec:
     Parameters
     ----------
     spec : str, Path, mapping or StudySpec
-        A study YAML file, an already-parsed mapping, or a spec to re-validate
-        with ``overrides``.
+        A study YAML file, the name of a shipped study (``"digits_mlp"``), an
+        already-parsed mapping, or a spec to re-validate with ``overrides``.
+    data : Dataset, optional
+        Data given in memory (:func:`automl.search.in_memory_dataset`) in place of
+        the study's ``dataset``.
     **overrides
         Top-level keys replacing the file's values (``n_trials=5``, ``output="runs/x"``).
         ``None`` values are ignored, so unset command-line options can be passed through.
@@ -63,7 +67,7 @@ def load_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec:
     >>> spec.task, spec.validation, spec.direction, spec.monitor
     ('classification', {'kind': 'kfold', 'n_splits': 3}, 'maximize', 'val_loss')
     """
-    spec = parse_spec(spec, **overrides)
+    spec = parse_spec(spec, data=data, **overrides)
     check_model(spec.source, spec.model, spec.base_dir)
     check_space_names(spec.space, spec.task, spec.model, spec.base_dir)
     return spec
@@ -81,7 +85,8 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
 
     The test split is the dataset's own when it has one (``X_test``), else a
     ``test_size`` fraction drawn with ``split_seed`` (stratified for
-    classification). Features reach the objective unscaled: the study's
+    classification when every class has two rows and room in both parts), or
+    none (``X_test`` None) for ``test_size: 0``. Features reach the objective unscaled: the study's
     preprocessing is fit on each training part inside the estimator.
     """
     from sklearn.model_selection import train_test_split
@@ -89,36 +94,48 @@ def split_data(spec: StudySpec) -> dict[str, Any]:
     ds = spec.load_data()
     classif = spec.task == "classification"
 
-    def stratify(y):
-        return y if classif and np.ndim(y) == 1 else None
+    def stratify(y, size):
+        # Stratified when it can be: every class has 2 rows, both parts room for each class.
+        if not classif or np.ndim(y) != 1:
+            return None
+        counts = np.unique(y, return_counts=True)[1]
+        n_test = math.ceil(size * len(y))
+        fits = min(n_test, len(y) - n_test) >= len(counts)
+        return y if counts.min() >= 2 and fits else None
 
     if getattr(ds, "X_test", None) is not None:
         X_trval, y_trval, X_test, y_test = ds.X, ds.y, ds.X_test, ds.y_test
+    elif spec.test_size == 0:  # no test split: every row trains or validates
+        X_trval, y_trval, X_test, y_test = ds.X, ds.y, None, None
     else:
         X_trval, X_test, y_trval, y_test = train_test_split(
             ds.X,
             ds.y,
             test_size=spec.test_size,
             random_state=spec.split_seed,
-            stratify=stratify(ds.y),
+            stratify=stratify(ds.y, spec.test_size),
         )
     data = dict(X_trval=X_trval, y_trval=y_trval, X_test=X_test, y_test=y_test)
     n = len(y_trval)
     if spec.validation["kind"] == "kfold":
         k = int(spec.validation["n_splits"])
         data.update(X_train=X_trval, y_train=y_trval, X_val=None, y_val=None)
-        data["sizes"] = {"train": n - n // k, "val": n // k, "test": len(y_test)}
+        data["sizes"] = {"train": n - n // k, "val": n // k, "test": _len(y_test)}
         return data
     X_train, X_val, y_train, y_val = train_test_split(
         X_trval,
         y_trval,
         test_size=spec.validation["size"],
         random_state=spec.split_seed,
-        stratify=stratify(y_trval),
+        stratify=stratify(y_trval, spec.validation["size"]),
     )
     data.update(X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val)
-    data["sizes"] = {"train": len(y_train), "val": len(y_val), "test": len(y_test)}
+    data["sizes"] = {"train": len(y_train), "val": len(y_val), "test": _len(y_test)}
     return data
+
+
+def _len(y) -> int:
+    return 0 if y is None else len(y)
 
 
 def sampler_seed(seed: int, k: int) -> int:

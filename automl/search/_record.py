@@ -145,18 +145,22 @@ def is_finished(study) -> bool:
     return bool(study.user_attrs.get(FINISHED))
 
 
-def recorded_spec(record: dict, source: str | None, overrides: dict) -> StudySpec:
-    """Rebuild a spec from its record; through its file when it still exists (relative paths)."""
+def recorded_spec(record: dict, source: str | None, overrides: dict, data=None) -> StudySpec:
+    """Rebuild a spec from its record; through its file when it still exists (relative paths).
+
+    ``data``: the data given in memory again (it is not recorded).
+    """
     merged = {**record, **{k: v for k, v in overrides.items() if v is not None}}
     if source and Path(source).is_file():
-        return load_spec(source, **merged)
-    return load_spec(merged)
+        return load_spec(source, data=data, **merged)
+    return load_spec(merged, data=data)
 
 
-def load_run_spec(output_dir, **overrides) -> StudySpec:
-    """The study spec recorded in ``<output_dir>/run.json``, with ``overrides`` applied."""
+def load_run_spec(output_dir, *, data=None, **overrides) -> StudySpec:
+    """The study spec recorded in ``<output_dir>/run.json``, with ``overrides`` applied
+    (``data``: data given in memory, as for :func:`load_spec`)."""
     run = RunDirectory(output_dir)
     if not run.has(run.RUN):
         raise FileNotFoundError(f"{run / run.RUN}: not a study output directory (no {run.RUN})")
     info = run.read_run()
-    return recorded_spec(info["spec"], info.get("source"), overrides)
+    return recorded_spec(info["spec"], info.get("source"), overrides, data)

@@ -85,9 +85,10 @@ def finish(plan: StudyPlan, study, info: RunInfo, *, search, verbose) -> StudyRe
     if spec.refit:
         model, refit_epochs = _refit(plan, best, best_params, seed=best_seed,
                                      threads=info.threads)
-        with threadpool_limits(limits=info.threads):
-            test_score = evaluate(spec.metric, model, data["X_test"], data["y_test"])
-            run.write_test_predictions(model, data["X_test"], data["y_test"], spec.task)
+        if data["X_test"] is not None:  # test_size: 0 leaves no test split
+            with threadpool_limits(limits=info.threads):
+                test_score = evaluate(spec.metric, model, data["X_test"], data["y_test"])
+                run.write_test_predictions(model, data["X_test"], data["y_test"], spec.task)
         run.write_model(model)
     refit_s = time.perf_counter() - t_refit
 

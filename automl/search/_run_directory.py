@@ -8,6 +8,7 @@ Layout (every name is an attribute of :class:`RunDirectory`)::
     epochs.csv             one row per trial, fold and epoch
     summary.json           best and test scores, trials by state, times, seeds
     best_params.json       estimator keyword arguments of the best trial
+    preprocessing.csv      the treatment of each feature column (preprocessing: auto)
     best_model.pkl         the refit best estimator (joblib; loads with load_best_model)
     best_model.keras       its network alone, in the engine's .keras format
     test_predictions.npz   y_true, y_pred (+ proba, classes) of the refit model on the test split
@@ -99,6 +100,7 @@ class RunDirectory:
     EPOCHS = "epochs.csv"
     SUMMARY = "summary.json"
     BEST_PARAMS = "best_params.json"
+    PREPROCESSING = "preprocessing.csv"
     MODEL_PICKLE = "best_model.pkl"
     MODEL_KERAS = "best_model.keras"
     MODEL_ONNX = "best_model.onnx"
@@ -167,6 +169,10 @@ class RunDirectory:
         """``trials.csv`` and ``epochs.csv`` from two DataFrames."""
         for name, table in ((self.TRIALS, trials), (self.EPOCHS, epochs)):
             write_atomic(self.path / name, table.to_csv(index=False))
+
+    def write_preprocessing(self, table) -> None:
+        """``preprocessing.csv``: the treatment of each feature column (a DataFrame)."""
+        write_atomic(self.path / self.PREPROCESSING, table.to_csv(index=False))
 
     # -- the best model and its test predictions ----------------------------
     def write_model(self, model) -> dict[str, Path]:
@@ -281,6 +287,7 @@ OUTPUT_FILES = (
     RunDirectory.EPOCHS,
     RunDirectory.SUMMARY,
     RunDirectory.BEST_PARAMS,
+    RunDirectory.PREPROCESSING,
     RunDirectory.MODEL_PICKLE,
     RunDirectory.MODEL_KERAS,
     RunDirectory.PREDICTIONS,

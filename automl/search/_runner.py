@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ._console import print_interrupted, print_recovery
+from ._datasets import in_memory_dataset
 from ._objective import PARAMS_ATTR
 from ._optimize import optimize
 from ._plan import StudyPlan, load_spec
@@ -64,6 +65,8 @@ __all__ = ["run_study", "resume_study", "rerun_trial", "StudyExistsError"]
 def run_study(
     spec,
     *,
+    X=None,
+    y=None,
     verbose: int = 1,
     resume: bool = False,
     overwrite: bool = False,
@@ -82,7 +85,15 @@ def run_study(
     Parameters
     ----------
     spec : str, Path, mapping or StudySpec
-        A study YAML file (see ``studies/digits_mlp.yaml``) or its parsed contents.
+        A study YAML file (see ``studies/digits_mlp.yaml``), the name of a shipped
+        study (``"digits_mlp"``) or its parsed contents (``{}``: every default).
+    X : pandas.DataFrame or array-like of shape (n_samples, n_features), optional
+        The data itself, in place of the study's ``dataset`` (which must then be
+        absent): a DataFrame with text, category, boolean, datetime and
+        missing values, or a NumPy array. Worker processes receive large
+        numeric arrays memory-mapped, and DataFrames pickled.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+        Targets of ``X``: numbers, strings or booleans (a pandas Series is fine).
     verbose : int, default=1
         0: silent; 1: a progress bar over trials and a final report.
     resume : bool, default=False
@@ -151,24 +162,26 @@ def run_study(
     A trial lost to a dead worker is retried at the end of the study under a
     new number, so such a run is no longer identical to an uninterrupted one.
     """
-    spec = load_spec(spec, **overrides)
+    spec = load_spec(spec, data=_in_memory(X, y), **overrides)
     return _run(spec, verbose=verbose, resume=resume, overwrite=overwrite,
                 threads_per_worker=threads_per_worker)
 
 
-def resume_study(source, *, verbose: int = 1, threads_per_worker: int | None = None,
-                 **overrides) -> StudyResult:
+def resume_study(source, *, X=None, y=None, verbose: int = 1,
+                 threads_per_worker: int | None = None, **overrides) -> StudyResult:
     """Continue a stopped or crashed study; ``source`` is its output directory or study file.
 
     From a directory, the study is rebuilt from ``run.json`` (the spec as it
     ran: storage, study name, seed). ``n_trials`` is the total, completed
     trials included; it and the other keys can be overridden as in
-    :func:`run_study`.
+    :func:`run_study`. A study run on data in memory (``X=``, ``y=``) needs the
+    same data again: it is not recorded.
     """
+    data = _in_memory(X, y)
     if Path(source).is_dir():
-        spec = load_run_spec(source, **overrides)
+        spec = load_run_spec(source, data=data, **overrides)
     else:
-        spec = load_spec(source, **overrides)
+        spec = load_spec(source, data=data, **overrides)
     return _run(spec, verbose=verbose, resume=True, overwrite=False,
                 threads_per_worker=threads_per_worker)
 
@@ -228,6 +241,7 @@ def _run(spec, *, verbose: int, resume: bool, overwrite: bool, threads_per_worke
         info.t_start = t_start
         if verbose > 0 and (info.recovered["recovered"] or info.recovered["unknown"]):
             print_recovery(info.recovered)
+        _record_preprocessing(plan, info.seed, verbose)
         search = None
         t_opt = time.perf_counter()
         try:
@@ -308,6 +322,38 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
         info.recovered = recover_stale_trials(study, storage)
     info.sizes = plan.data["sizes"]
     return study, storage, info
+
+
+def _in_memory(X, y):
+    """The :class:`Dataset` of data given in memory, or None."""
+    if X is None and y is None:
+        return None
+    if X is None or y is None:
+        raise TypeError("run_study takes the data as both X and y; got only "
+                        f"{'X' if y is None else 'y'}.")
+    return in_memory_dataset(X, y)
+
+
+def _record_preprocessing(plan: StudyPlan, seed: int, verbose: int) -> None:
+    """Print and write (``preprocessing.csv``) the treatment of each column, for ``auto``.
+
+    Decided by a preprocessor fitted on the training split; each trial fits its
+    own on its training part (so nothing of validation or test leaks into it).
+    """
+    pre = plan.make_estimator.preprocessor(seed)
+    if plan.spec.preprocessing != "auto" or pre is None:
+        return
+    data = plan.data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        pre.fit(data["X_train"], data["y_train"])
+    table = pre.treatments_table()
+    RunDirectory(plan.spec.output).write_preprocessing(table)
+    if verbose > 0:
+        shown = table[["column", "treatment", "n_features", "reason"]]
+        print(f"Preprocessing (auto; fitted in each trial on its training part), "
+              f"{len(table)} column(s):")
+        print(shown.to_string(index=False))
 
 
 def _threads(requested: int | None, n_jobs: int, cores: int) -> int:

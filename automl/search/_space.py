@@ -57,7 +57,7 @@ __all__ = ["SpecError", "SearchSpace", "load_space", "compile_space", "one_line"
 _SCALARS = (str, bool, int, float, type(None))
 
 #: Directory of the shipped spaces (``include: [optimizers]`` finds them by name).
-SPACES_DIR = Path(__file__).resolve().parents[2] / "search_spaces"
+SPACES_DIR = Path(__file__).resolve().parents[1] / "search_spaces"  # package data (_shipped)
 
 #: Most values a layers parameter (or the conditions of a space) may enumerate
 #: when compiled for scikit-learn.

@@ -4,7 +4,8 @@ Every problem raises :class:`SpecError` (a ``ValueError``) whose message names
 the file, the key, the value and what was expected; a missing study, space or
 data file raises ``FileNotFoundError`` naming the path.
 
-A study file (all keys but ``dataset`` and ``space`` are optional)::
+A study file (all keys but ``dataset`` are optional; ``dataset`` too when the
+data is given in memory, ``run_study(spec, X=..., y=...)``)::
 
     name: digits_mlp                # default: the file name
     dataset: digits                 # a built-in name, {csv: f, target: col}, {parquet: f,
@@ -13,9 +14,13 @@ A study file (all keys but ``dataset`` and ``space`` are optional)::
                                     # (loaded by automl.search._datasets.load_dataset)
     task: auto                      # auto | classification | regression (auto: the
                                     # dataset's own task, else infer_task of its targets)
-    preprocessing: standard         # standard | minmax | none   (alias: scale)
+    preprocessing: auto             # auto | standard | minmax | none   (alias: scale)
+                                    # default: auto for tables (CSV, Parquet, in memory:
+                                    # automl.tabular.TabularPreprocessor), else standard
+                                    # (none for the pre-scaled image datasets)
+    standardize_target: true        # regression: the network learns a standardized target
     model: mlp                      # mlp | cnn | "pkg.mod:builder"
-    space: mlp.yaml
+    space: mlp.yaml                 # default: the model's shipped space (mlp.yaml, cnn.yaml)
     validation: 0.2                 # holdout fraction, or {kfold: 5}  (alias: validation_size)
     test_size: 0.25
     split_seed: 0
@@ -60,11 +65,15 @@ from ._checks import (
 )
 from ._database import check_password_env
 from ._dataset_spec import (
+    IN_MEMORY,
     check_dataset,
     dataset_name,
+    in_memory_value,
     load_study_dataset,
     resolve_task,
 )
+from ._datasets import numeric_dataset
+from ._shipped import default_space, shipped_names, study_path
 from ._space import SearchSpace, SpecError, one_line
 from ._spec_keys import (
     budget_keys,
@@ -92,6 +101,7 @@ _DEFAULTS: dict[str, Any] = {
     "split_seed": 0,
     "preprocessing": None,
     "scale": None,
+    "standardize_target": True,
     "model": "mlp",
     "space": None,
     "engine": "optuna",
@@ -120,7 +130,7 @@ _DEFAULTS: dict[str, Any] = {
     "deterministic": False,
     "refit": True,
 }
-_REQUIRED = ("dataset", "space")
+_REQUIRED = ("dataset",)
 #: Keys that are two names of one setting; an override of one replaces the other.
 _ALIASES = {"scale": "preprocessing", "validation_size": "validation"}
 
@@ -151,8 +161,13 @@ class StudySpec:
         (k-fold is stratified for classification).
     validation_size : float or None
         The holdout fraction (None for k-fold); kept for older callers.
-    preprocessing : {"standard", "minmax", "none"}
-        Feature scaling, fit on each training part only. ``scale`` is the same value.
+    preprocessing : {"auto", "standard", "minmax", "none"}
+        Feature preprocessing, fit on each training part only: ``auto`` is
+        :class:`automl.tabular.TabularPreprocessor`, the others a scaler.
+        ``scale`` is the same value.
+    standardize_target : bool
+        Regression: the network learns the standardized target
+        (:func:`automl.tabular.standardized_target`); always False for classification.
     model : str
         ``"mlp"``, ``"cnn"`` or ``"pkg.module:builder"`` (a user model builder).
     metric : str
@@ -225,6 +240,7 @@ class StudySpec:
     description: str = ""
     raw: dict = field(default_factory=dict, repr=False)
     preprocessing: str = "none"
+    standardize_target: bool = False
     model: str = "mlp"
     validation: dict = field(default_factory=lambda: {"kind": "holdout", "size": 0.2})
     direction: str = "maximize"
@@ -258,11 +274,16 @@ class StudySpec:
         return self.second_objective is not None
 
     def load_data(self):
-        """The dataset (by :func:`automl.search.load_dataset`); the one that inferring the
-        task already loaded, if any."""
+        """The dataset (by :func:`automl.search.load_dataset`): the one given in memory or
+        that inferring the task already loaded, if any (tables as DataFrames for
+        ``preprocessing: auto``)."""
         if self._data is not None:
             return self._data
-        return load_study_dataset(self.dataset, self.base_dir, source=self.source)
+        data = load_study_dataset(self.dataset, self.base_dir, source=self.source,
+                                  frame=self.preprocessing == "auto")
+        if self.preprocessing != "auto":
+            data = numeric_dataset(data, self.preprocessing, f"{self.source}: key 'dataset'")
+        return data
 
 
 # ---------------------------------------------------------------------------
@@ -271,7 +292,8 @@ class StudySpec:
 
 def _read_yaml(path: Path) -> tuple[dict, str]:
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: study file not found")
+        raise FileNotFoundError(f"{path}: study file not found (the shipped studies, run by "
+                                f"name: {shipped_names('studies')})")
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -281,13 +303,17 @@ def _read_yaml(path: Path) -> tuple[dict, str]:
     return dict(raw), str(path)
 
 
-def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec:
+def parse_spec(spec: str | Path | Mapping | StudySpec, *, data=None, **overrides) -> StudySpec:
     """Read and validate every key of a study; :func:`load_spec` without the check of
     the space and the model against the estimator (so nothing here imports the wrappers).
 
     Parameters
     ----------
     spec : str, Path, mapping or StudySpec
+        A study file, the name of a shipped study (``"digits_mlp"``), its keys, or a spec.
+    data : Dataset, optional
+        Data given in memory (:func:`automl.search.in_memory_dataset`), in place of
+        the ``dataset`` key.
     **overrides
         As for :func:`load_spec`, which lists what is raised.
 
@@ -302,18 +328,28 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec
     >>> spec.task, spec.validation, spec.direction, spec.monitor
     ('classification', {'kind': 'kfold', 'n_splits': 3}, 'maximize', 'val_loss')
     """
-    raw, source, base_dir = _raw_keys(spec, overrides)
+    if data is None and isinstance(spec, StudySpec) and dataset_name(spec.dataset) == IN_MEMORY:
+        data = spec._data
+    raw, source, base_dir = _raw_keys(spec, overrides, in_memory=data is not None)
     values = {**_DEFAULTS, **raw}
-    dataset = check_dataset(source, values["dataset"], base_dir)
-    loaded: list = []
-    task = resolve_task(source, values, dataset, base_dir, loaded)
+    if data is not None:
+        dataset = in_memory_value(data)
+    else:
+        dataset = check_dataset(source, values["dataset"], base_dir)
+    loaded: list = [] if data is None else [data]
+    keys = data_keys(source, values, raw, dataset, base_dir)
+    task = resolve_task(source, values, dataset, base_dir, loaded,
+                        frame=keys["preprocessing"] == "auto")
+    if loaded and keys["preprocessing"] != "auto":
+        loaded[0] = numeric_dataset(loaded[0], keys["preprocessing"], f"{source}: key 'dataset'")
+    keys["standardize_target"] = _standardize_target(source, values, raw, task)
     name = _name(source, values["name"], dataset, base_dir)
-    data = data_keys(source, values, raw, dataset, base_dir)
     objectives = objective_keys(source, values, task)
     budget = budget_keys(source, values)
-    space = resolve_space(source, values["space"], base_dir)
+    space = resolve_space(source, default_space(source, values["space"], values["model"]),
+                          base_dir)
     engine = engine_keys(
-        source, values, raw, space=space, validation=data["validation"],
+        source, values, raw, space=space, validation=keys["validation"],
         multi=objectives["second_objective"] is not None, **budget,
     )
     output = values["output"] if values["output"] is not None else f"runs/{name}"
@@ -327,7 +363,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec
         dataset=dataset,
         task=task,
         space=space,
-        **data,
+        **keys,
         **objectives,
         **budget,
         **engine,
@@ -348,7 +384,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec
     )
 
 
-def _raw_keys(spec, overrides) -> tuple[dict, str, Path | None]:
+def _raw_keys(spec, overrides, *, in_memory: bool) -> tuple[dict, str, Path | None]:
     """The study's keys with ``overrides`` applied; unknown and missing keys refused."""
     base_dir: Path | None = None
     if isinstance(spec, StudySpec):
@@ -356,7 +392,7 @@ def _raw_keys(spec, overrides) -> tuple[dict, str, Path | None]:
     elif isinstance(spec, Mapping):
         raw, source = dict(spec), "<inline study>"
     else:
-        path = Path(spec).expanduser()
+        path = study_path(spec)
         raw, source = _read_yaml(path)
         base_dir = path.resolve().parent
     for key, value in overrides.items():
@@ -373,10 +409,33 @@ def _raw_keys(spec, overrides) -> tuple[dict, str, Path | None]:
         key = unknown[0]
         raise SpecError(f"{source}: unknown key {key!r}{close_match(key, _DEFAULTS)}; "
                         f"valid keys are {sorted(_DEFAULTS)}")
+    if in_memory:
+        if raw.get("dataset") is not None:
+            raise SpecError(f"{source}: key 'dataset' ({raw['dataset']!r}) and data given in "
+                            "memory (X=, y=): give one of them")
+        raw.pop("dataset", None)
+        return raw, source, base_dir
     for key in _REQUIRED:
         if raw.get(key) is None:
-            raise SpecError(f"{source}: missing required key {key!r}")
+            hint = " (or give the data in memory: run_study(spec, X=..., y=...))"
+            raise SpecError(f"{source}: missing required key {key!r}"
+                            f"{hint if key == 'dataset' else ''}")
     return raw, source, base_dir
+
+
+def _standardize_target(source, values, raw, task) -> bool:
+    """``standardize_target`` for a regression with the Optuna engine (the default there).
+
+    The scikit-learn engine searches the network as the pipeline's last step, so
+    its studies train on the raw target.
+    """
+    wanted = check_bool(source, "standardize_target", values["standardize_target"])
+    if values["engine"] == "sklearn":
+        if raw.get("standardize_target"):
+            fail(source, "standardize_target", "is a setting of engine 'optuna'; engine "
+                                               "'sklearn' trains on the raw target")
+        return False
+    return task == "regression" and wanted
 
 
 def _name(source, name, dataset, base_dir) -> str:

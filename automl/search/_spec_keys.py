@@ -19,7 +19,6 @@ from pathlib import Path
 from ._checks import (
     check_bool,
     check_choice,
-    check_fraction,
     check_int,
     check_mapping,
     fail,
@@ -29,6 +28,7 @@ from ._database import StorageError, check_database_url
 from ._dataset_spec import default_preprocessing
 from ._metrics import SECOND_OBJECTIVES, check_metric, default_monitor, monitor_sign
 from ._samplers import pruner_entry, sampler_entry
+from ._shipped import shipped_dir
 from ._space import SearchSpace, compile_space, load_space
 
 __all__ = [
@@ -45,7 +45,7 @@ __all__ = [
 
 SEARCHES = ("grid", "random", "halving_grid", "halving_random")
 RESOURCES = ("n_samples", "epochs")
-PREPROCESSING = ("standard", "minmax", "none")
+PREPROCESSING = ("auto", "standard", "minmax", "none")
 _DEFAULT_VALIDATION = 0.2
 _SKLEARN_ONLY = ("search", "n_iter", "factor", "min_resources", "resource")
 _OPTUNA_ONLY = ("sampler", "pruner", "second_objective", "deterministic")
@@ -69,7 +69,7 @@ def data_keys(source, values, raw, dataset, base_dir) -> dict:
         "scale": preprocessing,
         "validation": validation,
         "validation_size": validation.get("size"),
-        "test_size": check_fraction(source, "test_size", values["test_size"]),
+        "test_size": _check_test_size(source, values["test_size"]),
         "split_seed": check_int(source, "split_seed", values["split_seed"], 0),
         "model": values["model"],  # checked against the builders by the plan's load_spec
     }
@@ -187,6 +187,16 @@ def _alias(source, values, raw, old, new):
     return values[new] if values[new] is not None else values[old]
 
 
+def _check_test_size(source, value):
+    """A fraction in (0, 1), or 0: no test split (the refit model is not scored)."""
+    if is_real(value) and value == 0 and not isinstance(value, bool):
+        return 0.0
+    if not (is_real(value) and 0 < value < 1):
+        fail(source, "test_size", f"must be a number strictly between 0 and 1 (or 0: no test "
+                                  f"split), got {value!r}")
+    return float(value)
+
+
 def _check_validation(source, value, key):
     if value is None:
         value = _DEFAULT_VALIDATION
@@ -275,9 +285,8 @@ def resolve_space(source, value, base_dir: Path | None) -> SearchSpace:
     if path.is_absolute():
         candidates = [path]
     else:
-        repo_spaces = Path(__file__).resolve().parents[2] / "search_spaces"
         bases = [base_dir, base_dir.parent / "search_spaces"] if base_dir else []
-        bases += [Path.cwd(), Path.cwd() / "search_spaces", repo_spaces]
+        bases += [Path.cwd(), Path.cwd() / "search_spaces", shipped_dir("search_spaces")]
         candidates = list(dict.fromkeys(b / path for b in bases))
     for candidate in candidates:
         if candidate.is_file():

@@ -15,12 +15,13 @@
 from ._baselines import baseline_estimators
 from ._ensemble_selection import EnsembleSelection
 from ._preprocessor import ColumnsDroppedWarning, TabularPreprocessor
-from ._target import standardized_target
+from ._target import StandardizedTargetRegressor, standardized_target
 from ._weighted_ensemble import WeightedEnsemble
 
 __all__ = [
     "ColumnsDroppedWarning",
     "EnsembleSelection",
+    "StandardizedTargetRegressor",
     "TabularPreprocessor",
     "WeightedEnsemble",
     "baseline_estimators",

@@ -115,6 +115,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         integer target (which ``"auto"`` would take for classes).
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the target encoder's cross-fitting folds.
+    warn_dropped : bool, default=True
+        Warn (:class:`ColumnsDroppedWarning`) when columns are dropped. A study
+        fits one preprocessor per trial and prints the treatments once instead.
 
     Attributes
     ----------
@@ -156,6 +159,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         "min_frequency": [Interval(int, 1, None), Interval(float, 0.0, 1.0, closed="right")],
         "target_type": [Options(("auto", "continuous", "binary", "multiclass"))],
         "random_state": [None, Interval(int, 0, None), np.random.Generator],
+        "warn_dropped": [bool],
     }
 
     def __init__(
@@ -166,12 +170,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         min_frequency=5,
         target_type="auto",
         random_state=None,
+        warn_dropped=True,
     ):
         self.max_onehot_levels = max_onehot_levels
         self.max_integer_levels = max_integer_levels
         self.min_frequency = min_frequency
         self.target_type = target_type
         self.random_state = random_state
+        self.warn_dropped = warn_dropped
 
     # ------------------------------------------------------------------
     # fit / transform
@@ -321,7 +327,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self._plans = {p.name: p for p in plans}
         frame = self._prepare(frame)
         dropped = [p for p in plans if p.treatment == DROP]
-        if dropped:
+        if dropped and self.warn_dropped:
             listed = "; ".join(f"{p.name!r} ({p.reason})" for p in dropped)
             warnings.warn(
                 f"{type(self).__name__} dropped {len(dropped)} column(s): {listed}.",

@@ -298,8 +298,8 @@ def test_a_custom_monitor_is_logged_and_reported(iris):
     assert trial.intermediate_values == dict(enumerate(logs["val_auc"]))
     est = make_estimator(spec, {}, epochs=1, random_state=0)
     assert est.named_steps["model"].metrics == ["accuracy", "auc"]
-    assert make_estimator(_spec(dataset="diabetes"), {}, epochs=1, random_state=0)[-1].metrics \
-        is None  # regression reports val_loss: no metric needed
+    regressor = make_estimator(_spec(dataset="diabetes"), {}, epochs=1, random_state=0)[-1]
+    assert regressor.regressor.metrics is None  # regression reports val_loss: no metric needed
 
 
 def test_preprocessing_is_fit_on_the_training_part_only(iris):

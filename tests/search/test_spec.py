@@ -61,7 +61,7 @@ def test_missing_file_names_it(tmp_path):
             "dataset: digits\nspace: mlp.yaml\nn_trails: 3\n",
             r"unknown key 'n_trails' \(did you mean 'n_trials'\?\)",
         ),
-        ("dataset: digits\n", "missing required key 'space'"),
+        ("space: mlp.yaml\n", "missing required key 'dataset'"),
     ],
     ids=["malformed_yaml_names_file", "not_a_mapping", "unknown_top_level_key_with_hint",
          "missing_required_key"],
@@ -142,7 +142,7 @@ def test_missing_space_file(tmp_path):
         ("sampler", {"name": "tpe", "bogus": 1}, "key 'sampler': invalid options for 'tpe'"),
         ("pruner", {"name": "median", "bogus": 1}, "key 'pruner': invalid options for 'median'"),
         ("pruner", {"name": "median", "seed": 1}, "do not set 'seed' here"),
-        ("scale", "robust", "key 'scale': must be one of ['standard', 'minmax', 'none']"),
+        ("scale", "robust", "key 'scale': must be one of ['auto', 'standard', 'minmax', 'none']"),
     ],
 )
 def test_invalid_values(key, value, message):
