@@ -341,14 +341,25 @@ class ProcessPool:
         shutil.rmtree(self._data_dir, ignore_errors=True)
 
 
+#: What a worker's death by a signal most often means.
+_SIGNAL_HINTS = {
+    "SIGKILL": "out of memory?",
+    "SIGSEGV": "a crash in native code?",
+    "SIGBUS": "a crash in native code?",
+    "SIGABRT": "aborted by native code?",
+}
+
+
 def _exit_description(process) -> str:
+    """``"killed by SIGKILL — out of memory? (pid 12)"``, decoded from the exit code."""
     code = process.exitcode
     if code is None:
-        return f"pid {process.pid}, exit status unknown"
+        return f"exited, status unknown (pid {process.pid})"
     if code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        return f"pid {process.pid}, killed by {name}"
-    return f"pid {process.pid}, exit code {code}"
+        hint = _SIGNAL_HINTS.get(name)
+        return f"killed by {name}" + (f" — {hint}" if hint else "") + f" (pid {process.pid})"
+    return f"exited with code {code} (pid {process.pid})"

@@ -30,7 +30,7 @@ import numpy as np
 
 from ._console import print_interrupted, print_recovery
 from ._objective import PARAMS_ATTR
-from ._optimize import optimize
+from ._optimize import TooManyFailures, optimize
 from ._plan import StudyPlan, load_spec
 from ._record import load_run_spec, recorded_spec, spec_record, study_attrs
 from ._refit import finish, write_partial
@@ -228,6 +228,10 @@ def _run(spec, *, verbose: int, resume: bool, overwrite: bool, threads_per_worke
                     )
                 else:
                     optimize(plan, study, storage, info, verbose=verbose)
+        except TooManyFailures:
+            info.optimize_s = time.perf_counter() - t_opt
+            write_partial(plan, study, info, status="stopped")
+            raise
         except KeyboardInterrupt:
             with no_sigint():
                 info.optimize_s = time.perf_counter() - t_opt
@@ -291,7 +295,7 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
         directions=list(spec.directions),
     )
     if exists:
-        info.recovered = recover_stale_trials(study, storage)
+        info.recovered = recover_stale_trials(study, storage, max_retries=spec.max_retries)
     info.sizes = plan.data["sizes"]
     return study, storage, info
 
