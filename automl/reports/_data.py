@@ -26,6 +26,7 @@ from automl.search import (
     last_step,
     param_distributions,
     pruned_at_epoch,
+    repair_journal,
     state_name,
     trial_values,
 )
@@ -301,6 +302,7 @@ def _open_storage(location: str):
     if "://" not in location:
         if not Path(location).is_file():
             raise FileNotFoundError(f"No Optuna journal file at {location}.")
+        repair_journal(location)  # a torn last line is cut off (and kept aside) first
         return JournalStorage(_ReadOnlyJournalFile(location))
     if location.startswith("sqlite:///"):
         path = location[len("sqlite:///") :]

@@ -60,7 +60,8 @@ def open_storage(storage: str | os.PathLike):
     """An Optuna storage from a database URL or a journal file path."""
     import optuna
     from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+
+    from ._journal import JournalFileBackend, repair_journal
 
     if isinstance(storage, optuna.storages.BaseStorage):
         return storage
@@ -69,6 +70,7 @@ def open_storage(storage: str | os.PathLike):
         return optuna.storages.get_storage(text)
     path = Path(text).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
+    repair_journal(path)  # a torn last line (a writer killed mid-line) is cut off first
     return JournalStorage(JournalFileBackend(str(path)))
 
 
