@@ -2,7 +2,9 @@
 
 ``run.json`` and the study's user attributes hold the spec as it ran (absolute
 paths, the storage, the study name and the seed), so ``automl resume``,
-``rerun_trial`` and ``automl worker`` need nothing but the record.
+``rerun_trial`` and ``automl worker`` need nothing but the record. In
+``run.json`` the paths inside the run directory are then stored relative to it
+(:class:`RunDirectory`), so a copied or moved directory resumes on itself.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from ._summary import validation_label
 
 __all__ = ["load_run_spec", "recorded_spec", "spec_record", "study_attrs"]
 
+_DATA_FILES = ("csv", "parquet", "npz")
+
 
 def spec_record(spec: StudySpec, *, seed: int, storage_url: str) -> dict:
     """The spec's raw keys as run: absolute paths, the storage, the study name and the seed."""
@@ -25,6 +29,14 @@ def spec_record(spec: StudySpec, *, seed: int, storage_url: str) -> dict:
     space = spec.space.source
     if Path(str(space)).is_file():
         raw["space"] = str(Path(space).resolve())
+    dataset = raw.get("dataset")
+    if isinstance(dataset, dict):  # data files, absolute (run.json stores those in the run dir relative)
+        base = spec.base_dir or Path.cwd()
+        raw["dataset"] = {
+            k: str((base / Path(v).expanduser()).resolve())
+            if k in _DATA_FILES and isinstance(v, str) else v
+            for k, v in dataset.items()
+        }
     raw.update(
         output=str(spec.output),
         seed=seed,
