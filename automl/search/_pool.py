@@ -181,6 +181,7 @@ class InlinePool:
     n_workers = 1
 
     def __init__(self, runner: TrialRunner):
+        remove_stale_data_dirs()  # left by killed runs with worker processes
         self.runner = runner
         self.tasks: list[dict | None] = [None]
         self.tags = {process_tag()}
@@ -227,7 +228,10 @@ def _worker_main(index: int, conn, runner: TrialRunner) -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    conn.send(("ready", index, process_tag()))
+    try:
+        conn.send(("ready", index, process_tag()))
+    except (BrokenPipeError, OSError):  # the parent died while this worker started
+        return
     while True:
         try:
             task = conn.recv()
