@@ -43,6 +43,9 @@ JOURNAL_NAME = RunDirectory.JOURNAL
 #: User attribute marking a failed trial whose parameters were enqueued again.
 RETRIED = "retried"
 
+#: User attribute holding a trial's estimator parameters (``_objective.PARAMS_ATTR``).
+ESTIMATOR_PARAMS = "estimator_params"
+
 #: User attribute of a retry: how many times its configuration's process died so far.
 DEATHS = "deaths"
 
@@ -158,7 +161,9 @@ def fail_trial(study, storage, trial, reason: str, *, retry: bool = True,
     if retry:
         storage.set_trial_user_attr(current._trial_id, RETRIED, True)
     study.tell(current.number, state=TrialState.FAIL, skip_if_finished=True)
-    if retry and current.params:
+    # A trial that drew its configuration (its Optuna params, or a space without free
+    # parameters: only the estimator parameters) runs again with it.
+    if retry and (current.params or ESTIMATOR_PARAMS in current.user_attrs):
         origin = current.user_attrs.get("retry_of", current.number)
         attrs = {"retry_of": origin, DEATHS: deaths} if deaths else {"retry_of": origin}
         study.enqueue_trial(dict(current.params), user_attrs=attrs)
@@ -171,11 +176,12 @@ def recover_stale_trials(study, storage, *, keep: set[str] = frozenset(),
 
     ``keep`` holds process tags known to be alive (this run's workers). Trials
     started on another host are left RUNNING and counted under ``"unknown"``.
-    ``max_retries`` bounds the retries of a trial as in :func:`fail_trial`.
+    ``max_retries`` bounds the retries of a trial as in :func:`fail_trial`; the
+    trials failed for good are listed again under ``"given_up"``.
     """
     from optuna.trial import TrialState
 
-    recovered, unknown = [], []
+    recovered, unknown, given_up = [], [], []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         tag = trial.user_attrs.get("process")
         if tag in keep:
@@ -190,7 +196,9 @@ def recover_stale_trials(study, storage, *, keep: set[str] = frozenset(),
         reason = f"WorkerLost: {who} died while running this trial"
         if fail_trial(study, storage, trial, reason, max_retries=max_retries) is not None:
             recovered.append(trial.number)
-    return {"recovered": recovered, "unknown": unknown}
+            if not storage.get_trial(trial._trial_id).user_attrs.get(RETRIED):
+                given_up.append(trial.number)
+    return {"recovered": recovered, "unknown": unknown, "given_up": given_up}
 
 
 def consecutive_failures(trials) -> list:

@@ -79,3 +79,35 @@ def test_bad_retry_keys_are_refused(key, value):
 def test_retry_keys_default_as_keras_tuner_and_optuna():
     spec = parse_spec({"dataset": "iris", "space": {"parameters": {"batch_size": 16}}})
     assert (spec.max_retries, spec.max_consecutive_failures) == (2, 10)
+
+
+def test_a_trial_killing_the_run_itself_is_retried_on_resume_only_max_retries_times(tmp_path):
+    # n_jobs=1: the trial runs in the `automl` process, so its death is the run's; each
+    # `automl resume` finds it RUNNING in a dead process and retries it, max_retries times.
+    import os
+    import subprocess
+    import sys
+
+    space = {"parameters": {"units": 4, "learning_rate": 0.02}}
+    study = tmp_path / "study.yaml"
+    study.write_text(json.dumps(tiny(tmp_path, n_trials=1, space=space, max_retries=1,
+                                     model="runner_helpers:mlp_dying_below_8", epochs=1)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(HERE.parents[1]), str(HERE), os.environ.get("PYTHONPATH", "")])}
+    out = tmp_path / "out"
+    commands = [["run", str(study)], ["resume", str(out)], ["resume", str(out)]]
+    codes, errs = [], []
+    for command in commands:
+        proc = subprocess.run([sys.executable, "-m", "automl", *command, "--no-report"],
+                              env=env, capture_output=True, text=True, timeout=300)
+        codes.append(proc.returncode)
+        errs.append(proc.stderr)
+    assert codes == [-9, -9, 1], errs
+    assert "failed for good" in errs[2] and "No trial of study 'tiny' completed" in errs[2]
+    from automl.search import open_storage
+    import optuna
+
+    trials = optuna.load_study(study_name="tiny", storage=open_storage(out / "study.journal")).trials
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.FAIL]
+    assert trials[1].user_attrs["retry_of"] == 0
+    assert trials[1].user_attrs["error"].endswith("failed for good after 2 attempts (max_retries=1)")
