@@ -1,13 +1,17 @@
 """Bounded retries: a configuration that kills its worker, and failures in a row that stop."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import optuna
 import pytest
 from optuna.trial import TrialState
 
 from automl import run_study
-from automl.search import SpecError, parse_spec
+from automl.search import SpecError, open_storage, parse_spec
 from automl.search._storage import budget_used
 from tests.search.runner_helpers import tiny
 
@@ -84,10 +88,6 @@ def test_retry_keys_default_as_keras_tuner_and_optuna():
 def test_a_trial_killing_the_run_itself_is_retried_on_resume_only_max_retries_times(tmp_path):
     # n_jobs=1: the trial runs in the `automl` process, so its death is the run's; each
     # `automl resume` finds it RUNNING in a dead process and retries it, max_retries times.
-    import os
-    import subprocess
-    import sys
-
     space = {"parameters": {"units": 4, "learning_rate": 0.02}}
     study = tmp_path / "study.yaml"
     study.write_text(json.dumps(tiny(tmp_path, n_trials=1, space=space, max_retries=1,
@@ -104,9 +104,6 @@ def test_a_trial_killing_the_run_itself_is_retried_on_resume_only_max_retries_ti
         errs.append(proc.stderr)
     assert codes == [-9, -9, 1], errs
     assert "failed for good" in errs[2] and "No trial of study 'tiny' completed" in errs[2]
-    from automl.search import open_storage
-    import optuna
-
     trials = optuna.load_study(study_name="tiny", storage=open_storage(out / "study.journal")).trials
     assert [t.state for t in trials] == [TrialState.FAIL, TrialState.FAIL]
     assert trials[1].user_attrs["retry_of"] == 0
