@@ -302,7 +302,7 @@ def _open_storage(location: str):
     if "://" not in location:
         if not Path(location).is_file():
             raise FileNotFoundError(f"No Optuna journal file at {location}.")
-        repair_journal(location)  # a torn last line is cut off (and kept aside) first
+        repair_journal(location, readers_only=True)  # corrupt lines cut off (and kept aside)
         return JournalStorage(_ReadOnlyJournalFile(location))
     if location.startswith("sqlite:///"):
         path = location[len("sqlite:///") :]

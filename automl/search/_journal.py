@@ -72,12 +72,15 @@ class JournalRepair:
         )
 
 
-def _first_bad_line(data: bytes) -> int | None:
-    """Byte offset of the first line that is not a JSON object ending in a newline, or None."""
+def _first_bad_line(data: bytes, *, tail_ok: bool = False) -> int | None:
+    """Byte offset of the first line that is not a JSON object ending in a newline, or None.
+
+    ``tail_ok``: a last line without its newline is not bad (it may be being written).
+    """
     offset = 0
     for line in data.splitlines(keepends=True):
         if not line.endswith(b"\n"):
-            return offset
+            return None if tail_ok else offset
         try:
             record = json.loads(line)
         except ValueError:  # JSONDecodeError and invalid UTF-8
@@ -121,7 +124,7 @@ def _cut(path: Path, data: bytes, offset: int) -> JournalRepair:
     return JournalRepair(path, offset, len(tail), len(lines), records, kept)
 
 
-def repair_journal(path, *, warn: bool = True) -> JournalRepair | None:
+def repair_journal(path, *, warn: bool = True, readers_only: bool = False) -> JournalRepair | None:
     """Cut a journal file back to its last whole record if a line is torn or corrupt.
 
     Reads the file without the lock; only when a bad line is found it takes
@@ -136,6 +139,10 @@ def repair_journal(path, *, warn: bool = True) -> JournalRepair | None:
         An Optuna journal file; a missing file is left alone.
     warn : bool, default=True
         Warn (:class:`JournalRepairedWarning`) with what was dropped.
+    readers_only : bool, default=False
+        For a reader that never appends (a report, the live dashboard): leave a
+        last line without its newline, which Optuna's reader skips and which may
+        still be being written; repair only corrupt lines that readers choke on.
 
     Returns
     -------
@@ -161,13 +168,13 @@ def repair_journal(path, *, warn: bool = True) -> JournalRepair | None:
     path = Path(path).expanduser()
     if not path.is_file():
         return None
-    if _first_bad_line(path.read_bytes()) is None:
+    if _first_bad_line(path.read_bytes(), tail_ok=readers_only) is None:
         return None
     lock = JournalFileSymlinkLock(str(path))
     lock.acquire()
     try:
         data = path.read_bytes()  # again: another process may have repaired it meanwhile
-        offset = _first_bad_line(data)
+        offset = _first_bad_line(data, tail_ok=readers_only)
         repair = None if offset is None else _cut(path, data, offset)
     finally:
         lock.release()

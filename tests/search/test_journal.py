@@ -141,3 +141,17 @@ def test_a_whole_journal_is_left_untouched(tmp_path, finished):
         assert repair_journal(journal) is None
         assert repair_journal(tmp_path / "missing.journal") is None
     assert journal.read_bytes() == data and not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_readers_leave_a_line_being_written_but_cut_a_corrupt_one(tmp_path, finished):
+    _, data = finished
+    journal = tmp_path / "study.journal"
+    journal.write_bytes(data + b'{"op_code":4,"wor')  # perhaps still being written
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert repair_journal(journal, readers_only=True) is None
+    assert journal.read_bytes() == data + b'{"op_code":4,"wor'
+    journal.write_bytes(data + b'{"op_code":4,"wor{"op_code":4}\n')  # readers choke on it
+    with pytest.warns(JournalRepairedWarning):
+        assert repair_journal(journal, readers_only=True).offset == len(data)
+    assert journal.read_bytes() == data
