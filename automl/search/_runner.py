@@ -117,7 +117,9 @@ def run_study(
         of that name or the output directory holds a previous run's outputs.
         Nothing is deleted without ``overwrite=True``.
     RuntimeError
-        No trial completed.
+        No trial completed; or ``max_consecutive_failures`` trials failed in a
+        row (the message names their errors; a partial ``summary.json`` with
+        status ``"stopped"`` is written and ``resume=True`` continues the study).
     KeyboardInterrupt
         After Ctrl-C: workers are stopped, running trials are marked failed
         (``error="interrupted"``) and queued again, the tables and a partial
