@@ -58,8 +58,12 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
     def budget_left() -> bool:
         return budget_used(study.get_trials(deepcopy=False)) < spec.n_trials
 
+    # Failures of earlier runs do not count: a resume after fixing the cause goes on.
+    earlier = {t.number for t in study.get_trials(deepcopy=False)}
+
     def failing() -> list:
-        failed = consecutive_failures(study.get_trials(deepcopy=False))
+        failed = consecutive_failures(
+            [t for t in study.get_trials(deepcopy=False) if t.number not in earlier])
         return failed if len(failed) >= spec.max_consecutive_failures else []
 
     def ask():

@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from automl import run_study
+from automl import resume_study, run_study
 from automl.search import SpecError, open_storage, parse_spec
 from automl.search._storage import budget_used
 from tests.search.runner_helpers import tiny
@@ -69,6 +69,10 @@ def test_failures_in_a_row_stop_the_study_naming_the_errors(tmp_path, helpers_on
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["status"] == "stopped"
     assert summary["trials_by_state"] == {"complete": 0, "pruned": 0, "fail": 3}
+    # The cause fixed, resume goes on: the failures of the stopped run do not count again.
+    result = resume_study(tmp_path / "out", verbose=0, report=False, n_trials=5,
+                          model="runner_helpers:mlp")
+    assert result.summary["trials_by_state"] == {"complete": 2, "pruned": 0, "fail": 3}
 
 
 @pytest.mark.parametrize("key, value", [("max_retries", -1), ("max_retries", 1.5),
