@@ -27,6 +27,7 @@ from automl.search import (
     last_step,
     param_distributions,
     pruned_at_epoch,
+    repair_journal,
     state_name,
     trial_values,
 )
@@ -303,6 +304,7 @@ def _open_storage(location: str, password_env: str | None = None):
     if "://" not in location:
         if not Path(location).is_file():
             raise FileNotFoundError(f"No Optuna journal file at {location}.")
+        repair_journal(location, readers_only=True)  # corrupt lines cut off (and kept aside)
         return JournalStorage(_ReadOnlyJournalFile(location))
     if location.startswith("sqlite:///"):
         path = location[len("sqlite:///") :]

@@ -19,10 +19,18 @@ def where(path: Path) -> str:
 
 
 def print_recovery(recovered: dict) -> None:
-    if recovered["recovered"]:
+    given_up = recovered.get("given_up", [])
+    retried = [n for n in recovered["recovered"] if n not in given_up]
+    if retried:
         print(
-            f"Trials {recovered['recovered']} were left RUNNING by a dead process: "
+            f"Trials {retried} were left RUNNING by a dead process: "
             "marked failed and queued again.",
+            file=sys.stderr,
+        )
+    if given_up:
+        print(
+            f"Trials {given_up} were left RUNNING by a dead process once too often "
+            "(max_retries): failed for good.",
             file=sys.stderr,
         )
     if recovered["unknown"]:

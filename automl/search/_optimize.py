@@ -17,10 +17,14 @@ from ._plan import StudyPlan
 from ._pool import InlinePool, ProcessPool, TrialRunner
 from ._progress import ProgressBar
 from ._signals import deferred_sigint, no_sigint
-from ._storage import budget_used, fail_trial, process_tag
+from ._storage import RETRIED, budget_used, consecutive_failures, fail_trial, process_tag
 from ._summary import RunInfo
 
-__all__ = ["optimize"]
+__all__ = ["optimize", "TooManyFailures"]
+
+
+class TooManyFailures(RuntimeError):
+    """``max_consecutive_failures`` trials failed in a row: the study stopped early."""
 
 
 def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
@@ -70,6 +74,14 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
             return False
         return budget_used(study.get_trials(deepcopy=False)) < spec.n_trials
 
+    # Failures of earlier runs do not count: a resume after fixing the cause goes on.
+    earlier = {t.number for t in study.get_trials(deepcopy=False)}
+
+    def failing() -> list:
+        failed = consecutive_failures(
+            [t for t in study.get_trials(deepcopy=False) if t.number not in earlier])
+        return failed if len(failed) >= spec.max_consecutive_failures else []
+
     def ask():
         with deferred_sigint():
             task = _ask(plan, objective, study, storage, info.seed)
@@ -84,11 +96,13 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
         deaths = [0]
         try:
             timed_out = False
+            stopped: list = []
             while True:
+                stopped = stopped or failing()
                 free = [i for i in range(pool.n_workers) if i not in running and pool.ready(i)]
                 if info.deterministic:  # a batch starts when every worker is free and ready
                     free = free if not running and len(free) == pool.n_workers else []
-                if free and not timed_out:
+                if free and not timed_out and not stopped:
                     timed_out = deadline is not None and time.monotonic() >= deadline
                     batch = []
                     while not timed_out and len(batch) < len(free) and budget_left():
@@ -100,17 +114,34 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
                         task["batch_start"] = start if info.deterministic else None
                         pool.submit(worker, task)
                         running[worker] = task
-                if not running and (timed_out or not budget_left()):
+                if not running and (timed_out or stopped or not budget_left()):
                     break
                 for event in pool.wait(timeout=0.5):
-                    _collect(event, study, storage, pool, running, info, bar, deaths)
+                    _collect(event, study, storage, pool, running, info, bar, deaths,
+                             max_retries=spec.max_retries)
                 bar.update(study.get_trials(deepcopy=False))
             pool.close()
         except BaseException as exc:
             with no_sigint():
                 _stop(exc, study, storage, pool, running)
             raise
+    if stopped:
+        raise TooManyFailures(_failures_message(stopped, spec.max_consecutive_failures))
     return asked
+
+
+def _failures_message(failed: list, limit: int) -> str:
+    """The stop message: how many trials failed in a row and the last distinct errors."""
+    errors = []
+    for t in reversed(failed):
+        error = str(t.user_attrs.get("error", "no error recorded"))
+        if error not in errors:
+            errors.append(error)
+    shown = "; ".join(f"'{e}'" for e in errors[:3])
+    return (
+        f"the study stopped: {len(failed)} trials in a row failed (max_consecutive_failures="
+        f"{limit}); last errors: {shown}. Fix the cause, then `automl resume` continues it."
+    )
 
 
 def _ask(plan: StudyPlan, objective, study, storage, seed: int) -> dict | None:
@@ -137,8 +168,13 @@ def _ask(plan: StudyPlan, objective, study, storage, seed: int) -> dict | None:
     return {"number": trial.number, "seed": tseed}
 
 
-def _collect(event, study, storage, pool, running, info: RunInfo, bar, deaths) -> None:
-    """A pool event: a finished trial, or a dead worker whose trial is failed and queued again."""
+def _collect(event, study, storage, pool, running, info: RunInfo, bar, deaths, *,
+             max_retries: int) -> None:
+    """A pool event: a finished trial, or a dead worker whose trial is failed and queued again.
+
+    A configuration whose worker dies more than ``max_retries`` times (out of
+    memory, a crash in native code) is failed for good with the cause of death.
+    """
     kind, worker, task = event[0], event[1], event[2]
     running.pop(worker, None)
     if kind != "died":
@@ -148,11 +184,13 @@ def _collect(event, study, storage, pool, running, info: RunInfo, bar, deaths) -
         if deaths[0] > 2 * pool.n_workers:
             raise RuntimeError(f"worker processes keep dying between trials (last: {event[3]})")
         return
-    reason = f"WorkerDied: worker {worker} ({event[3]}) while running this trial"
+    reason = f"WorkerDied: worker {worker} {event[3]} while running this trial"
     frozen = next(t for t in study.get_trials(deepcopy=False) if t.number == task["number"])
-    if fail_trial(study, storage, frozen, reason) is not None:
+    if fail_trial(study, storage, frozen, reason, max_retries=max_retries) is not None:
         info.lost.append(task["number"])
-        bar.write(f"Trial {task['number']} lost: {reason}; queued again.")
+        ended = storage.get_trial(frozen._trial_id).user_attrs
+        again = "queued again" if ended.get(RETRIED) else "not retried"
+        bar.write(f"Trial {task['number']} lost: {ended.get('error', reason)}; {again}.")
 
 
 def _stop(exc: BaseException, study, storage, pool, running) -> None:

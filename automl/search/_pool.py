@@ -36,6 +36,34 @@ __all__ = ["TrialRunner", "InlinePool", "ProcessPool", "run_trial"]
 #: Environment variable holding the worker index (0..n_jobs-1) in worker processes.
 WORKER_ENV = "AUTOML_WORKER"
 
+#: Prefix of the temporary folders holding a pool's memory-mapped data:
+#: ``automl-data-<pid>.<start ticks>-<random>``.
+DATA_DIR_PREFIX = "automl-data-"
+
+
+def remove_stale_data_dirs(root=None) -> list[str]:
+    """Remove the data folders of pools whose process is gone (a killed run); return them.
+
+    Only folders named by :class:`ProcessPool` for a process of this host are
+    considered; a folder whose process still runs is kept.
+    """
+    import socket
+    from pathlib import Path
+
+    from ._storage import process_alive
+
+    removed = []
+    root = Path(root if root is not None else tempfile.gettempdir())
+    for folder in root.glob(f"{DATA_DIR_PREFIX}*.*-*"):
+        owner = folder.name[len(DATA_DIR_PREFIX):].split("-", 1)[0]
+        pid, _, ticks = owner.partition(".")
+        if not pid.isdigit() or not folder.is_dir() or folder.is_symlink():
+            continue
+        if process_alive(f"{socket.gethostname()}:{pid}:{ticks}") is False:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder))
+    return removed
+
 
 @dataclass
 class TrialRunner:
@@ -153,6 +181,7 @@ class InlinePool:
     n_workers = 1
 
     def __init__(self, runner: TrialRunner):
+        remove_stale_data_dirs()  # left by killed runs with worker processes
         self.runner = runner
         self.tasks: list[dict | None] = [None]
         self.tags = {process_tag()}
@@ -199,7 +228,10 @@ def _worker_main(index: int, conn, runner: TrialRunner) -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    conn.send(("ready", index, process_tag()))
+    try:
+        conn.send(("ready", index, process_tag()))
+    except (BrokenPipeError, OSError):  # the parent died while this worker started
+        return
     while True:
         try:
             task = conn.recv()
@@ -235,8 +267,11 @@ class ProcessPool:
         from joblib.externals.loky.backend.context import get_context
 
         # The workers memory-map the data from files written once, instead of each
-        # unpickling its own copy.
-        self._data_dir = tempfile.mkdtemp(prefix="automl-data-")
+        # unpickling its own copy. The folder's name holds this process's tag, so
+        # that the folders of killed runs are found and removed.
+        remove_stale_data_dirs()
+        pid, ticks = process_tag().rsplit(":", 2)[1:]
+        self._data_dir = tempfile.mkdtemp(prefix=f"{DATA_DIR_PREFIX}{pid}.{ticks}-")
         objective = runner.objective
         if hasattr(objective, "memory_mapped"):
             objective = objective.memory_mapped(self._data_dir)
@@ -341,14 +376,25 @@ class ProcessPool:
         shutil.rmtree(self._data_dir, ignore_errors=True)
 
 
+#: What a worker's death by a signal most often means.
+_SIGNAL_HINTS = {
+    "SIGKILL": "out of memory?",
+    "SIGSEGV": "a crash in native code?",
+    "SIGBUS": "a crash in native code?",
+    "SIGABRT": "aborted by native code?",
+}
+
+
 def _exit_description(process) -> str:
+    """``"killed by SIGKILL — out of memory? (pid 12)"``, decoded from the exit code."""
     code = process.exitcode
     if code is None:
-        return f"pid {process.pid}, exit status unknown"
+        return f"exited, status unknown (pid {process.pid})"
     if code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        return f"pid {process.pid}, killed by {name}"
-    return f"pid {process.pid}, exit code {code}"
+        hint = _SIGNAL_HINTS.get(name)
+        return f"killed by {name}" + (f" — {hint}" if hint else "") + f" (pid {process.pid})"
+    return f"exited with code {code} (pid {process.pid})"

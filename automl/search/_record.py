@@ -3,7 +3,9 @@
 ``run.json`` and the study's user attributes hold the spec as it ran (absolute
 paths, the storage with its password masked, the study name and the seed), so
 ``automl resume``, ``rerun_trial`` and ``automl worker`` need nothing but the
-record. The study also holds a portable copy for ``automl worker`` on other
+record. In ``run.json`` the paths inside the run directory are then stored
+relative to it (:class:`RunDirectory`), so a copied or moved directory resumes
+on itself. The study also holds a portable copy for ``automl worker`` on other
 machines (``worker_spec``: data file paths absolute, the search space written
 out instead of its file) and the ``finished`` mark that stops workers.
 """
@@ -35,6 +37,8 @@ FINISHED = "finished"
 #: Study user attribute: the budget of the latest run (``n_trials``, the total).
 N_TRIALS = "n_trials"
 
+_DATA_FILES = ("csv", "parquet", "npz")
+
 
 def spec_record(spec: StudySpec, *, seed: int, storage_url: str) -> dict:
     """The spec's raw keys as run: absolute paths, the storage, the study name and the seed."""
@@ -44,6 +48,14 @@ def spec_record(spec: StudySpec, *, seed: int, storage_url: str) -> dict:
     space = spec.space.source
     if Path(str(space)).is_file():
         raw["space"] = str(Path(space).resolve())
+    dataset = raw.get("dataset")
+    if isinstance(dataset, dict):  # data files, absolute (run.json stores those in the run dir relative)
+        base = spec.base_dir or Path.cwd()
+        raw["dataset"] = {
+            k: str((base / Path(v).expanduser()).resolve())
+            if k in _DATA_FILES and isinstance(v, str) else v
+            for k, v in dataset.items()
+        }
     raw.update(
         output=str(spec.output),
         seed=seed,

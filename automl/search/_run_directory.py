@@ -16,15 +16,25 @@ Layout (every name is an attribute of :class:`RunDirectory`)::
 
 Every file is written through :func:`write_atomic`: a reader (a live dashboard,
 another process) never sees half a file.
+
+A run directory can be copied or moved: the paths inside it that ``run.json``
+and ``summary.json`` record (the output, a journal, a SQLite database, data
+files) are stored relative to it (``"./study.journal"``, the directory itself
+as ``"."``) and resolved against the directory they are read from. Files
+written before, with absolute paths, are read the same way: a path under the
+directory they were written in is moved to the directory read. A copy that
+shares a database storage with its original (still there) is warned about.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +84,70 @@ def _read_json(path: Path, *, quiet: bool) -> dict:
             return {}
         return content if isinstance(content, dict) else {}
     return json.loads(path.read_text())
+
+
+# ---------------------------------------------------------------------------
+# Paths inside a run directory, stored relative to it
+
+_SQLITE = "sqlite:///"
+_DATA_FILES = ("csv", "parquet", "npz")
+
+
+def _map_paths(info: dict, fn) -> dict:
+    """A copy of a ``run.json`` record with ``fn`` applied to each of its path strings."""
+    info = copy.deepcopy(info)
+    if isinstance(info.get("storage"), str):
+        info["storage"] = fn(info["storage"])
+    spec = info.get("spec")
+    if isinstance(spec, dict):
+        for key in ("output", "storage", "space"):
+            if isinstance(spec.get(key), str):
+                spec[key] = fn(spec[key])
+        dataset = spec.get("dataset")
+        if isinstance(dataset, dict):
+            for key in _DATA_FILES:
+                if isinstance(dataset.get(key), str):
+                    dataset[key] = fn(dataset[key])
+    return info
+
+
+def _inside(path: str, root: Path) -> str | None:
+    """``path`` as ``"./relative"`` (``"."`` for ``root``) when it is an absolute path under ``root``."""
+    p = Path(path)
+    if not p.is_absolute():
+        return None
+    try:
+        rel = p.resolve().relative_to(root)
+    except ValueError:
+        return None
+    return "." if not rel.parts else f"./{rel.as_posix()}"
+
+
+def _relative(value: str, root: Path) -> str:
+    if value.startswith(_SQLITE):
+        inner = _inside(value[len(_SQLITE):], root)
+        return value if inner is None else _SQLITE + inner
+    if "://" in value:
+        return value
+    inner = _inside(value, root)
+    return value if inner is None else inner
+
+
+def _absolute(value: str, root: Path, old: Path | None) -> str:
+    """A recorded path for the directory ``root``: ``./x`` resolved, ``old/x`` moved to it."""
+    if value.startswith(_SQLITE):
+        return _SQLITE + _absolute(value[len(_SQLITE):], root, old)
+    if "://" in value:
+        return value
+    if value == "." or value.startswith("./"):
+        return str(root / value[2:]) if value != "." else str(root)
+    if old is not None and old != root and Path(value).is_absolute():
+        try:
+            rel = Path(value).relative_to(old)
+        except ValueError:
+            return value
+        return str(root / rel)
+    return value
 
 
 class RunDirectory:
@@ -142,18 +216,56 @@ class RunDirectory:
     def _write_json(self, name: str, obj) -> None:
         write_atomic(self.path / name, json.dumps(jsonable(obj), indent=2) + "\n")
 
+    def _written_in(self, info: dict) -> Path | None:
+        """The directory a ``run.json`` record was written in (the recorded output before)."""
+        where = info.get("directory") or (info.get("spec") or {}).get("output")
+        return Path(where) if isinstance(where, str) and Path(where).is_absolute() else None
+
     def read_run(self, *, quiet: bool = False) -> dict:
-        """``run.json``; ``quiet``: ``{}`` when missing or unreadable."""
-        return _read_json(self.path / self.RUN, quiet=quiet)
+        """``run.json`` with its paths for this directory; ``quiet``: ``{}`` when missing or
+        unreadable, and no warning about a storage shared with the original of a copy."""
+        info = _read_json(self.path / self.RUN, quiet=quiet)
+        if not info:
+            return info
+        root = self.path.resolve()
+        old = self._written_in(info)
+        located = _map_paths(info, lambda v: _absolute(v, root, old))
+        located.pop("directory", None)
+        storage = located.get("storage")
+        if (not quiet and old is not None and old != root and isinstance(storage, str)
+                and "://" in storage and storage == info.get("storage")
+                and (old / self.RUN).is_file()):
+            from ._storage import describe_storage
+
+            warnings.warn(
+                f"{root} is a copy of {old}: both use the study "
+                f"{located.get('study_name')!r} in {describe_storage(storage)}, so resuming "
+                "either continues the same study; give the copy its own --storage or "
+                "--study-name to run it apart",
+                stacklevel=2,
+            )
+        return located
 
     def write_run(self, info: dict) -> None:
-        self._write_json(self.RUN, info)
+        """Write ``run.json``, with the paths inside this directory relative to it."""
+        root = self.path.resolve()
+        record = _map_paths(jsonable(info), lambda v: _relative(v, root))
+        record["directory"] = str(root)
+        self._write_json(self.RUN, record)
 
     def read_summary(self, *, quiet: bool = False) -> dict:
         """``summary.json``; ``quiet``: ``{}`` when missing or unreadable."""
-        return _read_json(self.path / self.SUMMARY, quiet=quiet)
+        summary = _read_json(self.path / self.SUMMARY, quiet=quiet)
+        if isinstance(summary.get("storage"), str):
+            root = self.path.resolve()
+            old = self._written_in(_read_json(self.path / self.RUN, quiet=True))
+            summary["storage"] = _absolute(summary["storage"], root, old)
+        return summary
 
     def write_summary(self, summary: dict) -> None:
+        summary = jsonable(summary)
+        if isinstance(summary.get("storage"), str):
+            summary["storage"] = _relative(summary["storage"], self.path.resolve())
         self._write_json(self.SUMMARY, summary)
 
     def read_best_params(self) -> dict:

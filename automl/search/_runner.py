@@ -31,7 +31,7 @@ import numpy as np
 from ._console import print_interrupted, print_recovery
 from ._datasets import in_memory_dataset
 from ._objective import PARAMS_ATTR
-from ._optimize import optimize
+from ._optimize import TooManyFailures, optimize
 from ._plan import StudyPlan, load_spec
 from ._record import (
     load_run_spec,
@@ -135,7 +135,9 @@ def run_study(
         of that name or the output directory holds a previous run's outputs.
         Nothing is deleted without ``overwrite=True``.
     RuntimeError
-        No trial completed.
+        No trial completed; or ``max_consecutive_failures`` trials failed in a
+        row (the message names their errors; a partial ``summary.json`` with
+        status ``"stopped"`` is written and ``resume=True`` continues the study).
     KeyboardInterrupt
         After Ctrl-C: workers are stopped, running trials are marked failed
         (``error="interrupted"``) and queued again, the tables and a partial
@@ -255,6 +257,11 @@ def _run(spec, *, verbose: int, resume: bool, overwrite: bool, threads_per_worke
                     mark_running(study, spec.n_trials)  # `automl worker`s ask again
                     optimize(plan, study, storage, info, verbose=verbose)
                     mark_finished(study)  # ... and stop asking when this run ends
+        except TooManyFailures:
+            info.optimize_s = time.perf_counter() - t_opt
+            mark_finished(study)  # workers stop too: the cause needs fixing first
+            write_partial(plan, study, info, status="stopped")
+            raise
         except KeyboardInterrupt:
             with no_sigint():
                 info.optimize_s = time.perf_counter() - t_opt
@@ -319,7 +326,7 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
         directions=list(spec.directions),
     )
     if exists:
-        info.recovered = recover_stale_trials(study, storage)
+        info.recovered = recover_stale_trials(study, storage, max_retries=spec.max_retries)
     info.sizes = plan.data["sizes"]
     return study, storage, info
 

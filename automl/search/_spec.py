@@ -35,6 +35,8 @@ data is given in memory, ``run_study(spec, X=..., y=...)``)::
     search: grid                    # engine sklearn: grid | random | halving_grid | halving_random
     n_trials: 20
     timeout: null
+    max_retries: 2                  # retries of a trial whose worker process died
+    max_consecutive_failures: 10    # failed trials in a row that stop the study
     epochs: 20                      # max epochs per trial
     early_stopping: null            # or {patience: 5}
     n_jobs: 1
@@ -83,6 +85,7 @@ from ._spec_keys import (
     check_timeout,
     data_keys,
     engine_keys,
+    failure_keys,
     objective_keys,
     resolve_space,
 )
@@ -114,6 +117,8 @@ _DEFAULTS: dict[str, Any] = {
     "resource": None,
     "n_trials": 20,
     "timeout": None,
+    "max_retries": 2,
+    "max_consecutive_failures": 10,
     "n_jobs": 1,
     "seed": None,
     "metric": None,
@@ -198,6 +203,13 @@ class StudySpec:
     n_trials, timeout, epochs, n_jobs, seed
         Budget: trials, seconds after which no trial starts, max epochs per trial,
         worker processes (-1: all cores), study seed (None: random).
+    max_retries : int
+        Runs of a trial again after its worker process died (killed, out of
+        memory, crashed) before it is failed for good, as keras-tuner's
+        ``max_retries_per_trial``; it then counts towards ``n_trials``.
+    max_consecutive_failures : int
+        Trials failed (for good) in a row after which the study stops with an
+        error naming their reasons, instead of spending the rest of ``n_trials``.
     early_stopping : dict or None
         ``{"patience", "min_delta", "start_from_epoch"}`` of an
         ``EarlyStopping(monitor, restore_best_weights=True)`` in each trial.
@@ -261,6 +273,8 @@ class StudySpec:
     study_name: str = ""
     deterministic: bool = False
     refit: bool = True
+    max_retries: int = 2
+    max_consecutive_failures: int = 10
     base_dir: Path | None = None
     _data: Any = field(default=None, repr=False, compare=False)
 
@@ -368,6 +382,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, *, data=None, **overrides
         **budget,
         **engine,
         timeout=check_timeout(source, values["timeout"]),
+        **failure_keys(source, values),
         n_jobs=check_int(source, "n_jobs", values["n_jobs"], 1, allow=(-1,)),
         output=(Path.cwd() / Path(output).expanduser()).resolve(),
         source=source,

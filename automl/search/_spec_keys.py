@@ -39,6 +39,7 @@ __all__ = [
     "check_timeout",
     "data_keys",
     "engine_keys",
+    "failure_keys",
     "objective_keys",
     "resolve_space",
 ]
@@ -104,6 +105,17 @@ def budget_keys(source, values) -> dict:
         "epochs": check_int(source, "epochs", values["epochs"], 1),
         "n_trials": check_int(source, "n_trials", values["n_trials"], 1),
         "seed": None if seed is None else check_int(source, "seed", seed, 0),
+    }
+
+
+def failure_keys(source, values) -> dict:
+    """``max_retries`` (runs of a configuration whose process died) and
+    ``max_consecutive_failures`` (failed trials in a row that stop the study)."""
+    return {
+        "max_retries": check_int(source, "max_retries", values["max_retries"], 0),
+        "max_consecutive_failures": check_int(
+            source, "max_consecutive_failures", values["max_consecutive_failures"], 1
+        ),
     }
 
 

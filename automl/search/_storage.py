@@ -35,6 +35,7 @@ __all__ = [
     "process_alive",
     "fail_trial",
     "recover_stale_trials",
+    "consecutive_failures",
     "budget_used",
 ]
 
@@ -43,6 +44,12 @@ JOURNAL_NAME = RunDirectory.JOURNAL
 
 #: User attribute marking a failed trial whose parameters were enqueued again.
 RETRIED = "retried"
+
+#: User attribute holding a trial's estimator parameters (``_objective.PARAMS_ATTR``).
+ESTIMATOR_PARAMS = "estimator_params"
+
+#: User attribute of a retry: how many times its configuration's process died so far.
+DEATHS = "deaths"
 
 
 class StudyExistsError(FileExistsError):
@@ -66,7 +73,8 @@ def open_storage(storage: str | os.PathLike, *, password_env: str | None = None)
     """
     import optuna
     from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+
+    from ._journal import JournalFileBackend, repair_journal
 
     if isinstance(storage, optuna.storages.BaseStorage):
         return storage
@@ -75,6 +83,7 @@ def open_storage(storage: str | os.PathLike, *, password_env: str | None = None)
         return open_database(with_password(text, password_env))
     path = Path(text).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
+    repair_journal(path)  # a torn last line (a writer killed mid-line) is cut off first
     return JournalStorage(JournalFileBackend(str(path)))
 
 
@@ -128,36 +137,56 @@ def process_alive(tag: str) -> bool | None:
 # Failing a lost trial and running it again
 
 
-def fail_trial(study, storage, trial, reason: str, *, retry: bool = True) -> int | None:
+def fail_trial(study, storage, trial, reason: str, *, retry: bool = True,
+               max_retries: int | None = None) -> int | None:
     """Mark a RUNNING ``trial`` FAIL with ``reason`` and, if ``retry``, enqueue its parameters.
 
-    Returns the study size after enqueueing (the retry's future number is not
-    known), or None when the trial had already finished.
+    ``max_retries`` bounds the retries of a configuration whose process died
+    (keras-tuner's ``max_retries_per_trial``, Optuna's ``RetryFailedTrialCallback``):
+    each retry carries the number of deaths so far (user attribute ``deaths``);
+    once they exceed ``max_retries`` the trial is failed for good (no retry; it
+    counts towards ``n_trials`` and stays in the history with its parameters, so
+    the sampler sees that the configuration failed). ``None``: the failure is not
+    the configuration's (an interrupt), it is retried without counting.
+
+    Returns the trial's number, or None when the trial had already finished.
     """
     from optuna.trial import TrialState
 
     current = storage.get_trial(trial._trial_id)
     if current.state.is_finished():
         return None
+    deaths = int(current.user_attrs.get(DEATHS, 0))
+    if retry and max_retries is not None:
+        deaths += 1
+        if deaths > max_retries:
+            retry = False
+            reason = f"{reason}; failed for good after {deaths} attempts (max_retries={max_retries})"
     storage.set_trial_user_attr(current._trial_id, "error", reason)
     if retry:
         storage.set_trial_user_attr(current._trial_id, RETRIED, True)
     study.tell(current.number, state=TrialState.FAIL, skip_if_finished=True)
-    if retry and current.params:
+    # A trial that drew its configuration (its Optuna params, or a space without free
+    # parameters: only the estimator parameters) runs again with it.
+    if retry and (current.params or ESTIMATOR_PARAMS in current.user_attrs):
         origin = current.user_attrs.get("retry_of", current.number)
-        study.enqueue_trial(dict(current.params), user_attrs={"retry_of": origin})
+        attrs = {"retry_of": origin, DEATHS: deaths} if deaths else {"retry_of": origin}
+        study.enqueue_trial(dict(current.params), user_attrs=attrs)
     return current.number
 
 
-def recover_stale_trials(study, storage, *, keep: set[str] = frozenset()) -> dict[str, Any]:
+def recover_stale_trials(study, storage, *, keep: set[str] = frozenset(),
+                         max_retries: int | None = None) -> dict[str, Any]:
     """Fail and re-enqueue RUNNING trials whose process is dead (checked on this host only).
 
     ``keep`` holds process tags known to be alive (this run's workers). Trials
     started on another host are left RUNNING and counted under ``"unknown"``.
+    ``max_retries`` bounds the retries of a trial as in :func:`fail_trial`; the
+    trials failed for good are listed again under ``"given_up"``.
     """
     from optuna.trial import TrialState
 
-    recovered, unknown = [], []
+    recovered, unknown, given_up = [], [], []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         tag = trial.user_attrs.get("process")
         if tag in keep:
@@ -169,12 +198,31 @@ def recover_stale_trials(study, storage, *, keep: set[str] = frozenset()) -> dic
             unknown.append(trial.number)
             continue
         who = f"process {tag}" if tag else "an unknown process"
-        if (
-            fail_trial(study, storage, trial, f"WorkerLost: {who} died while running this trial")
-            is not None
-        ):
+        reason = f"WorkerLost: {who} died while running this trial"
+        if fail_trial(study, storage, trial, reason, max_retries=max_retries) is not None:
             recovered.append(trial.number)
-    return {"recovered": recovered, "unknown": unknown}
+            if not storage.get_trial(trial._trial_id).user_attrs.get(RETRIED):
+                given_up.append(trial.number)
+    return {"recovered": recovered, "unknown": unknown, "given_up": given_up}
+
+
+def consecutive_failures(trials) -> list:
+    """The trials failed for good since the last COMPLETE or PRUNED one, in order of completion.
+
+    Retried attempts (a lost worker, an interrupt) are left out: only failures
+    that count towards the budget break a run of successes.
+    """
+    from optuna.trial import TrialState
+
+    ended = sorted(
+        (t for t in trials if t.state.is_finished() and t.datetime_complete is not None
+         and not (t.state == TrialState.FAIL and t.user_attrs.get(RETRIED))),
+        key=lambda t: (t.datetime_complete, t.number),
+    )
+    failed: list = []
+    for t in ended:
+        failed = [*failed, t] if t.state == TrialState.FAIL else []
+    return failed
 
 
 def budget_used(trials) -> int:

@@ -89,3 +89,15 @@ def mlp_reporting_maps(meta, units=8):
     with open(os.environ["AUTOML_MAPS_FILE"], "a") as out:
         out.write("".join(f"{path}\n" for path in mapped))
     return mlp(meta, units)
+
+
+def mlp_dying_below_8(meta, units=8):
+    """:func:`mlp` whose process kills itself with SIGKILL when ``units < 8`` (an OOM kill)."""
+    if units < 8:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return mlp(meta, units)
+
+
+def always_failing(meta, units=8):
+    """A builder that always raises, with the unit count in its message."""
+    raise RuntimeError(f"cannot build {units} units")

@@ -55,7 +55,7 @@ def test_recover_stale_trials(tmp_path):
     study.tell(done, 1.0)
     report = recover_stale_trials(study, storage)
     # dead process and untagged trial: failed and re-enqueued; live and foreign: kept.
-    assert report == {"recovered": [0, 3], "unknown": [2]}
+    assert report == {"recovered": [0, 3], "unknown": [2], "given_up": []}
     trials = study.get_trials(deepcopy=False)
     assert [t.state for t in trials[:5]] == [
         TrialState.FAIL,

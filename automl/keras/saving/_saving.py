@@ -104,6 +104,8 @@ def _write_bytes(filepath, data: bytes, overwrite: bool) -> None:
     # Write beside the target then rename, so a crash never leaves a half-written file.
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
     try:
+        if hasattr(os, "fchmod"):  # mkstemp's 0600 -> the mode open() gives: 0666 minus the umask
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
@@ -111,6 +113,20 @@ def _write_bytes(filepath, data: bytes, overwrite: bool) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _json_default(obj):
