@@ -49,7 +49,8 @@ def finished(tmp_path_factory):
 def test_run_writes_the_outputs(finished, capsys):
     summary = json.loads((finished / "summary.json").read_text())
     assert summary["n_trials"] == 2 and summary["seed"] == 3 and summary["epochs"] == 1
-    assert (finished / "best_model.pkl").is_file() and not (finished / "report.html").exists()
+    assert (finished / "best_model.automl").is_file() and not (finished / "report.html").exists()
+    assert not (finished / "best_model.pkl").exists()  # pickles only on request
 
 
 def test_run_again_needs_overwrite_or_resume(finished, capsys):
@@ -78,21 +79,23 @@ def test_best(finished, capsys):
     assert main(["best", str(finished)]) == 0
     out = capsys.readouterr().out
     assert "Best trial #" in out and "Validation accuracy:" in out and "Test accuracy:" in out
-    assert f"Model: {finished / 'best_model.pkl'}" in out
+    assert f"Model: {finished / 'best_model.automl'}" in out and "runs no code" in out
+    assert "pickle" not in out
     assert main(["best", str(finished.parent / "missing")]) == 2
 
 
 def test_export_onnx_takes_raw_rows_and_predicts_as_the_best_model(finished, capsys):
     ort = pytest.importorskip("onnxruntime")
-    import joblib
     import numpy as np
     from sklearn.datasets import load_digits
+
+    from automl.search import load_best_model
 
     assert main(["export", str(finished)]) == 0
     path = finished / "best_model.onnx"
     assert f"Wrote the best pipeline (preprocessing included) to {path}" in capsys.readouterr().out
     X = load_digits().data[:40].astype(np.float32)  # raw pixel values: the scaling is in the file
-    best = joblib.load(finished / "best_model.pkl")
+    best = load_best_model(finished)
     session = ort.InferenceSession(str(path))
     proba, label = session.run(None, {session.get_inputs()[0].name: X})
     np.testing.assert_allclose(proba, best.predict_proba(X), atol=1e-5)
@@ -114,7 +117,7 @@ def test_export_keras_writes_the_network_in_keras_format(finished, tmp_path, cap
 def test_export_errors_are_one_line(finished, tmp_path, capsys):
     assert main(["export", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
-    assert "best_model.pkl: not found" in err and len(err.strip().splitlines()) == 1
+    assert "best_model.automl: not found" in err and len(err.strip().splitlines()) == 1
     assert main(["export", str(finished), "--output", str(tmp_path)]) == 2  # a directory
     err = capsys.readouterr().err
     assert "is a directory" in err and len(err.strip().splitlines()) == 1

@@ -39,6 +39,7 @@ A study file (all keys but ``dataset`` and ``space`` are optional)::
     output: runs/digits_mlp
     deterministic: false            # batched ask/tell: identical trials at any n_jobs
     refit: true
+    pickle_best_model: false        # also best_model.pkl (pickles run code when loaded)
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ _DEFAULTS: dict[str, Any] = {
     "output": None,
     "deterministic": False,
     "refit": True,
+    "pickle_best_model": False,
 }
 _REQUIRED = ("dataset", "space")
 #: Keys that are two names of one setting; an override of one replaces the other.
@@ -188,6 +190,10 @@ class StudySpec:
         Run trials in batches of ask/tell so any ``n_jobs`` gives identical trials.
     refit : bool
         Refit the best configuration on train + validation.
+    pickle_best_model : bool
+        Also save the refit model as ``best_model.pkl`` (joblib). A pickle runs code when
+        loaded: load only pickles from a trusted source. ``best_model.automl`` is always
+        written and loads without running code.
     base_dir : Path or None
         Folder of the study file (relative data paths are resolved from it).
     """
@@ -232,6 +238,7 @@ class StudySpec:
     study_name: str = ""
     deterministic: bool = False
     refit: bool = True
+    pickle_best_model: bool = False
     base_dir: Path | None = None
     _data: Any = field(default=None, repr=False, compare=False)
 
@@ -328,6 +335,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec
         storage=check_storage(source, values["storage"]),
         study_name=study_name,
         refit=check_bool(source, "refit", values["refit"]),
+        pickle_best_model=check_bool(source, "pickle_best_model", values["pickle_best_model"]),
         base_dir=base_dir,
         _data=loaded[0] if loaded else None,
     )

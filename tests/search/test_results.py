@@ -13,6 +13,7 @@ from automl.search import (
     StudyResult,
     epochs_table,
     jsonable,
+    load_best_model,
     save_best_model,
     trials_table,
 )
@@ -83,6 +84,21 @@ def test_load_needs_a_summary(tmp_path):
 
 
 def test_save_best_model_of_a_plain_object(tmp_path):
-    # Anything picklable is saved; best_model.keras only when there is a network.
+    # Plain data is saved as an archive; best_model.keras only when there is a network.
     paths = save_best_model({"not": "a model"}, tmp_path)
-    assert set(paths) == {"pickle"} and not (tmp_path / "best_model.keras").exists()
+    assert set(paths) == {"archive"} and not (tmp_path / "best_model.keras").exists()
+    assert load_best_model(tmp_path) == {"not": "a model"}
+
+
+def test_a_model_outside_the_archive_is_saved_only_as_an_opted_in_pickle(tmp_path):
+    from collections import OrderedDict  # not a trusted class
+
+    with pytest.warns(UserWarning, match="collections.OrderedDict .*pickle_best_model: true"):
+        assert save_best_model(OrderedDict(a=1), tmp_path) == {}
+    assert not list(tmp_path.iterdir())
+    with pytest.warns(UserWarning, match="not written"):
+        paths = save_best_model(OrderedDict(a=1), tmp_path, pickle=True)
+    assert set(paths) == {"pickle"}
+    with pytest.raises(ValueError, match="only as a pickle, which runs code when loaded"):
+        load_best_model(tmp_path)
+    assert load_best_model(tmp_path, allow_pickle=True) == OrderedDict(a=1)

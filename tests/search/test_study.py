@@ -21,7 +21,7 @@ def check_outputs(result: StudyResult, n_trials: int):
         "epochs.csv",
         "best_params.json",
         "summary.json",
-        "best_model.pkl",
+        "best_model.automl",
         "best_model.keras",
         "test_predictions.npz",
         "run.json",
@@ -237,7 +237,7 @@ def test_sklearn_engine_study(tmp_path):
     result = run_study(spec, verbose=0, report=False)
     assert result.search is not None and len(result.study.trials) == 2
     assert result.summary["engine"] == "sklearn" and result.test_score is not None
-    assert (result.output_dir / "best_model.pkl").is_file()
+    assert (result.output_dir / "best_model.automl").is_file()
 
 
 def test_cmaes_sampler_study_runs(tmp_path):
