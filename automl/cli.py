@@ -331,8 +331,27 @@ def _list_runs(root: Path) -> int:
     return 0
 
 
+def _missing_storage(storage) -> str | None:
+    """Why ``storage`` cannot be read as it is, or None: read commands never create one."""
+    text = str(storage)
+    if "://" not in text:
+        path = Path(text).expanduser()
+        if path.is_file():
+            return None
+        what = "a directory" if path.is_dir() else "no such file"
+        return f"{path}: {what}; expected an existing journal file (reading creates nothing)"
+    if text.startswith("sqlite:///") and text != "sqlite:///:memory:":
+        path = Path(text[len("sqlite:///"):].split("?", 1)[0])
+        if not path.is_file():
+            return f"{text}: no such SQLite database file {path} (reading creates nothing)"
+    return None
+
+
 def _list_studies(storage: str) -> int:
     import optuna
+
+    if (problem := _missing_storage(storage)) is not None:
+        return _error(problem)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -361,6 +380,9 @@ def _list_studies(storage: str) -> int:
 
 def _list_trials(storage: str, study_name: str) -> int:
     import optuna
+
+    if (problem := _missing_storage(storage)) is not None:
+        return _error(problem)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -398,29 +420,37 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(cells).rstrip())
 
 
+def _number(text: str, kind, expected: str):
+    """``text`` as an int or float; argparse shows the message of the error raised."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "an integer >= 1")
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
     return value
 
 
 def _nonnegative_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "an integer >= 0")
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
     return value
 
 
 def _n_jobs(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "an integer >= 1 or -1")
     if value < 1 and value != -1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 or -1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or -1, got {value}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a number > 0")
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
     return value

@@ -74,6 +74,7 @@ from ._spec_keys import (
     objective_keys,
     resolve_space,
 )
+from ._yaml import load_yaml
 
 __all__ = ["StudySpec", "parse_spec", "SpecError"]
 
@@ -267,7 +268,7 @@ def _read_yaml(path: Path) -> tuple[dict, str]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: study file not found")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: malformed YAML: {one_line(exc)}") from None
     if not isinstance(raw, Mapping):
@@ -313,6 +314,10 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec
     output = values["output"] if values["output"] is not None else f"runs/{name}"
     if not isinstance(output, (str, Path)):
         fail(source, "output", f"must be a directory path, got {output!r}")
+    output_path = (Path.cwd() / Path(output).expanduser()).resolve()
+    if output_path.exists() and not output_path.is_dir():
+        fail(source, "output", f"{str(output)!r} is an existing file; expected a directory path "
+                               "(the study's outputs go in that folder)")
     study_name = values["study_name"] if values["study_name"] is not None else name
     if not isinstance(study_name, str) or not study_name:
         fail(source, "study_name", f"must be a non-empty string, got {study_name!r}")
@@ -327,7 +332,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, **overrides) -> StudySpec
         **engine,
         timeout=check_timeout(source, values["timeout"]),
         n_jobs=check_int(source, "n_jobs", values["n_jobs"], 1, allow=(-1,)),
-        output=(Path.cwd() / Path(output).expanduser()).resolve(),
+        output=output_path,
         source=source,
         description=str(values["description"] or ""),
         raw=raw,

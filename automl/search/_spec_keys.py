@@ -238,7 +238,11 @@ def check_storage(source, value):
             fail(source, "storage", f"the storage {value!r} needs the package {package}, which "
                                      f"is not installed; install it with `pip install {package}`")
         return value
-    return (Path.cwd() / Path(value).expanduser()).resolve()
+    path = (Path.cwd() / Path(value).expanduser()).resolve()
+    if path.is_dir():
+        fail(source, "storage", f"{str(value)!r} is a directory; expected a journal file path "
+                                f"(such as {str(Path(value) / 'study.journal')!r}) or a URL")
+    return path
 
 
 def check_timeout(source, timeout):
