@@ -7,7 +7,7 @@ archive instead -- a zip of a JSON tree of the object graph, ``.npy`` arrays
 archives (read in ``safe_mode``) -- and :func:`load` rebuilds it calling
 nothing a file names outside a list of trusted classes (automl's wrappers and
 tabular estimators, scikit-learn's pipeline, compose, preprocessing, impute,
-linear_model, ensemble and tree estimators, NumPy types) and functions
+linear_model and ensemble estimators, NumPy types) and functions
 (:data:`TRUSTED_FUNCTIONS`). Objects are rebuilt as pickle would, with
 ``cls.__new__`` and their state; a name outside the lists, a path-like member
 name, an array larger than its bytes or a graph nested deeper than

@@ -195,7 +195,7 @@ def dump(obj, file) -> None:
     obj : object
         Built only of trusted classes (automl's wrappers and tabular estimators,
         scikit-learn's pipeline, compose, preprocessing, impute, linear_model,
-        ensemble and tree estimators), NumPy arrays and scalars, automl.keras
+        ensemble estimators), NumPy arrays and scalars, automl.keras
         networks and Python containers.
     file : str, Path or binary file object
 
@@ -442,6 +442,12 @@ class _Reader:
         return obj
 
     def _fill(self, obj, node, d):
+        self._fill_state(obj, node, d)
+        check = _CHECKS.get(node.get("class"))
+        if check is not None:
+            check(obj, self.error)
+
+    def _fill_state(self, obj, node, d):
         if "state" in node:
             state = self.decode(node["state"], d)
             setstate = getattr(obj, "__setstate__", None)
@@ -462,6 +468,43 @@ class _Reader:
         for k, v in self._pairs(node, "pairs", d):
             obj[k] = v
 
+
+def _check_hist_gradient_boosting(model, error) -> None:
+    """The trees of a HistGradientBoosting model must be trees over its features.
+
+    Their prediction loops are compiled code that follows the child indices and
+    reads the feature columns and bitsets the nodes name without bounds checks:
+    a crafted index would read outside the arrays (or loop forever).
+    """
+    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+
+    n_features = getattr(model, "n_features_in_", None)
+    for trees in getattr(model, "_predictors", None) or ():
+        for tree in trees:
+            nodes = getattr(tree, "nodes", None)
+            if not isinstance(nodes, np.ndarray) or nodes.dtype != PREDICTOR_RECORD_DTYPE \
+                    or nodes.ndim != 1 or len(nodes) == 0:
+                raise error("a HistGradientBoosting tree has no valid node array.")
+            inner = np.flatnonzero(nodes["is_leaf"] == 0)
+            index = inner.astype(np.int64)
+            left, right = nodes["left"][inner].astype(np.int64), nodes["right"][inner].astype(np.int64)
+            features = nodes["feature_idx"][inner]
+            bitsets = [getattr(tree, name, None) for name in
+                       ("binned_left_cat_bitsets", "raw_left_cat_bitsets")]
+            n_bitsets = min(len(b) if isinstance(b, np.ndarray) else 0 for b in bitsets)
+            categorical = nodes["is_categorical"][inner] != 0
+            if ((left <= index) | (left >= len(nodes)) | (right <= index)
+                    | (right >= len(nodes))).any() or (features < 0).any() \
+                    or (n_features is not None and (features >= n_features).any()) \
+                    or (nodes["bitset_idx"][inner][categorical] >= n_bitsets).any():
+                raise error("a HistGradientBoosting tree has node indices outside its arrays.")
+
+
+_CHECKS = {
+    f"sklearn.ensemble._hist_gradient_boosting.gradient_boosting.{name}":
+        _check_hist_gradient_boosting
+    for name in ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
+}
 
 _HANDLERS = {name: getattr(_Reader, "_" + name) for name in (
     "ref", "float", "complex", "bytes", "slice", "list", "tuple", "set", "frozenset", "dict",

@@ -29,7 +29,6 @@ TRUSTED_MODULES = (
     "sklearn.impute",
     "sklearn.linear_model",
     "sklearn.ensemble",
-    "sklearn.tree",
     "sklearn._loss",
     "sklearn.model_selection._split",
     "sklearn.utils._bunch",

@@ -152,3 +152,18 @@ def test_files_that_are_not_archives(tmp_path):
     refused(archive(1, meta={"format": "other"}), "not an automl.persistence archive")
     refused(archive(1, meta={**META, "version": 99}), "archive version 99")
     refused(archive("{not json"), "unreadable JSON")
+
+
+@pytest.mark.parametrize("field, value", [("left", 10**6), ("right", 0), ("feature_idx", 7)])
+def test_trees_pointing_outside_their_arrays_are_refused(field, value):
+    # The trees' prediction loops are compiled and unchecked: indices are checked at load.
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    model = HistGradientBoostingRegressor(max_iter=3).fit(X, X[:, 0])
+    nodes = model._predictors[0][0].nodes
+    nodes[field][np.flatnonzero(nodes["is_leaf"] == 0)[0]] = value
+    buffer = io.BytesIO()
+    persistence.dump(model, buffer)
+    refused(io.BytesIO(buffer.getvalue()), "node indices outside its arrays")
