@@ -102,3 +102,18 @@ def test_a_model_outside_the_archive_is_saved_only_as_an_opted_in_pickle(tmp_pat
     with pytest.raises(ValueError, match="only as a pickle, which runs code when loaded"):
         load_best_model(tmp_path)
     assert load_best_model(tmp_path, allow_pickle=True) == OrderedDict(a=1)
+
+
+def test_pickle_best_model_is_an_explicit_opt_in(tmp_path):
+    from automl import run_study
+    from automl.search import SpecError, load_spec
+    from tests.search.runner_helpers import tiny
+
+    with pytest.raises(SpecError, match="key 'pickle_best_model': must be true or false"):
+        load_spec(tiny(tmp_path, pickle_best_model="yes"))
+    result = run_study(tiny(tmp_path, n_trials=1, epochs=1, pickle_best_model=True),
+                       verbose=0, report=False)
+    run = result.run_directory
+    assert run.has(run.MODEL_ARCHIVE) and run.has(run.MODEL_PICKLE)
+    reloaded = StudyResult.load(run.path).best_model  # from the archive, not the pickle
+    assert type(reloaded).__name__ == type(result.best_model).__name__
