@@ -119,7 +119,9 @@ class _Writer:
             return {"t": "type", "name": check_class(obj, self.where)}
         if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
             name = qualified_name(obj)
-            trusted_function(name, self.where)  # refuse at save time what load would refuse
+            if "<" in name or _lookup_name(name) is not obj:
+                raise TypeError(f"{self.where}: the function {name} cannot be saved: it is not "
+                                "reachable by its name (a lambda or a local function).")
             return {"t": "function", "name": name}
         if _is_keras_model(obj):
             return self.keras(obj)
@@ -203,7 +205,9 @@ def dump(obj, file) -> None:
     ------
     TypeError
         When ``obj`` holds an object of a class outside the trusted list, or a
-        function not listed in ``TRUSTED_FUNCTIONS`` (nothing is written).
+        function not reachable by its name (a lambda); nothing is written. A
+        function outside ``TRUSTED_FUNCTIONS`` is saved by name and loaded only
+        when listed in ``load(..., trusted=...)``.
 
     Examples
     --------
@@ -241,10 +245,22 @@ def dump(obj, file) -> None:
 # Loading
 
 
+def _lookup_name(name: str):
+    """The object ``module.qualname`` names, if its module is already imported (else None)."""
+    import sys
+
+    module, _, qualname = name.rpartition(".")
+    obj = sys.modules.get(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
 class _Reader:
-    def __init__(self, zf: zipfile.ZipFile, where: str):
+    def __init__(self, zf: zipfile.ZipFile, where: str, trusted=()):
         self.zf = zf
         self.where = where
+        self.trusted = tuple(trusted)
         self.memo: dict[int, object] = {}
 
     def error(self, message: str) -> ValueError:
@@ -415,7 +431,7 @@ class _Reader:
         return trusted_class(node.get("name"), self.where)
 
     def _function(self, node, d):
-        return trusted_function(node.get("name"), self.where)
+        return trusted_function(node.get("name"), self.where, self.trusted)
 
     def _keras(self, node, d):
         from automl.keras import saving
@@ -533,12 +549,16 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def load(file, *, where: str | None = None):
+def load(file, *, trusted=(), where: str | None = None):
     """Rebuild the object saved by :func:`dump`, without running code the file names.
 
     Parameters
     ----------
     file : str, Path or binary file object
+    trusted : sequence of str, default=()
+        Further functions the archive may name (``"package.module.function"``), beyond
+        :data:`TRUSTED_FUNCTIONS`: e.g. a study's own model builder. Their modules are
+        imported, which runs their code: list only functions whose module you trust.
     where : str, optional
         How errors name the source (default: the path).
 
@@ -573,7 +593,7 @@ def load(file, *, where: str | None = None):
                                  "archive's layout are refused).")
         if len(set(names)) != len(names):
             raise ValueError(f"{where}: the archive has repeated member names.")
-        reader = _Reader(zf, where)
+        reader = _Reader(zf, where, trusted)
         for required in ("metadata.json", "tree.json"):
             if required not in names:
                 raise ValueError(f"{where}: not an estimator archive (no {required}).")

@@ -112,14 +112,25 @@ def trusted_class(name: str, where: str) -> type:
     return cls
 
 
-def trusted_function(name: str, where: str):
-    """The function ``name`` if it is in :data:`TRUSTED_FUNCTIONS`; a ``ValueError`` otherwise."""
+def trusted_function(name: str, where: str, trusted=()):
+    """The function ``name`` if it is in :data:`TRUSTED_FUNCTIONS` or ``trusted``.
+
+    Otherwise a ``ValueError`` (nothing imported). ``trusted`` is the caller's
+    explicit list of further functions (a study's own model builder, say):
+    importing their module runs its code, so only name modules you trust.
+    """
     _split(name, where)
-    if name not in TRUSTED_FUNCTIONS:
-        raise ValueError(f"{where}: refusing to load the function {name!r}: not in the trusted "
-                         "list (automl.persistence.TRUSTED_FUNCTIONS).")
+    if name not in TRUSTED_FUNCTIONS and name not in set(trusted):
+        raise ValueError(
+            f"{where}: refusing to load the function {name!r}: not in the trusted list "
+            f"(automl.persistence.TRUSTED_FUNCTIONS); pass trusted=[{name!r}] if you trust its "
+            "module (importing it runs its code)."
+        )
     module, qualname = name.rsplit(".", 1)
-    return _lookup(module, qualname)
+    function = _lookup(module, qualname)
+    if not callable(function) or isinstance(function, type):
+        raise ValueError(f"{where}: {name!r} is not a function.")
+    return function
 
 
 def _lookup(module: str, qualname: str):

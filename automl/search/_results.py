@@ -27,13 +27,16 @@ def save_best_model(model, output_dir, *, pickle: bool = False) -> dict[str, Pat
     return RunDirectory(output_dir).write_model(model, pickle=pickle)
 
 
-def load_best_model(output_dir, *, allow_pickle: bool = False):
+def load_best_model(output_dir, *, allow_pickle: bool = False, trusted=()):
     """Load the refit best estimator saved by :func:`save_best_model`.
 
     Reads ``best_model.automl``, rebuilding the estimator from data: no code the
     file names is run (see :mod:`automl.persistence`). A directory with only
     ``best_model.pkl`` is read only with ``allow_pickle=True``; a pickle runs code
-    when loaded, so allow it only for files from a trusted source.
+    when loaded, so allow it only for files from a trusted source. A model built by a
+    study's own function (``model: "package.module:builder"``) names it; load it with
+    ``trusted=["package.module.builder"]`` if you trust that module (importing it
+    runs its code).
 
     Examples
     --------
@@ -48,7 +51,7 @@ def load_best_model(output_dir, *, allow_pickle: bool = False):
     >>> load_best_model(out).predict(X)
     array([0, 0, 1, 1])
     """
-    return RunDirectory(output_dir).load_model(allow_pickle=allow_pickle)
+    return RunDirectory(output_dir).load_model(allow_pickle=allow_pickle, trusted=trusted)
 
 
 # ---------------------------------------------------------------------------

@@ -195,7 +195,7 @@ class RunDirectory:
         buffer = io.BytesIO()
         try:
             persistence.dump(model, buffer)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             import warnings
 
             advice = "" if pickle else " Set pickle_best_model: true to save it as a pickle."
@@ -223,8 +223,12 @@ class RunDirectory:
                 paths["keras"] = write_atomic(keras_path, buffer.getvalue())
         return paths
 
-    def load_model(self, *, allow_pickle: bool = False):
+    def load_model(self, *, allow_pickle: bool = False, trusted=()):
         """The refit best estimator, from ``best_model.automl`` (no code runs on load).
+
+        ``trusted`` lists functions beyond automl.persistence's own that the model
+        may name (a study's ``"package.module:builder"``, as ``"package.module.builder"``):
+        their modules are imported, which runs their code.
 
         A run directory with only ``best_model.pkl`` (``pickle_best_model: true``, a
         model the archive cannot hold, or an older automl) is read only with
@@ -235,7 +239,7 @@ class RunDirectory:
 
         path = self.path / self.MODEL_ARCHIVE
         if path.is_file():
-            return persistence.load(path)
+            return persistence.load(path, trusted=trusted)
         pickled = self.path / self.MODEL_PICKLE
         if pickled.is_file():
             if not allow_pickle:

@@ -231,7 +231,7 @@ class _Divergence(Callback):
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self._fail(f"the training loss became {float(loss)} at epoch {epoch + 1}")
+            self._fail(f"the training loss became non-finite ({float(loss)}) at epoch {epoch + 1}")
 
     def on_train_end(self, logs=None):
         for variable in self.model.trainable_weights:

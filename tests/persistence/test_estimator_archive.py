@@ -113,7 +113,6 @@ def test_cycles_between_objects():
 
 @pytest.mark.parametrize("value, name", [
     (FunctionTransformer(lambda x: x), "lambda"),
-    (FunctionTransformer(print), "builtins.print"),
     (pd.Series([1, 2]), "pandas"),
     (KerasClassifier(model=lambda: None), "lambda"),
 ])
@@ -129,3 +128,15 @@ def test_dump_and_load_paths(tmp_path):
     assert persistence.load(path).mean_.tolist() == [2.0]
     with pytest.raises(ValueError, match=f"Cannot load '{tmp_path / 'missing'}'"):
         persistence.load(tmp_path / "missing")
+
+
+def test_functions_outside_the_list_load_only_when_the_caller_trusts_them():
+    from sklearn.preprocessing import minmax_scale
+
+    buffer = io.BytesIO()
+    persistence.dump(FunctionTransformer(minmax_scale), buffer)
+    name = "sklearn.preprocessing._data.minmax_scale"
+    with pytest.raises(ValueError, match=f"refusing to load the function '{name}'.*trusted="):
+        persistence.load(io.BytesIO(buffer.getvalue()))
+    loaded = persistence.load(io.BytesIO(buffer.getvalue()), trusted=[name])
+    assert loaded.func is minmax_scale

@@ -153,7 +153,7 @@ def test_diverging_trial_fails_with_its_reason():
     assert trial.state == optuna.trial.TrialState.FAIL
     error = trial.user_attrs["error"]
     # The estimator's own check, as scikit-learn's MLP: a ValueError with a hint.
-    assert error.startswith("ValueError: KerasRegressor.fit diverged: the training loss became ")
+    assert error.startswith("ValueError: KerasRegressor.fit diverged: the training loss became non-finite")
     assert "at epoch 1. Lower the learning rate (learning_rate=1000000.0)" in error
 
 
