@@ -117,3 +117,20 @@ def test_pickle_best_model_is_an_explicit_opt_in(tmp_path):
     assert run.has(run.MODEL_ARCHIVE) and run.has(run.MODEL_PICKLE)
     reloaded = StudyResult.load(run.path).best_model  # from the archive, not the pickle
     assert type(reloaded).__name__ == type(result.best_model).__name__
+
+
+def test_a_study_with_its_own_builder_loads_only_when_trusted(tmp_path):
+    from automl import run_study
+    from tests.search.runner_helpers import TINY_SPACE, tiny
+
+    space = {"parameters": {k: v for k, v in TINY_SPACE["parameters"].items()
+                            if k != "hidden_layer_sizes"}}
+    result = run_study(tiny(tmp_path, n_trials=1, epochs=1, model="tests.search.runner_helpers:mlp",
+                            space=space), verbose=0, report=False)
+    out = result.output_dir
+    name = "tests.search.runner_helpers.mlp"
+    with pytest.raises(ValueError, match=f"refusing to load the function '{name}'"):
+        load_best_model(out)
+    model = load_best_model(out, trusted=[name])
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    np.testing.assert_array_equal(model.predict(X), result.best_model.predict(X))
