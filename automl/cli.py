@@ -5,13 +5,14 @@
     automl run STUDY.yaml [--n-trials N] [--n-jobs K] [--timeout SEC] [--seed S]
                           [--epochs E] [--output DIR] [--storage URL] [--study-name NAME]
                           [--threads-per-worker T] [--cluster tcp://HOST:PORT]
-                          [--deterministic] [--overwrite] [--no-report] [--quiet]
+                          [--deterministic] [--pickle-best-model] [--overwrite]
+                          [--no-report] [--quiet]
     automl resume DIR|STUDY.yaml [--n-trials N] [--n-jobs K] [--timeout SEC] [...]
     automl worker --storage URL [--study-name NAME] [--n-jobs K] [--max-trials N]
                   [--timeout SEC] [--storage-password-env VAR]
                   [--cluster tcp://HOST:PORT] [--quiet]
     automl best DIR
-    automl export DIR [--format onnx|keras] [--output FILE]
+    automl export DIR [--format onnx|keras] [--output FILE] [--allow-pickle]
     automl list [DIR | JOURNAL | --storage URL] [--study-name NAME]
     automl report | dashboard | compare ...     (see automl.reports)
 
@@ -22,6 +23,13 @@ crashed or running study (several ``resume`` processes on one storage share
 the work). ``worker`` joins a running study from its storage alone (the
 study's spec is recorded in it), on this machine or another, and writes only
 to the storage.
+
+``resume`` (and ``worker``) run the dataset function a study names
+(``dataset: {function: "package.module:name"}``): resume only studies you trust.
+
+The best model is saved as ``best_model.automl``, which loads without running
+code (:mod:`automl.persistence`); ``--pickle-best-model`` adds ``best_model.pkl``,
+a pickle, which runs code when loaded: load pickles only from a trusted source.
 
 Exit codes: 0 on success, 1 when no trial completed, 2 on a usage error, an
 invalid study or an existing study (one line on stderr, no traceback),
@@ -70,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=None,
         help="batched trials: identical results at any --n-jobs (some cores idle)",
+    )
+    run.add_argument(
+        "--pickle-best-model",
+        action="store_true",
+        default=None,
+        help="also save best_model.pkl (a pickle runs code when loaded: share with care)",
     )
     run.add_argument(
         "--overwrite",
@@ -134,14 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "onnx (default): the best pipeline as one ONNX graph, preprocessing included, taking "
             "raw feature rows (needs `pip install \"automl[onnx]\"`). keras: the network alone "
-            "as a Keras 3 .keras file. Reads the study's best_model.pkl: export only run "
-            "directories you trust."
+            "as a Keras 3 .keras file. Reads the study's best_model.automl (no code runs); "
+            "a directory with only best_model.pkl needs --allow-pickle."
         ),
     )
     export.add_argument("output_dir", metavar="DIR", help="study output directory")
     export.add_argument("--format", choices=("onnx", "keras"), default="onnx", help="[onnx]")
     export.add_argument("--output", metavar="FILE",
                         help="file to write [DIR/best_model.onnx or DIR/best_model.keras]")
+    export.add_argument("--allow-pickle", action="store_true",
+                        help="read best_model.pkl when it is the only saved model (a pickle runs "
+                             "code when loaded: only for files you trust)")
 
     listing = commands.add_parser(
         "list",
@@ -209,6 +226,8 @@ def _overrides(args) -> dict:
     values = {k: getattr(args, k, None) for k in keys}
     if getattr(args, "deterministic", None):
         values["deterministic"] = True
+    if getattr(args, "pickle_best_model", None):
+        values["pickle_best_model"] = True
     return values
 
 
@@ -278,8 +297,17 @@ def _best(args) -> int:
     run = search.RunDirectory(out)
     if not run.has(run.SUMMARY):
         return _error(f"{run / run.SUMMARY}: not found (is {out} a finished study's output?)")
-    s = run.read_summary()
-    params = run.read_best_params()
+    read = {run.SUMMARY: run.read_summary, run.BEST_PARAMS: run.read_best_params}
+    for name, reader in read.items():
+        try:
+            read[name] = reader()
+        except ValueError as exc:  # json.JSONDecodeError: a truncated or edited file
+            return _error(f"{run / name}: not valid JSON ({exc}); expected the JSON object a "
+                          "finished study writes")
+        if not isinstance(read[name], dict):
+            return _error(f"{run / name}: expected a JSON object, got "
+                          f"{type(read[name]).__name__}")
+    s, params = read[run.SUMMARY], read[run.BEST_PARAMS]
     print(f"Study {s.get('study')!r} ({s.get('status', 'complete')}): {s.get('n_trials')} trials")
     if s.get("best_trial") is None:
         print("No trial completed.")
@@ -291,21 +319,27 @@ def _best(args) -> int:
     print(f"Validation {s.get('metric')}: {_fmt(s.get('best_value'))}")
     if s.get("test_score") is not None:
         print(f"Test {s.get('metric')}: {_fmt(s['test_score'])}")
-    for name in (run.MODEL_PICKLE, run.MODEL_KERAS):
+    for name in (run.MODEL_ARCHIVE, run.MODEL_PICKLE, run.MODEL_KERAS):
         if run.has(name):
             print(f"Model: {out / name}")
+    if run.has(run.MODEL_ARCHIVE):
+        print(f'Load it with: automl.search.load_best_model("{out}")  (runs no code from the file)')
     if run.has(run.MODEL_PICKLE):
-        print(f'Load it with: automl.search.load_best_model("{out}")')
+        print(f"Caution: {run.MODEL_PICKLE} is a pickle: loading it runs code, so load it only "
+              "if it comes from a trusted source.")
+        if not run.has(run.MODEL_ARCHIVE):
+            print(f'It is the only saved model: automl.search.load_best_model("{out}", '
+                  "allow_pickle=True)")
     return 0
 
 
 def _export(args) -> int:
     run = search.RunDirectory(args.output_dir)
-    if not run.has(run.MODEL_PICKLE):
-        return _error(f"{run / run.MODEL_PICKLE}: not found (is {args.output_dir} a finished "
+    if not run.has_model():
+        return _error(f"{run / run.MODEL_ARCHIVE}: not found (is {args.output_dir} a finished "
                       "study's output?)")
     try:
-        path = run.export_model(args.format, args.output)
+        path = run.export_model(args.format, args.output, allow_pickle=args.allow_pickle)
     except (ImportError, ValueError) as exc:  # ImportError: onnx missing (the message names the extra)
         return _error(exc)
     except OSError as exc:  # the output file cannot be written
@@ -360,8 +394,27 @@ def _list_runs(root: Path) -> int:
     return 0
 
 
+def _missing_storage(storage) -> str | None:
+    """Why ``storage`` cannot be read as it is, or None: read commands never create one."""
+    text = str(storage)
+    if "://" not in text:
+        path = Path(text).expanduser()
+        if path.is_file():
+            return None
+        what = "a directory" if path.is_dir() else "no such file"
+        return f"{path}: {what}; expected an existing journal file (reading creates nothing)"
+    if text.startswith("sqlite:///") and text != "sqlite:///:memory:":
+        path = Path(text[len("sqlite:///"):].split("?", 1)[0])
+        if not path.is_file():
+            return f"{text}: no such SQLite database file {path} (reading creates nothing)"
+    return None
+
+
 def _list_studies(storage: str) -> int:
     import optuna
+
+    if (problem := _missing_storage(storage)) is not None:
+        return _error(problem)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -390,6 +443,9 @@ def _list_studies(storage: str) -> int:
 
 def _list_trials(storage: str, study_name: str) -> int:
     import optuna
+
+    if (problem := _missing_storage(storage)) is not None:
+        return _error(problem)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -427,29 +483,37 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(cells).rstrip())
 
 
+def _number(text: str, kind, expected: str):
+    """``text`` as an int or float; argparse shows the message of the error raised."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "an integer >= 1")
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
     return value
 
 
 def _nonnegative_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "an integer >= 0")
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
     return value
 
 
 def _n_jobs(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "an integer >= 1 or -1")
     if value < 1 and value != -1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 or -1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or -1, got {value}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a number > 0")
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
     return value

@@ -11,21 +11,36 @@ still be running in other processes:
 Only GET and HEAD are answered (other methods: 405). A missing storage shows a
 waiting page (the study has not started), an unreadable one an error page (500);
 the server keeps running and the page recovers by itself once the storage can be read.
+
+Hardening: a connection is handed to one of a few worker threads only once its
+request has started arriving (one selector thread watches the waiting
+connections, which are closed after ``request_timeout`` seconds of silence), and
+each read of a request times out, so slow or half-open clients hold sockets, not
+threads. A request with several ``Host:`` headers is refused (400). Every
+response carries a ``Content-Security-Policy`` (scripts only from the server
+itself or the page's own inline scripts, listed by their SHA-256 hashes; no
+framing, plugins, forms or outside connections), ``X-Frame-Options: DENY`` and
+``X-Content-Type-Options: nosniff``.
 """
 
 from __future__ import annotations
 
+import base64
+import collections
 import hashlib
 import html
 import ipaddress
 import json
 import math
 import os
+import selectors
 import socket
 import sys
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,7 +48,7 @@ from automl import reports
 
 from ._dashboard import study_page
 from ._data import JOURNAL_NAME, PREDICTIONS_NAME, SUMMARY_NAME
-from ._html import _header_html, _page
+from ._html import _ERRORS_JS, _LIVE_JS, _RENDER_JS, _header_html, _page
 
 __all__ = ["DashboardServer", "make_server", "serve_dashboard"]
 
@@ -136,10 +151,22 @@ def make_server(
     )
 
 
-class DashboardServer(ThreadingHTTPServer):
-    """HTTP server of the live dashboard (see :func:`make_server`)."""
+class DashboardServer(HTTPServer):
+    """HTTP server of the live dashboard (see :func:`make_server`).
 
-    daemon_threads = True
+    Attributes
+    ----------
+    max_workers : int
+        Threads answering requests (a connection gets one once data arrives).
+    max_waiting : int
+        Connections that may wait for their request at once; more are closed.
+    request_timeout : float
+        Seconds a connection may stay silent, and the timeout of each read.
+    """
+
+    max_workers = 8
+    max_waiting = 1024
+    request_timeout = 10.0
 
     def __init__(self, source, *, host, port, refresh_s, study_name=None):
         if ":" in host:
@@ -149,7 +176,85 @@ class DashboardServer(ThreadingHTTPServer):
         self.source_label = self.watcher.label
         self.is_loopback = _is_loopback(host)
         self._plotly_js: bytes | None = None
-        super().__init__((host, port), _Handler)
+        self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="automl-dashboard")
+        self._incoming: collections.deque = collections.deque()
+        self._waiting: dict = {}  # socket -> (client address, deadline)
+        self._closing = False
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._waiter = threading.Thread(target=self._wait_for_requests, daemon=True,
+                                        name="automl-dashboard-waiter")
+        super().__init__((host, port), _Handler)  # closes the above if binding fails
+        self._waiter.start()
+
+    # -- connections: wait (no thread) until the request arrives, then a worker --
+    def process_request(self, request, client_address):
+        if len(self._waiting) + len(self._incoming) >= self.max_waiting:
+            self.shutdown_request(request)  # flooded: drop rather than queue without bound
+            return
+        self._incoming.append((request, client_address))
+        self._wake()
+
+    def _wake(self):
+        try:
+            self._wake_w.send(b"x")
+        except OSError:  # closing, or the wake-up buffer is full (a wake-up is pending anyway)
+            pass
+
+    def _wait_for_requests(self):
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake_r, selectors.EVENT_READ)
+        try:
+            while not self._closing:
+                deadlines = [d for _, d in self._waiting.values()]
+                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+                for key, _ in selector.select(timeout):
+                    if key.fileobj is self._wake_r:
+                        try:
+                            while self._wake_r.recv(4096):
+                                pass
+                        except (BlockingIOError, InterruptedError):
+                            pass
+                        continue
+                    selector.unregister(key.fileobj)
+                    address, _ = self._waiting.pop(key.fileobj)
+                    self._pool.submit(self._answer, key.fileobj, address)
+                while self._incoming:
+                    request, address = self._incoming.popleft()
+                    self._waiting[request] = (address, time.monotonic() + self.request_timeout)
+                    selector.register(request, selectors.EVENT_READ)
+                now = time.monotonic()
+                for request, (_, deadline) in list(self._waiting.items()):
+                    if deadline <= now:  # silent for request_timeout: a half-open client
+                        selector.unregister(request)
+                        del self._waiting[request]
+                        self.shutdown_request(request)
+        finally:
+            for request in list(self._waiting) + [r for r, _ in self._incoming]:
+                self.shutdown_request(request)
+            self._waiting.clear()
+            selector.close()
+
+    def _answer(self, request, client_address):
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - one bad connection never stops the server
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        pass  # timeouts and resets of single connections are not the user's concern
+
+    def server_close(self):
+        super().server_close()
+        self._closing = True
+        self._wake()
+        if self._waiter.is_alive():
+            self._waiter.join(5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._wake_r.close()
+        self._wake_w.close()
 
     @property
     def url(self) -> str:
@@ -356,11 +461,39 @@ def _error_page(label: str, version: dict, refresh_s: float) -> str:
 # ---------------------------------------------------------------------------
 # HTTP
 
+_CSP_BASE = ("default-src 'none'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+             "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+             "frame-ancestors 'none'")
+
+
+def _script_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+#: The page's own inline scripts (fixed texts): the only inline code a served page may run,
+#: so a script that found its way into the page's data would be refused by the browser.
+_SCRIPT_SRC = " ".join(["'self'", *(_script_hash(js) for js in (_ERRORS_JS, _RENDER_JS, _LIVE_JS))])
+
+
+def _content_security_policy(content_type: str) -> str:
+    """The policy of a response: an HTML page may run its own inline scripts (by hash)
+    and scripts served by the dashboard itself (plotly.js), nothing else; other
+    responses nothing. Plotly draws with inline styles, hence ``style-src
+    'unsafe-inline'`` (styles run no code); its images are ``data:`` and ``blob:`` URLs.
+    """
+    if not content_type.startswith("text/html"):
+        return "default-src 'none'; frame-ancestors 'none'"
+    return f"{_CSP_BASE}; script-src {_SCRIPT_SRC}"
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: DashboardServer
     server_version = "automl-dashboard"
     sys_version = ""
+
+    def setup(self):
+        self.timeout = self.server.request_timeout  # each read of the request times out
+        super().setup()
 
     def do_GET(self):
         self._respond(head=False)
@@ -381,6 +514,14 @@ class _Handler(BaseHTTPRequestHandler):
     )
 
     def _respond(self, *, head: bool):
+        if len(self.headers.get_all("Host") or ()) > 1:
+            self._send(
+                HTTPStatus.BAD_REQUEST,
+                b"Several Host headers: a request names one host.\n",
+                "text/plain; charset=utf-8",
+                head=head,
+            )
+            return
         if not self._host_allowed():
             self._send(
                 HTTPStatus.MISDIRECTED_REQUEST,
@@ -428,6 +569,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", cache)
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Content-Security-Policy", _content_security_policy(content_type))
         self.send_header("Referrer-Policy", "no-referrer")
         for key, value in (extra or {}).items():
             self.send_header(key, value)

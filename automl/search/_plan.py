@@ -22,6 +22,7 @@ from ._estimators import EstimatorFactory, check_model, check_space_names
 from ._grid import GridSpace
 from ._objective import Objective
 from ._samplers import make_pruner, make_sampler
+from ._space import SpecError, one_line
 from ._spec import StudySpec, parse_spec
 
 __all__ = ["StudyPlan", "load_spec", "split_data", "trial_space"]
@@ -70,7 +71,51 @@ def load_spec(spec: str | Path | Mapping | StudySpec, *, data=None, **overrides)
     spec = parse_spec(spec, data=data, **overrides)
     check_model(spec.source, spec.model, spec.base_dir)
     check_space_names(spec.space, spec.task, spec.model, spec.base_dir)
+    check_space_choices(spec.space)
     return spec
+
+
+def _registry_getters() -> dict:
+    """Parameter name -> (what it names, a resolver raising ValueError for unknown names)."""
+    from automl.keras import activations, initializers, losses, optimizers
+    from automl.keras.optimizers import schedules
+    from automl.wrappers import SCHEDULE_NAMES
+
+    def schedule(name):
+        if not (name in SCHEDULE_NAMES or name in schedules.SCHEDULES):
+            raise ValueError(f"expected one of {sorted({*SCHEDULE_NAMES, *schedules.SCHEDULES.names()})}")
+
+    return {
+        "optimizer": ("optimizer", optimizers.get),
+        "activation": ("activation", activations.get),
+        "loss": ("loss", losses.get),
+        "kernel_initializer": ("initializer", initializers.get),
+        "lr_schedule": ("learning-rate schedule", schedule),
+    }
+
+
+def check_space_choices(space) -> None:
+    """Raise a SpecError for a choice naming no registered object (``optimizer: adamm``).
+
+    The fixed values and categorical choices of the parameters that name an
+    optimizer, activation, loss, initializer or learning-rate schedule are
+    resolved when the study is loaded, not when every trial has failed on them.
+    """
+    getters = None
+    for name in space.names:
+        key = name.removeprefix("model__")
+        if key not in ("optimizer", "activation", "loss", "kernel_initializer", "lr_schedule"):
+            continue
+        getters = getters or _registry_getters()
+        what, get = getters[key]
+        for value in space.values_of(name) or ():
+            if not isinstance(value, str):
+                continue  # config dicts and None are the estimator's to check
+            try:
+                get(value)
+            except ValueError as exc:
+                raise SpecError(f"{space.source}: parameter {name!r}: the choice {value!r} is not "
+                                f"a known {what}: {one_line(exc)}") from None
 
 
 def trial_space(spec: StudySpec):

@@ -89,7 +89,7 @@ def finish(plan: StudyPlan, study, info: RunInfo, *, search, verbose) -> StudyRe
             with threadpool_limits(limits=info.threads):
                 test_score = evaluate(spec.metric, model, data["X_test"], data["y_test"])
                 run.write_test_predictions(model, data["X_test"], data["y_test"], spec.task)
-        run.write_model(model)
+        run.write_model(model, pickle=spec.pickle_best_model)
     refit_s = time.perf_counter() - t_refit
 
     summary = base_summary(spec, info, trials)

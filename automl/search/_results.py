@@ -19,17 +19,40 @@ __all__ = ["StudyResult", "save_best_model", "load_best_model"]
 # Best model
 
 
-def save_best_model(model, output_dir) -> dict[str, Path]:
-    """Save the refit best estimator in ``output_dir``; see :meth:`RunDirectory.write_model`."""
-    return RunDirectory(output_dir).write_model(model)
+def save_best_model(model, output_dir, *, pickle: bool = False) -> dict[str, Path]:
+    """Save the refit best estimator in ``output_dir``; see :meth:`RunDirectory.write_model`.
+
+    ``best_model.automl`` loads without running code; ``pickle=True`` adds
+    ``best_model.pkl``, a joblib pickle (which runs code when loaded).
+    """
+    return RunDirectory(output_dir).write_model(model, pickle=pickle)
 
 
-def load_best_model(output_dir):
+def load_best_model(output_dir, *, allow_pickle: bool = False, trusted=()):
     """Load the refit best estimator saved by :func:`save_best_model`.
 
-    Only load files you trust: the estimator is a joblib pickle.
+    Reads ``best_model.automl``, rebuilding the estimator from data: no code the
+    file names is run (see :mod:`automl.persistence`). A directory with only
+    ``best_model.pkl`` is read only with ``allow_pickle=True``; a pickle runs code
+    when loaded, so allow it only for files from a trusted source. A model built by a
+    study's own function (``model: "package.module:builder"``) names it; load it with
+    ``trusted=["package.module.builder"]`` if you trust that module (importing it
+    runs its code).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from automl.search import load_best_model, save_best_model
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> out = tempfile.mkdtemp()
+    >>> sorted(save_best_model(LogisticRegression().fit(X, y), out))
+    ['archive']
+    >>> load_best_model(out).predict(X)
+    array([0, 0, 1, 1])
     """
-    return RunDirectory(output_dir).load_model()
+    return RunDirectory(output_dir).load_model(allow_pickle=allow_pickle, trusted=trusted)
 
 
 # ---------------------------------------------------------------------------
@@ -48,7 +71,9 @@ class StudyResult:
     test_score : float or None
         Score of the refit best model on the held-out test split (None without refit).
     best_model : estimator or None
-        The best configuration refit on train + validation (loaded lazily after :meth:`load`).
+        The best configuration refit on train + validation (loaded lazily after :meth:`load`,
+        from ``best_model.automl``: no code runs; a directory with only a pickle raises a
+        ``ValueError``, see :func:`load_best_model`).
     study : optuna.Study
         The study in its storage (opened lazily after :meth:`load`).
     search : object or None
@@ -111,7 +136,7 @@ class StudyResult:
     @property
     def best_model(self):
         run = self.run_directory
-        if self._best_model is None and run.has(run.MODEL_PICKLE):
+        if self._best_model is None and run.has_model():
             self._best_model = run.load_model()
         return self._best_model
 
@@ -136,9 +161,12 @@ class StudyResult:
         out.write_tables(self.trials_dataframe(), self.epochs_dataframe())
         out.write_summary(self.summary)
         out.write_best_params(self.best_params)
-        if self.best_model is not None:
-            out.write_model(self.best_model)
-        if out.path.resolve() != here.path.resolve():
+        moved = out.path.resolve() != here.path.resolve()
+        if self._best_model is not None:
+            out.write_model(self._best_model, pickle=here.has(here.MODEL_PICKLE))
+        elif moved:  # the saved files as they are: nothing to load (or unpickle) to copy them
+            here.copy_files(out, (here.MODEL_ARCHIVE, here.MODEL_PICKLE, here.MODEL_KERAS))
+        if moved:
             here.copy_files(out, (here.RUN, here.PREDICTIONS, here.REPORT))
             if self._storage is None and here.journal.is_file():
                 here.copy_files(out, (here.JOURNAL,))

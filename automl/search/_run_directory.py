@@ -9,7 +9,10 @@ Layout (every name is an attribute of :class:`RunDirectory`)::
     summary.json           best and test scores, trials by state, times, seeds
     best_params.json       estimator keyword arguments of the best trial
     preprocessing.csv      the treatment of each feature column (preprocessing: auto)
-    best_model.pkl         the refit best estimator (joblib; loads with load_best_model)
+    best_model.automl      the refit best estimator as data (automl.persistence; loads
+                           with load_best_model, running no code from the file)
+    best_model.pkl         the same as a joblib pickle, only with pickle_best_model: true
+                           (a pickle runs code when loaded: only load pickles you trust)
     best_model.keras       its network alone, in the engine's .keras format
     test_predictions.npz   y_true, y_pred (+ proba, classes) of the refit model on the test split
     report.html            the dashboard (written by automl.reports)
@@ -175,6 +178,7 @@ class RunDirectory:
     SUMMARY = "summary.json"
     BEST_PARAMS = "best_params.json"
     PREPROCESSING = "preprocessing.csv"
+    MODEL_ARCHIVE = "best_model.automl"
     MODEL_PICKLE = "best_model.pkl"
     MODEL_KERAS = "best_model.keras"
     MODEL_ONNX = "best_model.onnx"
@@ -287,53 +291,98 @@ class RunDirectory:
         write_atomic(self.path / self.PREPROCESSING, table.to_csv(index=False))
 
     # -- the best model and its test predictions ----------------------------
-    def write_model(self, model) -> dict[str, Path]:
+    def write_model(self, model, *, pickle: bool = False) -> dict[str, Path]:
         """Save the refit best estimator; return the written paths by kind.
 
-        ``best_model.pkl`` (joblib) holds the whole estimator, scaler and label
-        encoding included; wrappers pickle their network in the engine's ``.keras``
-        format, so it reloads with the same weights and predicts identically.
-        ``best_model.keras`` holds the network alone (``automl.keras.models.load_model``),
-        for use without the estimator; it is skipped when the network does not
-        round-trip through the ``.keras`` format (custom layers).
+        ``best_model.automl`` (an :mod:`automl.persistence` archive) holds the whole
+        estimator, preprocessing and label encoding included, as data: it loads
+        without running code. ``best_model.keras`` holds the network alone
+        (``automl.keras.models.load_model``), for use without the estimator; it is
+        skipped when the network does not round-trip through the ``.keras`` format
+        (custom layers). With ``pickle``, ``best_model.pkl`` (joblib) is written too:
+        loading a pickle runs the code it names, so load only pickles you trust.
+        A model the archive cannot hold (a class outside its trusted list) is
+        reported with a warning, and then saved only when ``pickle`` is set.
         """
-        import joblib
+        from automl import persistence  # here: reports read run directories without the engine
 
+        paths = {}
+        for name in (self.MODEL_ARCHIVE, self.MODEL_PICKLE, self.MODEL_KERAS):
+            if (self.path / name).exists():  # never leave a previous model beside this one
+                (self.path / name).unlink()
         buffer = io.BytesIO()
-        joblib.dump(model, buffer)
-        paths = {"pickle": write_atomic(self.path / self.MODEL_PICKLE, buffer.getvalue())}
+        try:
+            persistence.dump(model, buffer)
+        except (TypeError, ValueError) as exc:
+            import warnings
+
+            advice = "" if pickle else " Set pickle_best_model: true to save it as a pickle."
+            warnings.warn(f"{self.path / self.MODEL_ARCHIVE} not written: {exc}{advice}",
+                          stacklevel=2)
+        else:
+            paths["archive"] = write_atomic(self.path / self.MODEL_ARCHIVE, buffer.getvalue())
+        if pickle:
+            import joblib
+
+            buffer = io.BytesIO()
+            joblib.dump(model, buffer)
+            paths["pickle"] = write_atomic(self.path / self.MODEL_PICKLE, buffer.getvalue())
         keras_path = self.path / self.MODEL_KERAS
-        if keras_path.exists():
-            keras_path.unlink()
         network = _network(model)
         if network is not None:
-            from automl.keras import saving  # here: reports read run directories without the engine
+            from automl.keras import saving
 
+            buffer = io.BytesIO()
             try:
-                saving.save_model(network, keras_path)
-                paths["keras"] = keras_path
-            except Exception:  # noqa: BLE001 - the pickle is the model of record
-                if keras_path.exists():
-                    keras_path.unlink()
+                saving.save_model(network, buffer)
+            except Exception:  # noqa: BLE001 - the estimator files are the model of record
+                pass
+            else:
+                paths["keras"] = write_atomic(keras_path, buffer.getvalue())
         return paths
 
-    def load_model(self):
-        """The refit best estimator. Only load files you trust: it is a joblib pickle."""
-        import joblib
+    def load_model(self, *, allow_pickle: bool = False, trusted=()):
+        """The refit best estimator, from ``best_model.automl`` (no code runs on load).
 
-        path = self.path / self.MODEL_PICKLE
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no saved best model (was the study refit?)")
-        return joblib.load(path)
+        ``trusted`` lists functions beyond automl.persistence's own that the model
+        may name (a study's ``"package.module:builder"``, as ``"package.module.builder"``):
+        their modules are imported, which runs their code.
 
-    def export_model(self, format: str = "onnx", path=None) -> Path:  # noqa: A002 (Keras's name)
+        A run directory with only ``best_model.pkl`` (``pickle_best_model: true``, a
+        model the archive cannot hold, or an older automl) is read only with
+        ``allow_pickle=True``: unpickling runs the code the file names, so allow it
+        only for files you trust.
+        """
+        from automl import persistence
+
+        path = self.path / self.MODEL_ARCHIVE
+        if path.is_file():
+            return persistence.load(path, trusted=trusted)
+        pickled = self.path / self.MODEL_PICKLE
+        if pickled.is_file():
+            if not allow_pickle:
+                raise ValueError(
+                    f"{pickled}: the best model is saved only as a pickle, which runs code when "
+                    "loaded; pass allow_pickle=True if (and only if) you trust this file."
+                )
+            import joblib
+
+            return joblib.load(pickled)
+        raise FileNotFoundError(f"{path}: no saved best model (was the study refit?)")
+
+    def has_model(self) -> bool:
+        """Whether a refit best estimator is saved (as an archive or a pickle)."""
+        return self.has(self.MODEL_ARCHIVE) or self.has(self.MODEL_PICKLE)
+
+    def export_model(self, format: str = "onnx", path=None, *,  # noqa: A002 (Keras's name)
+                     allow_pickle: bool = False) -> Path:
         """Write the refit best model for use outside automl; return the path written.
 
         ``"onnx"`` writes the whole pipeline as one ONNX graph (the preprocessing steps
         first, then the network: the file takes raw feature rows; default
         ``best_model.onnx``); ``"keras"`` writes the network alone in Keras 3's ``.keras``
         format, which Keras loads (default ``best_model.keras``; the preprocessing is not
-        part of it). Reads ``best_model.pkl``, so export only run directories you trust.
+        part of it). Reads the model as :meth:`load_model` does.
         """
         from automl.wrappers import (
             export_pipeline,  # here: reports read run directories without the engine
@@ -347,14 +396,14 @@ class RunDirectory:
         if target.is_dir():
             raise ValueError(f"The export path {str(target)!r} is a directory; give a file path "
                              f"such as {str(target / default)!r}.")
-        model = self.load_model()
+        model = self.load_model(allow_pickle=allow_pickle)
         if format == "onnx":
             export_pipeline(model, target, format="onnx")
             return target
         network = _network(model)
         if network is None:
-            raise ValueError(f"{self.path / self.MODEL_PICKLE}: the best model has no automl.keras "
-                             "network to export.")
+            raise ValueError(f"{self.path / self.MODEL_ARCHIVE}: the best model has no "
+                             "automl.keras network to export.")
         from automl.keras import saving
 
         saving.save_model(network, target)
@@ -400,6 +449,7 @@ OUTPUT_FILES = (
     RunDirectory.SUMMARY,
     RunDirectory.BEST_PARAMS,
     RunDirectory.PREPROCESSING,
+    RunDirectory.MODEL_ARCHIVE,
     RunDirectory.MODEL_PICKLE,
     RunDirectory.MODEL_KERAS,
     RunDirectory.PREDICTIONS,

@@ -52,6 +52,8 @@ from typing import Any
 
 import yaml
 
+from ._yaml import load_yaml
+
 __all__ = ["SpecError", "SearchSpace", "load_space", "compile_space", "one_line", "SPACES_DIR"]
 
 _SCALARS = (str, bool, int, float, type(None))
@@ -796,7 +798,7 @@ def _find_include(name: str, base_dir: Path | None) -> tuple[Path | None, list[P
 
 def _read_space_file(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text())
+        return load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: malformed YAML: {one_line(exc)}") from None
 

@@ -48,6 +48,7 @@ data is given in memory, ``run_study(spec, X=..., y=...)``)::
     output: runs/digits_mlp
     deterministic: false            # batched ask/tell: identical trials at any n_jobs
     refit: true
+    pickle_best_model: false        # also best_model.pkl (pickles run code when loaded)
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ from ._spec_keys import (
     objective_keys,
     resolve_space,
 )
+from ._yaml import load_yaml
 
 __all__ = ["StudySpec", "parse_spec", "SpecError"]
 
@@ -134,6 +136,7 @@ _DEFAULTS: dict[str, Any] = {
     "output": None,
     "deterministic": False,
     "refit": True,
+    "pickle_best_model": False,
 }
 _REQUIRED = ("dataset",)
 #: Keys that are two names of one setting; an override of one replaces the other.
@@ -226,6 +229,10 @@ class StudySpec:
         Run trials in batches of ask/tell so any ``n_jobs`` gives identical trials.
     refit : bool
         Refit the best configuration on train + validation.
+    pickle_best_model : bool
+        Also save the refit model as ``best_model.pkl`` (joblib). A pickle runs code when
+        loaded: load only pickles from a trusted source. ``best_model.automl`` is always
+        written and loads without running code.
     base_dir : Path or None
         Folder of the study file (relative data paths are resolved from it).
     """
@@ -275,6 +282,7 @@ class StudySpec:
     refit: bool = True
     max_retries: int = 2
     max_consecutive_failures: int = 10
+    pickle_best_model: bool = False
     base_dir: Path | None = None
     _data: Any = field(default=None, repr=False, compare=False)
 
@@ -309,7 +317,7 @@ def _read_yaml(path: Path) -> tuple[dict, str]:
         raise FileNotFoundError(f"{path}: study file not found (the shipped studies, run by "
                                 f"name: {shipped_names('studies')})")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: malformed YAML: {one_line(exc)}") from None
     if not isinstance(raw, Mapping):
@@ -369,6 +377,10 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, *, data=None, **overrides
     output = values["output"] if values["output"] is not None else f"runs/{name}"
     if not isinstance(output, (str, Path)):
         fail(source, "output", f"must be a directory path, got {output!r}")
+    output_path = (Path.cwd() / Path(output).expanduser()).resolve()
+    if output_path.exists() and not output_path.is_dir():
+        fail(source, "output", f"{str(output)!r} is an existing file; expected a directory path "
+                               "(the study's outputs go in that folder)")
     study_name = values["study_name"] if values["study_name"] is not None else name
     if not isinstance(study_name, str) or not study_name:
         fail(source, "study_name", f"must be a non-empty string, got {study_name!r}")
@@ -384,7 +396,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, *, data=None, **overrides
         timeout=check_timeout(source, values["timeout"]),
         **failure_keys(source, values),
         n_jobs=check_int(source, "n_jobs", values["n_jobs"], 1, allow=(-1,)),
-        output=(Path.cwd() / Path(output).expanduser()).resolve(),
+        output=output_path,
         source=source,
         description=str(values["description"] or ""),
         raw=raw,
@@ -394,6 +406,7 @@ def parse_spec(spec: str | Path | Mapping | StudySpec, *, data=None, **overrides
         storage_password_env=check_password_env(source, values["storage_password_env"]),
         study_name=study_name,
         refit=check_bool(source, "refit", values["refit"]),
+        pickle_best_model=check_bool(source, "pickle_best_model", values["pickle_best_model"]),
         base_dir=base_dir,
         _data=loaded[0] if loaded else None,
     )

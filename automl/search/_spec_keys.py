@@ -264,7 +264,11 @@ def check_storage(source, value):
         except StorageError as exc:
             fail(source, "storage", str(exc))
         return value
-    return (Path.cwd() / Path(value).expanduser()).resolve()
+    path = (Path.cwd() / Path(value).expanduser()).resolve()
+    if path.is_dir():
+        fail(source, "storage", f"{str(value)!r} is a directory; expected a journal file path "
+                                f"(such as {str(Path(value) / 'study.journal')!r}) or a URL")
+    return path
 
 
 def check_cluster(source, value):

@@ -208,6 +208,37 @@ def _save_model_bytes(model) -> bytes | None:
     return data
 
 
+class _Divergence(Callback):
+    """Stops a fit whose training loss became NaN or infinite, with a ``ValueError``.
+
+    One check of ``logs["loss"]`` per epoch (the engine's running mean, so any
+    non-finite batch loss shows), then one pass over the weights when training
+    ends: no cost per batch. scikit-learn's MLP raises the same way when its
+    weights become non-finite.
+    """
+
+    def __init__(self, owner: str, learning_rate):
+        super().__init__()
+        self.owner = owner
+        self.learning_rate = learning_rate
+
+    def _fail(self, what: str):
+        raise ValueError(
+            f"{self.owner}.fit diverged: {what}. Lower the learning rate (learning_rate="
+            f"{self.learning_rate!r}) or scale the inputs (e.g. StandardScaler)."
+        )
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self._fail(f"the training loss became non-finite ({float(loss)}) at epoch {epoch + 1}")
+
+    def on_train_end(self, logs=None):
+        for variable in self.model.trainable_weights:
+            if not np.isfinite(variable.numpy()).all():
+                self._fail(f"the weight {variable.name!r} became non-finite")
+
+
 class _EpochLogs(Callback):
     """Records each epoch's logs, so that history_ stays aligned by epoch.
 
@@ -836,8 +867,9 @@ class BaseWrapper(BaseEstimator):
             self._train(model, X, y_model, weights, val, epochs=epochs, batch_size=batch_size,
                         shuffle=shuffle, extra=args,
                         # Schedule callbacks first: the others see logs["learning_rate"].
-                        callbacks=[*self._lr_callbacks(val is not None, epochs), *all_callbacks,
-                                   epochs_log])
+                        callbacks=[*self._lr_callbacks(val is not None, epochs),
+                                   _Divergence(self._owner(), self.learning_rate),
+                                   *all_callbacks, epochs_log])
 
         self.model_ = model
         self.callbacks_ = callbacks

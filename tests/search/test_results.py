@@ -13,6 +13,7 @@ from automl.search import (
     StudyResult,
     epochs_table,
     jsonable,
+    load_best_model,
     save_best_model,
     trials_table,
 )
@@ -83,6 +84,53 @@ def test_load_needs_a_summary(tmp_path):
 
 
 def test_save_best_model_of_a_plain_object(tmp_path):
-    # Anything picklable is saved; best_model.keras only when there is a network.
+    # Plain data is saved as an archive; best_model.keras only when there is a network.
     paths = save_best_model({"not": "a model"}, tmp_path)
-    assert set(paths) == {"pickle"} and not (tmp_path / "best_model.keras").exists()
+    assert set(paths) == {"archive"} and not (tmp_path / "best_model.keras").exists()
+    assert load_best_model(tmp_path) == {"not": "a model"}
+
+
+def test_a_model_outside_the_archive_is_saved_only_as_an_opted_in_pickle(tmp_path):
+    from collections import OrderedDict  # not a trusted class
+
+    with pytest.warns(UserWarning, match="collections.OrderedDict .*pickle_best_model: true"):
+        assert save_best_model(OrderedDict(a=1), tmp_path) == {}
+    assert not list(tmp_path.iterdir())
+    with pytest.warns(UserWarning, match="not written"):
+        paths = save_best_model(OrderedDict(a=1), tmp_path, pickle=True)
+    assert set(paths) == {"pickle"}
+    with pytest.raises(ValueError, match="only as a pickle, which runs code when loaded"):
+        load_best_model(tmp_path)
+    assert load_best_model(tmp_path, allow_pickle=True) == OrderedDict(a=1)
+
+
+def test_pickle_best_model_is_an_explicit_opt_in(tmp_path):
+    from automl import run_study
+    from automl.search import SpecError, load_spec
+    from tests.search.runner_helpers import tiny
+
+    with pytest.raises(SpecError, match="key 'pickle_best_model': must be true or false"):
+        load_spec(tiny(tmp_path, pickle_best_model="yes"))
+    result = run_study(tiny(tmp_path, n_trials=1, epochs=1, pickle_best_model=True),
+                       verbose=0, report=False)
+    run = result.run_directory
+    assert run.has(run.MODEL_ARCHIVE) and run.has(run.MODEL_PICKLE)
+    reloaded = StudyResult.load(run.path).best_model  # from the archive, not the pickle
+    assert type(reloaded).__name__ == type(result.best_model).__name__
+
+
+def test_a_study_with_its_own_builder_loads_only_when_trusted(tmp_path):
+    from automl import run_study
+    from tests.search.runner_helpers import TINY_SPACE, tiny
+
+    space = {"parameters": {k: v for k, v in TINY_SPACE["parameters"].items()
+                            if k != "hidden_layer_sizes"}}
+    result = run_study(tiny(tmp_path, n_trials=1, epochs=1, model="tests.search.runner_helpers:mlp",
+                            space=space), verbose=0, report=False)
+    out = result.output_dir
+    name = "tests.search.runner_helpers.mlp"
+    with pytest.raises(ValueError, match=f"refusing to load the function '{name}'"):
+        load_best_model(out)
+    model = load_best_model(out, trusted=[name])
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    np.testing.assert_array_equal(model.predict(X), result.best_model.predict(X))

@@ -39,4 +39,4 @@ def test_study_runs(path, tmp_path):
         path, n_trials=2, epochs=1, n_jobs=1, output=str(tmp_path), verbose=0, report=False
     )
     assert result.summary["trials_by_state"]["complete"] >= 1
-    assert result.test_score is not None and (tmp_path / "best_model.pkl").is_file()
+    assert result.test_score is not None and (tmp_path / "best_model.automl").is_file()

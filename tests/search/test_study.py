@@ -21,7 +21,7 @@ def check_outputs(result: StudyResult, n_trials: int):
         "epochs.csv",
         "best_params.json",
         "summary.json",
-        "best_model.pkl",
+        "best_model.automl",
         "best_model.keras",
         "test_predictions.npz",
         "run.json",
@@ -181,7 +181,9 @@ def test_storage_url_and_study_name(tmp_path):
 
 
 def test_no_completed_trial_is_an_error(tmp_path):
-    spec = tiny(tmp_path, n_trials=2, space={"parameters": {"activation": "no_such_activation"}})
+    # Every trial diverges (an unknown activation is now refused when the study is loaded).
+    space = {"parameters": {"optimizer": "sgd", "learning_rate": 1.0e30, "batch_size": 16}}
+    spec = tiny(tmp_path, n_trials=2, space=space)
     with pytest.raises(RuntimeError, match="No trial of study 'tiny' completed"):
         run_study(spec, verbose=0, report=False)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
@@ -237,7 +239,7 @@ def test_sklearn_engine_study(tmp_path):
     result = run_study(spec, verbose=0, report=False)
     assert result.search is not None and len(result.study.trials) == 2
     assert result.summary["engine"] == "sklearn" and result.test_score is not None
-    assert (result.output_dir / "best_model.pkl").is_file()
+    assert (result.output_dir / "best_model.automl").is_file()
 
 
 def test_cmaes_sampler_study_runs(tmp_path):

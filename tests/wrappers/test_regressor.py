@@ -162,3 +162,26 @@ def test_errors(diabetes):
     message = "The 'learning_rate' parameter of KerasRegressor must be None or a float in the range (0, inf)"
     with pytest.raises(ValueError, match=re.escape(message)):
         KerasRegressor(epochs=1, learning_rate=-1.0).fit(X_train, y_train)
+
+
+def test_a_fit_that_diverges_raises_with_a_hint():
+    # As scikit-learn's MLP: a non-finite loss is an error at fit, not NaN predictions.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3))
+    model = KerasRegressor(learning_rate=1e6, optimizer="sgd", epochs=3, verbose=0, random_state=0)
+    with np.errstate(all="ignore"), pytest.raises(
+        ValueError, match=r"KerasRegressor.fit diverged: the training loss became non-finite \(nan\) at epoch "
+    ) as info:
+        model.fit(X, X @ [1.0, 2.0, 3.0])
+    assert "Lower the learning rate (learning_rate=1000000.0)" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_the_divergence_check_reads_the_loss_once_per_epoch():
+    from automl.wrappers._base import _Divergence
+
+    check = _Divergence("KerasRegressor", 0.1)
+    check.on_epoch_end(0, {"loss": 1.0})
+    check.on_epoch_end(1, {})
+    with pytest.raises(ValueError, match=r"loss became non-finite \(inf\) at epoch 3"):
+        check.on_epoch_end(2, {"loss": float("inf")})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ._base import LAYERS, KerasTensor, Layer
@@ -19,6 +21,29 @@ def is_string_dtype(dtype) -> bool:
         return np.dtype(dtype).kind in "USO"
     except TypeError:
         return False
+
+
+def _dimension(d) -> int | None:
+    """``d`` as an int >= 1, or None when it is not one (bools, fractions, 0, negatives)."""
+    if isinstance(d, bool) or not isinstance(d, numbers.Real):
+        return None
+    if not (float(d).is_integer() and d >= 1):
+        return None
+    return int(d)
+
+
+def _check_shape(shape) -> tuple:
+    """``shape`` as a tuple of positive ints and Nones; a ValueError naming it otherwise."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        dims = None
+    if dims is not None and all(d is None or _dimension(d) is not None for d in dims):
+        return tuple(None if d is None else _dimension(d) for d in dims)
+    raise ValueError(
+        "The 'shape' parameter of InputLayer must be a tuple of positive ints or None (one per "
+        f"axis, the batch axis excluded). Got {shape!r} instead."
+    )
 
 
 @LAYERS.register
@@ -44,7 +69,10 @@ class InputLayer(Layer):
         super().__init__(name=name, dtype=None if string else dtype, **kwargs)
         if string:
             self.dtype = "string"
-        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.shape = _check_shape(shape)
+        if batch_size is not None and _dimension(batch_size) is None:
+            raise ValueError(f"The 'batch_size' parameter of InputLayer must be a positive int or "
+                             f"None. Got {batch_size!r} instead.")
         self.batch_size = batch_size
         self._maybe_build((batch_size, *self.shape))
         self._inbound_nodes = [((), KerasTensor((batch_size, *self.shape), self, (), self.name))]
