@@ -13,14 +13,20 @@ import time
 
 from automl._random import trial_seed
 
+from ._claims import budget_used, claim_trial, claimable
+from ._heartbeat import Heartbeat, heartbeat_of
 from ._plan import StudyPlan
 from ._pool import InlinePool, ProcessPool, TrialRunner
 from ._progress import ProgressBar
 from ._signals import deferred_sigint, no_sigint
-from ._storage import budget_used, fail_trial, process_tag
+from ._storage import fail_trial, process_tag, recover_stale_trials
 from ._summary import RunInfo
 
 __all__ = ["optimize"]
+
+#: Seconds between two looks for trials of dead processes during a run (database
+#: storages; three times longer for journal files, where only this host is judged).
+RECOVERY_INTERVAL = 10
 
 
 def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) -> None:
@@ -52,13 +58,22 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
                 else functools.partial(ProcessPool, n_workers=info.n_jobs))
 
     def budget_left() -> bool:
-        return budget_used(study.get_trials(deepcopy=False)) < spec.n_trials
+        # Trials other processes run or queued hold their places: stop when all are claimed.
+        return claimable(study.get_trials(deepcopy=False), spec.n_trials)
 
     def ask():
         with deferred_sigint():
-            return _ask(plan, objective, study, storage, info.seed)
+            task = _ask(plan, objective, study, storage, info.seed, spec.n_trials)
+        if task is not None:
+            heartbeat.add(task["trial_id"])
+        return task
 
-    with bar, threadpool_limits(limits=info.threads):
+    # Trials of processes that died while this one runs (another host's, with a database
+    # storage) are failed and queued again on the way.
+    sweep_every = RECOVERY_INTERVAL * (1 if heartbeat_of(storage) is not None else 3)
+    next_sweep = time.monotonic() + sweep_every
+
+    with bar, threadpool_limits(limits=info.threads), Heartbeat(storage) as heartbeat:
         pool = pool_cls(runner)
         running: dict[int, dict] = {}
         deaths = [0]
@@ -83,7 +98,13 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
                 if not running and (timed_out or not budget_left()):
                     break
                 for event in pool.wait(timeout=0.5):
+                    if event[2] is not None:
+                        heartbeat.discard(event[2]["trial_id"])
                     _collect(event, study, storage, pool, running, info, bar, deaths)
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + sweep_every
+                    keep = {process_tag(), *pool.tags}
+                    info.lost.extend(recover_stale_trials(study, storage, keep=keep)["recovered"])
                 bar.update(study.get_trials(deepcopy=False))
             pool.close()
         except BaseException as exc:
@@ -92,28 +113,35 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
             raise
 
 
-def _ask(plan: StudyPlan, objective, study, storage, seed: int) -> dict | None:
-    """Create the next trial in the parent and draw its estimator parameters, once.
+def _ask(plan: StudyPlan, objective, study, storage, seed: int, n_trials: int) -> dict | None:
+    """Claim the next trial within the budget and draw its estimator parameters, once.
 
-    The sampler is rebuilt for each trial with a seed derived from the study
-    seed and the trial count, so trial ``k``'s draw depends only on the seed
-    and the finished history, also across a resume. The trial records this
-    process until a worker takes it, so that other processes sharing the
-    study (and a resume after a crash) can tell a live trial from one whose
-    process died.
+    :func:`~automl.search._claims.claim_trial` creates the trial tagged with
+    this process (or pops a queued retry), or returns None when other
+    processes claimed the last places. The sampler is then rebuilt with a
+    seed derived from the study seed and the trial's number: trial ``k``'s
+    draw depends only on the seed and the history it sees, also across a
+    resume, and processes asking together (different numbers) never draw
+    alike. The trial keeps this process's tag until a worker takes it, so
+    that other processes sharing the study (and a resume after a crash) can
+    tell a live trial from one whose process died.
     """
-    study.sampler = plan.sampler(seed, len(study.get_trials(deepcopy=False)))
-    trial = study.ask()
+    import optuna
+
+    frozen = claim_trial(storage, study._study_id, n_trials, process_tag())
+    if frozen is None:
+        return None
+    study.sampler = plan.sampler(seed, frozen.number)
+    trial = optuna.Trial(study, frozen._trial_id)
     # A retried trial (its worker died, or the run was interrupted) trains with the
     # seed of the trial it repeats, so it gives the result that trial would have.
-    tseed = trial_seed(seed, trial.user_attrs.get("retry_of", trial.number))
-    trial.set_user_attr("process", process_tag())
+    tseed = trial_seed(seed, frozen.user_attrs.get("retry_of", frozen.number))
     try:
         objective.suggest(trial)
     except Exception as exc:  # noqa: BLE001 - recorded on the trial, the study goes on
         fail_trial(study, storage, trial, f"{type(exc).__name__}: {exc}", retry=False)
         return None
-    return {"number": trial.number, "seed": tseed}
+    return {"number": frozen.number, "trial_id": frozen._trial_id, "seed": tseed}
 
 
 def _collect(event, study, storage, pool, running, info: RunInfo, bar, deaths) -> None:

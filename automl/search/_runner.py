@@ -41,6 +41,7 @@ from ._sklearn_engine import run_sklearn_search
 from ._storage import (
     StudyExistsError,
     budget_used,
+    create_or_load_study,
     open_recorded_study,
     prepare_storage,
     recover_stale_trials,
@@ -246,8 +247,15 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
     spec = plan.spec
     storage, storage_url, exists = prepare_storage(spec, resume=resume, overwrite=overwrite)
     study_name = spec.study_name
+    study = None
+    if not exists:  # another process may create it at the same moment: then join it
+        study, created = create_or_load_study(study_name, storage, spec.directions,
+                                              join=spec.storage is not None)
+        exists = not created
     if exists:
-        study = optuna.load_study(study_name=study_name, storage=storage)
+        if study is None:
+            study = optuna.load_study(study_name=study_name, storage=storage)
+        _wait_for_record(study)
         if spec.engine == "sklearn" and study.get_trials(deepcopy=False):
             raise StudyExistsError(
                 f"study {study_name!r} (engine sklearn) cannot be resumed: a scikit-learn "
@@ -264,9 +272,6 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
         seed = spec.seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-        study = optuna.create_study(
-            study_name=study_name, storage=storage, directions=spec.directions
-        )
     cores = _available_cores()
     n_jobs = cores if spec.n_jobs == -1 else spec.n_jobs
     if spec.engine == "optuna":
@@ -294,6 +299,15 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
         info.recovered = recover_stale_trials(study, storage)
     info.sizes = plan.data["sizes"]
     return study, storage, info
+
+
+def _wait_for_record(study, timeout: float = 10.0) -> None:
+    """Wait until the process that created ``study`` a moment ago has recorded its seed."""
+    deadline = time.monotonic() + timeout
+    while "seed" not in study.user_attrs and not study.get_trials(deepcopy=False):
+        if time.monotonic() >= deadline:
+            return  # a study not created by run_study: no record will come
+        time.sleep(0.05)
 
 
 def _threads(requested: int | None, n_jobs: int, cores: int) -> int:

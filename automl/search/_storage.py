@@ -6,20 +6,27 @@ default), a journal file given by path, or any Optuna database URL
 logs guarded by a lock file, so several processes (workers, or several
 ``automl run`` commands on one machine) share one safely.
 
-Optuna's heartbeat (``heartbeat_interval`` and a stale-trial callback) exists
-only for ``RDBStorage``; ``JournalStorage`` does not implement it. So every
-trial records which process runs it (the ``process`` user attribute,
-``"<host>:<pid>:<start time>"``) and :func:`recover_stale_trials` fails and
-re-enqueues the RUNNING trials whose process no longer exists on this host.
+Every trial records which process runs it (the ``process`` user attribute,
+``"<host>:<pid>:<start time>"``), set in the very operation that creates it
+(:func:`automl.search._claims.claim_trial`). :func:`recover_stale_trials`
+fails and re-enqueues the RUNNING trials whose process no longer exists on
+this host and, in a database storage, those whose heartbeat stopped (any
+host; :mod:`automl.search._heartbeat`: Optuna's heartbeat exists only for
+``RDBStorage``, not for journal files).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import socket
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ._claims import PROCESS, RETRIED, budget_used
+from ._heartbeat import enable_heartbeat
 from ._run_directory import RunDirectory
 
 __all__ = [
@@ -34,13 +41,16 @@ __all__ = [
     "fail_trial",
     "recover_stale_trials",
     "budget_used",
+    "create_or_load_study",
+    "open_storage_retrying",
 ]
 
 #: File name of the default Optuna journal in the output directory.
 JOURNAL_NAME = RunDirectory.JOURNAL
 
-#: User attribute marking a failed trial whose parameters were enqueued again.
-RETRIED = "retried"
+#: Seconds a RUNNING trial without a ``process`` tag is left alone: a queued trial is
+#: popped (made RUNNING) and tagged in two storage operations.
+UNTAGGED_GRACE = 60
 
 
 class StudyExistsError(FileExistsError):
@@ -129,59 +139,118 @@ def fail_trial(study, storage, trial, reason: str, *, retry: bool = True) -> int
     Returns the study size after enqueueing (the retry's future number is not
     known), or None when the trial had already finished.
     """
+    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
     current = storage.get_trial(trial._trial_id)
     if current.state.is_finished():
         return None
-    storage.set_trial_user_attr(current._trial_id, "error", reason)
-    if retry:
-        storage.set_trial_user_attr(current._trial_id, RETRIED, True)
-    study.tell(current.number, state=TrialState.FAIL, skip_if_finished=True)
+    try:
+        storage.set_trial_user_attr(current._trial_id, "error", reason)
+        if retry:
+            storage.set_trial_user_attr(current._trial_id, RETRIED, True)
+        # Atomic in every storage: of processes failing one trial at once, one wins
+        # (the others get UpdateFinishedTrialError) and only it queues the retry.
+        study.tell(current.number, state=TrialState.FAIL, skip_if_finished=True)
+    except UpdateFinishedTrialError:
+        return None
     if retry and current.params:
         origin = current.user_attrs.get("retry_of", current.number)
         study.enqueue_trial(dict(current.params), user_attrs={"retry_of": origin})
     return current.number
 
 
-def recover_stale_trials(study, storage, *, keep: set[str] = frozenset()) -> dict[str, Any]:
-    """Fail and re-enqueue RUNNING trials whose process is dead (checked on this host only).
+def recover_stale_trials(study, storage, *, keep: set[str] = frozenset(),
+                         untagged_grace: float = UNTAGGED_GRACE) -> dict[str, Any]:
+    """Fail and re-enqueue the RUNNING trials of dead processes.
 
-    ``keep`` holds process tags known to be alive (this run's workers). Trials
-    started on another host are left RUNNING and counted under ``"unknown"``.
+    A trial is lost when its ``process`` tag names a process of this host that
+    no longer runs, when (database storages with heartbeats) its heartbeat is
+    older than the storage's grace period, or when it has had no tag for
+    ``untagged_grace`` seconds. ``keep`` holds process tags known to be alive
+    (this run's workers); a live process of this host is never failed. Trials
+    of other hosts that cannot be judged (journal files) are left RUNNING and
+    counted under ``"unknown"``.
     """
     from optuna.trial import TrialState
 
+    rdb = enable_heartbeat(storage)
+    stale = set()
+    if rdb is not None:
+        stale = set(rdb._get_stale_trial_ids(study._study_id))  # Optuna's heartbeat interface
+    young = datetime.now() - timedelta(seconds=untagged_grace)
     recovered, unknown = [], []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        tag = trial.user_attrs.get("process")
+        tag = trial.user_attrs.get(PROCESS)
         if tag in keep:
             continue
-        alive = process_alive(tag) if tag else False
+        alive = process_alive(tag) if tag else None
         if alive:
             continue
-        if alive is None:
+        if trial._trial_id in stale:
+            who = f"process {tag}" if tag else "an unknown process"
+            reason = f"WorkerLost: no heartbeat of {who} for {rdb.grace_period} s"
+        elif alive is False:
+            reason = f"WorkerLost: process {tag} died while running this trial"
+        elif not tag and (trial.datetime_start is None or trial.datetime_start < young):
+            reason = "WorkerLost: an unknown process died while running this trial"
+        else:  # another host's, or just popped from the queue and not yet tagged
             unknown.append(trial.number)
             continue
-        who = f"process {tag}" if tag else "an unknown process"
-        if (
-            fail_trial(study, storage, trial, f"WorkerLost: {who} died while running this trial")
-            is not None
-        ):
+        if fail_trial(study, storage, trial, reason) is not None:
             recovered.append(trial.number)
     return {"recovered": recovered, "unknown": unknown}
 
 
-def budget_used(trials) -> int:
-    """Trials counting towards ``n_trials``: all but WAITING ones and failed-then-retried ones."""
-    from optuna.trial import TrialState
+def _creation_race(exc: BaseException) -> bool:
+    """Whether ``exc`` is another process creating the same schema or study at the same time."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(k in text for k in ("integrityerror", "unique constraint", "already exists",
+                                   "duplicate key", "uniqueviolation", "database is locked"))
 
-    return sum(
-        1
-        for t in trials
-        if t.state != TrialState.WAITING
-        and not (t.state == TrialState.FAIL and t.user_attrs.get(RETRIED))
-    )
+
+def _retrying(make, what: str, attempts: int = 8):
+    for attempt in range(attempts):
+        try:
+            return make()
+        except Exception as exc:
+            if attempt == attempts - 1 or not _creation_race(exc):
+                raise
+            time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
+    raise AssertionError(what)  # not reached
+
+
+def open_storage_retrying(storage):
+    """:func:`open_storage`, again when another process is creating the same database schema.
+
+    Two processes opening a new SQLite or PostgreSQL database at the same
+    moment both create Optuna's tables; the slower one fails with a unique
+    constraint error (``alembic_version``) or "already exists". Opened again,
+    it finds the schema made.
+    """
+    return _retrying(lambda: open_storage(storage), "open_storage")
+
+
+def create_or_load_study(study_name: str, storage, directions, *, join: bool):
+    """``(study, created)``: create the study, or load it when another process just did.
+
+    ``join=False`` turns losing that race into :class:`StudyExistsError`.
+    """
+    import optuna
+    from optuna.exceptions import DuplicatedStudyError
+
+    def make():
+        try:
+            return optuna.create_study(
+                study_name=study_name, storage=storage, directions=directions), True
+        except DuplicatedStudyError:
+            if not join:
+                raise StudyExistsError(
+                    f"study {study_name!r} was created by another process at the same time"
+                ) from None
+            return optuna.load_study(study_name=study_name, storage=storage), False
+
+    return _retrying(make, "create_study")
 
 
 # ---------------------------------------------------------------------------
@@ -201,7 +270,7 @@ def prepare_storage(spec, *, resume: bool, overwrite: bool):
     study_name = spec.study_name
     leftovers = run.outputs()
     journal_existed = is_url(storage_url) or Path(storage_url).exists()
-    storage = open_storage(storage_url)
+    storage = open_storage_retrying(storage_url)
     names = [s.study_name for s in storage.get_all_studies()] if journal_existed else []
     exists = study_name in names
     if resume:

@@ -1,0 +1,92 @@
+"""Helpers of the shared-study tests: several ``automl run`` processes on one storage.
+
+:func:`run_processes` starts ``n`` ``automl run`` processes at once on one study
+file (one storage, one study name, one output directory), waits for them and
+returns the study. :func:`check_shared_study` asserts what sharing must keep:
+the exact budget, no configuration twice, no trial failed by another process,
+and the last summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import yaml
+from optuna.trial import TrialState
+
+from automl.search._storage import budget_used, open_storage
+from tests.search.runner_helpers import tiny
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def shared_spec(tmp_path, storage: str, **extra) -> dict:
+    """A tiny study on ``storage`` (random search: every configuration distinct)."""
+    spec = tiny(
+        tmp_path,
+        n_trials=16,
+        epochs=2,
+        storage=storage,
+        study_name="shared",
+        sampler={"name": "tpe", "n_startup_trials": 4},
+    )
+    spec.update(extra)
+    return spec
+
+
+def run_processes(tmp_path, spec: dict, n: int = 4, timeout: float = 300) -> list:
+    """Start ``n`` ``automl run`` processes on the study ``spec`` at once; their results."""
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text(yaml.safe_dump(spec))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "automl", "run", str(study_file), "--no-report", "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        )
+        for _ in range(n)
+    ]
+    results = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=timeout)
+            results.append((p.returncode, out, err))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return results
+
+
+def load(spec: dict):
+    return optuna.load_study(study_name=spec["study_name"], storage=open_storage(spec["storage"]))
+
+
+def check_shared_study(spec: dict, results: list) -> None:
+    """The study of ``spec`` after its processes ended: exact budget, nothing repeated or lost."""
+    for code, _, err in results:
+        assert code == 0, err[-3000:]
+    study = load(spec)
+    trials = study.get_trials(deepcopy=False)
+    counted = [t for t in trials if t.state.is_finished() and budget_used([t])]
+    assert len(counted) == spec["n_trials"] == budget_used(trials)
+    assert not [t.number for t in trials if t.state == TrialState.RUNNING]
+    # No configuration twice (the space's floats make a repeat by chance impossible).
+    configs = [tuple(sorted(t.params.items())) for t in counted]
+    assert len(set(configs)) == len(configs), sorted(configs)
+    # The only failures are trials created past the budget and given back unevaluated.
+    for t in trials:
+        if t.state == TrialState.FAIL:
+            assert t.user_attrs.get("over_budget") and not t.params, (t.number, t.user_attrs)
+    # Several processes really shared the study.
+    assert len({t.user_attrs["process"].split(":")[1] for t in counted}) >= 2
+    summary = json.loads((Path(spec["output"]) / "summary.json").read_text())
+    assert summary["status"] == "complete", summary
+    assert summary["trials_running"] == 0 and summary["budget_used"] == spec["n_trials"]
+    assert summary["best_trial"] is not None and summary["test_score"] is not None
