@@ -132,6 +132,9 @@ def _ask(plan: StudyPlan, objective, study, storage, seed: int, n_trials: int) -
     if frozen is None:
         return None
     study.sampler = plan.sampler(seed, frozen.number)
+    # What study.ask() does besides creating the trial: samplers read the study's
+    # trials through a cache that is refreshed once per trial.
+    study._thread_local.cached_all_trials = None
     trial = optuna.Trial(study, frozen._trial_id)
     # A retried trial (its worker died, or the run was interrupted) trains with the
     # seed of the trial it repeats, so it gives the result that trial would have.

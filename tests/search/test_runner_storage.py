@@ -53,9 +53,11 @@ def test_recover_stale_trials(tmp_path):
             trial.set_user_attr("process", tag)
     done = study.ask()
     study.tell(done, 1.0)
-    report = recover_stale_trials(study, storage)
+    # An untagged trial is left alone for a while (a queued trial is popped, then tagged).
+    assert recover_stale_trials(study, storage) == {"recovered": [0], "unknown": [2, 3]}
+    report = recover_stale_trials(study, storage, untagged_grace=0)
     # dead process and untagged trial: failed and re-enqueued; live and foreign: kept.
-    assert report == {"recovered": [0, 3], "unknown": [2]}
+    assert report == {"recovered": [3], "unknown": [2]}
     trials = study.get_trials(deepcopy=False)
     assert [t.state for t in trials[:5]] == [
         TrialState.FAIL,
