@@ -9,8 +9,9 @@
 2. The study is created in its storage (``<output>/study.journal`` by default),
    or reopened with ``resume=True``; RUNNING trials left by dead processes
    are then failed and their parameters enqueued again.
-3. The parent process asks the sampler for each trial (one sampler, seeded per
-   trial number from the study seed), draws its estimator parameters once and
+3. The parent process claims each trial within the budget (several processes
+   may share the study: :mod:`._claims`), asks the sampler (seeded per trial
+   number from the study seed), draws its estimator parameters once and
    stores them on the trial, and hands it to a free worker; workers run the
    objective and tell the result to the storage. With ``deterministic: true``
    trials go out in batches of ``n_jobs``.
@@ -131,6 +132,15 @@ def run_study(
     parameters as trial ``i``) and its parameters are drawn by a sampler seeded from ``(seed, i)`` in the parent
     process, so with ``n_jobs=1`` the same study run twice gives identical
     trials, and :func:`rerun_trial` reproduces a finished trial's score.
+
+    **Sharing a study.** Processes given one storage and study name share
+    ``n_trials`` exactly: each trial is claimed in trial-number order and one
+    created past the budget is given back unevaluated (a FAIL trial with
+    ``over_budget``, counted nowhere); trial ``i``'s sampler seed depends on
+    ``i`` alone, so processes asking at once never draw alike. A process that
+    ends while others still run trials writes ``summary.json`` with status
+    ``running`` and ``trials_running`` and skips the refit; the last one to
+    finish refits the best trial and writes the final summary.
 
     **Deterministic parallel mode** (``deterministic: true``). With
     ``n_jobs=k > 1`` trials normally start as soon as a worker is free, so the

@@ -1,8 +1,9 @@
 """Processes sharing one study: seed streams, budget claims, owner tags, heartbeats, summaries.
 
-The storage-agnostic tests take a ``storage`` factory (journal file, SQLite,
-in-memory where one process suffices); a PostgreSQL URL can be added to
-:data:`STORAGES` the same way.
+The storage-agnostic tests take the ``storage_url`` fixture: a new journal
+file or SQLite database per test. Another storage (a PostgreSQL server) is
+one more entry of :data:`STORAGES`: a function of the test's ``request`` and
+``tmp_path`` returning the URL of an empty database.
 """
 
 import json
@@ -30,11 +31,16 @@ from automl.search._storage import (
 from automl.search._summary import study_status, write_summary_last
 from tests.search.shared_study import REPO, check_shared_study, run_processes, shared_spec
 
-#: name -> storage of a fresh study in ``tmp_path`` (a URL or a journal file path).
+#: name -> ``f(request, tmp_path)``: an empty storage (a URL or a journal file path).
 STORAGES = {
-    "journal": lambda tmp_path: str(tmp_path / "study.journal"),
-    "sqlite": lambda tmp_path: f"sqlite:///{tmp_path / 'study.db'}",
+    "journal": lambda request, tmp_path: str(tmp_path / "study.journal"),
+    "sqlite": lambda request, tmp_path: f"sqlite:///{tmp_path / 'study.db'}",
 }
+
+
+@pytest.fixture(params=sorted(STORAGES))
+def storage_url(request, tmp_path):
+    return STORAGES[request.param](request, tmp_path)
 
 
 def _study(storage, name="s"):
@@ -57,10 +63,9 @@ def test_sampler_seeds_keep_their_values_and_never_repeat():
     assert sampler_seed(1, 0) != sampler_seed(0, 0)
 
 
-@pytest.mark.parametrize("kind", sorted(STORAGES))
-def test_processes_asking_together_draw_what_one_process_draws(tmp_path, kind):
+def test_processes_asking_together_draw_what_one_process_draws(storage_url):
     """Two "processes" (two storages on one study) see the same count but get other numbers."""
-    storage = STORAGES[kind](tmp_path)
+    storage = storage_url
     study_a, storage_a = _study(storage)
     study_b, storage_b = _study(storage)
 
@@ -88,9 +93,8 @@ def test_processes_asking_together_draw_what_one_process_draws(tmp_path, kind):
 # Claims: exact budget, owner tags in the creating operation
 
 
-@pytest.mark.parametrize("kind", sorted(STORAGES))
-def test_racing_claims_take_exactly_the_budget(tmp_path, kind):
-    storage = STORAGES[kind](tmp_path)
+def test_racing_claims_take_exactly_the_budget(storage_url):
+    storage = storage_url
     _study(storage)
     n_trials, claimed, errors = 24, [], []
 
@@ -122,9 +126,8 @@ def test_racing_claims_take_exactly_the_budget(tmp_path, kind):
     assert len({t.user_attrs["process"] for t in trials}) > 1
 
 
-@pytest.mark.parametrize("kind", sorted(STORAGES))
-def test_a_retry_takes_the_place_of_its_failed_trial(tmp_path, kind):
-    study, storage = _study(STORAGES[kind](tmp_path))
+def test_a_retry_takes_the_place_of_its_failed_trial(storage_url):
+    study, storage = _study(storage_url)
     for _ in range(3):
         frozen = claim_trial(storage, study._study_id, 3, process_tag())
         trial = optuna.Trial(study, frozen._trial_id)
@@ -234,8 +237,7 @@ def test_the_last_process_to_finish_writes_the_final_summary(tmp_path):
 
 
 @pytest.mark.parametrize("repeat", [0, 1])
-@pytest.mark.parametrize("kind", sorted(STORAGES))
-def test_four_run_processes_share_one_study(tmp_path, kind, repeat):
+def test_four_run_processes_share_one_study(tmp_path, storage_url, repeat):
     """Four `automl run` of one study file at once: 16 trials exactly, none twice, none lost."""
-    spec = shared_spec(tmp_path, STORAGES[kind](tmp_path))
+    spec = shared_spec(tmp_path, storage_url)
     check_shared_study(spec, run_processes(tmp_path, spec, n=4))
