@@ -73,6 +73,16 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
     sweep_every = RECOVERY_INTERVAL * (1 if heartbeat_of(storage) is not None else 3)
     next_sweep = time.monotonic() + sweep_every
 
+    def sweep() -> list[int]:
+        nonlocal next_sweep
+        next_sweep = time.monotonic() + sweep_every
+        keep = {process_tag(), *pool.tags}
+        recovered = recover_stale_trials(study, storage, keep=keep)["recovered"]
+        info.lost.extend(recovered)
+        for number in recovered:
+            bar.write(f"Trial {number} lost by another process; queued again.")
+        return recovered
+
     with bar, threadpool_limits(limits=info.threads), Heartbeat(storage) as heartbeat:
         pool = pool_cls(runner)
         running: dict[int, dict] = {}
@@ -96,15 +106,17 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
                         pool.submit(worker, task)
                         running[worker] = task
                 if not running and (timed_out or not budget_left()):
-                    break
+                    # The last places may be held by trials of processes that died: run
+                    # them again before leaving (trials that run elsewhere are left to run).
+                    if timed_out or not sweep():
+                        break
+                    continue
                 for event in pool.wait(timeout=0.5):
                     if event[2] is not None:
                         heartbeat.discard(event[2]["trial_id"])
                     _collect(event, study, storage, pool, running, info, bar, deaths)
                 if time.monotonic() >= next_sweep:
-                    next_sweep = time.monotonic() + sweep_every
-                    keep = {process_tag(), *pool.tags}
-                    info.lost.extend(recover_stale_trials(study, storage, keep=keep)["recovered"])
+                    sweep()
                 bar.update(study.get_trials(deepcopy=False))
             pool.close()
         except BaseException as exc:

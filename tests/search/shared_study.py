@@ -39,11 +39,15 @@ def shared_spec(tmp_path, storage: str, **extra) -> dict:
     return spec
 
 
-def run_processes(tmp_path, spec: dict, n: int = 4, timeout: float = 300) -> list:
-    """Start ``n`` ``automl run`` processes on the study ``spec`` at once; their results."""
+def run_processes(tmp_path, spec: dict, n: int = 4, timeout: float = 300, env=None) -> list:
+    """Start ``n`` ``automl run`` processes on the study ``spec`` at once; their results.
+
+    ``env``: more environment variables (``PYTHONPATH`` gets the repository and this folder).
+    """
     study_file = tmp_path / "study.yaml"
     study_file.write_text(yaml.safe_dump(spec))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, **(env or {}), "PYTHONPATH": f"{REPO}{os.pathsep}{here}"}
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "automl", "run", str(study_file), "--no-report", "--quiet"],
@@ -68,21 +72,31 @@ def load(spec: dict):
     return optuna.load_study(study_name=spec["study_name"], storage=open_storage(spec["storage"]))
 
 
-def check_shared_study(spec: dict, results: list) -> None:
-    """The study of ``spec`` after its processes ended: exact budget, nothing repeated or lost."""
-    for code, _, err in results:
-        assert code == 0, err[-3000:]
+def check_shared_study(spec: dict, results: list, *, lost: int = 0) -> None:
+    """The study of ``spec`` after its processes ended: exact budget, nothing repeated or lost.
+
+    ``lost``: processes killed on purpose (exit -9), whose running trial ran again.
+    """
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [-9] * lost + [0] * (len(results) - lost), [e[-3000:] for _, _, e in results]
     study = load(spec)
     trials = study.get_trials(deepcopy=False)
     counted = [t for t in trials if t.state.is_finished() and budget_used([t])]
     assert len(counted) == spec["n_trials"] == budget_used(trials)
     assert not [t.number for t in trials if t.state == TrialState.RUNNING]
     # No configuration twice (the space's floats make a repeat by chance impossible).
-    configs = [tuple(sorted(t.params.items())) for t in counted]
+    configs = [tuple(sorted(t.params.items())) for t in counted if "retry_of" not in t.user_attrs]
     assert len(set(configs)) == len(configs), sorted(configs)
-    # The only failures are trials created past the budget and given back unevaluated.
+    # The only failures are trials created past the budget and given back unevaluated,
+    # and the trials of killed processes, run again.
+    retried = [t for t in trials if t.user_attrs.get("retried")]
+    assert len(retried) == lost
+    for t in retried:
+        assert t.state == TrialState.FAIL and t.user_attrs["error"].startswith("WorkerLost")
+        assert [r.state for r in counted if r.user_attrs.get("retry_of") == t.number] == [
+            TrialState.COMPLETE]
     for t in trials:
-        if t.state == TrialState.FAIL:
+        if t.state == TrialState.FAIL and not t.user_attrs.get("retried"):
             assert t.user_attrs.get("over_budget") and not t.params, (t.number, t.user_attrs)
     # Several processes really shared the study.
     assert len({t.user_attrs["process"].split(":")[1] for t in counted}) >= 2

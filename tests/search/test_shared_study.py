@@ -241,3 +241,16 @@ def test_four_run_processes_share_one_study(tmp_path, storage_url, repeat):
     """Four `automl run` of one study file at once: 16 trials exactly, none twice, none lost."""
     spec = shared_spec(tmp_path, storage_url)
     check_shared_study(spec, run_processes(tmp_path, spec, n=4))
+
+
+def test_the_trial_of_a_killed_process_runs_again_in_another(tmp_path):
+    """One of two `automl run` processes dies mid-trial: the other runs that trial again."""
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    spec = shared_spec(tmp_path, str(tmp_path / "study.journal"), n_trials=8,
+                       model="runner_helpers:mlp",
+                       space={"parameters": {"units": {"type": "int", "low": 4, "high": 64},
+                                             "learning_rate": {"type": "float", "low": 1e-3,
+                                                               "high": 1e-1, "log": True}}})
+    env = {"AUTOML_FAULT": "kill@3", "AUTOML_FAULT_DIR": str(faults)}
+    check_shared_study(spec, run_processes(tmp_path, spec, n=2, env=env), lost=1)
