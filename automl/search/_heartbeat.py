@@ -76,9 +76,9 @@ class Heartbeat:
             self._ids.add(int(trial_id))
         self._rdb.record_heartbeat(int(trial_id))
 
-    def discard(self, trial_id: int) -> None:
+    def discard(self, trial_id: int | None) -> None:
         with self._lock:
-            self._ids.discard(int(trial_id))
+            self._ids.discard(trial_id)
 
     def _beat(self) -> None:
         while not self._stop.wait(self._rdb.heartbeat_interval):

@@ -113,7 +113,7 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
                     continue
                 for event in pool.wait(timeout=0.5):
                     if event[2] is not None:
-                        heartbeat.discard(event[2]["trial_id"])
+                        heartbeat.discard(event[2].get("trial_id"))
                     _collect(event, study, storage, pool, running, info, bar, deaths)
                 if time.monotonic() >= next_sweep:
                     sweep()

@@ -18,7 +18,6 @@ host; :mod:`automl.search._heartbeat`: Optuna's heartbeat exists only for
 from __future__ import annotations
 
 import os
-import random
 import socket
 import time
 from datetime import datetime, timedelta
@@ -216,7 +215,8 @@ def _retrying(make, what: str, attempts: int = 8):
         except Exception as exc:
             if attempt == attempts - 1 or not _creation_race(exc):
                 raise
-            time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
+            # Processes that collided once should not collide again: stagger by pid.
+            time.sleep(0.05 * (attempt + 1) * (1 + os.getpid() % 7 / 7))
     raise AssertionError(what)  # not reached
 
 
