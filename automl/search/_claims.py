@@ -89,18 +89,21 @@ def claimable(trials, n_trials: int) -> bool:
     return next(_first_claimable_waiting(trials, n_trials), None) is not None
 
 
-def claim_trial(storage, study_id: int, n_trials: int, tag: str):
+def claim_trial(storage, study_id: int, n_trials: int, tag: str, trials=None):
     """A RUNNING trial of the study within the budget, owned by ``tag``; None if none is left.
 
     Pops the first queued trial within budget, else creates one with the
     ``process`` attribute set in the creating operation (no process ever sees
     it untagged). A created trial that turns out to be past the budget (other
     processes claimed the last places first) is given back and None returned.
+    ``trials``: the study's trials as just read, if at hand (saves a read; the
+    decision is made on a read after the creation either way).
     """
     from optuna import exceptions
     from optuna.trial import FrozenTrial, TrialState
 
-    trials = storage.get_all_trials(study_id, deepcopy=False)
+    if trials is None:
+        trials = storage.get_all_trials(study_id, deepcopy=False)
     for waiting in _first_claimable_waiting(trials, n_trials):
         try:
             if not storage.set_trial_state_values(waiting._trial_id, state=TrialState.RUNNING):

@@ -57,13 +57,20 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
     pool_cls = (InlinePool if info.n_jobs == 1
                 else functools.partial(ProcessPool, n_workers=info.n_jobs))
 
-    def budget_left() -> bool:
+    # The study's trials as last read: one read per loop turn and per claim (reads of a
+    # database storage cost more than the rest of a small trial's bookkeeping).
+    snapshot = [study.get_trials(deepcopy=False)]
+
+    def budget_left(fresh: bool = True) -> bool:
         # Trials other processes run or queued hold their places: stop when all are claimed.
-        return claimable(study.get_trials(deepcopy=False), spec.n_trials)
+        if fresh:
+            snapshot[0] = study.get_trials(deepcopy=False)
+        return claimable(snapshot[0], spec.n_trials)
 
     def ask():
         with deferred_sigint():
-            task = _ask(plan, objective, study, storage, info.seed, spec.n_trials)
+            task = _ask(plan, objective, study, storage, info.seed, spec.n_trials,
+                        trials=snapshot[0])
         if task is not None:
             heartbeat.add(task["trial_id"])
         return task
@@ -95,8 +102,10 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
                     free = free if not running and len(free) == pool.n_workers else []
                 if free and not timed_out:
                     timed_out = deadline is not None and time.monotonic() >= deadline
-                    batch = []
-                    while not timed_out and len(batch) < len(free) and budget_left():
+                    batch, asked = [], 0
+                    while (not timed_out and len(batch) < len(free)
+                           and budget_left(fresh=asked > 0)):
+                        asked += 1
                         task = ask()
                         if task is not None:
                             batch.append(task)
@@ -117,7 +126,8 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
                     _collect(event, study, storage, pool, running, info, bar, deaths)
                 if time.monotonic() >= next_sweep:
                     sweep()
-                bar.update(study.get_trials(deepcopy=False))
+                snapshot[0] = study.get_trials(deepcopy=False)
+                bar.update(snapshot[0])
             pool.close()
         except BaseException as exc:
             with no_sigint():
@@ -125,7 +135,8 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int) ->
             raise
 
 
-def _ask(plan: StudyPlan, objective, study, storage, seed: int, n_trials: int) -> dict | None:
+def _ask(plan: StudyPlan, objective, study, storage, seed: int, n_trials: int,
+         trials=None) -> dict | None:
     """Claim the next trial within the budget and draw its estimator parameters, once.
 
     :func:`~automl.search._claims.claim_trial` creates the trial tagged with
@@ -140,7 +151,7 @@ def _ask(plan: StudyPlan, objective, study, storage, seed: int, n_trials: int) -
     """
     import optuna
 
-    frozen = claim_trial(storage, study._study_id, n_trials, process_tag())
+    frozen = claim_trial(storage, study._study_id, n_trials, process_tag(), trials)
     if frozen is None:
         return None
     study.sampler = plan.sampler(seed, frozen.number)

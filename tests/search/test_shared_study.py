@@ -38,6 +38,15 @@ STORAGES = {
 }
 
 
+try:  # the throwaway PostgreSQL server of the database tests, where they exist
+    import tests.search.postgres_server  # noqa: F401
+except ImportError:
+    pass
+else:
+    STORAGES["postgresql"] = lambda request, tmp_path: request.getfixturevalue("postgres").url(
+        scheme="postgresql+psycopg")
+
+
 @pytest.fixture(params=sorted(STORAGES))
 def storage_url(request, tmp_path):
     return STORAGES[request.param](request, tmp_path)
