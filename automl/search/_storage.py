@@ -125,7 +125,17 @@ def process_alive(tag: str) -> bool | None:
         return False
     except PermissionError:  # alive, another user's
         return True
+    if _zombie(pid):  # killed, not yet reaped by its parent: it runs nothing any more
+        return False
     return not ticks or _start_ticks(pid) == ticks
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
 # ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 file (one storage, one study name, one output directory), waits for them and
 returns the study. :func:`check_shared_study` asserts what sharing must keep:
 the exact budget, no configuration twice, no trial failed by another process,
-and the last summary.
+and the last summary. The first trial of each process waits for the others
+(:func:`gated_mlp`), so that all of them share the study however slowly they start.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -25,8 +27,16 @@ from tests.search.runner_helpers import tiny
 REPO = Path(__file__).resolve().parents[2]
 
 
+SPACE = {
+    "parameters": {
+        "units": {"type": "int", "low": 4, "high": 64},
+        "learning_rate": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+    }
+}
+
+
 def shared_spec(tmp_path, storage: str, **extra) -> dict:
-    """A tiny study on ``storage`` (random search: every configuration distinct)."""
+    """A tiny study on ``storage`` whose model is :func:`gated_mlp`."""
     spec = tiny(
         tmp_path,
         n_trials=16,
@@ -34,9 +44,28 @@ def shared_spec(tmp_path, storage: str, **extra) -> dict:
         storage=storage,
         study_name="shared",
         sampler={"name": "tpe", "n_startup_trials": 4},
+        model="shared_study:gated_mlp",
+        space=SPACE,
     )
     spec.update(extra)
     return spec
+
+
+def gated_mlp(meta, units=8):
+    """``runner_helpers.mlp``; with ``$AUTOML_TEST_GATE="<dir>:<n>"`` the first model a
+    process builds waits until ``n`` processes have built theirs (all share the study)."""
+    from runner_helpers import mlp
+
+    gate = os.environ.get("AUTOML_TEST_GATE")
+    if gate:
+        folder, n = gate.rsplit(":", 1)
+        mark = Path(folder) / str(os.getpid())
+        if not mark.exists():
+            mark.touch()
+            deadline = time.monotonic() + 120
+            while len(list(Path(folder).iterdir())) < int(n) and time.monotonic() < deadline:
+                time.sleep(0.05)
+    return mlp(meta, units)
 
 
 def run_processes(tmp_path, spec: dict, n: int = 4, timeout: float = 300, env=None) -> list:
@@ -47,7 +76,10 @@ def run_processes(tmp_path, spec: dict, n: int = 4, timeout: float = 300, env=No
     study_file = tmp_path / "study.yaml"
     study_file.write_text(yaml.safe_dump(spec))
     here = Path(__file__).resolve().parent
-    env = {**os.environ, **(env or {}), "PYTHONPATH": f"{REPO}{os.pathsep}{here}"}
+    gate = tmp_path / "gate"
+    gate.mkdir(exist_ok=True)
+    env = {**os.environ, "AUTOML_TEST_GATE": f"{gate}:{n}", **(env or {}),
+           "PYTHONPATH": f"{REPO}{os.pathsep}{here}"}
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "automl", "run", str(study_file), "--no-report", "--quiet"],
@@ -98,8 +130,8 @@ def check_shared_study(spec: dict, results: list, *, lost: int = 0) -> None:
     for t in trials:
         if t.state == TrialState.FAIL and not t.user_attrs.get("retried"):
             assert t.user_attrs.get("over_budget") and not t.params, (t.number, t.user_attrs)
-    # Several processes really shared the study.
-    assert len({t.user_attrs["process"].split(":")[1] for t in counted}) >= 2
+    # Every process really ran trials of the study (the gate of gated_mlp).
+    assert len({t.user_attrs["process"].split(":")[1] for t in counted}) == len(results)
     summary = json.loads((Path(spec["output"]) / "summary.json").read_text())
     assert summary["status"] == "complete", summary
     assert summary["trials_running"] == 0 and summary["budget_used"] == spec["n_trials"]

@@ -256,10 +256,6 @@ def test_the_trial_of_a_killed_process_runs_again_in_another(tmp_path):
     """One of two `automl run` processes dies mid-trial: the other runs that trial again."""
     faults = tmp_path / "faults"
     faults.mkdir()
-    spec = shared_spec(tmp_path, str(tmp_path / "study.journal"), n_trials=8,
-                       model="runner_helpers:mlp",
-                       space={"parameters": {"units": {"type": "int", "low": 4, "high": 64},
-                                             "learning_rate": {"type": "float", "low": 1e-3,
-                                                               "high": 1e-1, "log": True}}})
+    spec = shared_spec(tmp_path, str(tmp_path / "study.journal"), n_trials=8)
     env = {"AUTOML_FAULT": "kill@3", "AUTOML_FAULT_DIR": str(faults)}
     check_shared_study(spec, run_processes(tmp_path, spec, n=2, env=env), lost=1)
