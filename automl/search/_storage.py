@@ -74,7 +74,48 @@ def open_storage(storage: str | os.PathLike):
         return optuna.storages.get_storage(text)
     path = Path(text).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return JournalStorage(JournalFileBackend(str(path)))
+    return JournalStorage(JournalFileBackend(str(path), lock_obj=_queued_lock(path)))
+
+
+def _queued_lock(path: Path):
+    """Optuna's journal lock, taken in turn: processes queue on ``flock`` before it.
+
+    Optuna's symlink lock retries with a back-off of up to one second, so
+    processes writing one journal often (several ``automl run`` processes, a
+    report per epoch each) spend most of their time asleep. Waiting first on a
+    blocking ``fcntl.flock`` of ``<journal>.flock`` hands the lock over at
+    once among the processes that use it; the symlink lock is still taken
+    inside, so plain Optuna writers of the same file stay excluded.
+    """
+    import fcntl
+
+    from optuna.storages.journal import JournalFileSymlinkLock
+
+    class QueuedLock:  # the interface of Optuna's journal file locks: acquire, release
+        def __init__(self):
+            self._inner = JournalFileSymlinkLock(str(path))
+            self._fd = None
+
+        def acquire(self) -> bool:
+            fd = os.open(f"{path}.flock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._inner.acquire()
+            except BaseException:
+                os.close(fd)  # closing releases the flock
+                raise
+            self._fd = fd
+            return True
+
+        def release(self) -> None:
+            try:
+                self._inner.release()
+            finally:
+                fd, self._fd = self._fd, None
+                if fd is not None:
+                    os.close(fd)
+
+    return QueuedLock()
 
 
 def describe_storage(storage: str | os.PathLike) -> str:
@@ -296,7 +337,8 @@ def prepare_storage(spec, *, resume: bool, overwrite: bool):
         if exists:
             if storage_url == str(default_journal) and names == [study_name]:
                 del storage
-                for p in (default_journal, Path(f"{default_journal}.lock")):
+                for p in (default_journal, Path(f"{default_journal}.lock"),
+                          Path(f"{default_journal}.flock")):
                     if p.exists() or p.is_symlink():
                         p.unlink()
                 storage = open_storage(storage_url)
