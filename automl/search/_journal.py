@@ -188,11 +188,12 @@ class JournalFileBackend(_OptunaJournalFileBackend):
 
     Under the lock, before writing, a file not ending in a newline (a writer
     died part-way through a line) is cut back to its last newline, the torn
-    bytes kept aside as :func:`repair_journal` does.
+    bytes kept aside as :func:`repair_journal` does. ``lock_obj``: the lock
+    (default Optuna's symlink lock of the file).
     """
 
-    def __init__(self, file_path: str) -> None:
-        self.lock = JournalFileSymlinkLock(file_path)
+    def __init__(self, file_path: str, lock_obj=None) -> None:
+        self.lock = lock_obj if lock_obj is not None else JournalFileSymlinkLock(file_path)
         super().__init__(file_path, lock_obj=self.lock)
 
     def append_logs(self, logs: list[dict]) -> None:

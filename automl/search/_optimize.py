@@ -13,14 +13,20 @@ import time
 
 from automl._random import trial_seed
 
+from ._claims import RETRIED, budget_used, claim_trial, claimable
+from ._heartbeat import Heartbeat, heartbeat_of
 from ._plan import StudyPlan
 from ._pool import InlinePool, ProcessPool, TrialRunner
 from ._progress import ProgressBar
 from ._signals import deferred_sigint, no_sigint
-from ._storage import RETRIED, budget_used, consecutive_failures, fail_trial, process_tag
+from ._storage import consecutive_failures, fail_trial, process_tag, recover_stale_trials
 from ._summary import RunInfo
 
 __all__ = ["optimize", "TooManyFailures"]
+
+#: Seconds between two looks for trials of dead processes during a run (database
+#: storages; three times longer for journal files, where only this host is judged).
+RECOVERY_INTERVAL = 10
 
 
 class TooManyFailures(RuntimeError):
@@ -67,12 +73,19 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
 
     asked: list[int] = []
 
-    def budget_left() -> bool:
+    # The study's trials as last read: one read per loop turn and per claim (reads of a
+    # database storage cost more than the rest of a small trial's bookkeeping).
+    snapshot = [study.get_trials(deepcopy=False)]
+
+    def budget_left(fresh: bool = True) -> bool:
         if max_trials is not None and len(asked) >= max_trials:
             return False
         if should_stop is not None and should_stop():
             return False
-        return budget_used(study.get_trials(deepcopy=False)) < spec.n_trials
+        # Trials other processes run or queued hold their places: stop when all are claimed.
+        if fresh:
+            snapshot[0] = study.get_trials(deepcopy=False)
+        return claimable(snapshot[0], spec.n_trials)
 
     # Failures of earlier runs do not count: a resume after fixing the cause goes on.
     earlier = {t.number for t in study.get_trials(deepcopy=False)}
@@ -84,12 +97,30 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
 
     def ask():
         with deferred_sigint():
-            task = _ask(plan, objective, study, storage, info.seed)
+            task = _ask(plan, objective, study, storage, info.seed, spec.n_trials,
+                        trials=snapshot[0])
         if task is not None:
             asked.append(task["number"])
+            heartbeat.add(task["trial_id"])
         return task
 
-    with bar, threadpool_limits(limits=info.threads):
+    # Trials of processes that died while this one runs (another host's, with a database
+    # storage) are failed and queued again on the way.
+    sweep_every = RECOVERY_INTERVAL * (1 if heartbeat_of(storage) is not None else 3)
+    next_sweep = time.monotonic() + sweep_every
+
+    def sweep() -> list[int]:
+        nonlocal next_sweep
+        next_sweep = time.monotonic() + sweep_every
+        keep = {process_tag(), *pool.tags}
+        recovered = recover_stale_trials(study, storage, keep=keep,
+                                         max_retries=spec.max_retries)["recovered"]
+        info.lost.extend(recovered)
+        for number in recovered:
+            bar.write(f"Trial {number} lost by another process; queued again.")
+        return recovered
+
+    with bar, threadpool_limits(limits=info.threads), Heartbeat(storage) as heartbeat:
         pool = pool_cls(runner)
         info.n_jobs = pool.n_workers  # a Dask cluster's slots are known once it is reached
         running: dict[int, dict] = {}
@@ -104,8 +135,10 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
                     free = free if not running and len(free) == pool.n_workers else []
                 if free and not timed_out and not stopped:
                     timed_out = deadline is not None and time.monotonic() >= deadline
-                    batch = []
-                    while not timed_out and len(batch) < len(free) and budget_left():
+                    batch, tries = [], 0
+                    while (not timed_out and len(batch) < len(free)
+                           and budget_left(fresh=tries > 0)):
+                        tries += 1
                         task = ask()
                         if task is not None:
                             batch.append(task)
@@ -115,11 +148,20 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
                         pool.submit(worker, task)
                         running[worker] = task
                 if not running and (timed_out or stopped or not budget_left()):
-                    break
+                    # The last places may be held by trials of processes that died: run
+                    # them again before leaving (trials that run elsewhere are left to run).
+                    if timed_out or stopped or not sweep():
+                        break
+                    continue
                 for event in pool.wait(timeout=0.5):
+                    if event[2] is not None:
+                        heartbeat.discard(event[2].get("trial_id"))
                     _collect(event, study, storage, pool, running, info, bar, deaths,
                              max_retries=spec.max_retries)
-                bar.update(study.get_trials(deepcopy=False))
+                if time.monotonic() >= next_sweep:
+                    sweep()
+                snapshot[0] = study.get_trials(deepcopy=False)
+                bar.update(snapshot[0])
             pool.close()
         except BaseException as exc:
             with no_sigint():
@@ -144,28 +186,39 @@ def _failures_message(failed: list, limit: int) -> str:
     )
 
 
-def _ask(plan: StudyPlan, objective, study, storage, seed: int) -> dict | None:
-    """Create the next trial in the parent and draw its estimator parameters, once.
+def _ask(plan: StudyPlan, objective, study, storage, seed: int, n_trials: int,
+         trials=None) -> dict | None:
+    """Claim the next trial within the budget and draw its estimator parameters, once.
 
-    The sampler is rebuilt for each trial with a seed derived from the study
-    seed and the trial count, so trial ``k``'s draw depends only on the seed
-    and the finished history, also across a resume. The trial records this
-    process until a worker takes it, so that other processes sharing the
-    study (and a resume after a crash) can tell a live trial from one whose
-    process died.
+    :func:`~automl.search._claims.claim_trial` creates the trial tagged with
+    this process (or pops a queued retry), or returns None when other
+    processes claimed the last places. The sampler is then rebuilt with a
+    seed derived from the study seed and the trial's number: trial ``k``'s
+    draw depends only on the seed and the history it sees, also across a
+    resume, and processes asking together (different numbers) never draw
+    alike. The trial keeps this process's tag until a worker takes it, so
+    that other processes sharing the study (and a resume after a crash) can
+    tell a live trial from one whose process died.
     """
-    study.sampler = plan.sampler(seed, len(study.get_trials(deepcopy=False)))
-    trial = study.ask()
+    import optuna
+
+    frozen = claim_trial(storage, study._study_id, n_trials, process_tag(), trials)
+    if frozen is None:
+        return None
+    study.sampler = plan.sampler(seed, frozen.number)
+    # What study.ask() does besides creating the trial: samplers read the study's
+    # trials through a cache that is refreshed once per trial.
+    study._thread_local.cached_all_trials = None
+    trial = optuna.Trial(study, frozen._trial_id)
     # A retried trial (its worker died, or the run was interrupted) trains with the
     # seed of the trial it repeats, so it gives the result that trial would have.
-    tseed = trial_seed(seed, trial.user_attrs.get("retry_of", trial.number))
-    trial.set_user_attr("process", process_tag())
+    tseed = trial_seed(seed, frozen.user_attrs.get("retry_of", frozen.number))
     try:
         objective.suggest(trial)
     except Exception as exc:  # noqa: BLE001 - recorded on the trial, the study goes on
         fail_trial(study, storage, trial, f"{type(exc).__name__}: {exc}", retry=False)
         return None
-    return {"number": trial.number, "seed": tseed}
+    return {"number": frozen.number, "trial_id": frozen._trial_id, "seed": tseed}
 
 
 def _collect(event, study, storage, pool, running, info: RunInfo, bar, deaths, *,

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from automl._random import sampler_seed
+
 from ._estimators import EstimatorFactory, check_model, check_space_names
 from ._grid import GridSpace
 from ._objective import Objective
@@ -183,12 +185,6 @@ def _len(y) -> int:
     return 0 if y is None else len(y)
 
 
-def sampler_seed(seed: int, k: int) -> int:
-    """Seed of the sampler asked for the study's ``k``-th trial (independent of trial seeds)."""
-    seq = np.random.SeedSequence(seed, spawn_key=(0x5A3, int(k)))
-    return int(seq.generate_state(1)[0])
-
-
 @dataclass
 class StudyPlan:
     """What a run of ``spec`` needs; build it with :meth:`from_spec`.
@@ -231,7 +227,7 @@ class StudyPlan:
         return self._data
 
     def sampler(self, study_seed: int, k: int):
-        """The sampler asked for the study's ``k``-th trial, seeded from ``(study_seed, k)``.
+        """The sampler of the study's trial number ``k``, seeded from ``(study_seed, k)``.
 
         A QMC sampler keeps one seed: its sequence needs one scrambling.
         """

@@ -11,18 +11,20 @@ from ._objective import PARAMS_ATTR, evaluate, trial_params
 from ._plan import StudyPlan
 from ._results import StudyResult
 from ._run_directory import RunDirectory
-from ._summary import RunInfo, base_summary, pareto, select_best, states
+from ._summary import RunInfo, base_summary, pareto, select_best, states, write_summary_last
 from ._tables import epochs_table, trials_table
 
 __all__ = ["finish", "write_partial"]
 
 
-def write_partial(plan: StudyPlan, study, info: RunInfo, *, status: str) -> None:
+def write_partial(plan: StudyPlan, study, info: RunInfo, *, status: str | None) -> dict:
+    """The tables and a summary without the refit; ``status`` None: from the study's state."""
     run = RunDirectory(plan.spec.output)
     trials = study.get_trials(deepcopy=False)
     run.write_tables(trials_table(study), epochs_table(study))
     summary = base_summary(plan.spec, info, trials)
-    summary["status"] = status
+    if status is not None:
+        summary["status"] = status
     if any(t.state.name == "COMPLETE" for t in trials):
         best = select_best(trials, info.directions)
         summary.update(
@@ -31,7 +33,8 @@ def write_partial(plan: StudyPlan, study, info: RunInfo, *, status: str) -> None
             best_trial_seed=best.user_attrs.get("seed"),
             best_trial_params=dict(best.params),
         )
-    run.write_summary(summary)
+    write_summary_last(run, summary)
+    return summary
 
 
 def _best_params(plan: StudyPlan, best) -> dict:
@@ -70,6 +73,16 @@ def finish(plan: StudyPlan, study, info: RunInfo, *, search, verbose) -> StudyRe
     spec, data = plan.spec, plan.data
     run = RunDirectory(spec.output)
     trials = study.get_trials(deepcopy=False)
+    if any(t.state.name == "RUNNING" for t in trials):
+        # Other processes still run trials of the study and may find a better one: the
+        # last of them to finish refits the best (and rewrites the summary).
+        summary = write_partial(plan, study, info, status=None)
+        if verbose > 0:
+            print(f"{summary['trials_running']} trials of study {info.study_name!r} still run "
+                  "in other processes; the last of them to finish refits the best model.")
+        return StudyResult(output_dir=run.path, summary=run.read_summary(), best_params=None,
+                           study=study, best_model=None, search=search, spec=spec,
+                           storage=info.storage_url, study_name=info.study_name)
     counts = states(trials)
     if not counts["complete"]:
         write_partial(plan, study, info, status="no_complete_trial")
@@ -109,7 +122,7 @@ def finish(plan: StudyPlan, study, info: RunInfo, *, search, verbose) -> StudyRe
     summary["wall_time_s"]["total"] = round(time.perf_counter() - info.t_start, 3)
     run.write_tables(trials_table(study), epochs_table(study))
     run.write_best_params(best_params)
-    run.write_summary(summary)
+    write_summary_last(run, summary)
 
     result = StudyResult(
         output_dir=run.path,

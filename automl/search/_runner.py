@@ -9,8 +9,9 @@
 2. The study is created in its storage (``<output>/study.journal`` by default),
    or reopened with ``resume=True``; RUNNING trials left by dead processes
    are then failed and their parameters enqueued again.
-3. The parent process asks the sampler for each trial (one sampler, seeded per
-   trial number from the study seed), draws its estimator parameters once and
+3. The parent process claims each trial within the budget (several processes
+   may share the study: :mod:`._claims`), asks the sampler (seeded per trial
+   number from the study seed), draws its estimator parameters once and
    stores them on the trial, and hands it to a free worker; workers run the
    objective and tell the result to the storage. With ``deterministic: true``
    trials go out in batches of ``n_jobs``.
@@ -49,6 +50,7 @@ from ._sklearn_engine import run_sklearn_search
 from ._storage import (
     StudyExistsError,
     budget_used,
+    create_or_load_study,
     open_recorded_study,
     prepare_storage,
     recover_stale_trials,
@@ -150,6 +152,15 @@ def run_study(
     parameters as trial ``i``) and its parameters are drawn by a sampler seeded from ``(seed, i)`` in the parent
     process, so with ``n_jobs=1`` the same study run twice gives identical
     trials, and :func:`rerun_trial` reproduces a finished trial's score.
+
+    **Sharing a study.** Processes given one storage and study name share
+    ``n_trials`` exactly: each trial is claimed in trial-number order and one
+    created past the budget is given back unevaluated (a FAIL trial with
+    ``over_budget``, counted nowhere); trial ``i``'s sampler seed depends on
+    ``i`` alone, so processes asking at once never draw alike. A process that
+    ends while others still run trials writes ``summary.json`` with status
+    ``running`` and ``trials_running`` and skips the refit; the last one to
+    finish refits the best trial and writes the final summary.
 
     **Deterministic parallel mode** (``deterministic: true``). With
     ``n_jobs=k > 1`` trials normally start as soon as a worker is free, so the
@@ -280,8 +291,15 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
     spec = plan.spec
     storage, storage_url, exists = prepare_storage(spec, resume=resume, overwrite=overwrite)
     study_name = spec.study_name
+    study = None
+    if not exists:  # another process may create it at the same moment: then join it
+        study, created = create_or_load_study(study_name, storage, spec.directions,
+                                              join=spec.storage is not None)
+        exists = not created
     if exists:
-        study = optuna.load_study(study_name=study_name, storage=storage)
+        if study is None:
+            study = optuna.load_study(study_name=study_name, storage=storage)
+        _wait_for_record(study)
         if spec.engine == "sklearn" and study.get_trials(deepcopy=False):
             raise StudyExistsError(
                 f"study {study_name!r} (engine sklearn) cannot be resumed: a scikit-learn "
@@ -298,9 +316,6 @@ def _open_study(plan: StudyPlan, *, resume: bool, overwrite: bool, threads_per_w
         seed = spec.seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-        study = optuna.create_study(
-            study_name=study_name, storage=storage, directions=spec.directions
-        )
     cores = _available_cores()
     n_jobs = cores if spec.n_jobs == -1 else spec.n_jobs
     if spec.engine == "optuna":
@@ -361,6 +376,15 @@ def _record_preprocessing(plan: StudyPlan, seed: int, verbose: int) -> None:
         print(f"Preprocessing (auto; fitted in each trial on its training part), "
               f"{len(table)} column(s):")
         print(shown.to_string(index=False))
+
+
+def _wait_for_record(study, timeout: float = 10.0) -> None:
+    """Wait until the process that created ``study`` a moment ago has recorded its seed."""
+    deadline = time.monotonic() + timeout
+    while "seed" not in study.user_attrs and not study.get_trials(deepcopy=False):
+        if time.monotonic() >= deadline:
+            return  # a study not created by run_study: no record will come
+        time.sleep(0.05)
 
 
 def _threads(requested: int | None, n_jobs: int, cores: int) -> int:

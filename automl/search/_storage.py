@@ -6,21 +6,27 @@ default), a journal file given by path, or any Optuna database URL
 logs guarded by a lock file, so several processes (workers, or several
 ``automl run`` commands on one machine) share one safely.
 
-Optuna's heartbeat (``heartbeat_interval`` and a stale-trial callback) exists
-only for ``RDBStorage``; ``JournalStorage`` does not implement it. So every
-trial records which process runs it (the ``process`` user attribute,
-``"<host>:<pid>:<start time>"``) and :func:`recover_stale_trials` fails and
-re-enqueues the RUNNING trials whose process no longer exists on this host.
+Every trial records which process runs it (the ``process`` user attribute,
+``"<host>:<pid>:<start time>"``), set in the very operation that creates it
+(:func:`automl.search._claims.claim_trial`). :func:`recover_stale_trials`
+fails and re-enqueues the RUNNING trials whose process no longer exists on
+this host and, in a database storage, those whose heartbeat stopped (any
+host; :mod:`automl.search._heartbeat`: Optuna's heartbeat exists only for
+``RDBStorage``, not for journal files).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ._claims import PROCESS, RETRIED, budget_used
 from ._database import StorageError, is_database_url, mask_url, open_database, with_password
+from ._heartbeat import enable_heartbeat
 from ._run_directory import RunDirectory
 
 __all__ = [
@@ -37,13 +43,16 @@ __all__ = [
     "recover_stale_trials",
     "consecutive_failures",
     "budget_used",
+    "create_or_load_study",
+    "open_storage_retrying",
 ]
 
 #: File name of the default Optuna journal in the output directory.
 JOURNAL_NAME = RunDirectory.JOURNAL
 
-#: User attribute marking a failed trial whose parameters were enqueued again.
-RETRIED = "retried"
+#: Seconds a RUNNING trial without a ``process`` tag is left alone: a queued trial is
+#: popped (made RUNNING) and tagged in two storage operations.
+UNTAGGED_GRACE = 60
 
 #: User attribute holding a trial's estimator parameters (``_objective.PARAMS_ATTR``).
 ESTIMATOR_PARAMS = "estimator_params"
@@ -84,7 +93,48 @@ def open_storage(storage: str | os.PathLike, *, password_env: str | None = None)
     path = Path(text).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     repair_journal(path)  # a torn last line (a writer killed mid-line) is cut off first
-    return JournalStorage(JournalFileBackend(str(path)))
+    return JournalStorage(JournalFileBackend(str(path), lock_obj=_queued_lock(path)))
+
+
+def _queued_lock(path: Path):
+    """Optuna's journal lock, taken in turn: processes queue on ``flock`` before it.
+
+    Optuna's symlink lock retries with a back-off of up to one second, so
+    processes writing one journal often (several ``automl run`` processes, a
+    report per epoch each) spend most of their time asleep. Waiting first on a
+    blocking ``fcntl.flock`` of ``<journal>.flock`` hands the lock over at
+    once among the processes that use it; the symlink lock is still taken
+    inside, so plain Optuna writers of the same file stay excluded.
+    """
+    import fcntl
+
+    from optuna.storages.journal import JournalFileSymlinkLock
+
+    class QueuedLock:  # the interface of Optuna's journal file locks: acquire, release
+        def __init__(self):
+            self._inner = JournalFileSymlinkLock(str(path))
+            self._fd = None
+
+        def acquire(self) -> bool:
+            fd = os.open(f"{path}.flock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._inner.acquire()
+            except BaseException:
+                os.close(fd)  # closing releases the flock
+                raise
+            self._fd = fd
+            return True
+
+        def release(self) -> None:
+            try:
+                self._inner.release()
+            finally:
+                fd, self._fd = self._fd, None
+                if fd is not None:
+                    os.close(fd)
+
+    return QueuedLock()
 
 
 def describe_storage(storage: str | os.PathLike) -> str:
@@ -130,7 +180,17 @@ def process_alive(tag: str) -> bool | None:
         return False
     except PermissionError:  # alive, another user's
         return True
+    if _zombie(pid):  # killed, not yet reaped by its parent: it runs nothing any more
+        return False
     return not ticks or _start_ticks(pid) == ticks
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
 # ---------------------------------------------------------------------------
@@ -151,6 +211,7 @@ def fail_trial(study, storage, trial, reason: str, *, retry: bool = True,
 
     Returns the trial's number, or None when the trial had already finished.
     """
+    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
     current = storage.get_trial(trial._trial_id)
@@ -162,10 +223,15 @@ def fail_trial(study, storage, trial, reason: str, *, retry: bool = True,
         if deaths > max_retries:
             retry = False
             reason = f"{reason}; failed for good after {deaths} attempts (max_retries={max_retries})"
-    storage.set_trial_user_attr(current._trial_id, "error", reason)
-    if retry:
-        storage.set_trial_user_attr(current._trial_id, RETRIED, True)
-    study.tell(current.number, state=TrialState.FAIL, skip_if_finished=True)
+    try:
+        storage.set_trial_user_attr(current._trial_id, "error", reason)
+        if retry:
+            storage.set_trial_user_attr(current._trial_id, RETRIED, True)
+        # Atomic in every storage: of processes failing one trial at once, one wins
+        # (the others get UpdateFinishedTrialError) and only it queues the retry.
+        study.tell(current.number, state=TrialState.FAIL, skip_if_finished=True)
+    except UpdateFinishedTrialError:
+        return None
     # A trial that drew its configuration (its Optuna params, or a space without free
     # parameters: only the estimator parameters) runs again with it.
     if retry and (current.params or ESTIMATOR_PARAMS in current.user_attrs):
@@ -176,29 +242,45 @@ def fail_trial(study, storage, trial, reason: str, *, retry: bool = True,
 
 
 def recover_stale_trials(study, storage, *, keep: set[str] = frozenset(),
-                         max_retries: int | None = None) -> dict[str, Any]:
-    """Fail and re-enqueue RUNNING trials whose process is dead (checked on this host only).
+                         max_retries: int | None = None,
+                         untagged_grace: float = UNTAGGED_GRACE) -> dict[str, Any]:
+    """Fail and re-enqueue the RUNNING trials of dead processes.
 
-    ``keep`` holds process tags known to be alive (this run's workers). Trials
-    started on another host are left RUNNING and counted under ``"unknown"``.
-    ``max_retries`` bounds the retries of a trial as in :func:`fail_trial`; the
-    trials failed for good are listed again under ``"given_up"``.
+    A trial is lost when its ``process`` tag names a process of this host that
+    no longer runs, when (database storages with heartbeats) its heartbeat is
+    older than the storage's grace period, or when it has had no tag for
+    ``untagged_grace`` seconds. ``keep`` holds process tags known to be alive
+    (this run's workers); a live process of this host is never failed. Trials
+    of other hosts that cannot be judged (journal files) are left RUNNING and
+    counted under ``"unknown"``. ``max_retries`` bounds the retries of a trial
+    as in :func:`fail_trial`; the trials failed for good are listed again under
+    ``"given_up"``.
     """
     from optuna.trial import TrialState
 
+    rdb = enable_heartbeat(storage)
+    stale = set()
+    if rdb is not None:
+        stale = set(rdb._get_stale_trial_ids(study._study_id))  # Optuna's heartbeat interface
+    young = datetime.now() - timedelta(seconds=untagged_grace)
     recovered, unknown, given_up = [], [], []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        tag = trial.user_attrs.get("process")
+        tag = trial.user_attrs.get(PROCESS)
         if tag in keep:
             continue
-        alive = process_alive(tag) if tag else False
+        alive = process_alive(tag) if tag else None
         if alive:
             continue
-        if alive is None:
+        if trial._trial_id in stale:
+            who = f"process {tag}" if tag else "an unknown process"
+            reason = f"WorkerLost: no heartbeat of {who} for {rdb.grace_period} s"
+        elif alive is False:
+            reason = f"WorkerLost: process {tag} died while running this trial"
+        elif not tag and (trial.datetime_start is None or trial.datetime_start < young):
+            reason = "WorkerLost: an unknown process died while running this trial"
+        else:  # another host's, or just popped from the queue and not yet tagged
             unknown.append(trial.number)
             continue
-        who = f"process {tag}" if tag else "an unknown process"
-        reason = f"WorkerLost: {who} died while running this trial"
         if fail_trial(study, storage, trial, reason, max_retries=max_retries) is not None:
             recovered.append(trial.number)
             if not storage.get_trial(trial._trial_id).user_attrs.get(RETRIED):
@@ -225,16 +307,56 @@ def consecutive_failures(trials) -> list:
     return failed
 
 
-def budget_used(trials) -> int:
-    """Trials counting towards ``n_trials``: all but WAITING ones and failed-then-retried ones."""
-    from optuna.trial import TrialState
+def _creation_race(exc: BaseException) -> bool:
+    """Whether ``exc`` is another process creating the same schema or study at the same time."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(k in text for k in ("integrityerror", "unique constraint", "already exists",
+                                   "duplicate key", "uniqueviolation", "database is locked"))
 
-    return sum(
-        1
-        for t in trials
-        if t.state != TrialState.WAITING
-        and not (t.state == TrialState.FAIL and t.user_attrs.get(RETRIED))
-    )
+
+def _retrying(make, what: str, attempts: int = 8):
+    for attempt in range(attempts):
+        try:
+            return make()
+        except Exception as exc:
+            if attempt == attempts - 1 or not _creation_race(exc):
+                raise
+            # Processes that collided once should not collide again: stagger by pid.
+            time.sleep(0.05 * (attempt + 1) * (1 + os.getpid() % 7 / 7))
+    raise AssertionError(what)  # not reached
+
+
+def open_storage_retrying(storage):
+    """:func:`open_storage`, again when another process is creating the same database schema.
+
+    Two processes opening a new SQLite or PostgreSQL database at the same
+    moment both create Optuna's tables; the slower one fails with a unique
+    constraint error (``alembic_version``) or "already exists". Opened again,
+    it finds the schema made.
+    """
+    return _retrying(lambda: open_storage(storage), "open_storage")
+
+
+def create_or_load_study(study_name: str, storage, directions, *, join: bool):
+    """``(study, created)``: create the study, or load it when another process just did.
+
+    ``join=False`` turns losing that race into :class:`StudyExistsError`.
+    """
+    import optuna
+    from optuna.exceptions import DuplicatedStudyError
+
+    def make():
+        try:
+            return optuna.create_study(
+                study_name=study_name, storage=storage, directions=directions), True
+        except DuplicatedStudyError:
+            if not join:
+                raise StudyExistsError(
+                    f"study {study_name!r} was created by another process at the same time"
+                ) from None
+            return optuna.load_study(study_name=study_name, storage=storage), False
+
+    return _retrying(make, "create_study")
 
 
 # ---------------------------------------------------------------------------
@@ -256,7 +378,7 @@ def prepare_storage(spec, *, resume: bool, overwrite: bool):
     study_name = spec.study_name
     leftovers = run.outputs()
     journal_existed = is_url(storage_url) or Path(storage_url).exists()
-    storage = open_storage(storage_url)
+    storage = open_storage_retrying(storage_url)
     names = [s.study_name for s in storage.get_all_studies()] if journal_existed else []
     exists = study_name in names
     if resume:
@@ -272,7 +394,8 @@ def prepare_storage(spec, *, resume: bool, overwrite: bool):
         if exists:
             if storage_url == str(default_journal) and names == [study_name]:
                 del storage
-                for p in (default_journal, Path(f"{default_journal}.lock")):
+                for p in (default_journal, Path(f"{default_journal}.lock"),
+                          Path(f"{default_journal}.flock")):
                     if p.exists() or p.is_symlink():
                         p.unlink()
                 storage = open_storage(storage_url)

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._claims import budget_used
 from ._storage import describe_storage
 
-__all__ = ["RunInfo", "base_summary", "pareto", "select_best", "states", "validation_label"]
+__all__ = [
+    "RunInfo",
+    "base_summary",
+    "pareto",
+    "select_best",
+    "states",
+    "study_status",
+    "validation_label",
+    "write_summary_last",
+]
+
+#: ``summary.json`` statuses that a later process may still replace with a newer one.
+UNFINISHED = ("running",)
 
 
 @dataclass
@@ -87,6 +102,55 @@ def _trial_time(trials) -> float:
     return round(total, 3)
 
 
+def study_status(spec, trials) -> dict:
+    """Where the study stands for all the processes sharing it.
+
+    ``trials_running``: RUNNING trials in the storage (when this process has
+    finished, those of other processes); ``budget_used``: finished trials
+    counting towards ``n_trials``. ``status`` is ``"complete"`` when no trial
+    runs and the budget is used, ``"running"`` while trials run elsewhere
+    (the last process to finish rewrites the summary), ``"stopped"`` when
+    the run ended with budget left (a timeout).
+    """
+    running = sum(1 for t in trials if t.state.name == "RUNNING")
+    used = budget_used([t for t in trials if t.state.is_finished()])
+    if running:
+        status = "running"
+    elif spec.engine == "optuna" and used < spec.n_trials:
+        status = "stopped"
+    else:
+        status = "complete"
+    return {"status": status, "trials_running": running, "budget_used": used}
+
+
+def write_summary_last(run, summary: dict) -> bool:
+    """Write ``summary.json`` unless a process that finished later already wrote a final one.
+
+    Several processes sharing a study and its output directory each write a
+    summary when they finish; under a lock, an unfinished one (``running``)
+    never replaces a final one of at least as many finished trials, so the
+    file ends as the last process to finish saw the study. Returns whether
+    it was written.
+    """
+    run.path.mkdir(parents=True, exist_ok=True)
+    with open(run.path / ".summary.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if summary["status"] in UNFINISHED and run.has(run.SUMMARY):
+                try:
+                    current = json.loads((run.path / run.SUMMARY).read_text())
+                except (OSError, ValueError):
+                    current = {}
+                if (current.get("study") == summary["study"]
+                        and current.get("status") not in UNFINISHED
+                        and current.get("budget_used", 0) >= summary["budget_used"]):
+                    return False
+            run.write_summary(summary)
+            return True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def base_summary(spec, info: RunInfo, trials) -> dict:
     """``summary.json`` without the best trial's entries."""
     directions = info.directions
@@ -100,7 +164,7 @@ def base_summary(spec, info: RunInfo, trials) -> dict:
         "objectives": spec.objectives or [spec.metric],
         "engine": spec.engine,
         "storage": describe_storage(info.storage_url),
-        "status": "complete",
+        **study_status(spec, trials),
         "best_value": None,
         "test_score": None,
         "best_trial": None,

@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import optuna
 import pytest
@@ -28,6 +29,11 @@ def test_process_tags():
     assert process_alive(tag) is False
     host, pid, ticks = process_tag().rsplit(":", 2)
     assert host == socket.gethostname() and int(pid) == os.getpid() and ticks.isdigit()
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # exited, not yet reaped
+    deadline = time.monotonic() + 60
+    while process_alive(process_tag(zombie.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process_alive(process_tag(zombie.pid)) is False and zombie.poll() == 0
     # The same pid started at another time is another process.
     assert process_alive(f"{host}:{pid}:{int(ticks) + 1}") is False
     assert process_alive("elsewhere:1:1") is None and process_alive("garbage") is None
@@ -53,9 +59,12 @@ def test_recover_stale_trials(tmp_path):
             trial.set_user_attr("process", tag)
     done = study.ask()
     study.tell(done, 1.0)
-    report = recover_stale_trials(study, storage)
+    # An untagged trial is left alone for a while (a queued trial is popped, then tagged).
+    assert recover_stale_trials(study, storage) == {"recovered": [0], "unknown": [2, 3],
+                                                   "given_up": []}
+    report = recover_stale_trials(study, storage, untagged_grace=0)
     # dead process and untagged trial: failed and re-enqueued; live and foreign: kept.
-    assert report == {"recovered": [0, 3], "unknown": [2], "given_up": []}
+    assert report == {"recovered": [3], "unknown": [2], "given_up": []}
     trials = study.get_trials(deepcopy=False)
     assert [t.state for t in trials[:5]] == [
         TrialState.FAIL,
