@@ -169,7 +169,8 @@ def test_a_trial_is_tagged_in_the_operation_that_creates_it(tmp_path):
 def test_a_live_trial_of_another_host_is_never_failed_on_a_journal(tmp_path):
     study, storage = _study(str(tmp_path / "study.journal"))
     claim_trial(storage, study._study_id, 5, "elsewhere:1:1")
-    assert recover_stale_trials(study, storage) == {"recovered": [], "unknown": [0]}
+    assert recover_stale_trials(study, storage) == {"recovered": [], "unknown": [0],
+                                                   "given_up": []}
 
 
 # ---------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def test_heartbeats_fail_the_trials_of_a_silent_process_on_any_host(tmp_path):
         assert recover_stale_trials(study, storage)["unknown"] == [0, 1]
         time.sleep(3.5)
         report = recover_stale_trials(study, storage)
-    assert report == {"recovered": [1], "unknown": [0]}
+    assert report == {"recovered": [1], "unknown": [0], "given_up": []}
     trials = study.get_trials(deepcopy=False)
     assert trials[1].state == TrialState.FAIL and "no heartbeat" in trials[1].user_attrs["error"]
     assert trials[2].state == TrialState.WAITING and trials[2].user_attrs["retry_of"] == 1
