@@ -101,7 +101,11 @@ def _efficientnet(variant, include_top, weights, input_tensor, input_shape, pool
         return int(math.ceil(depth * repeats))
 
     x = layers.Rescaling(1.0 / 255.0)(img_input)
-    x = layers.Normalization(axis=3)(x)
+    norm = layers.Normalization(axis=3)
+    x = norm(x)
+    # As in Keras, the un-adapted statistics (mean 0, variance 1) are the model's own weights
+    # until a weight file replaces them: give them explicitly so that the layer runs.
+    norm.set_weights(norm.get_weights())
     if weights == "imagenet":
         # The published weights expect (x - mean) / variance: divide once more by the std.
         x = layers.Rescaling([1.0 / math.sqrt(s) for s in _IMAGENET_STDDEV_RGB])(x)

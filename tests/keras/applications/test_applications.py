@@ -201,3 +201,11 @@ def test_preprocess_bad_arguments():
         imagenet_utils.preprocess_input(_images(), data_format="nhwc")
     with pytest.raises(ValueError, match="3 channels"):
         imagenet_utils.preprocess_input(np.zeros((1, 2, 2, 4)))
+
+
+def test_efficientnet_without_pretrained_weights_predicts():
+    # Keras normalizes with the un-adapted mean 0 and variance 1 when no weights are loaded.
+    model = applications.EfficientNetB0(weights=None, include_top=False, input_shape=(32, 32, 3),
+                                        pooling="avg")
+    out = model.predict(np.full((1, 32, 32, 3), 128.0, "float32"), verbose=0)
+    assert out.shape == (1, 1280) and np.isfinite(out).all()
