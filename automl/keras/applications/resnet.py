@@ -125,7 +125,8 @@ _DOC = """Instantiate the {name} architecture, as ``keras.applications.{name}``.
     """
 
 
-def _constructor(ctor_name, blocks, preact, weights_name, module_doc_example=""):
+def resnet_constructor(ctor_name, blocks, preact, weights_name, module_doc_example=""):
+    """A Keras-style constructor (``ResNet50``, ``ResNet50V2``...) over :func:`build_resnet`."""
     def ctor(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
              pooling=None, classes=1000, classifier_activation="softmax", name=weights_name):
         return build_resnet(ctor_name, blocks, preact, weights_name, include_top, weights,
@@ -137,7 +138,7 @@ def _constructor(ctor_name, blocks, preact, weights_name, module_doc_example="")
     return ctor
 
 
-ResNet50 = _constructor("ResNet50", (3, 4, 6, 3), False, "resnet50", """
+ResNet50 = resnet_constructor("ResNet50", (3, 4, 6, 3), False, "resnet50", """
     Examples
     --------
     >>> from automl.keras.applications import ResNet50
@@ -145,8 +146,8 @@ ResNet50 = _constructor("ResNet50", (3, 4, 6, 3), False, "resnet50", """
     >>> model.output_shape
     (None, 2048)
     """)
-ResNet101 = _constructor("ResNet101", (3, 4, 23, 3), False, "resnet101")
-ResNet152 = _constructor("ResNet152", (3, 8, 36, 3), False, "resnet152")
+ResNet101 = resnet_constructor("ResNet101", (3, 4, 23, 3), False, "resnet101")
+ResNet152 = resnet_constructor("ResNet152", (3, 8, 36, 3), False, "resnet152")
 
 
 def preprocess_input(x, data_format=None):

@@ -6,19 +6,19 @@ Inputs are preprocessed in ``"tf"`` mode (scaled to [-1, 1]).
 from __future__ import annotations
 
 from . import imagenet_utils
-from .resnet import _constructor
+from .resnet import resnet_constructor
 
 __all__ = ["ResNet50V2", "ResNet101V2", "ResNet152V2", "decode_predictions", "preprocess_input"]
 
-ResNet50V2 = _constructor("ResNet50V2", (3, 4, 6, 3), True, "resnet50v2", """
+ResNet50V2 = resnet_constructor("ResNet50V2", (3, 4, 6, 3), True, "resnet50v2", """
     Examples
     --------
     >>> from automl.keras.applications import ResNet50V2
     >>> ResNet50V2(weights=None, include_top=False, input_shape=(32, 32, 3)).output_shape
     (None, 1, 1, 2048)
     """)
-ResNet101V2 = _constructor("ResNet101V2", (3, 4, 23, 3), True, "resnet101v2")
-ResNet152V2 = _constructor("ResNet152V2", (3, 8, 36, 3), True, "resnet152v2")
+ResNet101V2 = resnet_constructor("ResNet101V2", (3, 4, 23, 3), True, "resnet101v2")
+ResNet152V2 = resnet_constructor("ResNet152V2", (3, 8, 36, 3), True, "resnet152v2")
 
 
 def preprocess_input(x, data_format=None):
