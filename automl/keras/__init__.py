@@ -12,6 +12,7 @@ promise every Keras 3 feature.
 
 from . import (
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -67,6 +68,7 @@ __all__ = [
     "Variable",
     "__version__",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",

@@ -251,9 +251,14 @@ class Normalization(Layer):
 
     @property
     def _adapted(self) -> bool:
-        # Adapted (or given weights, e.g. by load_model): anything but the untouched initial state.
-        return bool(self.count.value > 0 or np.any(self.adapt_mean.value != 0)
-                    or np.any(self.adapt_variance.value != 1))
+        # Adapted, given weights by set_weights (even mean 0 and variance 1, as a Keras model
+        # without pretrained weights has) or by load_model: anything but the untouched state.
+        return bool(getattr(self, "_stats_set", False) or self.count.value > 0
+                    or np.any(self.adapt_mean.value != 0) or np.any(self.adapt_variance.value != 1))
+
+    def set_weights(self, weights) -> None:
+        super().set_weights(weights)
+        self._stats_set = True
 
     def _stats(self):
         if self.input_mean is not None:

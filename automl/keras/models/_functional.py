@@ -59,6 +59,46 @@ def _topological_nodes(outputs):
     return order
 
 
+def _keras_layer_order(outputs):
+    """The model's layers in Keras's order (``model.layers``, weight files, configs).
+
+    As Keras's ``map_graph``: by decreasing depth (the longest path from the
+    layer to an output), ties in the order a depth-first walk from the outputs
+    first reaches them. Keras's topological weight loading and the per-class
+    names of ``.weights.h5`` files follow this order, so branchy models (a
+    ResNet's shortcut convolution) load Keras's files only in it.
+    """
+    index, finished, post = {}, set(), []
+    for out in outputs:
+        stack = [(out.node, 0)]
+        while stack:
+            node, i = stack[-1]
+            if i == 0:
+                if id(node) in finished:
+                    stack.pop()
+                    continue
+                index.setdefault(id(node.layer), len(index))
+            parents = () if isinstance(node.layer, InputLayer) else node.inputs
+            if i < len(parents):
+                stack[-1] = (node, i + 1)
+                if id(parents[i].node) not in finished:
+                    stack.append((parents[i].node, 0))
+            else:
+                stack.pop()
+                finished.add(id(node))
+                post.append(node)
+    node_depth, layer_depth, layers = {}, {}, {}
+    for node in reversed(post):
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        node_depth[id(node)] = layer_depth[id(node.layer)] = depth
+        layers[id(node.layer)] = node.layer
+        if not isinstance(node.layer, InputLayer):
+            for parent in node.inputs:
+                key = id(parent.node)
+                node_depth[key] = max(depth + 1, node_depth.get(key, 0))
+    return sorted(layers.values(), key=lambda la: (-layer_depth[id(la)], index[id(la)]))
+
+
 @_layers.LAYERS.register  # a functional model nested in a model is one of its layers
 class Functional(Model):
     """A model defined by its input and output tensors (the Keras functional API).
@@ -100,12 +140,7 @@ class Functional(Model):
             if id(tensor) not in reachable_inputs:
                 raise ValueError(f"Input {tensor.name!r} is not connected to the outputs.")
         self._input_layers = [t.layer for t in self._inputs]
-        seen, ordered = set(), []
-        for layer in [*self._input_layers, *(n.layer for n in self._nodes)]:
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                ordered.append(layer)
-        self._all_layers = ordered
+        self._all_layers = _keras_layer_order(self._outputs)
         calls: dict[int, int] = {}
         for node in self._nodes:
             calls[id(node.layer)] = calls.get(id(node.layer), 0) + 1

@@ -291,16 +291,16 @@ def test_self_attention_model_trains():
 @pytest.mark.filterwarnings("ignore:Layer .* does not support masking")
 def test_cross_attention_graph_with_key_and_masks_matches_eager_call(tmp_path):
     tgt_ids, src_ids = Input(shape=(4,)), Input(shape=(5,))
-    tgt = Embedding(7, 6, mask_zero=True)(tgt_ids)
-    src = Embedding(7, 6, mask_zero=True)(src_ids)
-    key = Dense(6)(src)  # its mask, if Dense keeps it, is the value's
+    emb_t, emb_s, dense = Embedding(7, 6, mask_zero=True), Embedding(7, 6, mask_zero=True), Dense(6)
+    tgt = emb_t(tgt_ids)
+    src = emb_s(src_ids)
+    key = dense(src)  # its mask, if Dense keeps it, is the value's
     mha = MultiHeadAttention(2, 3, name="cross")
     model = Model([tgt_ids, src_ids], mha(tgt, src, key))
     xt = np.array([[1, 2, 3, 0], [4, 0, 0, 0]])
     xs = np.array([[1, 1, 2, 0, 0], [3, 4, 5, 6, 1]])
     got = model.predict([xt, xs], verbose=0)
-    emb_t, emb_s, dense = model.layers[2], model.layers[3], model.layers[4]
-    assert isinstance(dense, Dense) and model.layers[-1] is mha
+    assert model.layers[-1] is mha
     es = emb_s(xs)
     want = mha(emb_t(xt), es, dense(es), query_mask=xt != 0, value_mask=xs != 0)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -318,13 +318,14 @@ def test_model_gradients_with_attention_mask_input_and_fan_out():
     am[:, :, 0] = 1
     with floatx_scope("float64"):
         seq, mask_in = Input(shape=(4, 3)), Input(shape=(4, 4))
-        h = Dense(3, activation="tanh")(seq)
+        dense = Dense(3, activation="tanh")
+        h = dense(seq)
         att = MultiHeadAttention(2, 2, value_dim=3, output_shape=2)(h, h, attention_mask=mask_in)
         model = Model([seq, mask_in], layers.Flatten()(att))
         model.compile(optimizer="sgd", loss="mse")
         check_model_gradients(model, [x, am], rng.standard_normal((3, 8)))
         layer = model.layers[-2]
-        ref, _ = reference(layer, h_val := model.layers[2](x), h_val, attention_mask=am)
+        ref, _ = reference(layer, h_val := dense(x), h_val, attention_mask=am)
         np.testing.assert_allclose(model.predict([x, am], verbose=0), ref.reshape(3, 8), rtol=1e-10)
 
 

@@ -138,6 +138,13 @@ def test_normalization_with_fixed_mean_and_variance():
 def test_normalization_errors():
     with pytest.raises(ValueError, match=r"Normalization layer 'raw' has no mean and variance yet.*adapt"):
         Normalization(name="raw")(np.ones((2, 3)))
+
+
+def test_normalization_given_its_initial_weights_is_the_identity():
+    layer = Normalization()
+    layer.build((None, 3))
+    layer.set_weights([np.zeros(3), np.ones(3), np.array(0)])
+    np.testing.assert_allclose(layer(np.full((2, 3), 5.0)), 5.0, rtol=1e-6)
     with pytest.raises(ValueError, match="passed together"):
         Normalization(mean=1.0)
     with pytest.raises(ValueError, match="same shape"):

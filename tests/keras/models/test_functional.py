@@ -144,3 +144,19 @@ def test_get_layer_and_deprecated_sequential_predictors():
     np.testing.assert_array_equal(classes, model.predict(x, verbose=0).argmax(axis=1))
     with pytest.warns(DeprecationWarning, match="predict_proba"):
         np.testing.assert_array_equal(model.predict_proba(x), model.predict(x, verbose=0))
+
+
+def test_layers_are_in_keras_order_by_depth_then_first_reach_from_the_outputs():
+    # Real Keras 3.15 lists these models' layers as asserted (a ResNet shortcut
+    # convolution comes after the longer branch's first layer, as in Keras's weight files).
+    x = Input((3,))
+    a = layers.Dense(2, name="short")(x)
+    b = layers.Dense(2, name="long2")(layers.Dense(2, name="long1")(x))
+    out = layers.Add(name="add")([a, b])
+    model = Model(x, out)
+    assert model.layers[0] is x.layer
+    assert [la.name for la in model.layers][1:] == ["long1", "short", "long2", "add"]
+    shared = layers.Dense(2, name="shared")
+    c = layers.Dense(3, name="c")(x)
+    model = Model(x, [layers.Add(name="add2")([shared(c), shared(x)]), a])
+    assert [la.name for la in model.layers][1:] == ["c", "shared", "add2", "short"]
