@@ -48,12 +48,17 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     if padding == "same":
         x = np.pad(x, [(0, 0)] + [_same_pads(n, kk, ss, dd) for n, kk, ss, dd in
                                   zip(x.shape[1:-1], kernel.shape[:nd], s, d)] + [(0, 0)])
+    elif padding == "causal":
+        x = np.pad(x, [(0, 0), (k.shape[0] - 1, 0), (0, 0)])
+    cg, f = kernel.shape[-2:]
+    groups = x.shape[-1] // cg
     outs = []
     for b in range(x.shape[0]):
         per_out = []
-        for o in range(k.shape[-1]):
-            acc = sum(scipy.signal.correlate(x[b, ..., c], k[..., c, o], mode="valid")
-                      for c in range(x.shape[-1]))
+        for o in range(f):
+            group = o // (f // groups)  # output channel o reads input channels of its group
+            acc = sum(scipy.signal.correlate(x[b, ..., group * cg + c], k[..., c, o], mode="valid")
+                      for c in range(cg))
             per_out.append(acc[tuple(slice(None, None, ss) for ss in s)])
         outs.append(np.stack(per_out, -1))
     out = np.stack(outs)
@@ -204,6 +209,15 @@ def _layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=None):
     return y if beta is None else y + beta
 
 
+def _activation(name):
+    """The reference of a layer activation by name (Keras's activations: exact GELU)."""
+    if name is None:
+        return lambda z: z
+    if name == "gelu":
+        return lambda z: _gelu(z, approximate=False)
+    return np.tanh if name == "tanh" else REFERENCES[name]
+
+
 REFERENCES = {
     "relu": lambda x: np.where(x > 0, x, 0.0),
     "relu6": lambda x: np.minimum(np.maximum(x, 0), 6),
@@ -248,6 +262,11 @@ REFERENCES = {
     "psnr": lambda a, b, m: 10 * np.log10(m ** 2 / np.mean((a - b) ** 2)),
     "dot_product_attention": attention,
     "conv": conv,
+    "kernels.dense": lambda x, w, b=None, act=None: _activation(act)(x @ w + (0 if b is None else b)),
+    "kernels.conv": lambda x, k, b=None, strides=1, padding="valid", data_format=None, dilation_rate=1,
+    activation=None: _activation(activation)(conv(x, k, strides, padding, data_format, dilation_rate)
+                                             + (0 if b is None else b)),
+    "kernels.dropout": lambda x, keep, rate: np.where(keep, x / (1 - rate), 0.0),
     "depthwise_conv": depthwise_conv,
     "separable_conv": separable_conv,
     "conv_transpose": conv_transpose,
