@@ -851,6 +851,41 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     return losses
 
 
+def _ctc_decode_spec(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
+                     merge_repeated=True, mask_index=0):
+    return (Spec((1, inputs.shape[0], inputs.shape[1]), "int32"), Spec((inputs.shape[0], 1), inputs.dtype))
+
+
+@op(_ns, spec=_ctc_decode_spec,
+    samples=S((3, 6, 4), I([6, 4, 1])) + S((2, 5, 3), I([5, 5]), merge_repeated=False, mask_index=2))
+def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True,
+               mask_index=0):
+    """Greedy CTC decoding of ``inputs`` ``(batch, time, classes)``: the best class per step, repeats
+    merged (``merge_repeated``), blanks (``mask_index``) and steps past ``sequence_lengths`` dropped.
+
+    Returns ``(decoded, log_probabilities)``: ``(1, batch, time)`` int32 labels left-aligned and padded
+    with -1, and ``(batch, 1)`` minus the sum of the chosen scores, as Keras.
+    """
+    if strategy != "greedy":
+        raise NotImplementedError(f"ctc_decode supports strategy='greedy' only. Got strategy={strategy!r}.")
+    x = to_float(inputs)
+    n, t, c = x.shape
+    blank = c - 1 if mask_index is None else int(mask_index)
+    lengths = np.asarray(convert(sequence_lengths)).astype(np.int64).reshape(-1)
+    best = np.argmax(x, axis=-1)
+    past = np.arange(t)[None, :] >= lengths[:, None]
+    best = np.where(past, blank, best)
+    score = -np.sum(np.where(past, 0.0, np.max(x, axis=-1)), axis=1, keepdims=True).astype(x.dtype)
+    if merge_repeated:
+        best[:, 1:] = np.where(best[:, 1:] == best[:, :-1], blank, best[:, 1:])
+    keep = best != blank
+    decoded = np.full((n, t), -1, dtype=np.int32)
+    rank = np.cumsum(keep, axis=1) - 1  # the kept labels' positions, left-aligned
+    rows, cols = np.nonzero(keep)
+    decoded[rows, rank[rows, cols]] = best[rows, cols]
+    return decoded[None], score
+
+
 __all__ = sorted(
     name for name, value in dict(globals()).items()
     if callable(value) and hasattr(value, "_op") and value._op.namespace == _ns

@@ -628,3 +628,52 @@ def _extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="v
 
 
 REFERENCES["extract_patches_3d"] = _extract_patches_3d
+
+
+def _per_channel(images, data_format, fn):
+    """``fn`` (2-D image -> array) over every image and channel, in channels_last order."""
+    x = np.moveaxis(images, -3, -1) if data_format == "channels_first" else images
+    batch = x if x.ndim == 4 else x[None]
+    out = np.stack([np.stack([fn(img[..., c]) for c in range(img.shape[-1])], 2) for img in batch])
+    return out if x.ndim == 4 else out[0]
+
+
+def _gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None):
+    ks = _t(kernel_size, 2)
+    sg = _t(sigma, 2)
+
+    def k1(n, s):
+        w = np.exp(-0.5 * ((np.arange(n) - (n - 1) / 2) / s) ** 2)
+        return w / w.sum()
+
+    k = np.outer(k1(ks[1], sg[1]), k1(ks[0], sg[0]))
+    pads = [((n - 1) // 2, n - 1 - (n - 1) // 2) for n in k.shape]
+    out = _per_channel(images, data_format,
+                       lambda img: scipy.signal.convolve2d(np.pad(img, pads), k, mode="valid"))
+    return np.moveaxis(out, -1, -3) if data_format == "channels_first" else out
+
+
+def _sobel_edges(images, data_format=None):
+    out = _per_channel(images, data_format,
+                       lambda img: np.stack([scipy.ndimage.sobel(img, axis=0), scipy.ndimage.sobel(img, axis=1)], -1))
+    return np.moveaxis(out, -2, -4) if data_format == "channels_first" else out
+
+
+def _ctc_greedy(inputs, lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True,
+                mask_index=0):
+    n, t, _ = inputs.shape
+    decoded = -np.ones((1, n, t), dtype=np.int32)
+    scores = np.zeros((n, 1))
+    for b in range(n):
+        labels, previous = [], None
+        for step in range(int(lengths[b])):
+            best = int(np.argmax(inputs[b, step]))
+            scores[b, 0] -= inputs[b, step, best]
+            if best != mask_index and not (merge_repeated and best == previous):
+                labels.append(best)
+            previous = best
+        decoded[0, b, :len(labels)] = labels
+    return decoded, scores
+
+
+REFERENCES.update({"gaussian_blur": _gaussian_blur, "sobel_edges": _sobel_edges, "ctc_decode": _ctc_greedy})

@@ -128,3 +128,24 @@ def test_grouped_conv_op_matches_per_group_convolutions(float64):
     np.testing.assert_allclose(got, np.concatenate(parts, axis=-1), atol=1e-12)
     with pytest.raises(ValueError, match="multiple of the kernel's input channels"):
         ops.nn.conv(x, rng.standard_normal((3, 3, 4, 2)))
+
+
+def test_linalg_jvp_is_the_jacobian_times_the_tangent(float64):
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    ta, tb = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+
+    def fun(x, y):
+        return ops.tanh(ops.matmul(x, y)), ops.sum(x)
+
+    (out, total), (t_out, t_total), aux = ops.linalg.jvp(
+        lambda x, y: (fun(x, y), "aux"), (a, b), (ta, tb), has_aux=True)
+    eps = 1e-6
+    plus = np.tanh((a + eps * ta) @ (b + eps * tb))
+    minus = np.tanh((a - eps * ta) @ (b - eps * tb))
+    np.testing.assert_allclose(out, np.tanh(a @ b))
+    np.testing.assert_allclose(t_out, (plus - minus) / (2 * eps), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(t_total, ta.sum())
+    assert aux == "aux"
+    with pytest.raises(ValueError, match="as many tangents"):
+        ops.linalg.jvp(ops.tanh, (a,), ())
