@@ -285,7 +285,11 @@ class _Conv(_SpatialConv):
         if self.activity_regularizer is not None:
             grad = grad.reshape(self._y.shape).copy()
             self.activity_regularizer.add_gradient(self._y, grad)
-        return self._kernel_backward(kernels.conv_backward, grad)
+        saved = self._saved
+        grad = grad.reshape(self._y.shape)
+        if saved is not None and saved.act is not None:  # conv_backward = this + from_logits
+            grad = saved.act.backward(grad, saved.y, saved.z)
+        return self.backward_from_logits(grad)
 
     def backward_from_logits(self, grad_z):
         """Backward from the gradient w.r.t. the pre-activation output (fused losses)."""

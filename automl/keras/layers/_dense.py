@@ -94,7 +94,10 @@ class Dense(Layer):
         if self.activity_regularizer is not None:
             grad = grad.reshape(saved.y.shape).copy()
             self.activity_regularizer.add_gradient(saved.y, grad)
-        return kernels.dense_backward(grad, saved, self._needs(), self._into())[0]
+        grad = grad.reshape(saved.y.shape)
+        if saved.act is not None:  # the kernel's own step (dense_backward = this + from_logits)
+            grad = saved.act.backward(grad, saved.y, saved.z)
+        return self.backward_from_logits(grad)
 
     def backward_from_logits(self, grad_z):
         """Backward from the gradient w.r.t. the pre-activation output (fused losses)."""
