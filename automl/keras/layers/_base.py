@@ -509,33 +509,45 @@ class Layer:
         """``add_weight`` results, plus (user-defined classes) Variables held by attributes."""
         if not self._auto_track:
             return self._variables
-        from ..models.subclassing import tracked_variables
+        return self._tracked_parts()[0]
 
-        return _unique([*self._variables, *tracked_variables(self)])
+    def _tracked_parts(self):
+        """``(own variables, sublayers)`` of an ``_auto_track`` class, from one attribute scan."""
+        from ..models.subclassing import tracked_parts
+
+        variables, sublayers = tracked_parts(self)
+        return _unique([*self._variables, *variables]), sublayers
 
     @property
     def weights(self) -> list[Variable]:
         if self._auto_track:
-            return _unique([*self._own_variables(), *(v for la in self._tracked_layers() for v in la.weights)])
+            own, subs = self._tracked_parts()
+            return _unique([*own, *(v for la in subs for v in la.weights)]) if subs else own
         return list(self._variables)
 
     @property
     def trainable_weights(self) -> list[Variable]:
         if not self._trainable:
             return []
-        own = [v for v in self._own_variables() if v.trainable]
         if self._auto_track:
-            return _unique([*own, *(v for la in self._tracked_layers() for v in la.trainable_weights)])
-        return own
+            own, subs = self._tracked_parts()
+            own = [v for v in own if v.trainable]
+            found = _unique([*own, *(v for la in subs for v in la.trainable_weights)]) if subs else own
+            # A training run's tape reads its owner's weights once per run (weights_epoch): a
+            # list found in this run serves it (see models.subclassing.Tape._owner_trainable).
+            self.__dict__["_tape_trainable"] = (recording.STATE.weights_epoch, found)
+            return list(found)
+        return [v for v in self._variables if v.trainable]
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
         if not self._trainable:
             return self.weights
-        own = [v for v in self._own_variables() if not v.trainable]
         if self._auto_track:
-            return _unique([*own, *(v for la in self._tracked_layers() for v in la.non_trainable_weights)])
-        return own
+            own, subs = self._tracked_parts()
+            own = [v for v in own if not v.trainable]
+            return _unique([*own, *(v for la in subs for v in la.non_trainable_weights)]) if subs else own
+        return [v for v in self._variables if not v.trainable]
 
     def get_weights(self) -> list[np.ndarray]:
         return [v.numpy() for v in self.weights]

@@ -27,11 +27,11 @@ import numpy as np
 
 from ..._validation import param_error
 from .. import activations as _activations
+from ..ops import kernels
 from ._base import LAYERS, Layer, check_positive_int
 from ._im2col import (
     INPUT_KINDS,
     check_data_format,
-    col2im,
     conv_geometry,
     conv_output_length,
     crop_spatial,
@@ -215,7 +215,7 @@ _KERNEL_AND_BIAS = WeightOptions("kernel", "bias", activity_regularizer=True)
 class _Conv(_SpatialConv):
     """N-D convolution (cross-correlation) with ``filters`` output channels; see Conv2D."""
 
-    _cache_attrs = ("_cols", "_y", "_z", "_meta", "activity_penalty")
+    _cache_attrs = ("_saved", "_y", "_in_shape", "activity_penalty")
     _weight_options = _KERNEL_AND_BIAS
 
     def __init__(
@@ -247,7 +247,7 @@ class _Conv(_SpatialConv):
         self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
         self._weight_options.resolve(self, locals())
         self.kernel = self.bias = None
-        self._cols = self._y = self._z = self._meta = None
+        self._saved = self._y = self._in_shape = None
 
     def build(self, input_shape):
         input_shape = self._check_input_shape(input_shape)
@@ -271,59 +271,40 @@ class _Conv(_SpatialConv):
         x = self._as_2d(inputs)
         n, *spatial, c = x.shape
         out_hw, pads = self._geometry(tuple(spatial))
-        xp = pad_spatial(x, pads)
-        cols = extract_patches(xp, self._k2, self._s2, self._d2, out_hw, self.groups)
-        kernel = self.kernel.value
-        if self.groups == 1:
-            z = cols @ kernel.reshape(cols.shape[1], self.filters)
-        else:
-            g = self.groups
-            kg = cols.shape[2]
-            zg = np.matmul(cols, kernel.reshape(kg, g, self.filters // g).transpose(1, 0, 2))
-            z = zg.transpose(1, 0, 2).reshape(-1, self.filters)
-        if self.use_bias:
-            self._add_bias(z, self.bias.value)
-        y = self._activate(z)
+        kernel = self._as_inner(self.kernel.value)
+        bias = self.bias.value if self.use_bias else None
         # The patch matrix is only needed by a backward pass, i.e. after a training call.
-        self._cols = cols if training else None
-        self._meta = (inputs.shape, xp.shape, out_hw, pads)
+        y, saved = kernels.conv_forward(x, kernel, bias, self._s2, self._d2, out_hw, pads, self.activation,
+                                        keep=bool(training))
+        self._saved, self._y, self._in_shape = saved, saved.y, inputs.shape
+        if self.activity_regularizer is not None:
+            self.activity_penalty = self.activity_regularizer(y)
         return y.reshape(self._out_shape(n, out_hw, self.filters))
+
+    def backward(self, grad):
+        if self.activity_regularizer is not None:
+            grad = grad.reshape(self._y.shape).copy()
+            self.activity_regularizer.add_gradient(self._y, grad)
+        saved = self._saved
+        grad = grad.reshape(self._y.shape)
+        if saved is not None and saved.act is not None:  # conv_backward = this + from_logits
+            grad = saved.act.backward(grad, saved.y, saved.z)
+        return self.backward_from_logits(grad)
 
     def backward_from_logits(self, grad_z):
         """Backward from the gradient w.r.t. the pre-activation output (fused losses)."""
-        if self._cols is None:
+        return self._kernel_backward(kernels.conv_backward_from_logits, grad_z)
+
+    def _kernel_backward(self, backward, grad):
+        saved = self._saved
+        if saved is None or saved.cols is None:
             raise RuntimeError(
                 f"{type(self).__name__} {self.name!r}: backward() needs a preceding call with training=True."
             )
-        cols = self._cols
-        in_shape, padded_shape, out_hw, pads = self._meta
-        f, g = self.filters, self.groups
-        grad_z = grad_z.reshape(-1, f)
-        kernel = self.kernel.value
-        if self._trainable:
-            if g == 1:
-                np.matmul(cols.T, grad_z, out=matrix_view(self.kernel.grad, (cols.shape[1], f)))
-            else:
-                grad_g = grad_z.reshape(-1, g, f // g).transpose(1, 0, 2)
-                dk = np.matmul(cols.transpose(0, 2, 1), grad_g)
-                matrix_view(self.kernel.grad, (cols.shape[2], g, f // g))[...] = dk.transpose(1, 0, 2)
-            if self.use_bias:
-                self._sum_rows(grad_z, self.bias.grad)
-        if not self._input_grad_needed:
-            return None
-        if g == 1:
-            kernel_nd = kernel.reshape(*self._k2, padded_shape[-1], f)
-            dxp = gemm_col2im(grad_z, kernel_nd, padded_shape, self._s2, self._d2, out_hw)
-        else:
-            n = padded_shape[0]
-            kg = cols.shape[2]
-            w_g = kernel.reshape(kg, g, f // g).transpose(1, 2, 0)  # (g, F/g, Kg)
-            dcols = np.matmul(grad_z.reshape(-1, g, f // g).transpose(1, 0, 2), w_g)
-            # (g, N, *out, *kernel, C/g) -> (N, *out, *kernel, g, C/g)
-            last = 2 * len(out_hw) + 1
-            dcols = dcols.reshape(g, n, *out_hw, *self._k2, -1).transpose(*range(1, last + 1), 0, last + 1)
-            dxp = col2im(dcols, padded_shape, self._k2, self._s2, self._d2)
-        return crop_spatial(dxp, pads).reshape(in_shape)
+        needs = (self._input_grad_needed, self._trainable, self._trainable and self.use_bias)
+        into = (None, self._as_inner(self.kernel.grad), self.bias.grad if self.use_bias else None)
+        gx = backward(grad, saved, needs, into)[0]
+        return None if gx is None else gx.reshape(self._in_shape)
 
     def get_config(self):
         return {

@@ -10,6 +10,7 @@ from ..._validation import Interval, check_param
 from .. import activations as _activations
 from .. import regularizers as _regularizers
 from ..backend import make_rng
+from ..ops import kernels
 from ._base import LAYERS, Layer
 
 __all__ = ["Activation", "ActivityRegularization", "Dropout", "Flatten", "Identity"]
@@ -87,12 +88,11 @@ class Dropout(Layer):
         if self.noise_shape is not None:
             shape = tuple(s if n is None else n for s, n in zip(inputs.shape, self.noise_shape))
         keep = self._rng.random(shape, dtype=np.float32) >= self.rate
-        self._mask = keep.astype(inputs.dtype)
-        self._mask *= 1.0 / (1.0 - self.rate)
-        return inputs * self._mask
+        out, self._mask = kernels.dropout_forward(inputs, keep, self.rate)
+        return out
 
     def backward(self, grad):
-        return grad if self._mask is None else grad * self._mask
+        return grad if self._mask is None else kernels.dropout_backward(grad, self._mask, (True,))[0]
 
     def get_config(self):
         return {**super().get_config(), **dropout_config(self)}

@@ -1,10 +1,10 @@
-"""Dense: ``activation(inputs @ kernel + bias)`` over the last axis."""
+"""Dense: ``activation(inputs @ kernel + bias)`` over the last axis (the fused kernel
+:func:`automl.keras.ops.kernels.dense`, forward and backward)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import activations as _activations
+from ..ops import kernels
 from ._base import LAYERS, Layer, check_positive_int
 from ._weight_spec import WeightOptions
 
@@ -38,7 +38,7 @@ class Dense(Layer):
     [[4.0, 4.0, 4.0], [4.0, 4.0, 4.0]]
     """
 
-    _cache_attrs = ("_x", "_y", "_z", "_in_shape", "activity_penalty", "_ones")
+    _cache_attrs = ("_saved", "activity_penalty")
     #: Keras semantics: the input mask (e.g. of timesteps) passes through unchanged.
     supports_masking = True
 
@@ -77,41 +77,31 @@ class Dense(Layer):
         return (*tuple(input_shape)[:-1], self.units)
 
     def call(self, inputs, training=False):
-        x2 = inputs.reshape(-1, inputs.shape[-1])
-        z = x2 @ self.kernel.value
-        if self.use_bias:
-            z += self.bias.value
-        act = self.activation
-        self._z = z.copy() if act.needs_input else None
-        y = act.forward(z)
-        self._x, self._y, self._in_shape = x2, y, inputs.shape
+        bias = self.bias.value if self.use_bias else None
+        y, self._saved = kernels.dense_forward(inputs, self.kernel.value, bias, self.activation)
         if self.activity_regularizer is not None:
-            self.activity_penalty = self.activity_regularizer(y)
-        return y.reshape(*inputs.shape[:-1], self.units)
+            self.activity_penalty = self.activity_regularizer(self._saved.y)
+        return y
+
+    def _needs(self):
+        return (self._input_grad_needed, self._trainable, self._trainable and self.use_bias)
+
+    def _into(self):
+        return (None, self.kernel.grad, self.bias.grad if self.use_bias else None)
 
     def backward(self, grad):
-        grad = grad.reshape(self._y.shape)
+        saved = self._saved
         if self.activity_regularizer is not None:
-            grad = grad.copy()
-            self.activity_regularizer.add_gradient(self._y, grad)
-        grad_z = self.activation.backward(grad, self._y, self._z)
-        return self.backward_from_logits(grad_z)
+            grad = grad.reshape(saved.y.shape).copy()
+            self.activity_regularizer.add_gradient(saved.y, grad)
+        grad = grad.reshape(saved.y.shape)
+        if saved.act is not None:  # the kernel's own step (dense_backward = this + from_logits)
+            grad = saved.act.backward(grad, saved.y, saved.z)
+        return self.backward_from_logits(grad)
 
     def backward_from_logits(self, grad_z):
         """Backward from the gradient w.r.t. the pre-activation output (fused losses)."""
-        grad_z = grad_z.reshape(self._y.shape)
-        if self._trainable:
-            np.matmul(self._x.T, grad_z, out=self.kernel.grad)
-            if self.use_bias:
-                # A matrix-vector product with ones: a few times faster than a
-                # column sum on the small batches of training.
-                ones = getattr(self, "_ones", None)
-                if ones is None or ones.shape[0] != grad_z.shape[0] or ones.dtype != grad_z.dtype:
-                    ones = self._ones = np.ones(grad_z.shape[0], grad_z.dtype)
-                np.matmul(ones, grad_z, out=self.bias.grad)
-        if not self._input_grad_needed:
-            return None
-        return (grad_z @ self.kernel.value.T).reshape(self._in_shape)
+        return kernels.dense_backward_from_logits(grad_z, self._saved, self._needs(), self._into())[0]
 
     def get_config(self):
         return {

@@ -154,19 +154,19 @@ class Sequential(Model):
     def _mark_input_grads(self):
         # Layers up to the first one with trainable weights need no input gradient,
         # unless this model is nested and its own input gradient is needed.
+        stack = self._stack
+        groups = [layer.trainable_weights for layer in stack]
         if self._input_grad_needed:
             first = -1
         else:
-            first = next((i for i, la in enumerate(self._stack) if la.trainable_weights), len(self._stack))
+            first = next((i for i, group in enumerate(groups) if group), len(stack))
         self._backward_stop = max(first, 0)
-        for i, layer in enumerate(self._stack):
+        for i, layer in enumerate(stack):
             layer._input_grad_needed = i > first
             if isinstance(layer, Model):
                 layer._mark_input_grads()
         # A layer in the stack twice (or two entries sharing a weight): each call's state is
         # saved after it, and the weight gradients are summed (the general, slower path).
-        stack = self._stack
-        groups = [layer.trainable_weights for layer in stack]
         self._reuse = (len({id(la) for la in stack}) < len(stack) or shares_weights(groups)) and (
             groups, self.trainable_weights)
 

@@ -67,40 +67,64 @@ _UNTRACKED = frozenset({"_local_tape", "_shape_cache", "_init_call", "optimizer"
                         "_tape_trainable"})
 
 
-def _tracked(owner, kind, seen, skip=frozenset()) -> list:
-    """Instances of ``kind`` held by ``owner``'s attributes (also in lists, tuples and dicts).
+#: Attribute values that never hold layers or variables (skipped without a type check).
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None), np.ndarray})
 
-    In order, each once; ``seen`` holds ids not to report; attributes in
-    ``_UNTRACKED`` or ``skip`` are not scanned.
+
+def _tracked(owner, kinds, skip=frozenset()) -> list:
+    """For each class in ``kinds``, its instances held by ``owner``'s attributes (also in lists,
+    tuples and dicts), in order, each once, ``owner`` excluded; attributes in ``_UNTRACKED``
+    or ``skip`` are not scanned. One pass over the attributes for all the kinds.
     """
-    found = []
+    found = [[] for _ in kinds]
+    seen = {id(owner)}
+    leaf_types = _LEAF_TYPES
 
     def visit(value, depth):
-        if isinstance(value, kind):
-            if id(value) not in seen:
-                seen.add(id(value))
-                found.append(value)
-        elif depth < 4 and isinstance(value, (list, tuple)):
-            for item in value:
-                visit(item, depth + 1)
-        elif depth < 4 and isinstance(value, dict):
-            for item in value.values():
+        t = type(value)
+        if t in leaf_types:
+            return
+        if t is list or t is tuple:
+            if depth < 4:
+                for item in value:
+                    if type(item) not in leaf_types:
+                        visit(item, depth + 1)
+            return
+        if t is dict:
+            if depth < 4:
+                for item in value.values():
+                    visit(item, depth + 1)
+            return
+        for i, kind in enumerate(kinds):
+            if isinstance(value, kind):
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    found[i].append(value)
+                return
+        if depth < 4 and isinstance(value, (list, tuple, dict)):  # subclasses of the containers
+            for item in (value.values() if isinstance(value, dict) else value):
                 visit(item, depth + 1)
 
     for key, value in vars(owner).items():
-        if key not in _UNTRACKED and key not in skip:
+        if type(value) not in leaf_types and key not in _UNTRACKED and key not in skip:
             visit(value, 0)
     return found
 
 
 def tracked_layers(owner) -> list[Layer]:
     """Layers held by ``owner``'s attributes (also in lists, tuples and dicts), in order."""
-    return _tracked(owner, Layer, {id(owner)})
+    return _tracked(owner, (Layer,))[0]
 
 
 def tracked_variables(owner) -> list:
     """Variables held by ``owner``'s attributes (also in lists, tuples and dicts), as Keras tracks them."""
-    return _tracked(owner, Variable, set(), skip=frozenset({"_variables"}))
+    return _tracked(owner, (Variable,), skip=frozenset({"_variables"}))[0]
+
+
+def tracked_parts(owner):
+    """``(tracked_variables(owner), tracked_layers(owner))`` from one scan of the attributes."""
+    layers, variables = _tracked(owner, (Layer, Variable), skip=frozenset({"_variables"}))
+    return variables, layers
 
 
 def _is_subclassed_model(cls) -> bool:
@@ -573,6 +597,15 @@ class Tape:
         When the structure already holds traced Tensors, only those become
         leaves (a functional node passes its inputs so); otherwise every array.
         """
+        args, kwargs = inputs if type(inputs) is tuple and len(inputs) == 2 else (None, None)
+        if not kwargs and type(args) is tuple and len(args) == 1 and type(args[0]) is np.ndarray:
+            leaf = Tensor(args[0])  # the common call(inputs) on one array
+            self._leaves.append(leaf)
+            if not self.input_grad_needed:
+                self._no_grad.add(id(leaf))
+            if self._batch is None and leaf.ndim:
+                self._batch = leaf.shape[0]
+            return (leaf,), {} if kwargs is None else kwargs
         adopt = any(isinstance(v, Tensor) for v in flat_leaves(inputs))
 
         def wrap(x):

@@ -7,7 +7,8 @@ tape, so custom losses, ``Lambda`` layers and subclassed models are
 differentiated automatically; on a symbolic ``KerasTensor`` it adds a graph
 node. The Keras sub-namespaces are modules here too (``ops.numpy``,
 ``ops.nn``, ``ops.math``, ``ops.linalg``, ``ops.image``, ``ops.core``) and every
-op is also available flat (``ops.matmul``, ``ops.softmax``, ...).
+op is also available flat (``ops.matmul``, ``ops.softmax``, ...). ``ops.kernels`` holds
+the built-in layers' fused kernels (dense, convolution, dropout), registered as ops too.
 
 >>> import numpy as np
 >>> from automl.keras import ops
@@ -30,6 +31,7 @@ from . import (
     _numpy,
     core,
     image,
+    kernels,  # noqa: F401 (public: the layers' fused kernels)
     linalg,
     math,
     nn,
@@ -87,7 +89,7 @@ _OPS.absolute = globals()["absolute"]
 
 __all__ = sorted(
     {"Tensor", "Spec", "compute_output_spec", "epsilon", "gradient", "is_tensor", "value_of",
-     "reduce_max", "reduce_min", "reduce_mean", "reduce_sum", "core", "image", "linalg", "math",
+     "reduce_max", "reduce_min", "reduce_mean", "reduce_sum", "core", "image", "kernels", "linalg", "math",
      "nn", "numpy", "tracing"}
     | {name for module in _MODULES for name in module.__all__}
 )

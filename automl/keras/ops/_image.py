@@ -1,4 +1,5 @@
-"""``keras.ops.image``: resize, patches, padding and cropping, color spaces, affine sampling.
+"""``keras.ops.image``: resize, patches, padding and cropping, color spaces, affine sampling,
+Gaussian blur and Sobel edges.
 
 Images are ``(height, width, channels)`` or batched ``(batch, height, width, channels)``
 (``data_format="channels_first"`` moves the channels first). Resizing is separable: one
@@ -13,7 +14,7 @@ import itertools
 import numpy as np
 
 from . import _numpy as N
-from ._nn import _prepare, _unpad, _window
+from ._nn import _depthwise_forward, _depthwise_vjp, _prepare, _unpad, _window
 from ._registry import op, to_float
 from ._samples import Draw, L, S
 
@@ -479,6 +480,87 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     if fill_mode == "constant":
         out = out + outside * fill_value
     return _back(np.asarray(out, dtype=x.dtype), layout)
+
+
+# -- filters (gaussian blur, Sobel edges) -----------------------------------------------------
+def _gaussian_1d(size, sigma):
+    t = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    k = np.exp(-0.5 * (t / sigma) ** 2)
+    return k / k.sum()
+
+
+def _gaussian_parts(images, kernel_size, sigma, data_format):
+    x, layout = _last(images, data_format)
+    size = (kernel_size, kernel_size) if np.isscalar(kernel_size) else tuple(int(k) for k in kernel_size)
+    sig = (float(sigma),) * 2 if np.isscalar(sigma) else tuple(float(v) for v in sigma)
+    if len(size) != 2 or len(sig) != 2 or min(size) < 1 or min(sig) <= 0:
+        raise ValueError(f"gaussian_blur expects kernel_size as two positive ints and sigma as two positive "
+                         f"floats. Got kernel_size={kernel_size!r} and sigma={sigma!r}.")
+    # As Keras's NumPy backend: the (size[1], size[0]) outer product of the two 1-D kernels.
+    k2 = np.outer(_gaussian_1d(size[1], sig[1]), _gaussian_1d(size[0], sig[0])).astype(x.dtype)
+    kernel = np.ascontiguousarray(np.broadcast_to(k2[:, :, None, None], (*k2.shape, x.shape[-1], 1)))
+    return x, layout, kernel
+
+
+def _gaussian_vjp(g, out, needs, images, kernel_size, sigma, data_format):
+    x, layout, kernel = _gaussian_parts(images, kernel_size, sigma, data_format)
+    gx, _ = _depthwise_vjp(_to_last(g, layout), None, (True, False), x, kernel, 1, "same", None, 1)
+    return (_back(gx, layout),)
+
+
+@op(_ns, vjp=_gaussian_vjp, samples=S((2, 5, 6, 3)) + S((4, 5, 2), L((3, 5)), L((1.0, 2.0)))
+    + S((1, 2, 5, 5), 5, 1.5, data_format="channels_first"))
+def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None):
+    """Blur with a normalized Gaussian kernel per channel (zero padding, same size)."""
+    x, layout, kernel = _gaussian_parts(images, kernel_size, sigma, data_format)
+    return _back(_depthwise_forward(x, kernel, 1, "same", None, 1), layout)
+
+
+_SMOOTH, _DIFF = np.array([1.0, 2.0, 1.0]), np.array([-1.0, 0.0, 1.0])
+
+
+def _sobel_parts(images, data_format):
+    x, layout = _last(images, data_format)
+    xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="symmetric")  # SciPy's "reflect"
+    k = np.stack([np.outer(_DIFF, _SMOOTH), np.outer(_SMOOTH, _DIFF)], -1).astype(x.dtype)  # [dy, dx]
+    kernel = np.ascontiguousarray(np.broadcast_to(k[:, :, None, :], (3, 3, x.shape[-1], 2)))
+    return x, xp, layout, kernel
+
+
+def _edges_back(e, layout):
+    single, first = layout
+    if first:
+        e = np.moveaxis(e, 3, 1)
+    return e[0] if single else e
+
+
+def _sobel_vjp(g, out, needs, images, data_format):
+    x, xp, layout, kernel = _sobel_parts(images, data_format)
+    single, first = layout
+    g = np.asarray(g)
+    if single:
+        g = g[None]
+    if first:
+        g = np.moveaxis(g, 1, 3)
+    g = g.reshape(*g.shape[:3], -1)
+    gp, _ = _depthwise_vjp(g, None, (True, False), xp, kernel, 1, "valid", None, 1)
+    for axis in (1, 2):  # the adjoint of the one-pixel symmetric padding
+        gp = np.moveaxis(gp, axis, 0)
+        inner = gp[1:-1].copy()
+        inner[0] += gp[0]
+        inner[-1] += gp[-1]
+        gp = np.moveaxis(inner, 0, axis)
+    return (_back(gp, layout),)
+
+
+@op(_ns, vjp=_sobel_vjp, samples=S((2, 5, 6, 3)) + S((4, 4, 1)) + S((1, 2, 4, 5), data_format="channels_first"))
+def sobel_edges(images, data_format=None):
+    """Sobel gradients ``[dy, dx]`` in a new last axis: ``(batch, height, width, channels, 2)``
+    (``(batch, channels, height, width, 2)`` for channels_first); borders mirrored as SciPy's
+    ``ndimage.sobel`` (Keras's NumPy backend)."""
+    x, xp, layout, kernel = _sobel_parts(images, data_format)
+    e = _depthwise_forward(xp, kernel, 1, "valid", None, 1)
+    return _edges_back(e.reshape(*e.shape[:3], x.shape[-1], 2), layout)
 
 
 def _volumes(volumes, data_format):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import floatx
 from . import _numpy as N
 from . import _special
 from ._registry import Spec, op, to_float
@@ -267,7 +268,55 @@ def cholesky_inverse(input, upper=False):  # noqa: A002 (Keras's name)
     return inv(N.matmul(t, factor) if upper else N.matmul(factor, t))
 
 
+def jvp(fun, primals, tangents, has_aux=False):
+    """The Jacobian-vector product of ``fun`` at ``primals`` along ``tangents`` (Keras's
+    ``ops.linalg.jvp``): ``(fun(*primals), J @ tangents)``, plus ``aux`` with ``has_aux``.
+
+    The engine differentiates in reverse mode, so the product is assembled from one
+    vector-Jacobian product per output entry (exact, for the small functions it suits).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from automl.keras import ops
+    >>> out, tangent = ops.linalg.jvp(lambda x: x * x, (np.array([1.0, 3.0]),), (np.array([1.0, 1.0]),))
+    >>> tangent.tolist()
+    [2.0, 6.0]
+    """
+    from ._tensor import Tensor, gradient
+
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp expects as many tangents as primals. Got {len(primals)} primals and "
+                         f"{len(tangents)} tangents.")
+    leaves = [Tensor(to_float(p)) for p in primals]
+    result = fun(*leaves)
+    out, aux = result if has_aux else (result, None)
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    tans = [np.asarray(to_float(t)) for t in tangents]
+    products = []
+    for o in outs:
+        value = np.asarray(o.value if isinstance(o, Tensor) else o)
+        flat = np.zeros(value.size, dtype=np.result_type(value, *tans) if value.dtype.kind == "f" else floatx())
+        if isinstance(o, Tensor) and o.parents:
+            for k in range(value.size):
+                seed = np.zeros(value.size, dtype=value.dtype)
+                seed[k] = 1.0
+                rows = gradient(o, leaves, seed=seed.reshape(value.shape))
+                flat[k] = sum(float(np.sum(r * t)) for r, t in zip(rows, tans))
+        products.append(flat.reshape(value.shape))
+    values = [np.asarray(o.value if isinstance(o, Tensor) else o) for o in outs]
+    if isinstance(out, (list, tuple)):
+        values, products = type(out)(values), type(out)(products)
+    else:
+        values, products = values[0], products[0]
+    if has_aux:
+        aux = aux.value if isinstance(aux, Tensor) else aux
+        return values, products, aux
+    return values, products
+
+
 __all__ = sorted(
     name for name, value in dict(globals()).items()
     if callable(value) and hasattr(value, "_op") and value._op.namespace == _ns
-)
+) + ["jvp"]

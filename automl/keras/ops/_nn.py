@@ -1,7 +1,8 @@
 """``keras.ops.nn``: activations, softmax, one-hot, convolutions, pooling, normalization, losses.
 
-Activations carry hand-written VJPs written from their outputs; convolutions and pooling
-loop over the kernel offsets (one vectorized matmul per offset, forward and backward);
+Activations carry hand-written VJPs written from their outputs; ``conv`` is the convolution
+layers' fused im2col kernel (:mod:`.kernels`); depthwise and transposed convolutions and
+pooling loop over the kernel offsets (one vectorized matmul per offset, forward and backward);
 composite ops (normalizations, cross-entropies, attention) are written with the public
 ops and differentiated by tracing them.
 """
@@ -16,7 +17,8 @@ from ..backend import epsilon as _epsilon
 from ..backend import floatx
 from . import _numpy as N
 from . import _special
-from ._registry import Spec, convert, elementwise_spec, op, to_float
+from . import kernels as _kernels
+from ._registry import Spec, convert, elementwise_spec, fused, op, to_float
 from ._samples import A, Draw, I, L, P, S
 
 _ns = "nn"
@@ -402,52 +404,25 @@ def _unpad(gp, pads):
     return gp[index]
 
 
-def _conv_forward(inputs, kernel, strides, padding, data_format, dilation_rate):
-    kernel = to_float(kernel)
-    ks = kernel.shape[:-2]
-    first, x, xp, strides, dilation, pads, outs = _prepare(inputs, ks, strides, padding,
-                                                           dilation_rate, data_format)
-    groups = x.shape[-1] // kernel.shape[-2]
-    if groups != 1:
-        raise NotImplementedError("ops.conv with groups (input channels != kernel input channels) "
-                                  "is not implemented.")
-    out = np.zeros((x.shape[0], *outs, kernel.shape[-1]), dtype=np.result_type(x, kernel))
-    for offset in itertools.product(*[range(k) for k in ks]):
-        out += _window(xp, offset, dilation, strides, outs) @ kernel[offset]
-    return _from_last(out, first)
+def _conv_fwd(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """N-D convolution (cross-correlation, as Keras) of ``inputs`` with ``kernel`` of shape
+    ``(*kernel_size, in_channels // groups, out_channels)``: the convolution layers' im2col
+    kernel (:func:`automl.keras.ops.kernels.conv`); grouped when the input has ``groups``
+    times the kernel's input channels."""
+    return _kernels.conv_call(inputs, kernel, None, strides, padding, data_format, dilation_rate)
 
 
-def _conv_vjp(g, out, needs, inputs, kernel, strides, padding, data_format, dilation_rate):
-    kernel = np.asarray(kernel)
-    ks = kernel.shape[:-2]
-    first, x, xp, strides, dilation, pads, outs = _prepare(inputs, ks, strides, padding,
-                                                           dilation_rate, data_format)
-    g = _to_last(np.asarray(g), first)
-    gx = np.zeros_like(xp, dtype=np.result_type(g, xp)) if needs[0] else None
-    gk = np.zeros_like(kernel, dtype=np.result_type(g, kernel)) if needs[1] else None
-    g2 = g.reshape(-1, g.shape[-1])
-    for offset in itertools.product(*[range(k) for k in ks]):
-        if needs[0]:
-            _window(gx, offset, dilation, strides, outs)[...] += g @ kernel[offset].T
-        if needs[1]:
-            win = _window(xp, offset, dilation, strides, outs)
-            gk[offset] = win.reshape(-1, win.shape[-1]).T @ g2
-    if needs[0]:
-        gx = _from_last(_unpad(gx, pads), first)
-    return gx, gk
+def _conv_bwd(g, saved, needs, into=None):
+    return _kernels.conv_call_backward(g, saved, (*needs, False))[:2]
 
 
 _CONV_SAMPLES = (S((2, 5, 3), (3, 3, 2)) + S((1, 5, 6, 2), (3, 2, 2, 3), strides=(2, 1), padding="same")
                  + S((1, 6, 6, 2), (2, 2, 2, 2), dilation_rate=2)
                  + S((1, 2, 5, 5), (3, 3, 2, 1), padding="same", data_format="channels_first")
-                 + S((1, 4, 4, 4, 1), (2, 2, 2, 1, 2)))
+                 + S((1, 4, 4, 4, 1), (2, 2, 2, 1, 2))
+                 + S((1, 5, 5, 4), (3, 3, 1, 4), padding="same"))  # four groups (depthwise-like)
 
-
-@op(_ns, vjp=_conv_vjp, diff=("inputs", "kernel"), samples=_CONV_SAMPLES)
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution (cross-correlation, as Keras) of ``inputs`` with ``kernel`` of shape
-    ``(*kernel_size, in_channels, out_channels)``."""
-    return _conv_forward(inputs, kernel, strides, padding, data_format, dilation_rate)
+conv = fused(_ns, bwd=_conv_bwd, diff=("inputs", "kernel"), samples=_CONV_SAMPLES, name="conv")(_conv_fwd)
 
 
 def _depthwise_forward(inputs, kernel, strides, padding, data_format, dilation_rate):
@@ -874,6 +849,41 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
         *_, log_p = _ctc_lattice(log_probs[b, :o_lens[b]], labels[b, :t_lens[b]], mask_index)
         losses[b] = -log_p
     return losses
+
+
+def _ctc_decode_spec(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
+                     merge_repeated=True, mask_index=0):
+    return (Spec((1, inputs.shape[0], inputs.shape[1]), "int32"), Spec((inputs.shape[0], 1), inputs.dtype))
+
+
+@op(_ns, spec=_ctc_decode_spec,
+    samples=S((3, 6, 4), I([6, 4, 1])) + S((2, 5, 3), I([5, 5]), merge_repeated=False, mask_index=2))
+def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True,
+               mask_index=0):
+    """Greedy CTC decoding of ``inputs`` ``(batch, time, classes)``: the best class per step, repeats
+    merged (``merge_repeated``), blanks (``mask_index``) and steps past ``sequence_lengths`` dropped.
+
+    Returns ``(decoded, log_probabilities)``: ``(1, batch, time)`` int32 labels left-aligned and padded
+    with -1, and ``(batch, 1)`` minus the sum of the chosen scores, as Keras.
+    """
+    if strategy != "greedy":
+        raise NotImplementedError(f"ctc_decode supports strategy='greedy' only. Got strategy={strategy!r}.")
+    x = to_float(inputs)
+    n, t, c = x.shape
+    blank = c - 1 if mask_index is None else int(mask_index)
+    lengths = np.asarray(convert(sequence_lengths)).astype(np.int64).reshape(-1)
+    best = np.argmax(x, axis=-1)
+    past = np.arange(t)[None, :] >= lengths[:, None]
+    best = np.where(past, blank, best)
+    score = -np.sum(np.where(past, 0.0, np.max(x, axis=-1)), axis=1, keepdims=True).astype(x.dtype)
+    if merge_repeated:
+        best[:, 1:] = np.where(best[:, 1:] == best[:, :-1], blank, best[:, 1:])
+    keep = best != blank
+    decoded = np.full((n, t), -1, dtype=np.int32)
+    rank = np.cumsum(keep, axis=1) - 1  # the kept labels' positions, left-aligned
+    rows, cols = np.nonzero(keep)
+    decoded[rows, rank[rows, cols]] = best[rows, cols]
+    return decoded[None], score
 
 
 __all__ = sorted(

@@ -14,6 +14,12 @@ argument by name (values, never Tensors); it returns one gradient (or None) per 
 ``Op.diff`` (a list of gradients for a list argument). Gradients with broadcast shapes are
 summed back to the input shape here, in one reduction, and take their input's float dtype.
 
+A *fused kernel* (:func:`fused`, the built-in layers' hand-written kernels) is registered
+as a pair ``fwd(**arguments) -> (out, saved)`` and ``bwd(g, saved, needs, into=None)``: the
+traced call keeps ``saved`` (patch matrices, pre-activations) for its backward, so the
+fast path of the layers and the general path of the tape are one mechanism; ``into``
+(aligned with ``diff``) lets a layer receive weight gradients in its own buffers.
+
 ``spec(**arguments)`` gets each array argument as an object with ``shape`` (None for an
 unknown size) and ``dtype`` and returns a :class:`Spec` (or a tuple of them) without data.
 """
@@ -29,7 +35,7 @@ import numpy as np
 from ..backend import floatx
 from ._tensor import Pieces, Tensor, unbroadcast
 
-__all__ = ["Op", "REGISTRY", "Spec", "compute_output_spec", "op"]
+__all__ = ["Op", "REGISTRY", "Spec", "compute_output_spec", "fused", "op"]
 
 #: name -> Op, filled at import and never changed afterwards.
 REGISTRY: dict[str, Op] = {}
@@ -75,10 +81,13 @@ class Op:
         The output-spec rule.
     samples : callable
         ``rng -> list of (args, kwargs)``: small float64 inputs for the registry tests.
+    fwd, bwd : callable or None
+        A fused kernel's forward returning ``(out, saved)`` and its backward from ``saved``
+        (see the module docstring); None for other ops.
     """
 
     __slots__ = ("name", "namespace", "forward", "vjp", "diff", "spec", "samples", "params",
-                 "defaults", "public", "varargs")
+                 "defaults", "public", "varargs", "fwd", "bwd")
 
     def __init__(self, name, namespace, forward, vjp, diff, spec, samples):
         self.name = name
@@ -96,6 +105,7 @@ class Op:
         self.varargs = next((p.name for p in sig.parameters.values()
                              if p.kind is p.VAR_POSITIONAL), None)
         self.public = None
+        self.fwd = self.bwd = None
 
     def call(self, full):
         """The forward on arguments given by name (the ``*varargs`` under their name)."""
@@ -199,7 +209,11 @@ def _traced_call(op, args, kwargs):
             full[name] = v.value
         elif t is list or t is tuple:
             full[name] = _unwrap(v)
-    out = op.forward(**full) if op.varargs is None else op.call(full)
+    saved = None
+    if op.fwd is not None:
+        out, saved = op.fwd(**full)
+    else:
+        out = op.forward(**full) if op.varargs is None else op.call(full)
     if not parents:
         if isinstance(out, (tuple, list)):
             return type(out)(constant(o) for o in out)
@@ -222,7 +236,7 @@ def _traced_call(op, args, kwargs):
             g = [g.get(i) if isinstance(g, dict) else None for i in range(len(out))]
             g = [np.zeros_like(o) if gi is None and isinstance(o, np.ndarray) else gi
                  for gi, o in zip(g, out)]
-        grads = vjp(g, out, needs, **full)
+        grads = vjp(g, out, needs, **full) if saved is None else op.bwd(g, saved, needs)
         result = []
         for (k, i), parent in zip(slots, parents):
             gr = grads[k]
@@ -326,6 +340,30 @@ def op(namespace, *, vjp=None, diff=None, spec=None, samples=None, name=None):
         if entry_name in REGISTRY:
             raise ValueError(f"The op {entry_name!r} is registered twice.")
         REGISTRY[entry_name] = entry
+        return public
+
+    return decorate
+
+
+def fused(namespace, *, bwd, diff, samples=None, spec=None, name=None):
+    """Register a fused kernel: the decorated ``fwd`` returns ``(out, saved)``, ``bwd(g, saved,
+    needs, into=None)`` returns one gradient per name in ``diff``.
+
+    The public function returns ``out`` only; on traced arguments the tape keeps ``saved``
+    for ``bwd``. The plain ``vjp`` (for direct callers) recomputes ``saved``.
+    """
+
+    def decorate(fwd):
+        @functools.wraps(fwd)
+        def forward(*args, **kwargs):
+            return fwd(*args, **kwargs)[0]
+
+        def vjp(g, out, needs, **full):
+            return bwd(g, fwd(**full)[1], needs)
+
+        public = op(namespace, vjp=vjp, diff=diff, spec=spec, samples=samples,
+                    name=name or fwd.__name__.rstrip("_"))(forward)
+        public._op.fwd, public._op.bwd = fwd, bwd
         return public
 
     return decorate

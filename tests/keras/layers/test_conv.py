@@ -468,7 +468,7 @@ def test_model_gradients_with_a_conv_softmax_output_fused_with_the_loss():
 def test_inference_call_keeps_no_patches(float64):
     layer = Conv2D(2, 3)
     y = layer(np.ones((2, 5, 5, 1)))
-    assert layer._cols is None
+    assert layer._saved.cols is None
     with pytest.raises(RuntimeError, match="training=True"):
         layer.backward(np.ones_like(y))
 
@@ -479,9 +479,9 @@ def test_pickling_drops_the_cached_patches():
     layer = Conv2D(4, 3)
     x = np.random.default_rng(0).random((2, 6, 6, 3)).astype(np.float32)
     y = layer(x, training=True)
-    assert layer._cols is not None
+    assert layer._saved.cols is not None
     clone = pickle.loads(pickle.dumps(layer))
-    assert clone._cols is None and layer._cols is not None
+    assert clone._saved is None and layer._saved.cols is not None
     np.testing.assert_array_equal(clone(x), y)
 
 

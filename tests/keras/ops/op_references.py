@@ -48,12 +48,17 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     if padding == "same":
         x = np.pad(x, [(0, 0)] + [_same_pads(n, kk, ss, dd) for n, kk, ss, dd in
                                   zip(x.shape[1:-1], kernel.shape[:nd], s, d)] + [(0, 0)])
+    elif padding == "causal":
+        x = np.pad(x, [(0, 0), (k.shape[0] - 1, 0), (0, 0)])
+    cg, f = kernel.shape[-2:]
+    groups = x.shape[-1] // cg
     outs = []
     for b in range(x.shape[0]):
         per_out = []
-        for o in range(k.shape[-1]):
-            acc = sum(scipy.signal.correlate(x[b, ..., c], k[..., c, o], mode="valid")
-                      for c in range(x.shape[-1]))
+        for o in range(f):
+            group = o // (f // groups)  # output channel o reads input channels of its group
+            acc = sum(scipy.signal.correlate(x[b, ..., group * cg + c], k[..., c, o], mode="valid")
+                      for c in range(cg))
             per_out.append(acc[tuple(slice(None, None, ss) for ss in s)])
         outs.append(np.stack(per_out, -1))
     out = np.stack(outs)
@@ -204,6 +209,15 @@ def _layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=None):
     return y if beta is None else y + beta
 
 
+def _activation(name):
+    """The reference of a layer activation by name (Keras's activations: exact GELU)."""
+    if name is None:
+        return lambda z: z
+    if name == "gelu":
+        return lambda z: _gelu(z, approximate=False)
+    return np.tanh if name == "tanh" else REFERENCES[name]
+
+
 REFERENCES = {
     "relu": lambda x: np.where(x > 0, x, 0.0),
     "relu6": lambda x: np.minimum(np.maximum(x, 0), 6),
@@ -248,6 +262,11 @@ REFERENCES = {
     "psnr": lambda a, b, m: 10 * np.log10(m ** 2 / np.mean((a - b) ** 2)),
     "dot_product_attention": attention,
     "conv": conv,
+    "kernels.dense": lambda x, w, b=None, act=None: _activation(act)(x @ w + (0 if b is None else b)),
+    "kernels.conv": lambda x, k, b=None, strides=1, padding="valid", data_format=None, dilation_rate=1,
+    activation=None: _activation(activation)(conv(x, k, strides, padding, data_format, dilation_rate)
+                                             + (0 if b is None else b)),
+    "kernels.dropout": lambda x, keep, rate: np.where(keep, x / (1 - rate), 0.0),
     "depthwise_conv": depthwise_conv,
     "separable_conv": separable_conv,
     "conv_transpose": conv_transpose,
@@ -609,3 +628,52 @@ def _extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="v
 
 
 REFERENCES["extract_patches_3d"] = _extract_patches_3d
+
+
+def _per_channel(images, data_format, fn):
+    """``fn`` (2-D image -> array) over every image and channel, in channels_last order."""
+    x = np.moveaxis(images, -3, -1) if data_format == "channels_first" else images
+    batch = x if x.ndim == 4 else x[None]
+    out = np.stack([np.stack([fn(img[..., c]) for c in range(img.shape[-1])], 2) for img in batch])
+    return out if x.ndim == 4 else out[0]
+
+
+def _gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None):
+    ks = _t(kernel_size, 2)
+    sg = _t(sigma, 2)
+
+    def k1(n, s):
+        w = np.exp(-0.5 * ((np.arange(n) - (n - 1) / 2) / s) ** 2)
+        return w / w.sum()
+
+    k = np.outer(k1(ks[1], sg[1]), k1(ks[0], sg[0]))
+    pads = [((n - 1) // 2, n - 1 - (n - 1) // 2) for n in k.shape]
+    out = _per_channel(images, data_format,
+                       lambda img: scipy.signal.convolve2d(np.pad(img, pads), k, mode="valid"))
+    return np.moveaxis(out, -1, -3) if data_format == "channels_first" else out
+
+
+def _sobel_edges(images, data_format=None):
+    out = _per_channel(images, data_format,
+                       lambda img: np.stack([scipy.ndimage.sobel(img, axis=0), scipy.ndimage.sobel(img, axis=1)], -1))
+    return np.moveaxis(out, -2, -4) if data_format == "channels_first" else out
+
+
+def _ctc_greedy(inputs, lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True,
+                mask_index=0):
+    n, t, _ = inputs.shape
+    decoded = -np.ones((1, n, t), dtype=np.int32)
+    scores = np.zeros((n, 1))
+    for b in range(n):
+        labels, previous = [], None
+        for step in range(int(lengths[b])):
+            best = int(np.argmax(inputs[b, step]))
+            scores[b, 0] -= inputs[b, step, best]
+            if best != mask_index and not (merge_repeated and best == previous):
+                labels.append(best)
+            previous = best
+        decoded[0, b, :len(labels)] = labels
+    return decoded, scores
+
+
+REFERENCES.update({"gaussian_blur": _gaussian_blur, "sobel_edges": _sobel_edges, "ctc_decode": _ctc_greedy})
