@@ -27,7 +27,7 @@ def test_missing_file_exit_code_2_one_line(tmp_path, capsys):
 def test_a_shipped_study_runs_by_name(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["run", "digits_mlp", *TINY, "--output", "out", "--quiet"]) == 0
-    assert (tmp_path / "out" / "best_model.pkl").is_file()
+    assert (tmp_path / "out" / "best_model.automl").is_file()
 
 
 def test_bad_spec_exit_code_2(tmp_path, capsys):

@@ -68,4 +68,4 @@ def test_an_installed_wheel_runs_the_shipped_study_by_name(tmp_path):
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Study 'digits_mlp': 1 trials" in done.stdout
-    assert (elsewhere / "out" / "best_model.pkl").is_file()
+    assert (elsewhere / "out" / "best_model.automl").is_file()

@@ -128,6 +128,9 @@ class StudyResult:
             import optuna
 
             storage = self._storage or str(self.run_directory.journal)
+            if "://" not in str(storage) and not Path(storage).expanduser().is_file():
+                # reading a study creates nothing: no folder, no empty journal
+                raise FileNotFoundError(f"{storage}: no study journal (reading creates nothing)")
             self._study = optuna.load_study(
                 study_name=self._study_name, storage=open_storage(storage)
             )

@@ -229,7 +229,7 @@ class RunDirectory:
         """``run.json`` with its paths for this directory; ``quiet``: ``{}`` when missing or
         unreadable, and no warning about a storage shared with the original of a copy."""
         info = _read_json(self.path / self.RUN, quiet=quiet)
-        if not info:
+        if not info or not isinstance(info, dict):  # the caller reports what is not an object
             return info
         root = self.path.resolve()
         old = self._written_in(info)
@@ -260,7 +260,7 @@ class RunDirectory:
     def read_summary(self, *, quiet: bool = False) -> dict:
         """``summary.json``; ``quiet``: ``{}`` when missing or unreadable."""
         summary = _read_json(self.path / self.SUMMARY, quiet=quiet)
-        if isinstance(summary.get("storage"), str):
+        if isinstance(summary, dict) and isinstance(summary.get("storage"), str):
             root = self.path.resolve()
             old = self._written_in(_read_json(self.path / self.RUN, quiet=True))
             summary["storage"] = _absolute(summary["storage"], root, old)

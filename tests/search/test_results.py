@@ -83,6 +83,16 @@ def test_load_needs_a_summary(tmp_path):
         StudyResult.load(tmp_path)
 
 
+def test_reading_the_study_of_a_directory_without_journal_creates_nothing(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    RunDirectory(out).write_summary({"study": "x", "n_trials": 1})
+    result = StudyResult.load(out)
+    with pytest.raises(FileNotFoundError, match="reading creates nothing"):
+        result.study  # noqa: B018 - the lazy study is the point
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+
+
 def test_save_best_model_of_a_plain_object(tmp_path):
     # Plain data is saved as an archive; best_model.keras only when there is a network.
     paths = save_best_model({"not": "a model"}, tmp_path)
