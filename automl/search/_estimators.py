@@ -9,14 +9,13 @@ wrappers' parameters and builders.
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from automl.keras.callbacks import EarlyStopping
-from automl.wrappers import BUILDERS, BaseFeatures, KerasClassifier, KerasRegressor, ToImages
+from automl.wrappers import BUILDERS, BaseFeatures, KerasClassifier, KerasRegressor
 
 from ._checks import close_match, fail
 from ._import_path import import_callable, import_object, is_import_path
@@ -303,6 +302,7 @@ class EstimatorFactory:
     def _transfer(self, params: dict):
         """The estimator of a transfer trial: cached features and a head, or the whole network."""
         params = dict(params)
+        params.pop("model", None)  # the space's `model: transfer`
         trainable = int(params.pop("trainable_layers", 0))
         pooling = params.pop("pooling", "avg")
         options = dict(self.model["transfer"])
@@ -310,12 +310,9 @@ class EstimatorFactory:
             return [("features", self.base_features(pooling))], params
         kwargs = {k: options.pop(k) for k in TRANSFER_OPTIONS if k in options}
         params.update(model="transfer", base=kwargs["base"], weights=kwargs.get("weights"),
-                      input_shape=kwargs["input_shape"], base_kwargs=options,
-                      trainable_layers=trainable, pooling=pooling)
-        image_shape = kwargs.get("image_shape")
-        if image_shape is None or math.prod(image_shape) == math.prod(kwargs["input_shape"]):
-            return [], params
-        return [("images", ToImages(image_shape, kwargs["input_shape"]))], params
+                      input_shape=kwargs["input_shape"], image_shape=kwargs.get("image_shape"),
+                      base_kwargs=options, trainable_layers=trainable, pooling=pooling)
+        return [], params
 
     def preprocessor(self, seed):
         """The unfitted feature preprocessing of an estimator seeded ``seed``, or None."""

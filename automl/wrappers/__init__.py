@@ -15,7 +15,7 @@ from ._builders import (
 from ._classifier import KerasClassifier
 from ._onnx import export_pipeline, pipeline_to_onnx
 from ._regressor import KerasRegressor
-from ._transfer import BaseFeatures, ToImages, base_model, build_transfer, to_images
+from ._transfer import BaseFeatures, base_model, build_transfer, to_images
 
 BUILDERS["transfer"] = build_transfer
 
@@ -35,5 +35,4 @@ __all__ = [
     "make_schedule",
     "pipeline_to_onnx",
     "to_images",
-    "ToImages",
 ]

@@ -26,12 +26,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .. import keras
 from .._validation import Interval, Options, check_param
 from ..keras import applications, layers
 from ..keras.backend import seed_scope
-from ._builders import _dense_model, _is_layer_sizes, _is_units, _regularizer, _Seeds
+from ._builders import _dense_block, _heads, _is_layer_sizes, _is_units, _regularizer, _Seeds
 
-__all__ = ["BaseFeatures", "ToImages", "base_model", "build_transfer", "to_images"]
+__all__ = ["BaseFeatures", "base_model", "build_transfer", "to_images"]
 
 #: Seed of the base's initial weights (``weights=None``): every process builds the same base.
 BASE_SEED = 0
@@ -112,32 +113,6 @@ def to_images(X, image_shape, input_shape):
     return np.ascontiguousarray(images)
 
 
-class ToImages(TransformerMixin, BaseEstimator):
-    """Flattened ``image_shape`` images to flattened ``input_shape`` ones (see :func:`to_images`).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from automl.wrappers import ToImages
-    >>> ToImages((2, 2, 1), (4, 4, 3)).fit_transform(np.zeros((5, 4))).shape
-    (5, 48)
-    """
-
-    def __init__(self, image_shape=None, input_shape=(32, 32, 3)):
-        self.image_shape = image_shape
-        self.input_shape = input_shape
-
-    def fit(self, X, y=None):
-        return self
-
-    def __sklearn_is_fitted__(self):  # stateless: nothing to fit
-        return True
-
-    def transform(self, X):
-        src = self.input_shape if self.image_shape is None else self.image_shape
-        return to_images(X, src, self.input_shape).reshape(len(X), -1)
-
-
 def fingerprint(X) -> str:
     """A hex digest of the rows of ``X`` (values as float32 and shape)."""
     X = np.ascontiguousarray(X, dtype=np.float32)
@@ -165,7 +140,8 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
     input_shape : tuple of int
         The base's input shape.
     image_shape : tuple of int, optional
-        Shape of the images in ``X`` (default: ``input_shape``).
+        Shape of the images in ``X``; by default ``input_shape``, or square
+        one-channel images when ``n_features`` is not ``prod(input_shape)``.
     base_kwargs : dict, optional
         Other arguments of the constructor (``alpha``, ...).
     pooling : {"avg", "max"}, default="avg"
@@ -272,6 +248,7 @@ def build_transfer(
     base="MobileNetV2",
     weights=None,
     input_shape=(32, 32, 3),
+    image_shape=None,
     base_kwargs=None,
     trainable_layers=0,
     pooling="avg",
@@ -287,7 +264,8 @@ def build_transfer(
 ):
     """Build an uncompiled transfer network: a base from ``automl.keras.applications`` and a head.
 
-    The network is ``Input(n_features) -> Reshape(input_shape) -> base (no top)
+    The network is ``Input(n_features) -> Reshape(image_shape) -> (Resizing to
+    input_shape, nearest; one channel repeated) -> base (no top)
     -> Global{Average,Max}Pooling2D -> [Dense -> activation -> (Dropout)]* ->
     Dense(n_outputs, output_activation)``; only the last ``trainable_layers``
     layers of the base train (0: a frozen base). The head's parameters are those
@@ -302,6 +280,8 @@ def build_transfer(
     weights : None, "imagenet" or str, default=None
         The base's weights (None: seeded random ones, the same in every process).
     input_shape : tuple of int, default=(32, 32, 3)
+    image_shape : tuple of int, optional
+        Shape of the images in ``X`` (default: ``input_shape``).
     base_kwargs : dict, optional
         Other constructor arguments (``alpha``, ...).
     trainable_layers : int, default=0
@@ -318,12 +298,24 @@ def build_transfer(
     ...                        hidden_layer_sizes=(16,), seed=0)
     >>> model.output_shape
     (None, 10)
+    >>> build_transfer(64, 3, "softmax", base_kwargs={"alpha": 0.35}).input_shape  # 8x8 digits
+    (None, 64)
     """
     owner = "build_transfer"
     shape = _shape(input_shape, "input_shape", owner)
-    if int(n_features) != math.prod(shape):
-        raise ValueError(f"build_transfer got {n_features} features, but input_shape {shape} "
-                         f"needs {math.prod(shape)}.")
+    if image_shape is not None:
+        src = _shape(image_shape, "image_shape", owner)
+    elif int(n_features) == math.prod(shape):
+        src = shape
+    else:  # square one-channel images (8x8 digits, 28x28 MNIST), as build_cnn guesses
+        side = math.isqrt(int(n_features))
+        src = (side, side, 1)
+    if int(n_features) != math.prod(src):
+        raise ValueError(f"build_transfer got {n_features} features, but images of {src} "
+                         f"(image_shape, default input_shape) need {math.prod(src)}.")
+    if src[2] not in (1, shape[2]):
+        raise ValueError(f"build_transfer can repeat one channel to {shape[2]}, not convert "
+                         f"{src[2]} channels (image_shape {src}).")
     check_param("n_outputs", n_outputs, [_is_units], owner)
     check_param("trainable_layers", trainable_layers, [Interval(int, 0, None)], owner)
     check_param("pooling", pooling, [Options(POOLINGS)], owner)
@@ -337,12 +329,20 @@ def build_transfer(
     n_heads = 1 if isinstance(n_outputs, int) else len(list(n_outputs))
     seeds = _Seeds(seed, 2 * len(sizes) + n_heads)
     inputs = layers.Input(shape=(int(n_features),))
-    x = layers.Reshape(shape)(inputs)
+    x = layers.Reshape(src)(inputs)
+    if src[:2] != shape[:2]:
+        x = layers.Resizing(shape[0], shape[1], interpolation="nearest")(x)
+    if src[2] != shape[2]:
+        x = layers.Concatenate()([x] * shape[2])
     x = model(x)
     pool = layers.GlobalAveragePooling2D if pooling == "avg" else layers.GlobalMaxPooling2D
     x = pool()(x)
-    head = _dense_model(inputs, x, sizes, n_outputs, output_activation, n_heads=n_heads,
-                        activation=activation, dropout=dropout, batch_norm=batch_norm,
-                        kernel_initializer=kernel_initializer,
-                        kernel_regularizer=_regularizer(kernel_regularizer, l1, l2), seeds=seeds)
-    return head
+    regularizer = _regularizer(kernel_regularizer, l1, l2)
+    for units in sizes:
+        x = _dense_block(x, units, activation=activation, dropout=dropout, batch_norm=batch_norm,
+                         kernel_initializer=kernel_initializer,
+                         kernel_regularizer=regularizer, seeds=seeds)
+    outputs = _heads(x, n_outputs, output_activation, kernel_initializer=kernel_initializer,
+                     kernel_regularizer=regularizer, seeds=seeds)
+    # Functional: the channel repeat joins one tensor three times (not a Sequential chain).
+    return keras.Model(inputs, outputs)

@@ -43,6 +43,10 @@ def test_trainable_layers_unfreeze_the_last_layers_of_the_base():
 def test_transfer_builder_trains(digits):
     X, y = digits
     X32 = to_images(X, (8, 8, 1), (32, 32, 3)).reshape(len(X), -1)
+    # 8x8 digits are resized inside the network, as to_images does
+    small = KerasClassifier(model="transfer", base_kwargs=BASE, epochs=1, random_state=0,
+                            verbose=0).fit(X, y)
+    assert small.model_.input_shape == (None, 64)
     est = KerasClassifier(model="transfer", base_kwargs=BASE, trainable_layers=2,
                           hidden_layer_sizes=(8,), pooling="max", epochs=2, batch_size=16,
                           random_state=0, verbose=0)
@@ -52,8 +56,8 @@ def test_transfer_builder_trains(digits):
 
 
 def test_transfer_builder_rejects_bad_shapes():
-    with pytest.raises(ValueError, match="input_shape"):
-        build_transfer(64, 3, "softmax", input_shape=(32, 32, 3))
+    with pytest.raises(ValueError, match="image_shape"):
+        build_transfer(50, 3, "softmax", input_shape=(32, 32, 3))  # not an image
     with pytest.raises(ValueError, match="'base'"):
         base_model("NotANet")
 
