@@ -104,7 +104,7 @@ def check_model(source, value, base_dir=None):
         return check_transfer(source, value)
     if not isinstance(value, str):
         fail(source, "model", f"must be one of {sorted(BUILDERS)} or 'package.module:function'"
-                               f", got {value!r}")
+                               f" (or {{transfer: {{base: ...}}}}), got {value!r}")
     if value in BUILDERS:
         return value
     if not is_import_path(value):
