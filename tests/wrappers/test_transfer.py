@@ -110,3 +110,20 @@ def test_shipped_transfer_study_parses():
 def test_bad_transfer_model_is_a_spec_error(model, match):
     with pytest.raises(SpecError, match=match):
         load_spec(STUDY, model=model)
+
+
+def test_fine_tuning_trials_train_the_whole_network(digits, tmp_path):
+    from automl.search import EstimatorFactory
+
+    model = {"transfer": {"base": "MobileNetV2", "weights": None, "input_shape": [32, 32, 3],
+                          "image_shape": [8, 8, 1], "alpha": 0.35,
+                          "cache_dir": str(tmp_path)}}
+    make = EstimatorFactory("classification", epochs=1, model=model)
+    X, y = digits
+    frozen = make({"trainable_layers": 0, "pooling": "max", "batch_size": 16}, seed=0)
+    assert [name for name, _ in frozen.steps] == ["features", "model"]
+    assert frozen.named_steps["features"].pooling == "max"
+    tuned = make({"trainable_layers": 3, "batch_size": 16}, seed=0).fit(X, y)
+    assert tuned.get_params()["model"] == "transfer" and tuned.trainable_layers == 3
+    assert len(tuned.model_.trainable_weights) > 2
+    assert not (tmp_path / "computed.log").exists()  # no cached features for fine-tuning
