@@ -13,6 +13,13 @@ here or given with ``--keras-python`` (for example ``/tmp/kvenv/bin/python``).
 
 Usage: python benchmarks/applications.py [--images 64] [--repeats 2] [--models ResNet50 ...]
        [--keras-python PATH]
+       python benchmarks/applications.py --transfer [--trials 20] [--epochs 3]
+
+``--transfer``: wall time of N head trials over a frozen MobileNetV2 (alpha 0.35,
+``weights=None``) on scikit-learn's digits upscaled to 32x32x3, with the base's features
+computed once and cached (``BaseFeatures``, what a transfer study does) against the
+same trials training the whole network with the base frozen (each epoch pushes every
+image through the base again, as keras-tuner and Optuna studies do). Target: >= 10x.
 
 On a shared machine, OPENBLAS_NUM_THREADS=1 gives steadier figures.
 """
@@ -143,8 +150,54 @@ def _keras_python(given):
         return None
 
 
+def _head_params(n_trials):
+    """The same N head configurations for both ways (pooling, hidden layers, dropout, lr)."""
+    rng = np.random.default_rng(0)
+    sizes = [(), (64,), (128,), (256, 128)]
+    return [{"pooling": ("avg", "max")[int(rng.integers(2))],
+             "hidden_layer_sizes": sizes[int(rng.integers(len(sizes)))],
+             "dropout": float(rng.choice([0.0, 0.2, 0.4])),
+             "learning_rate": float(10 ** rng.uniform(-4, -2))} for _ in range(n_trials)]
+
+
+def transfer(n_trials, epochs):
+    """Seconds of N frozen-base head trials: cached features vs recomputing the base."""
+    import tempfile
+
+    from sklearn.datasets import load_digits
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from automl.wrappers import BaseFeatures, KerasClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    base = {"alpha": 0.35}
+    common = {"epochs": epochs, "batch_size": 32, "verbose": 0}
+    params = _head_params(n_trials)
+    with tempfile.TemporaryDirectory() as cache:
+        start = time.perf_counter()
+        for i, p in enumerate(params):
+            p = dict(p)
+            features = BaseFeatures("MobileNetV2", input_shape=(32, 32, 3), image_shape=(8, 8, 1),
+                                    base_kwargs=base, pooling=p.pop("pooling"), cache_dir=cache)
+            make_pipeline(features, StandardScaler(),
+                          KerasClassifier(**p, **common, random_state=i)).fit(X, y)
+        cached = time.perf_counter() - start
+    start = time.perf_counter()
+    for i, p in enumerate(params):
+        KerasClassifier(model="transfer", base_kwargs=base, trainable_layers=0,
+                        **p, **common, random_state=i).fit(X, y)
+    recomputed = time.perf_counter() - start
+    return cached, recomputed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transfer", action="store_true",
+                        help="time frozen-base head trials: cached features vs recomputing")
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--images", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
@@ -152,6 +205,12 @@ def main():
                         help="a Python with Keras 3 installed (default: this one, if it has it)")
     parser.add_argument("--keras-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.transfer:
+        cached, recomputed = transfer(args.trials, args.epochs)
+        print(f"{args.trials} head trials x {args.epochs} epochs, MobileNetV2 alpha 0.35 on "
+              f"1797 digits at 32x32x3: cached features {cached:.1f} s (base run once), "
+              f"recomputing the base {recomputed:.1f} s: {recomputed / cached:.1f}x")
+        return
     if args.keras_child:
         rates, backend, version = keras_rates(args.models, args.images, args.repeats)
         print(json.dumps({"rates": rates, "backend": backend, "version": version}))

@@ -9,11 +9,13 @@ wrappers' parameters and builders.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from automl.keras.callbacks import EarlyStopping
-from automl.wrappers import BUILDERS, KerasClassifier, KerasRegressor
+from automl.wrappers import BUILDERS, BaseFeatures, KerasClassifier, KerasRegressor
 
 from ._checks import close_match, fail
 from ._import_path import import_callable, import_object, is_import_path
@@ -49,16 +51,60 @@ ROUTE_PREFIXES = ("model", "optimizer", "loss", "compile", "fit", "predict", "ca
 _BUILDER_DATA_ARGS = ("n_features", "n_outputs", "output_activation", "meta", "seed")
 
 
+#: Options of ``model: {transfer: {...}}`` besides the base's own arguments.
+TRANSFER_OPTIONS = ("base", "weights", "input_shape", "image_shape", "cache_dir", "batch_size")
+
+
+def model_name(model) -> str:
+    """The builder name of a study's ``model`` (``"transfer"`` for ``{transfer: {...}}``)."""
+    return "transfer" if isinstance(model, Mapping) else model
+
+
 def builder(model: str, base_dir=None):
     """The model builder named ``model``: a built-in one, or ``"package.module:function"``."""
+    model = model_name(model)
     return BUILDERS[model] if model in BUILDERS else import_object(model, base_dir)
+
+
+def _shape_option(source, key, value):
+    ok = isinstance(value, (list, tuple)) and len(value) in (2, 3) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    if not ok:
+        fail(source, key, f"must be [height, width, channels] of positive ints, got {value!r}")
+    return [int(v) for v in value]
+
+
+def check_transfer(source, value):
+    """``model: {transfer: {base, weights, input_shape, ...}}`` as a plain dict, or a SpecError."""
+    from automl.keras import applications
+
+    if set(value) != {"transfer"} or not isinstance(value["transfer"], Mapping):
+        fail(source, "model", "as a mapping must be {transfer: {base: ..., input_shape: ...}}"
+                              f", got {dict(value)!r}")
+    options = dict(value["transfer"])
+    bases = [n for n in applications.__all__ if n[0].isupper()]
+    if options.get("base") not in bases:
+        fail(source, "model.transfer.base", f"must be one of {bases}, got "
+                                            f"{options.get('base')!r}")
+    weights = options.get("weights")
+    if weights is not None and not isinstance(weights, str):
+        fail(source, "model.transfer.weights", f"must be null, imagenet or a file path, got "
+                                               f"{weights!r}")
+    options["input_shape"] = _shape_option(source, "model.transfer.input_shape",
+                                           options.get("input_shape", [32, 32, 3]))
+    if options.get("image_shape") is not None:
+        options["image_shape"] = _shape_option(source, "model.transfer.image_shape",
+                                               options["image_shape"])
+    return {"transfer": options}
 
 
 def check_model(source, value, base_dir=None):
     """``value`` if it names a model builder, else a SpecError naming the study's key."""
+    if isinstance(value, Mapping):
+        return check_transfer(source, value)
     if not isinstance(value, str):
         fail(source, "model", f"must be one of {sorted(BUILDERS)} or 'package.module:function'"
-                               f", got {value!r}")
+                               f" (or {{transfer: {{base: ...}}}}), got {value!r}")
     if value in BUILDERS:
         return value
     if not is_import_path(value):
@@ -98,7 +144,7 @@ def _estimator_params(task: str, model: str = "mlp", base_dir=None):
 
 def check_space_names(space: SearchSpace, task: str, model: str = "mlp", base_dir=None) -> None:
     """Raise a SpecError for a space parameter that neither the estimator nor its builder takes."""
-    models = [model]
+    models = [model_name(model)]
     if "model" in space.names:  # the space picks the builder (e.g. cnn.yaml's `model: cnn`)
         models = space.values_of("model")
         if not models or not all(isinstance(m, str) for m in models):
@@ -170,8 +216,11 @@ class EstimatorFactory:
     task : {"classification", "regression"}
     epochs : int
         Default training epochs.
-    model : str, default="mlp"
-        ``"mlp"``, ``"cnn"`` or ``"package.module:builder"`` (imported when called).
+    model : str or dict, default="mlp"
+        ``"mlp"``, ``"cnn"``, ``"package.module:builder"`` (imported when called) or
+        ``{"transfer": {"base": ..., "input_shape": ..., ...}}``: frozen-base trials
+        (``trainable_layers`` 0) train an MLP head on the base's cached features
+        (:class:`automl.wrappers.BaseFeatures`), the others the whole network.
     preprocessing : {"none", "auto", "standard", "minmax"}, default="none"
         ``auto``: :class:`automl.tabular.TabularPreprocessor` (its dropped-column
         warning silenced: the run prints the treatments once).
@@ -194,7 +243,7 @@ class EstimatorFactory:
 
     task: str
     epochs: int
-    model: str = "mlp"
+    model: Any = "mlp"
     preprocessing: str = "none"
     standardize_target: bool = False
     monitor: str | None = None
@@ -220,7 +269,50 @@ class EstimatorFactory:
             monitor=spec.monitor,
             early_stopping=spec.early_stopping,
             base_dir=None if spec.base_dir is None else str(spec.base_dir),
-        )
+        )._with_feature_cache(spec)
+
+    def _with_feature_cache(self, spec) -> EstimatorFactory:
+        """A transfer model's options with ``cache_dir`` defaulting to ``<output>/features``."""
+        if not isinstance(self.model, Mapping) or getattr(spec, "output", None) is None:
+            return self
+        options = dict(self.model["transfer"])
+        if options.get("cache_dir") is None:
+            options["cache_dir"] = str(Path(spec.output) / "features")
+        return type(self)(**{**self.__dict__, "model": {"transfer": options}})
+
+    def base_features(self, pooling="avg", verbose=0):
+        """The :class:`BaseFeatures` step of a transfer model's frozen-base trials."""
+        options = dict(self.model["transfer"])
+        kwargs = {k: options.pop(k) for k in TRANSFER_OPTIONS if k in options}
+        return BaseFeatures(**kwargs, base_kwargs=options, pooling=pooling, verbose=verbose)
+
+    def prepare(self, data, verbose=0):
+        """Compute a frozen base's features of every split once, before the trials start.
+
+        Only for a transfer model whose features are not scaled first (the trials
+        then read the cached files; the refit reads those of train + validation).
+        """
+        if not isinstance(self.model, Mapping):
+            return
+        features = self.base_features(verbose=verbose)
+        for key in ("X_train", "X_val", "X_trval", "X_test"):
+            if data.get(key) is not None:
+                features.compute(data[key])
+
+    def _transfer(self, params: dict):
+        """The estimator of a transfer trial: cached features and a head, or the whole network."""
+        params = dict(params)
+        params.pop("model", None)  # the space's `model: transfer`
+        trainable = int(params.pop("trainable_layers", 0))
+        pooling = params.pop("pooling", "avg")
+        options = dict(self.model["transfer"])
+        if trainable == 0:
+            return [("features", self.base_features(pooling))], params
+        kwargs = {k: options.pop(k) for k in TRANSFER_OPTIONS if k in options}
+        params.update(model="transfer", base=kwargs["base"], weights=kwargs.get("weights"),
+                      input_shape=kwargs["input_shape"], image_shape=kwargs.get("image_shape"),
+                      base_kwargs=options, trainable_layers=trainable, pooling=pooling)
+        return [], params
 
     def preprocessor(self, seed):
         """The unfitted feature preprocessing of an estimator seeded ``seed``, or None."""
@@ -264,7 +356,10 @@ class EstimatorFactory:
                 metrics.append(name)
             if metrics:
                 params["metrics"] = metrics
-        if self.model not in (None, "mlp"):
+        steps = []
+        if isinstance(self.model, Mapping):
+            steps, params = self._transfer(params)
+        elif self.model not in (None, "mlp"):
             params["model"] = self.model if self.model == "cnn" else builder(
                 self.model, self.base_dir
             )
@@ -281,12 +376,14 @@ class EstimatorFactory:
 
             estimator = standardized_target(estimator)
         scaler = self.preprocessor(seed)
-        if scaler is None:
+        if scaler is None and not steps:
             return estimator
         from sklearn.pipeline import Pipeline
 
         step = "preprocess" if self.preprocessing == "auto" else "scale"
-        return Pipeline([(step, scaler), ("model", estimator)])
+        # A transfer model's features (or resized images) come first, then the scaling.
+        scale = [] if scaler is None else [(step, scaler)]
+        return Pipeline([*steps, *scale, ("model", estimator)])
 
 
 def make_estimator(spec, params: dict[str, Any], *, epochs: int, random_state: int,

@@ -255,6 +255,7 @@ def _run(spec, *, verbose: int, resume: bool, overwrite: bool, threads_per_worke
         if verbose > 0 and (info.recovered["recovered"] or info.recovered["unknown"]):
             print_recovery(info.recovered)
         _record_preprocessing(plan, info.seed, verbose)
+        plan.make_estimator.prepare(plan.data, verbose)  # a frozen base's features, once
         search = None
         t_opt = time.perf_counter()
         try:

@@ -16,7 +16,7 @@ from ._checks import fail
 __all__ = ["DEFAULT_SPACES", "default_space", "shipped_dir", "shipped_names", "study_path"]
 
 #: The space a study of a built-in model searches when it gives no ``space:``.
-DEFAULT_SPACES = {"mlp": "mlp.yaml", "cnn": "cnn.yaml"}
+DEFAULT_SPACES = {"mlp": "mlp.yaml", "cnn": "cnn.yaml", "transfer": "transfer.yaml"}
 
 
 def shipped_dir(kind: str) -> Path:
@@ -53,6 +53,8 @@ def default_space(source, value, model):
     """``value``, or the shipped space of a built-in ``model`` when ``value`` is None."""
     if value is not None:
         return value
+    if isinstance(model, dict) and "transfer" in model:  # model: {transfer: {...}}
+        model = "transfer"
     if isinstance(model, str) and model in DEFAULT_SPACES:
         return DEFAULT_SPACES[model]
     fail(source, "space", f"is needed for model {model!r} (only the built-in models "

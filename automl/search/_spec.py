@@ -19,7 +19,7 @@ data is given in memory, ``run_study(spec, X=..., y=...)``)::
                                     # automl.tabular.TabularPreprocessor), else standard
                                     # (none for the pre-scaled image datasets)
     standardize_target: true        # regression: the network learns a standardized target
-    model: mlp                      # mlp | cnn | "pkg.mod:builder"
+    model: mlp                      # mlp | cnn | "pkg.mod:builder" | {transfer: {base: ...}}
     space: mlp.yaml                 # default: the model's shipped space (mlp.yaml, cnn.yaml)
     validation: 0.2                 # holdout fraction, or {kfold: 5}  (alias: validation_size)
     test_size: 0.25
@@ -176,8 +176,10 @@ class StudySpec:
     standardize_target : bool
         Regression: the network learns the standardized target
         (:func:`automl.tabular.standardized_target`); always False for classification.
-    model : str
-        ``"mlp"``, ``"cnn"`` or ``"pkg.module:builder"`` (a user model builder).
+    model : str or dict
+        ``"mlp"``, ``"cnn"`` or ``"pkg.module:builder"`` (a user model builder), or
+        ``{"transfer": {"base": "MobileNetV2", "weights": None, "input_shape": [32, 32, 3],
+        ...}}`` (see ``studies/digits_transfer.yaml``).
     metric : str
         A scikit-learn scorer name.
     direction : {"maximize", "minimize"}

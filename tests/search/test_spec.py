@@ -338,11 +338,13 @@ def test_model_builders(builders):
 @pytest.mark.parametrize(
     "model, message",
     [
-        ("resnet", "key 'model': unknown model 'resnet'; expected one of ['cnn', 'mlp']"),
+        ("resnet", "key 'model': unknown model 'resnet'; expected one of ['cnn', 'mlp', "
+                   "'transfer']"),
         ("no_such_module_xyz:build", "cannot import 'no_such_module_xyz:build': no module named"),
         ("my_builders:missing", "cannot import 'my_builders:missing'"),
         ("my_builders:NOT_CALLABLE", "'my_builders:NOT_CALLABLE' must name a model builder"),
-        (3, "key 'model': must be one of ['cnn', 'mlp'] or 'package.module:function', got 3"),
+        (3, "key 'model': must be one of ['cnn', 'mlp', 'transfer'] or "
+            "'package.module:function' (or {transfer: {base: ...}}), got 3"),
     ],
 )
 def test_model_errors(builders, model, message):
