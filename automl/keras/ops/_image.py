@@ -1,5 +1,5 @@
 """``keras.ops.image``: resize, patches, padding and cropping, color spaces, affine, perspective
-and elastic sampling, Gaussian blur, Sobel edges and SSIM.
+and elastic sampling, scale_and_translate, Gaussian blur, Sobel edges and SSIM.
 
 Images are ``(height, width, channels)`` or batched ``(batch, height, width, channels)``
 (``data_format="channels_first"`` moves the channels first). Resizing is separable: one
@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _numpy as N
 from ._nn import _depthwise_forward, _depthwise_vjp, _prepare, _unpad, _window
-from ._registry import Spec, fused, op, to_float
+from ._registry import Spec, convert, fused, op, to_float
 from ._samples import Draw, L, S
 from ._tensor import Tensor
 
@@ -765,6 +765,71 @@ def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01,
     den = N.multiply(N.add(N.add(mu11, mu22), c1), N.add(N.add(var1, var2), c2))
     result = N.mean(N.divide(num, den), axis=(1, 2, 3))
     return N.squeeze(result, 0) if single else result
+
+
+# -- scale_and_translate -------------------------------------------------------------------------
+_SCALE_METHODS = {"linear": "bilinear", "bilinear": "bilinear", "trilinear": "bilinear", "triangle": "bilinear",
+                  "cubic": "bicubic", "bicubic": "bicubic", "tricubic": "bicubic",
+                  "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
+
+
+def _scale_matrix(m, n, scale, translation, kernel, antialias):
+    """The (m, n) weights taking an axis of m samples to n: output j samples the input at
+    ``(j + 0.5 - translation) / scale - 0.5`` with the kernel widened by ``1 / scale`` when
+    shrinking (``antialias``), weights renormalized, and zero outside the input."""
+    centers = (np.arange(n) + 0.5 - translation) / scale - 0.5
+    width = max(1.0 / scale, 1.0) if antialias else 1.0
+    w = kernel(np.abs(centers[None, :] - np.arange(m)[:, None]) / width)
+    total = w.sum(axis=0, keepdims=True)
+    w = np.where(np.abs(total) > 1000.0 * np.finfo(np.float32).eps, w / np.where(total == 0, 1.0, total), 0.0)
+    return np.where((centers >= -0.5) & (centers <= m - 0.5), w, 0.0)
+
+
+def _scale_parts(images, output_shape, scale, translation, spatial_dims, method, antialias):
+    if method not in _SCALE_METHODS:
+        raise ValueError(f"The 'method' argument must be one of {sorted(_SCALE_METHODS)}. Got {method!r} instead.")
+    x = convert(images)
+    dims = [int(d) % x.ndim for d in np.ravel(spatial_dims)]
+    scale, translation = np.ravel(np.asarray(scale, np.float64)), np.ravel(np.asarray(translation, np.float64))
+    if len(tuple(output_shape)) != x.ndim or len(scale) != len(dims) or len(translation) != len(dims):
+        raise ValueError(f"scale_and_translate needs output_shape with one size per axis of images ({x.ndim}) "
+                         f"and one scale and translation per spatial dim ({len(dims)}). Got output_shape="
+                         f"{tuple(output_shape)}, scale={scale.tolist()}, translation={translation.tolist()}.")
+    if np.any(scale <= 0):
+        raise ValueError(f"The 'scale' argument must be positive. Got {scale.tolist()}.")
+    kernel, _ = _kernel(_SCALE_METHODS[method])
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    mats = [_scale_matrix(x.shape[d], int(tuple(output_shape)[d]), sc, tr, kernel, antialias).astype(dtype)
+            for d, sc, tr in zip(dims, scale, translation)]
+    return x, dims, mats
+
+
+def _apply_axes(x, dims, mats):
+    for d, w in zip(dims, mats):
+        x = np.moveaxis(np.tensordot(x, w, axes=(d, 0)), -1, d)
+    return x
+
+
+def _scale_and_translate_vjp(g, out, needs, images, output_shape, scale, translation, spatial_dims, method,
+                             antialias):
+    _, dims, mats = _scale_parts(images, output_shape, scale, translation, spatial_dims, method, antialias)
+    return (_apply_axes(np.asarray(g), dims, [w.T for w in mats]),)
+
+
+@op(_ns, vjp=_scale_and_translate_vjp,
+    samples=S((2, 5, 6, 3), L((2, 7, 4, 3)), L((1.4, 0.7)), L((0.5, -0.3)), L((1, 2)), "linear")
+    + S((6, 5), L((4, 9)), L((0.6, 1.8)), L((0.0, 1.0)), L((0, 1)), "cubic", antialias=False)
+    + S((1, 7, 2), L((1, 5, 2)), L((0.7,)), L((0.2,)), L((1,)), "lanczos3"))
+def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method, antialias=True):
+    """``images`` resampled along ``spatial_dims`` to ``output_shape``: output sample ``j`` of an
+    axis reads the input at ``(j + 0.5 - translation) / scale - 0.5`` through the ``method``
+    kernel (``"linear"``, ``"cubic"``, ``"lanczos3"``, ``"lanczos5"`` and their aliases),
+    widened when shrinking with ``antialias``; samples outside the input are zero."""
+    x, dims, mats = _scale_parts(images, output_shape, scale, translation, spatial_dims, method, antialias)
+    out = _apply_axes(x if x.dtype.kind == "f" else x.astype(np.float32), dims, mats)
+    if x.dtype.kind in "iu":  # as Keras: rounded back into the input's range and dtype
+        out = np.clip(np.round(out), x.min(), x.max()).astype(x.dtype)
+    return out
 
 
 __all__ = sorted(

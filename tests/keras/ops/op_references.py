@@ -762,3 +762,32 @@ def _ssim_ref(image1, image2, *args, data_format=None, **kwargs):
 
 REFERENCES.update({"perspective_transform": _channels_last_ref(_perspective),
                    "elastic_transform": _channels_last_ref(_elastic), "ssim": _ssim_ref})
+
+
+def _scale_and_translate(images, output_shape, scale, translation, spatial_dims, method, antialias=True):
+    # Output sample by output sample: the kernel weights of every input sample, normalized.
+    def kernel(t):
+        if method in ("linear", "bilinear", "trilinear", "triangle"):
+            return max(0.0, 1.0 - t)
+        if method in ("cubic", "bicubic", "tricubic"):
+            return 1.5 * t ** 3 - 2.5 * t ** 2 + 1 if t < 1 else (
+                -0.5 * t ** 3 + 2.5 * t ** 2 - 4 * t + 2 if t < 2 else 0.0)
+        a = 3.0 if method == "lanczos3" else 5.0
+        return float(np.sinc(t) * np.sinc(t / a)) if t < a else 0.0
+
+    out = np.asarray(images, dtype=np.float64)
+    for d, s, tr in zip(spatial_dims, scale, translation):
+        m, n = out.shape[d], output_shape[d]
+        w = np.zeros((m, n))
+        for j in range(n):
+            c = (j + 0.5 - tr) / s - 0.5
+            if not -0.5 <= c <= m - 0.5:
+                continue
+            width = max(1.0 / s, 1.0) if antialias else 1.0
+            col = np.array([kernel(abs(c - i) / width) for i in range(m)])
+            w[:, j] = col / col.sum() if abs(col.sum()) > 1e-4 else 0.0
+        out = np.moveaxis(np.tensordot(out, w, axes=(d, 0)), -1, d)
+    return out
+
+
+REFERENCES["scale_and_translate"] = _scale_and_translate
