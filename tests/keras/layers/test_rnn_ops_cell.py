@@ -2,7 +2,8 @@
 backward pass of its own) inside ``RNN``: forward (plain, masked, backwards) and the weights
 after one SGD step of ``fit`` equal Keras 3's (``fixtures/rnn_keras.npz``, written by
 ``fixtures/rnn_keras.py``), and one training step's gradients match float64 central
-differences, also for a two-state cell with gates, a mask and initial states."""
+differences, also for a two-state cell with gates, a cell holding a Dense layer, a mask and
+initial states."""
 
 import importlib.util
 import pathlib
@@ -70,7 +71,23 @@ def test_one_sgd_step_of_fit_matches_keras():
         np.testing.assert_allclose(w, EXPECTED[f"cell_fit_{i}"], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("cell", [Cell, GatedCell])
+class DenseCell(keras.layers.Layer):
+    """A built-in sublayer inside the cell: its weights train through the traced calls too."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.state_size = units, units
+        self.dense = layers.Dense(units)
+
+    def build(self, input_shape):
+        self.u = self.add_weight(shape=(self.units, self.units), initializer="orthogonal", name="u")
+
+    def call(self, inputs, states):
+        h = ops.tanh(self.dense(inputs) + ops.matmul(states[0], self.u))
+        return h, [h]
+
+
+@pytest.mark.parametrize("cell", [Cell, GatedCell, DenseCell])
 @pytest.mark.parametrize("options", [{}, {"return_sequences": True, "go_backwards": True}])
 def test_training_step_gradients(cell, options):
     rng = np.random.default_rng(0)
