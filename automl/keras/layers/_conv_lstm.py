@@ -32,8 +32,14 @@ Everything about the sequence as a whole (``return_sequences``,
 behaves as in the other recurrent layers. As in Keras, ``dropout`` and
 ``recurrent_dropout`` draw one mask per gate (four for the inputs, four for the
 state), fixed over the timesteps of a call; the input convolution then has
-one patch matrix per gate, and so has the recurrent one at every step. Only
-``data_format="channels_last"`` is supported.
+one patch matrix per gate, and so has the recurrent one at every step.
+
+With ``data_format="channels_first"`` (inputs ``(batch, time, channels,
+*spatial)``, outputs and states ``(batch, filters, *output_spatial)``) the call
+moves the channel axis of the inputs last, runs as above and moves it back in
+the outputs (and the backward pass does the same with the gradients); the
+weights have the same layout in both formats, as in Keras. The kept states of
+a stateful layer (``layer.states``) are stored channels last.
 """
 
 from __future__ import annotations
@@ -65,6 +71,31 @@ _INPUT_KINDS = {
     2: "(batch, time, height, width, channels)",
     3: "(batch, time, depth, height, width, channels)",
 }
+_FIRST_KINDS = {
+    1: "(batch, time, channels, steps)",
+    2: "(batch, time, channels, height, width)",
+    3: "(batch, time, channels, depth, height, width)",
+}
+
+
+def _last(a, axis):
+    """``a`` with its channel axis ``axis`` moved last (channels_first -> channels_last)."""
+    return None if a is None else np.moveaxis(np.asarray(a), axis, -1)
+
+
+def _first(a, axis):
+    """``a`` with its last axis moved to ``axis`` (channels_last -> channels_first)."""
+    return None if a is None else np.ascontiguousarray(np.moveaxis(a, -1, axis))
+
+
+def _shape_last(shape, axis):
+    shape = tuple(shape)
+    return (*shape[:axis], *shape[axis + 1:], shape[axis])
+
+
+def _shape_first(shape, axis):
+    shape = tuple(shape)
+    return (*shape[:axis], shape[-1], *shape[axis:-1])
 
 
 class _ConvLSTM(_LSTMKernel, _RNN):
@@ -89,7 +120,8 @@ class _ConvLSTM(_LSTMKernel, _RNN):
         self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", owner)
         self.strides = normalize_tuple(strides, rank, "strides", owner)
         self.padding = normalize_padding(padding, owner)
-        self.data_format = check_data_format(data_format, owner)
+        self.data_format = ("channels_first" if data_format == "channels_first"
+                            else check_data_format(data_format, owner))
         self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate", owner)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
@@ -101,14 +133,60 @@ class _ConvLSTM(_LSTMKernel, _RNN):
         self._out_spatial = None
 
     # -- shapes ----------------------------------------------------------------
+    @property
+    def _channels_first(self):
+        return self.data_format == "channels_first"
+
     def _check_shape(self, input_shape):
+        """The input shape, checked, channels last (the layout the layer computes in)."""
         input_shape = tuple(input_shape)
         if len(input_shape) != self.rank + 3 or None in input_shape[2:]:
+            kinds = _FIRST_KINDS if self._channels_first else _INPUT_KINDS
             raise ValueError(
-                f"{type(self).__name__} {self.name!r} expects inputs of shape {_INPUT_KINDS[self.rank]} "
+                f"{type(self).__name__} {self.name!r} expects inputs of shape {kinds[self.rank]} "
                 f"with defined spatial and channel dimensions. Got input shape {input_shape} instead."
             )
-        return input_shape
+        return _shape_last(input_shape, 2) if self._channels_first else input_shape
+
+    def compute_output_shape(self, input_shape):
+        if not self._channels_first:
+            return super().compute_output_shape(input_shape)
+        shape = super().compute_output_shape(_shape_last(input_shape, 2))
+        if not self.return_state:
+            return _shape_first(shape, 2 if self.return_sequences else 1)
+        return [_shape_first(shape[0], 2 if self.return_sequences else 1),
+                *(_shape_first(s, 1) for s in shape[1:])]
+
+    # -- channels_first: the call and its backward on channels_last arrays -------
+    def call(self, inputs, training=False, mask=None, initial_state=None):
+        if not self._channels_first:
+            return super().call(inputs, training=training, mask=mask, initial_state=initial_state)
+        if isinstance(inputs, (list, tuple)):
+            inputs = [_last(inputs[0], 2), *(_last(s, 1) for s in inputs[1:])]
+        else:
+            inputs = _last(inputs, 2)
+        if initial_state is not None:
+            initial_state = [_last(s, 1) for s in initial_state]
+        out = super().call(inputs, training=training, mask=mask, initial_state=initial_state)
+        axis = 2 if self.return_sequences else 1
+        if self.return_state:
+            return [_first(out[0], axis), *(_first(s, 1) for s in out[1:])]
+        return _first(out, axis)
+
+    def backward(self, grad):
+        if not self._channels_first:
+            return super().backward(grad)
+        axis = 2 if self.return_sequences else 1
+        if self.return_state:
+            grad = [_last(grad[0], axis), *(_last(g, 1) for g in grad[1:])]
+        else:
+            grad = _last(grad, axis)
+        dx = super().backward(grad)
+        if dx is None:
+            return None
+        if isinstance(dx, list):
+            return [_first(dx[0], 2), *(_first(g, 1) for g in dx[1:])]
+        return _first(dx, 2)
 
     def _spatial_output(self, spatial):
         return tuple(conv_output_length(length, k, s, d, self.padding)
@@ -309,7 +387,9 @@ _DOC = """
         Cannot exceed 1 together with ``dilation_rate``.
     padding : {{"valid", "same"}}, default="valid"
         Padding of the input convolution (the recurrent one is "same").
-    data_format : {{"channels_last", None}}, default=None
+    data_format : {{"channels_last", "channels_first", None}}, default=None
+        ``"channels_first"`` takes inputs ``{first}`` and gives outputs and
+        states ``(batch, filters, *output_spatial)``; None means channels_last.
     dilation_rate : int or tuple of {rank} ints, default=1
     activation : str or Activation, default="tanh"
     recurrent_activation : str or Activation, default="sigmoid"
@@ -387,5 +467,6 @@ class ConvLSTM3D(_ConvLSTM):
 
 for _cls in (ConvLSTM1D, ConvLSTM2D, ConvLSTM3D):
     _cls.__doc__ = _cls.__doc__.replace(
-        "    {doc}\n", _DOC.format(rank=_cls.rank, inputs=_INPUT_KINDS[_cls.rank]).lstrip("\n"))
+        "    {doc}\n", _DOC.format(rank=_cls.rank, inputs=_INPUT_KINDS[_cls.rank],
+                                           first=_FIRST_KINDS[_cls.rank]).lstrip("\n"))
 del _cls

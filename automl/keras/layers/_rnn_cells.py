@@ -30,16 +30,18 @@ A custom cell is a ``Layer`` subclass with
   and the list of states, and returning ``(output, new_states)`` (``new_states``
   a list, or one array when there is one state).
 
-Such a cell runs forward (``predict``, ``evaluate``) as it is. To train through
-it, it also needs ``backward(grad_output, grad_states)``: it receives the
+A cell written with ``automl.keras.ops`` (the Keras RNN guide's
+``MinimalRNNCell``) trains as it is: ``RNN`` traces its calls over the whole
+sequence (from the input and the initial states to the outputs and final
+states) and differentiates that trace, as a user-defined layer is. A cell may
+instead define ``backward(grad_output, grad_states)``: it receives the
 gradients w.r.t. the output and the list of new states of its latest ``call``,
 writes the gradients of its weights into their buffers (``var.grad[...] = ...``,
 as every layer does) and returns ``(grad_inputs, grad_states)``, the gradients
-w.r.t. the step input and the list of incoming states. ``RNN`` saves the
-attributes listed in the cell's ``_cache_attrs`` after every step and restores
-them before calling ``backward`` for that step, and sums the weight gradients
-over the timesteps. Without a ``backward``, training raises a
-``NotImplementedError`` naming the cell.
+w.r.t. the step input and the list of incoming states. ``RNN`` then calls it on
+arrays, saves the attributes listed in the cell's ``_cache_attrs`` after every
+step and restores them before calling ``backward`` for that step, and sums the
+weight gradients over the timesteps.
 
 Differences from Keras 3
 ------------------------
@@ -58,6 +60,8 @@ import inspect
 import numpy as np
 
 from ..._validation import param_error
+from .. import ops
+from ..ops import Tensor, value_of
 from ._base import LAYERS, Layer
 from ._recurrent import _RNN, _GRUKernel, _LSTMKernel, _SimpleRNNKernel
 
@@ -115,19 +119,30 @@ def _seq_backward(cell, cache, d_seq, d_last, d_states, need_dx):
     return _generic_seq_backward(cell, cache, d_seq, d_last, d_states)
 
 
-def _call_step(cell, x, states, training):
-    """One step of a generic cell: ``(output, new_states as a list)``."""
+def _has_backward(cell) -> bool:
+    return getattr(type(cell), "backward", Layer.backward) is not Layer.backward
+
+
+def _raw_step(cell, x, states, training):
+    """One step of a generic cell as it returns it: ``(output, new_states as a list)``."""
     if "training" in inspect.signature(cell.call).parameters:
         out, new = cell.call(x, list(states), training=training)
     else:
         out, new = cell.call(x, list(states))
-    new = list(new) if isinstance(new, (list, tuple)) else [new]
-    return np.asarray(out), [np.asarray(s) for s in new]
+    return out, list(new) if isinstance(new, (list, tuple)) else [new]
+
+
+def _call_step(cell, x, states, training):
+    """One step of a cell with its own backward pass, as arrays."""
+    out, new = _raw_step(cell, x, states, training)
+    return np.asarray(value_of(out)), [np.asarray(value_of(s)) for s in new]
 
 
 def _generic_seq_forward(cell, xt, keep, states, training):
     """Step-by-step loop for user-defined cells (Keras masking: masked steps carry the
     states and repeat the previous output, zeros before the first one)."""
+    if not _has_backward(cell):
+        return _traced_seq_forward(cell, xt, keep, states, training)
     attrs = tuple(getattr(cell, "_cache_attrs", ()))
     snapshots, outputs = [], []
     prev = None
@@ -144,14 +159,74 @@ def _generic_seq_forward(cell, xt, keep, states, training):
     return np.stack(outputs), states, {"snapshots": snapshots, "keep": keep}
 
 
-def _generic_seq_backward(cell, cache, d_seq, d_last, d_states):
-    if getattr(type(cell), "backward", Layer.backward) is Layer.backward:
+def _traced_seq_forward(cell, xt, keep, states, training):
+    """The loop for a cell without a backward pass (written with ``ops``): its calls are
+    traced, from the input sequence and the initial states to the outputs and final states,
+    and the backward pass differentiates that trace."""
+    x_leaf = Tensor(xt)
+    leaves = [Tensor(s) for s in states]
+    states = list(leaves)
+    outputs = []
+    prev = None
+    for t in range(xt.shape[0]):
+        out, new = _raw_step(cell, x_leaf[t], states, training)
+        if keep is not None:
+            if prev is None:
+                prev = np.zeros(np.shape(value_of(out)), dtype=xt.dtype)
+            new = [ops.where(keep[t], s, old) for s, old in zip(new, states)]
+            out = ops.where(keep[t], out, prev)
+        outputs.append(out)
+        prev, states = out, new
+    seq = ops.stack(outputs)
+    final = [np.asarray(value_of(s), dtype=xt.dtype) for s in states]
+    trace = {"seq": seq, "final": states, "x": x_leaf, "init": leaves}
+    return np.asarray(value_of(seq), dtype=xt.dtype), final, {"trace": trace, "keep": keep}
+
+
+def _reaches(output, wanted) -> bool:
+    """Whether any tensor whose id is in ``wanted`` is an ancestor of the traced ``output``."""
+    stack, seen = [output], set()
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Tensor) or id(node) in seen:
+            continue
+        if id(node) in wanted:
+            return True
+        seen.add(id(node))
+        stack.extend(node.parents)
+    return False
+
+
+def _traced_seq_backward(cell, trace, d_seq, d_last, d_states):
+    seq = trace["seq"]
+    total = 0.0
+    if d_seq is not None:
+        total = total + ops.sum(seq * d_seq)
+    if d_last is not None:
+        total = total + ops.sum(seq[-1] * d_last)
+    for state, g in zip(trace["final"], d_states):
+        if g is not None:
+            total = total + ops.sum(state * g)
+    variables = cell.trainable_weights if isinstance(cell, Layer) else []
+    if variables and not _reaches(total, {id(v) for v in variables}):
         raise NotImplementedError(
             f"Cannot train through the RNN cell {getattr(cell, 'name', cell)!r} (of type "
-            f"{type(cell).__name__}): it has no backward pass. A custom cell must define "
-            "backward(grad_output, grad_states) returning (grad_inputs, grad_states) for its latest "
-            "call, and list in _cache_attrs what that needs (see automl.keras.layers.RNN)."
+            f"{type(cell).__name__}): no gradient reaches its weights from its calls, which use "
+            "their arrays (var.value, NumPy functions) rather than automl.keras.ops on the weights. "
+            "Write call with automl.keras.ops, or define backward(grad_output, grad_states) returning "
+            "(grad_inputs, grad_states) (see automl.keras.layers.RNN)."
         )
+    leaves = [trace["x"], *trace["init"]]
+    grads = ops.gradient(total, leaves + list(variables))
+    for var, g in zip(variables, grads[len(leaves):]):
+        var.grad[...] = g
+    dtype = trace["x"].dtype
+    return np.asarray(grads[0], dtype=dtype), [np.asarray(g, dtype=dtype) for g in grads[1:len(leaves)]]
+
+
+def _generic_seq_backward(cell, cache, d_seq, d_last, d_states):
+    if "trace" in cache:
+        return _traced_seq_backward(cell, cache["trace"], d_seq, d_last, d_states)
     snapshots, keep, seq_shape = cache["snapshots"], cache["keep"], cache["seq_shape"]
     variables = cell.trainable_weights if isinstance(cell, Layer) else []
     totals = [np.zeros_like(v.grad) for v in variables]
@@ -486,9 +561,10 @@ class RNN(_RNN):
     recurrent layer computes (``RNN(LSTMCell(8))`` and ``LSTM(8)``, with the
     same weights in the same order). A user-defined cell is a ``Layer`` with
     ``state_size`` and ``call(inputs, states, training=False) -> (output,
-    new_states)``; it needs ``backward(grad_output, grad_states) ->
-    (grad_inputs, grad_states)`` to be trained (the full contract is in the
-    module docstring of ``automl.keras.layers._rnn_cells``), and registering
+    new_states)``, written with ``automl.keras.ops`` (training differentiates its
+    traced calls) or with its own ``backward(grad_output, grad_states) ->
+    (grad_inputs, grad_states)`` (the full contract is in the module docstring
+    of ``automl.keras.layers._rnn_cells``); it needs registering
     with ``LAYERS.register`` (or ``custom_objects``) to be loaded from a config.
 
     Examples

@@ -1,5 +1,5 @@
-"""``keras.ops.image``: resize, patches, padding and cropping, color spaces, affine sampling,
-Gaussian blur and Sobel edges.
+"""``keras.ops.image``: resize, patches, padding and cropping, color spaces, affine, perspective
+and elastic sampling, scale_and_translate, Gaussian blur, Sobel edges and SSIM.
 
 Images are ``(height, width, channels)`` or batched ``(batch, height, width, channels)``
 (``data_format="channels_first"`` moves the channels first). Resizing is separable: one
@@ -15,8 +15,9 @@ import numpy as np
 
 from . import _numpy as N
 from ._nn import _depthwise_forward, _depthwise_vjp, _prepare, _unpad, _window
-from ._registry import op, to_float
+from ._registry import Spec, convert, fused, op, to_float
 from ._samples import Draw, L, S
+from ._tensor import Tensor
 
 _ns = "image"
 
@@ -603,6 +604,232 @@ def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="va
                for offset in itertools.product(*[range(k) for k in ks])]
     out = np.stack(windows, axis=-2)
     return _back(out.reshape(*out.shape[:-2], -1), layout)
+
+
+# -- perspective and elastic warps, SSIM --------------------------------------------------------
+def _homography(start_points, end_points):
+    """The 8 projective parameters mapping each output point (an end point) to its input point
+    (the matching start point), per image: ``(n, 8)``, in the layout of affine_transform."""
+    s, e = np.asarray(start_points, np.float64), np.asarray(end_points, np.float64)
+    for name, v in (("start_points", s), ("end_points", e)):
+        if v.ndim not in (2, 3) or v.shape[-2:] != (4, 2):
+            raise ValueError(f"The '{name}' argument must have shape (4, 2) or (batch, 4, 2). "
+                             f"Got shape {v.shape} instead.")
+    if s.shape != e.shape:
+        raise ValueError(f"start_points and end_points must have the same shape. Got {s.shape} and "
+                         f"{e.shape} instead.")
+    s, e = s.reshape(-1, 4, 2), e.reshape(-1, 4, 2)
+    ex, ey, sx, sy = e[..., 0], e[..., 1], s[..., 0], s[..., 1]
+    zero, one = np.zeros_like(ex), np.ones_like(ex)
+    rows_x = np.stack([ex, ey, one, zero, zero, zero, -sx * ex, -sx * ey], axis=-1)
+    rows_y = np.stack([zero, zero, zero, ex, ey, one, -sy * ex, -sy * ey], axis=-1)
+    a = np.concatenate([rows_x, rows_y], axis=1)
+    b = np.concatenate([sx, sy], axis=1)
+    return np.linalg.solve(a, b[..., None])[..., 0]
+
+
+def _check_interpolation(interpolation):
+    if interpolation not in ("bilinear", "nearest"):
+        raise ValueError(f"The 'interpolation' argument must be 'bilinear' or 'nearest'. "
+                         f"Got {interpolation!r} instead.")
+
+
+def _perspective_vjp(g, out, needs, images, start_points, end_points, interpolation, fill_value,
+                     data_format):
+    return _affine_vjp(g, out, needs, images, _homography(start_points, end_points), interpolation,
+                       "constant", fill_value, data_format)
+
+
+def _perspective_spec(images, start_points, end_points, interpolation="bilinear", fill_value=0,
+                      data_format=None):
+    return Spec(images.shape, to_float(np.zeros((), images.dtype)).dtype)
+
+
+_SQUARE = np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 3.0], [0.0, 3.0]])
+
+
+@op(_ns, vjp=_perspective_vjp, spec=_perspective_spec,
+    samples=S((2, 4, 5, 2), _SQUARE, _SQUARE + np.array([[0.3, 0.2], [-0.4, 0.1], [0.2, -0.3], [0.1, 0.4]]))
+    + S((2, 3, 5, 4), np.stack([_SQUARE, _SQUARE * 0.8]), np.stack([_SQUARE * 0.9 + 0.3, _SQUARE + 0.45]),
+        interpolation="nearest", fill_value=0.5, data_format="channels_first")
+    + S((5, 4, 1), _SQUARE, _SQUARE * 1.1 - 0.2))
+def perspective_transform(images, start_points, end_points, interpolation="bilinear", fill_value=0,
+                          data_format=None):
+    """``images`` warped by the perspective transform taking the four ``start_points`` (x, y)
+    to the four ``end_points`` (one set, or one per image); points mapped from outside the
+    image are ``fill_value``."""
+    _check_interpolation(interpolation)
+    transform = _homography(start_points, end_points)
+    return affine_transform(to_float(images), transform, interpolation, "constant", fill_value, data_format)
+
+
+def _elastic_fwd(images, alpha=20.0, sigma=5.0, interpolation="bilinear", fill_mode="reflect",
+                 fill_value=0.0, seed=None, data_format=None):
+    _check_interpolation(interpolation)
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"The 'seed' argument of elastic_transform must be an int or None. Got {seed!r}.")
+    x, layout = _last(images, data_format)
+    n, h, w, c = x.shape
+    alpha, sigma = float(alpha), float(sigma)
+    rng = np.random.default_rng(seed)
+    size = int(6 * sigma) | 1
+    # Smooth random displacements (standard normal draws times sigma, blurred by a Gaussian of
+    # width sigma), scaled by alpha; the draws are saved for the backward pass.
+    dx, dy = (gaussian_blur((rng.standard_normal((n, h, w)).astype(x.dtype) * sigma)[..., None],
+                            (size, size), (sigma, sigma))[..., 0] for _ in range(2))
+    ys = np.arange(h, dtype=np.float64)[None, :, None] + alpha * dy
+    xs = np.arange(w, dtype=np.float64)[None, None, :] + alpha * dx
+    coords = [np.broadcast_to(np.arange(n)[:, None, None, None], x.shape).astype(float),
+              np.broadcast_to(ys[..., None], x.shape), np.broadcast_to(xs[..., None], x.shape),
+              np.broadcast_to(np.arange(c)[None, None, None, :], x.shape).astype(float)]
+    taps = _affine_taps(coords, x.shape, 0 if interpolation == "nearest" else 1, fill_mode)
+    flat_x = x.ravel()
+    out = 0.0
+    outside = 0.0
+    for flat, weight, inside in taps:
+        out = out + np.where(inside, weight * flat_x[flat], 0.0)
+        outside = outside + np.where(inside, 0.0, weight)
+    if fill_mode == "constant":
+        out = out + outside * fill_value
+    return _back(np.asarray(out, dtype=x.dtype), layout), (taps, x.shape, x.dtype, layout)
+
+
+def _elastic_bwd(g, saved, needs, into=None):
+    taps, shape, dtype, layout = saved
+    g = _to_last(g, layout)
+    grad = np.zeros(int(np.prod(shape)), dtype=g.dtype)
+    for flat, weight, inside in taps:
+        np.add.at(grad, flat.ravel(), (np.where(inside, weight, 0.0) * g).ravel())
+    return (_back(grad.reshape(shape), layout),)
+
+
+elastic_transform = fused(
+    _ns, bwd=_elastic_bwd, diff=("images",),
+    samples=S((2, 6, 7, 2), 2.0, 1.0, seed=3) + S((5, 6, 1), 3.0, 0.8, "nearest", seed=1)
+    + S((1, 2, 5, 5), 1.5, 1.0, fill_mode="constant", fill_value=0.3, seed=4, data_format="channels_first"),
+    name="elastic_transform")(_elastic_fwd)
+elastic_transform.__doc__ = """``images`` displaced by a smooth random field (Simard et al., 2003): per pixel, two standard
+normal draws (from ``numpy.random.default_rng(seed)``) times ``sigma``, blurred by a Gaussian of
+width ``sigma``, scaled by ``alpha``, then sampled by ``interpolation`` with ``fill_mode``."""
+
+
+def _valid_gaussian(n, size, sigma, dtype):
+    """The matrix of a 1-D normalized Gaussian filter over ``n`` samples, "valid" outputs only."""
+    g = _gaussian_1d(size, sigma)
+    m = np.zeros((n - size + 1, n), dtype=dtype)
+    for i in range(n - size + 1):
+        m[i, i:i + size] = g
+    return m
+
+
+@op(_ns, vjp="traced", diff=("image1", "image2"),
+    samples=S(Draw((2, 7, 8, 2), "prob"), Draw((2, 7, 8, 2), "prob"), filter_size=3)
+    + S((6, 6, 1), (6, 6, 1), 2.0, 5, 1.0)
+    + S(Draw((1, 2, 5, 6), "prob"), Draw((1, 2, 5, 6), "prob"), filter_size=3, k1=0.05,
+        data_format="channels_first"))
+def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03, data_format=None):
+    """The structural similarity index (Wang et al., 2004) of two images or batches: local
+    means, variances and covariance under a Gaussian window (valid positions only), the SSIM
+    map averaged over positions and channels; one value per image (a scalar for 3-D inputs)."""
+    shape = np.shape(getattr(image1, "value", image1))
+    if len(shape) not in (3, 4) or np.shape(getattr(image2, "value", image2)) != shape:
+        raise ValueError(f"ssim expects two images of the same 3-D (h, w, c) or 4-D (batch, h, w, c) "
+                         f"shape. Got {shape} and {np.shape(getattr(image2, 'value', image2))}.")
+    if (data_format or "channels_last") not in ("channels_last", "channels_first"):
+        raise ValueError(f"The 'data_format' argument must be 'channels_last' or 'channels_first'. "
+                         f"Got {data_format!r} instead.")
+    x1, x2 = (v if isinstance(v, Tensor) else to_float(v) for v in (image1, image2))
+    single = len(shape) == 3
+    if single:
+        x1, x2 = N.expand_dims(x1, 0), N.expand_dims(x2, 0)
+    if data_format == "channels_first":
+        x1, x2 = N.moveaxis(x1, 1, -1), N.moveaxis(x2, 1, -1)
+    h, w = np.shape(getattr(x1, "value", x1))[1:3]
+    size = int(filter_size)
+    if size < 1 or size > min(h, w):
+        raise ValueError(f"The 'filter_size' argument of ssim must be between 1 and the image size "
+                         f"({min(h, w)}). Got {filter_size!r} instead.")
+    dtype = getattr(x1, "dtype", None)
+    ah, aw = (_valid_gaussian(n, size, float(filter_sigma), dtype) for n in (h, w))
+
+    def window_mean(t):
+        return N.einsum("ph,bhwc,qw->bpqc", ah, t, aw)
+
+    mu1, mu2 = window_mean(x1), window_mean(x2)
+    mu11, mu22, mu12 = N.multiply(mu1, mu1), N.multiply(mu2, mu2), N.multiply(mu1, mu2)
+    var1 = N.subtract(window_mean(N.multiply(x1, x1)), mu11)
+    var2 = N.subtract(window_mean(N.multiply(x2, x2)), mu22)
+    cov = N.subtract(window_mean(N.multiply(x1, x2)), mu12)
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    num = N.multiply(N.add(N.multiply(mu12, 2.0), c1), N.add(N.multiply(cov, 2.0), c2))
+    den = N.multiply(N.add(N.add(mu11, mu22), c1), N.add(N.add(var1, var2), c2))
+    result = N.mean(N.divide(num, den), axis=(1, 2, 3))
+    return N.squeeze(result, 0) if single else result
+
+
+# -- scale_and_translate -------------------------------------------------------------------------
+_SCALE_METHODS = {"linear": "bilinear", "bilinear": "bilinear", "trilinear": "bilinear", "triangle": "bilinear",
+                  "cubic": "bicubic", "bicubic": "bicubic", "tricubic": "bicubic",
+                  "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
+
+
+def _scale_matrix(m, n, scale, translation, kernel, antialias):
+    """The (m, n) weights taking an axis of m samples to n: output j samples the input at
+    ``(j + 0.5 - translation) / scale - 0.5`` with the kernel widened by ``1 / scale`` when
+    shrinking (``antialias``), weights renormalized, and zero outside the input."""
+    centers = (np.arange(n) + 0.5 - translation) / scale - 0.5
+    width = max(1.0 / scale, 1.0) if antialias else 1.0
+    w = kernel(np.abs(centers[None, :] - np.arange(m)[:, None]) / width)
+    total = w.sum(axis=0, keepdims=True)
+    w = np.where(np.abs(total) > 1000.0 * np.finfo(np.float32).eps, w / np.where(total == 0, 1.0, total), 0.0)
+    return np.where((centers >= -0.5) & (centers <= m - 0.5), w, 0.0)
+
+
+def _scale_parts(images, output_shape, scale, translation, spatial_dims, method, antialias):
+    if method not in _SCALE_METHODS:
+        raise ValueError(f"The 'method' argument must be one of {sorted(_SCALE_METHODS)}. Got {method!r} instead.")
+    x = convert(images)
+    dims = [int(d) % x.ndim for d in np.ravel(spatial_dims)]
+    scale, translation = np.ravel(np.asarray(scale, np.float64)), np.ravel(np.asarray(translation, np.float64))
+    if len(tuple(output_shape)) != x.ndim or len(scale) != len(dims) or len(translation) != len(dims):
+        raise ValueError(f"scale_and_translate needs output_shape with one size per axis of images ({x.ndim}) "
+                         f"and one scale and translation per spatial dim ({len(dims)}). Got output_shape="
+                         f"{tuple(output_shape)}, scale={scale.tolist()}, translation={translation.tolist()}.")
+    if np.any(scale <= 0):
+        raise ValueError(f"The 'scale' argument must be positive. Got {scale.tolist()}.")
+    kernel, _ = _kernel(_SCALE_METHODS[method])
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    mats = [_scale_matrix(x.shape[d], int(tuple(output_shape)[d]), sc, tr, kernel, antialias).astype(dtype)
+            for d, sc, tr in zip(dims, scale, translation)]
+    return x, dims, mats
+
+
+def _apply_axes(x, dims, mats):
+    for d, w in zip(dims, mats):
+        x = np.moveaxis(np.tensordot(x, w, axes=(d, 0)), -1, d)
+    return x
+
+
+def _scale_and_translate_vjp(g, out, needs, images, output_shape, scale, translation, spatial_dims, method,
+                             antialias):
+    _, dims, mats = _scale_parts(images, output_shape, scale, translation, spatial_dims, method, antialias)
+    return (_apply_axes(np.asarray(g), dims, [w.T for w in mats]),)
+
+
+@op(_ns, vjp=_scale_and_translate_vjp,
+    samples=S((2, 5, 6, 3), L((2, 7, 4, 3)), L((1.4, 0.7)), L((0.5, -0.3)), L((1, 2)), "linear")
+    + S((6, 5), L((4, 9)), L((0.6, 1.8)), L((0.0, 1.0)), L((0, 1)), "cubic", antialias=False)
+    + S((1, 7, 2), L((1, 5, 2)), L((0.7,)), L((0.2,)), L((1,)), "lanczos3"))
+def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method, antialias=True):
+    """``images`` resampled along ``spatial_dims`` to ``output_shape``: output sample ``j`` of an
+    axis reads the input at ``(j + 0.5 - translation) / scale - 0.5`` through the ``method``
+    kernel (``"linear"``, ``"cubic"``, ``"lanczos3"``, ``"lanczos5"`` and their aliases),
+    widened when shrinking with ``antialias``; samples outside the input are zero."""
+    x, dims, mats = _scale_parts(images, output_shape, scale, translation, spatial_dims, method, antialias)
+    out = _apply_axes(x if x.dtype.kind == "f" else x.astype(np.float32), dims, mats)
+    if x.dtype.kind in "iu":  # as Keras: rounded back into the input's range and dtype
+        out = np.clip(np.round(out), x.min(), x.max()).astype(x.dtype)
+    return out
 
 
 __all__ = sorted(

@@ -165,18 +165,29 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 (Keras's name)
     return out if keepdims else N.squeeze(out, axis=(a0, a1))
 
 
-def _qr_vjp(g, out, needs, x, mode):
-    q, r = out
-    gq, gr = np.asarray(g[0]), np.asarray(g[1])
-    if x.shape[-2] < x.shape[-1]:
-        raise NotImplementedError("ops.linalg.qr has a gradient for m >= n matrices only.")
+def _qr_tall_vjp(q, r, gq, gr):
+    """The VJP of a QR with a square invertible ``r`` (m >= n, reduced)."""
     m_ = r @ _T(gr) - _T(gq) @ q
     copyltu = np.tril(m_) + _T(np.tril(m_, -1))
     rhs = gq + q @ copyltu
-    return (_T(np.linalg.solve(r, _T(rhs))),)
+    return _T(np.linalg.solve(r, _T(rhs)))
 
 
-@op(_ns, vjp=_qr_vjp, samples=S(M(3, 3)) + S((4, 3)) + S((2, 4, 2)))
+def _qr_vjp(g, out, needs, x, mode):
+    q, r = out
+    gq, gr = np.asarray(g[0]), np.asarray(g[1])
+    m, n = x.shape[-2:]
+    if m >= n:
+        return (_qr_tall_vjp(q, r, gq, gr),)
+    # m < n: x = [a | b] with a square, a = q u and r = [u | q^T b]; the gradient of b's
+    # part goes to b directly and, through q, to a's square QR.
+    u, gu, gv = r[..., :m], gr[..., :m], gr[..., m:]
+    ga = _qr_tall_vjp(q, u, gq + np.asarray(x)[..., m:] @ _T(gv), gu)
+    return (np.concatenate([ga, q @ gv], axis=-1),)
+
+
+@op(_ns, vjp=_qr_vjp, samples=S(M(3, 3)) + S((4, 3)) + S((2, 4, 2)) + S((2, 4)) + S((2, 3, 5))
+    + S((2, 3), mode="complete"))
 def qr(x, mode="reduced"):
     """The QR decomposition of ``x`` (``mode`` 'reduced' or 'complete')."""
     if mode not in ("reduced", "complete"):

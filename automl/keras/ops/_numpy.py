@@ -1378,8 +1378,14 @@ def _einsum_vjp(g, out, needs, subscripts, operands):
     grads = []
     for i, sub in enumerate(ins):
         letters = sub.replace("...", "")
+        diagonal = None
         if len(set(letters)) != len(letters):
-            raise NotImplementedError(f"ops.einsum has no gradient for repeated indices ({sub!r}).")
+            # A repeated letter (a trace or diagonal): the operand enters through its
+            # diagonal, a view whose gradient is computed and then written back into zeros.
+            unique = "".join(c for k, c in enumerate(sub) if c == "." or c not in sub[:k])
+            diagonal = np.zeros(operands[i].shape, dtype=np.result_type(operands[i], g))
+            view = np.einsum(f"{sub}->{unique}", diagonal)
+            sub, letters = unique, unique.replace("...", "")
         others = [s for j, s in enumerate(ins) if j != i]
         elsewhere = set(out_sub.replace("...", "")) | set("".join(others).replace("...", ""))
         summed = [c for c in letters if c not in elsewhere]
@@ -1390,24 +1396,29 @@ def _einsum_vjp(g, out, needs, subscripts, operands):
         gi = np.einsum(expr, g, *[o for j, o in enumerate(operands) if j != i], optimize=len(operands) > 1)
         if summed:
             # re-insert the axes the forward summed away, broadcast to the operand's shape
-            full = operands[i].shape
+            full = operands[i].shape if diagonal is None else view.shape
             explicit = sub.split("...")
             positions = []
             if len(explicit) == 1:
                 positions = [sub.index(c) for c in summed]
             else:
                 lead, tail = explicit
-                nell = operands[i].ndim - len(lead) - len(tail)
+                nell = len(full) - len(lead) - len(tail)
                 for c in summed:
                     positions.append(lead.index(c) if c in lead else len(lead) + nell + tail.index(c))
             gi = np.broadcast_to(np.expand_dims(gi, tuple(sorted(positions))), full)
+        if diagonal is not None:
+            view[...] = gi
+            gi = diagonal
         grads.append(gi)
     return (grads,)
 
 
 @op(_ns, vjp=_einsum_vjp, diff=("operands",),
     samples=S("ij,jk->ik", (2, 3), (3, 4)) + S("bij,bkj->bik", (2, 3, 4), (2, 5, 4))
-    + S("ij->j", (3, 4)) + S("...ij,jk", (2, 3, 4), (4, 2)) + S("i,i", (3,), (3,)))
+    + S("ij->j", (3, 4)) + S("...ij,jk", (2, 3, 4), (4, 2)) + S("i,i", (3,), (3,))
+    + S("ii", (3, 3)) + S("ii->i", (3, 3)) + S("bii->bi", (2, 3, 3)) + S("iij,jk->ik", (3, 3, 2), (2, 4))
+    + S("...ii->...", (2, 3, 3)) + S("ij,kjj->ik", (2, 3), (4, 3, 3)))
 def einsum(subscripts, *operands):
     """Einstein summation of ``operands`` as described by ``subscripts``."""
     ops_ = [convert(o) for o in operands]

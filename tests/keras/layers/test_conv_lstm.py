@@ -244,8 +244,8 @@ def test_invalid_arguments():
         ConvLSTM1D(2, 3, strides=2, dilation_rate=2)
     with pytest.raises(ValueError, match="'padding' parameter of ConvLSTM3D"):
         ConvLSTM3D(2, 3, padding="causal")
-    with pytest.raises(ValueError, match="channels_last"):
-        ConvLSTM2D(2, 3, data_format="channels_first")
+    with pytest.raises(ValueError, match="'data_format' parameter of ConvLSTM2D"):
+        ConvLSTM2D(2, 3, data_format="channels_middle")
     with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, time, height, width, channels\)"):
         ConvLSTM2D(2, 3)(np.zeros((2, 3, 4, 4)))
 

@@ -677,3 +677,117 @@ def _ctc_greedy(inputs, lengths, strategy="greedy", beam_width=100, top_paths=1,
 
 
 REFERENCES.update({"gaussian_blur": _gaussian_blur, "sobel_edges": _sobel_edges, "ctc_decode": _ctc_greedy})
+
+
+def _channels_last_ref(fn):
+    """``fn`` on channels-last images, for ``data_format="channels_first"`` inputs too."""
+    def ref(images, *args, data_format=None, **kwargs):
+        if data_format != "channels_first":
+            return fn(images, *args, **kwargs)
+        axis = 0 if images.ndim == 3 else 1
+        return np.moveaxis(fn(np.moveaxis(images, axis, -1), *args, **kwargs), -1, axis)
+    return ref
+
+
+def _warp(images, coords_of, order, mode, cval):
+    """Each image's channels sampled at ``coords_of(n) = (ys, xs)`` by SciPy."""
+    x = images[None] if images.ndim == 3 else images
+    out = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        coords = np.stack(coords_of(n))
+        for c in range(x.shape[-1]):
+            out[n, ..., c] = scipy.ndimage.map_coordinates(x[n, ..., c], coords, order=order,
+                                                           mode=_SCIPY_MODES[mode], cval=cval)
+    return out[0] if images.ndim == 3 else out
+
+
+def _perspective(images, start_points, end_points, interpolation="bilinear", fill_value=0):
+    # The homography end -> start as the null vector of the 8 x 9 direct linear transform.
+    s, e = np.reshape(start_points, (-1, 4, 2)), np.reshape(end_points, (-1, 4, 2))
+    h, w = images.shape[-3:-1]
+    ys, xs = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+
+    def coords_of(n):
+        rows = []
+        for (sx, sy), (ex, ey) in zip(s[n % len(s)], e[n % len(e)]):
+            rows.append([ex, ey, 1, 0, 0, 0, -sx * ex, -sx * ey, -sx])
+            rows.append([0, 0, 0, ex, ey, 1, -sy * ex, -sy * ey, -sy])
+        m = np.linalg.svd(np.array(rows))[2][-1].reshape(3, 3)
+        p = np.einsum("ij,jhw->ihw", m, np.stack([xs, ys, np.ones_like(xs)]))
+        return p[1] / p[2], p[0] / p[2]
+
+    return _warp(images, coords_of, 0 if interpolation == "nearest" else 1, "constant", fill_value)
+
+
+def _elastic(images, alpha=20.0, sigma=5.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+             seed=None):
+    x = images[None] if images.ndim == 3 else images
+    n, h, w, _ = x.shape
+    rng = np.random.default_rng(seed)
+    size = int(6 * sigma) | 1
+    dx, dy = (_gaussian_blur(rng.standard_normal((n, h, w, 1)) * sigma, (size, size), (sigma, sigma))[..., 0]
+              for _ in range(2))
+    ys, xs = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    out = _warp(x, lambda i: (ys + alpha * dy[i], xs + alpha * dx[i]),
+                0 if interpolation == "nearest" else 1, fill_mode, fill_value)
+    return out if images.ndim == 4 else out[0]
+
+
+def _ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03):
+    g = np.exp(-0.5 * ((np.arange(filter_size) - (filter_size - 1) / 2) / filter_sigma) ** 2)
+    k = np.outer(g, g) / g.sum() ** 2
+    a, b = (v[None] if v.ndim == 3 else v for v in (image1, image2))
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    values = np.zeros(a.shape[0])
+    for n in range(a.shape[0]):
+        for c in range(a.shape[-1]):
+            x, y = a[n, ..., c], b[n, ..., c]
+
+            def mean(v):
+                return scipy.signal.convolve2d(v, k, mode="valid")
+
+            mx, my = mean(x), mean(y)
+            vx, vy, cxy = mean(x * x) - mx ** 2, mean(y * y) - my ** 2, mean(x * y) - mx * my
+            smap = (2 * mx * my + c1) * (2 * cxy + c2) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
+            values[n] += smap.mean() / a.shape[-1]
+    return values if image1.ndim == 4 else values[0]
+
+
+def _ssim_ref(image1, image2, *args, data_format=None, **kwargs):
+    if data_format == "channels_first":
+        axis = 0 if image1.ndim == 3 else 1
+        image1, image2 = np.moveaxis(image1, axis, -1), np.moveaxis(image2, axis, -1)
+    return _ssim(image1, image2, *args, **kwargs)
+
+
+REFERENCES.update({"perspective_transform": _channels_last_ref(_perspective),
+                   "elastic_transform": _channels_last_ref(_elastic), "ssim": _ssim_ref})
+
+
+def _scale_and_translate(images, output_shape, scale, translation, spatial_dims, method, antialias=True):
+    # Output sample by output sample: the kernel weights of every input sample, normalized.
+    def kernel(t):
+        if method in ("linear", "bilinear", "trilinear", "triangle"):
+            return max(0.0, 1.0 - t)
+        if method in ("cubic", "bicubic", "tricubic"):
+            return 1.5 * t ** 3 - 2.5 * t ** 2 + 1 if t < 1 else (
+                -0.5 * t ** 3 + 2.5 * t ** 2 - 4 * t + 2 if t < 2 else 0.0)
+        a = 3.0 if method == "lanczos3" else 5.0
+        return float(np.sinc(t) * np.sinc(t / a)) if t < a else 0.0
+
+    out = np.asarray(images, dtype=np.float64)
+    for d, s, tr in zip(spatial_dims, scale, translation):
+        m, n = out.shape[d], output_shape[d]
+        w = np.zeros((m, n))
+        for j in range(n):
+            c = (j + 0.5 - tr) / s - 0.5
+            if not -0.5 <= c <= m - 0.5:
+                continue
+            width = max(1.0 / s, 1.0) if antialias else 1.0
+            col = np.array([kernel(abs(c - i) / width) for i in range(m)])
+            w[:, j] = col / col.sum() if abs(col.sum()) > 1e-4 else 0.0
+        out = np.moveaxis(np.tensordot(out, w, axes=(d, 0)), -1, d)
+    return out
+
+
+REFERENCES["scale_and_translate"] = _scale_and_translate
