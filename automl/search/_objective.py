@@ -29,6 +29,7 @@ from ._grid import GridSpace
 from ._metrics import SECOND_OBJECTIVES, default_monitor, monitor_sign
 from ._pruning import PruningCallback, TrialDiverged
 from ._run_directory import jsonable
+from ._trial_attrs import set_user_attrs
 
 __all__ = [
     "Objective",
@@ -451,8 +452,7 @@ class Objective:
         params = self.params(trial)
         # A retry (see fail_trial) trains with the seed of the trial it repeats.
         seed = trial_seed(self.study_seed, trial.user_attrs.get("retry_of", trial.number))
-        trial.set_user_attr("seed", seed)
-        trial.set_user_attr("worker", _worker())
+        set_user_attrs(trial, {"seed": seed, "worker": _worker()})  # one storage write
         kfold = self.folds is not None
         multi = self.second_objective is not None
         sign = monitor_sign(self.monitor) * (1.0 if self.direction == "maximize" else -1.0)
@@ -519,5 +519,4 @@ class Objective:
             if best_epochs:
                 attrs["best_epochs"] = max(1, round(float(np.mean(best_epochs))))
             attrs["fit_time_s"] = round(fit_time, 6)
-            for key, value in attrs.items():
-                trial.set_user_attr(key, value)
+            set_user_attrs(trial, attrs)  # one storage write (a transaction on a database)

@@ -65,7 +65,8 @@ class PruningCallback(EpochLog):
     1. records the epoch's logs (kept also when the trial is pruned or fails);
     2. raises :class:`TrialDiverged` if the training ``loss`` is NaN or infinite;
     3. calls ``trial.report(sign * logs[monitor], step_offset + epoch)`` and, if
-       ``trial.should_prune()``, sets ``model.stop_training`` and raises
+       ``trial.should_prune()`` (not asked when the study's pruner is a
+       ``NopPruner``: it reads the trial back from the storage), sets ``model.stop_training`` and raises
        :class:`optuna.TrialPruned` (Optuna then records the trial as pruned).
 
     Parameters
@@ -172,10 +173,16 @@ class PruningCallback(EpochLog):
         step = self.step_offset + int(epoch)
         self.trial.report(self.sign * value, step=step)
         self.last_step = step
+        if self._never_prunes():  # spares should_prune's read of the trial from the storage
+            return
         if self.trial.should_prune():
             self.pruned_epoch = int(epoch)
             self._stop()
             raise optuna.TrialPruned(f"Pruned at epoch {epoch} ({self.monitor}={value:.4g}).")
+
+    def _never_prunes(self) -> bool:
+        study = getattr(self.trial, "study", None)
+        return isinstance(getattr(study, "pruner", None), optuna.pruners.NopPruner)
 
     def _stop(self):
         if getattr(self, "model", None) is not None:

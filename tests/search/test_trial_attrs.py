@@ -1,0 +1,65 @@
+"""set_user_attrs: several user attributes of a running trial in one storage write."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from automl.search._storage import open_storage
+from automl.search._trial_attrs import set_user_attrs
+
+ATTRS = {"seed": 7, "epoch_logs": {"loss": [0.5, None]}, "error": "ValueError: x"}
+
+
+def _storages(tmp_path):
+    return {
+        "memory": optuna.storages.InMemoryStorage(),
+        "journal": open_storage(tmp_path / "s.journal"),
+        "sqlite": open_storage(f"sqlite:///{tmp_path / 's.db'}"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["memory", "journal", "sqlite"])
+def test_attributes_are_stored_and_cached(tmp_path, kind):
+    storage = _storages(tmp_path)[kind]
+    study = optuna.create_study(storage=storage, study_name="s")
+    trial = study.ask()
+    trial.set_user_attr("seed", 1)  # overwritten
+    set_user_attrs(trial, ATTRS)
+    assert trial.user_attrs == ATTRS
+    assert storage.get_trial(trial._trial_id).user_attrs == ATTRS
+    # Another process's view of the file or database sees them too.
+    if kind != "memory":
+        url = (tmp_path / "s.journal") if kind == "journal" else f"sqlite:///{tmp_path / 's.db'}"
+        again = optuna.load_study(study_name="s", storage=open_storage(url))
+        assert again.trials[0].user_attrs == ATTRS
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite"])
+def test_finished_trial_is_not_updated(tmp_path, kind):
+    storage = _storages(tmp_path)[kind]
+    study = optuna.create_study(storage=storage, study_name="s")
+    trial = study.ask()
+    study.tell(trial, 1.0)
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        set_user_attrs(trial, ATTRS)
+    assert storage.get_trial(trial._trial_id).user_attrs == {}
+
+
+def test_sqlite_writes_in_one_transaction(tmp_path):
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}")
+    study = optuna.create_study(storage=storage)
+    trial = study.ask()
+    backend = storage._backend
+    commits = []
+    import sqlalchemy
+
+    sqlalchemy.event.listen(backend.engine, "commit", lambda conn: commits.append(1))
+    set_user_attrs(trial, ATTRS)
+    assert len(commits) == 1
+
+
+def test_trial_stand_in_gets_its_own_method():
+    trial = optuna.trial.FixedTrial({})
+    set_user_attrs(trial, {"seed": 3})
+    assert trial.user_attrs == {"seed": 3}
