@@ -63,3 +63,40 @@ def test_trial_stand_in_gets_its_own_method():
     trial = optuna.trial.FixedTrial({})
     set_user_attrs(trial, {"seed": 3})
     assert trial.user_attrs == {"seed": 3}
+
+
+def _objective_study(tmp_path, pruner, name, validation=None):
+    import sqlalchemy
+
+    from automl.search._objective import Objective
+    from tests.search.test_objective import _data, _spec
+
+    X_tr, y_tr, X_va, y_va = _data("iris", 90)
+    spec = _spec(**({"validation": validation} if validation else {}))
+    holdout = {} if validation else {"X_val": X_va, "y_val": y_va}
+    objective = Objective.from_spec(spec, study_seed=0, X_train=X_tr, y_train=y_tr, **holdout)
+    storage = open_storage(f"sqlite:///{tmp_path / name}.db")
+    commits = []
+    sqlalchemy.event.listen(storage._backend.engine, "commit", lambda conn: commits.append(1))
+    study = optuna.create_study(storage=storage, direction="maximize", pruner=pruner,
+                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(objective, n_trials=1)
+    return study.trials[0], len(commits)
+
+
+@pytest.mark.parametrize("validation", [None, {"kfold": 2}])
+def test_without_pruner_epochs_are_stored_at_the_end_alike(tmp_path, validation):
+    from tests.search.test_objective import EPOCHS
+
+    never = optuna.pruners.MedianPruner(n_startup_trials=100)  # reports, asks, never prunes
+    reported, commits_reported = _objective_study(tmp_path, never, "a", validation)
+    deferred, commits_deferred = _objective_study(tmp_path, optuna.pruners.NopPruner(), "b",
+                                                  validation)
+    assert deferred.params == reported.params
+    assert deferred.intermediate_values == reported.intermediate_values
+    n_folds = 2 if validation else 1
+    assert len(deferred.intermediate_values) == n_folds * EPOCHS
+    logs = deferred.user_attrs["epoch_logs"]["val_accuracy"]
+    assert [deferred.intermediate_values[e] for e in range(EPOCHS)] == logs
+    # One write for all epochs' values instead of one per epoch.
+    assert commits_reported - commits_deferred >= n_folds * EPOCHS - 1
