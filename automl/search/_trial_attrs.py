@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._batch_view import BatchView
+
 __all__ = ["set_user_attrs"]
 
 
@@ -112,6 +114,8 @@ def set_user_attrs(trial, attrs: dict[str, Any], *,
     if not attrs and not values:
         return
     storage, trial_id = trial.storage, trial._trial_id
+    if isinstance(storage, BatchView):  # deterministic mode's view: writes go to its storage
+        storage = storage._base
     rdb = _rdb(storage)
     written = (_write_rdb(rdb, trial_id, attrs, values) if rdb is not None
                else _write_journal(storage, trial_id, attrs, values))

@@ -100,3 +100,21 @@ def test_without_pruner_epochs_are_stored_at_the_end_alike(tmp_path, validation)
     assert [deferred.intermediate_values[e] for e in range(EPOCHS)] == logs
     # One write for all epochs' values instead of one per epoch.
     assert commits_reported - commits_deferred >= n_folds * EPOCHS - 1
+
+
+def test_deterministic_batch_view_writes_through_in_one_transaction(tmp_path):
+    import sqlalchemy
+
+    from automl.search._batch_view import BatchView
+
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}")
+    study = optuna.create_study(storage=storage, study_name="s")
+    asked = study.ask()
+    view = BatchView(storage, asked.number, asked._trial_id)
+    trial = optuna.Trial(optuna.Study(study_name="s", storage=view), asked._trial_id)
+    commits = []
+    sqlalchemy.event.listen(storage._backend.engine, "commit", lambda conn: commits.append(1))
+    set_user_attrs(trial, ATTRS, intermediate_values={0: 0.25, 1: 0.5})
+    assert len(commits) == 1
+    stored = storage.get_trial(asked._trial_id)
+    assert stored.user_attrs == ATTRS and stored.intermediate_values == {0: 0.25, 1: 0.5}
