@@ -17,7 +17,8 @@ Prints, on this machine (targets from the beyond-one-machine issue, on 2 cores):
    process): the study's framework overhead per trial (wall time per trial minus the
    bare fit + score of the same estimator) on a journal file, SQLite and ``--storage``
    when it is a database URL, and the storage operations of one trial alone (claim,
-   parameters, attributes, per-epoch values, tell) replayed on an in-memory storage, a
+   parameters, attributes and per-epoch values written as the objective writes them, tell)
+   replayed on an in-memory storage, a
    journal, SQLite and ``--storage`` (target: < 50 ms per trial with PostgreSQL).
 
 Studies written to a ``--storage`` database are deleted at the end. Measure on an idle
@@ -212,7 +213,9 @@ def _replay_ms(storage, trials, label: str) -> float:
     from optuna.trial import TrialState
 
     from automl.search._claims import claim_trial
+    from automl.search._objective import PARAMS_ATTR
     from automl.search._storage import open_storage, process_tag
+    from automl.search._trial_attrs import set_user_attrs
 
     store = open_storage(storage) if isinstance(storage, str) else storage
     name = f"replay-{label}-{uuid.uuid4().hex[:8]}"
@@ -222,15 +225,18 @@ def _replay_ms(storage, trials, label: str) -> float:
     for t in trials:
         frozen = claim_trial(store, study._study_id, len(trials), tag)
         tid = frozen._trial_id
-        store.set_trial_user_attr(tid, "process", tag)  # the worker's tag
+        attrs = {k: v for k, v in t.user_attrs.items() if k != "process"}
+        if PARAMS_ATTR in attrs:  # drawn by the parent
+            store.set_trial_user_attr(tid, PARAMS_ATTR, attrs.pop(PARAMS_ATTR))
         for key, value in t.params.items():
             dist = t.distributions[key]
             store.set_trial_param(tid, key, dist.to_internal_repr(value), dist)
-        for key, value in t.user_attrs.items():
-            if key != "process":
-                store.set_trial_user_attr(tid, key, value)
-        for step, value in t.intermediate_values.items():
-            store.set_trial_intermediate_value(tid, step, value)
+        trial = optuna.Trial(study, tid)  # the worker's view: one read
+        store.set_trial_user_attr(tid, "process", tag)  # the worker's tag
+        # The objective's writes: seed and worker first, the rest and (without a
+        # pruner) the epochs' values at the end, each in one write.
+        set_user_attrs(trial, {k: attrs.pop(k) for k in ("seed", "worker") if k in attrs})
+        set_user_attrs(trial, attrs, intermediate_values=t.intermediate_values)
         store.set_trial_state_values(tid, TrialState.COMPLETE, t.values)
         store.get_all_trials(study._study_id, deepcopy=False)  # the loop's look at the budget
     ms = (time.perf_counter() - start) / len(trials) * 1000

@@ -128,8 +128,10 @@ def claim_trial(storage, study_id: int, n_trials: int, tag: str, trials=None):
         trial_id=-1,
     )
     trial_id = storage.create_new_trial(study_id, template_trial=template)
-    trial = storage.get_trial(trial_id)
-    if _places_below(storage.get_all_trials(study_id, deepcopy=False), trial.number) < n_trials:
+    after = storage.get_all_trials(study_id, deepcopy=False)  # also holds the new trial
+    trial = next((t for t in after if t._trial_id == trial_id), None)
+    trial = trial if trial is not None else storage.get_trial(trial_id)
+    if _places_below(after, trial.number) < n_trials:
         return trial
     storage.set_trial_user_attr(trial_id, OVER_BUDGET, True)
     storage.set_trial_user_attr(

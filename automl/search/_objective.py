@@ -9,7 +9,9 @@ Intermediate values
 Each epoch reports ``sign * logs[monitor]`` (oriented like the study's direction)
 at step ``epoch`` for a holdout, and at step ``fold * max_epochs + epoch`` for
 k-fold, so every fold has its own steps and pruners compare fold ``f`` of one
-trial with fold ``f`` of the others.
+trial with fold ``f`` of the others. Without a pruner (``NopPruner``) nothing reads
+them during the trial: they are stored at its end, in the storage write of its
+user attributes (one transaction on a database instead of one per epoch).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ._grid import GridSpace
 from ._metrics import SECOND_OBJECTIVES, default_monitor, monitor_sign
 from ._pruning import PruningCallback, TrialDiverged
 from ._run_directory import jsonable
+from ._trial_attrs import set_user_attrs
 
 __all__ = [
     "Objective",
@@ -451,8 +454,7 @@ class Objective:
         params = self.params(trial)
         # A retry (see fail_trial) trains with the seed of the trial it repeats.
         seed = trial_seed(self.study_seed, trial.user_attrs.get("retry_of", trial.number))
-        trial.set_user_attr("seed", seed)
-        trial.set_user_attr("worker", _worker())
+        set_user_attrs(trial, {"seed": seed, "worker": _worker()})  # one storage write
         kfold = self.folds is not None
         multi = self.second_objective is not None
         sign = monitor_sign(self.monitor) * (1.0 if self.direction == "maximize" else -1.0)
@@ -471,6 +473,7 @@ class Objective:
                     step_offset=fold * self.epochs,
                     report=not multi,
                     fold=fold if kfold else None,
+                    defer=True,  # without a pruner, the epochs' values are stored at the end
                 )
                 runs.append(pruning)
                 callbacks = [pruning]
@@ -519,5 +522,6 @@ class Objective:
             if best_epochs:
                 attrs["best_epochs"] = max(1, round(float(np.mean(best_epochs))))
             attrs["fit_time_s"] = round(fit_time, 6)
-            for key, value in attrs.items():
-                trial.set_user_attr(key, value)
+            unreported = {step: v for r in runs for step, v in r.unreported.items()}
+            # One storage write (a transaction on a database) for all of it.
+            set_user_attrs(trial, attrs, intermediate_values=unreported)

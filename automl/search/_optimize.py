@@ -88,11 +88,11 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
         return claimable(snapshot[0], spec.n_trials)
 
     # Failures of earlier runs do not count: a resume after fixing the cause goes on.
-    earlier = {t.number for t in study.get_trials(deepcopy=False)}
+    earlier = {t.number for t in snapshot[0]}
 
-    def failing() -> list:
+    def failing() -> list:  # on the snapshot read at the end of the last loop turn
         failed = consecutive_failures(
-            [t for t in study.get_trials(deepcopy=False) if t.number not in earlier])
+            [t for t in snapshot[0] if t.number not in earlier])
         return failed if len(failed) >= spec.max_consecutive_failures else []
 
     def ask():
@@ -152,6 +152,7 @@ def optimize(plan: StudyPlan, study, storage, info: RunInfo, *, verbose: int,
                     # them again before leaving (trials that run elsewhere are left to run).
                     if timed_out or stopped or not sweep():
                         break
+                    snapshot[0] = study.get_trials(deepcopy=False)
                     continue
                 for event in pool.wait(timeout=0.5):
                     if event[2] is not None:

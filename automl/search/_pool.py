@@ -116,8 +116,10 @@ def run_trial(runner: TrialRunner, task: dict, worker: int) -> dict:
     from optuna.trial import TrialState
 
     storage = runner.open()
-    study_id = storage.get_study_id_from_name(runner.study_name)
-    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, task["number"])
+    trial_id = task.get("trial_id")  # the parent's claim names it: no look-up
+    if trial_id is None:
+        study_id = storage.get_study_id_from_name(runner.study_name)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, task["number"])
     view = storage
     if task.get("batch_start") is not None:
         view = BatchView(storage, task["batch_start"], trial_id)
@@ -131,7 +133,7 @@ def run_trial(runner: TrialRunner, task: dict, worker: int) -> dict:
     )
     trial = optuna.trial.Trial(study, trial_id)
     tag = process_tag()
-    if storage.get_trial_user_attrs(trial_id).get("process") != tag:
+    if trial.user_attrs.get("process") != tag:  # as read when the Trial was made
         trial.set_user_attr("process", tag)
     # The objective records ``seed`` and ``worker`` (from $AUTOML_WORKER) itself.
     start = time.perf_counter()
@@ -156,19 +158,37 @@ def run_trial(runner: TrialRunner, task: dict, worker: int) -> dict:
             )
             trial.set_user_attr("error", error)
             values = None
-    frozen = study.tell(trial, values=values, state=state, skip_if_finished=True)
+    number = trial.number
+    state, values = _tell(study, trial, values, state)
     del trial, study, view
     # The young generations hold the trial's model (layers and model refer to each
     # other); a full collection costs ~0.1-0.5 s in a process with Optuna, pandas and
     # scikit-learn loaded, so it is left to the interpreter's thresholds.
     gc.collect(1)
     return {
-        "number": frozen.number,
-        "state": frozen.state.name,
-        "values": frozen.values,
+        "number": number,
+        "state": state.name,
+        "values": values,
         "error": error,
         "seconds": time.perf_counter() - start,
     }
+
+
+def _tell(study, trial, values, state):
+    """``study.tell(trial, values, state, skip_if_finished=True)``: the state and values stored.
+
+    ``Study.tell`` reads the trial back to return it (one more database round
+    trip per trial); Optuna's inner tell returns the state and values it
+    stored (or found: a trial another process finished first) without it.
+    """
+    try:
+        from optuna.study._tell import _tell_with_warning
+    except ImportError:  # another Optuna layout
+        frozen = study.tell(trial, values=values, state=state, skip_if_finished=True)
+        return frozen.state, frozen.values
+    told_state, told_values, _ = _tell_with_warning(
+        study=study, trial=trial, value_or_values=values, state=state, skip_if_finished=True)
+    return told_state, None if told_values is None else list(told_values)
 
 
 # ---------------------------------------------------------------------------

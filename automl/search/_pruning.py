@@ -65,7 +65,8 @@ class PruningCallback(EpochLog):
     1. records the epoch's logs (kept also when the trial is pruned or fails);
     2. raises :class:`TrialDiverged` if the training ``loss`` is NaN or infinite;
     3. calls ``trial.report(sign * logs[monitor], step_offset + epoch)`` and, if
-       ``trial.should_prune()``, sets ``model.stop_training`` and raises
+       ``trial.should_prune()`` (not asked when the study's pruner is a
+       ``NopPruner``: it reads the trial back from the storage), sets ``model.stop_training`` and raises
        :class:`optuna.TrialPruned` (Optuna then records the trial as pruned).
 
     Parameters
@@ -87,6 +88,11 @@ class PruningCallback(EpochLog):
         Raise :class:`TrialDiverged` on a non-finite training loss.
     fold : int, optional
         Fold index, named in the divergence message.
+    defer : bool, default=False
+        When the study's pruner is a ``NopPruner`` (nothing reads the values
+        during the trial), keep the values in :attr:`unreported` instead of
+        reporting them: the caller stores them at the end of the trial, in one
+        storage write (see :class:`~automl.search.Objective`).
 
     Attributes
     ----------
@@ -98,6 +104,8 @@ class PruningCallback(EpochLog):
         The last step reported to the trial.
     n_params : int or None
         Parameter count of the model, read when training begins.
+    unreported : dict of int to float
+        ``{step: value}`` kept back with ``defer=True``.
 
     Examples
     --------
@@ -120,6 +128,7 @@ class PruningCallback(EpochLog):
         report: bool = True,
         check_finite: bool = True,
         fold: int | None = None,
+        defer: bool = False,
     ):
         super().__init__()
         self.trial = trial
@@ -129,6 +138,8 @@ class PruningCallback(EpochLog):
         self.report = bool(report)
         self.check_finite = bool(check_finite)
         self.fold = fold
+        self.defer = bool(defer)
+        self.unreported: dict[int, float] = {}
         self.pruned_epoch: int | None = None
         self.last_step: int | None = None
         self.n_params: int | None = None
@@ -138,6 +149,7 @@ class PruningCallback(EpochLog):
         super().on_train_begin(logs)
         self.pruned_epoch = None
         self.last_step = None
+        self.unreported = {}
         self._warned = False
         model = getattr(self, "model", None)
         if model is not None and hasattr(model, "count_params"):
@@ -170,12 +182,22 @@ class PruningCallback(EpochLog):
         if not math.isfinite(value):  # nothing meaningful to compare; divergence is checked above
             return
         step = self.step_offset + int(epoch)
-        self.trial.report(self.sign * value, step=step)
+        never = self._never_prunes()  # then should_prune (a read of the trial) is not asked
+        if never and self.defer:
+            self.unreported[step] = self.sign * value
+        else:
+            self.trial.report(self.sign * value, step=step)
         self.last_step = step
+        if never:
+            return
         if self.trial.should_prune():
             self.pruned_epoch = int(epoch)
             self._stop()
             raise optuna.TrialPruned(f"Pruned at epoch {epoch} ({self.monitor}={value:.4g}).")
+
+    def _never_prunes(self) -> bool:
+        study = getattr(self.trial, "study", None)
+        return isinstance(getattr(study, "pruner", None), optuna.pruners.NopPruner)
 
     def _stop(self):
         if getattr(self, "model", None) is not None:
