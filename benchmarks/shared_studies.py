@@ -1,6 +1,6 @@
 """Shared-study benchmarks: processes joining one storage, and the storage's cost per trial.
 
-    python benchmarks/distributed.py [--storage URL] [--quick] [--only NAME ...] [--keep DIR]
+    python benchmarks/shared_studies.py [--storage URL] [--quick] [--only NAME ...] [--keep DIR]
 
 Prints, on this machine (targets from the beyond-one-machine issue, on 2 cores):
 
